@@ -1,0 +1,209 @@
+// The reference backend: plain TypeScript, written for obviousness, not speed. It is the oracle
+// every native kernel is tested against. Accumulations use float64 locals.
+import type { Backend } from "../backend.js";
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+export class RefBackend implements Backend {
+  readonly name = "ref";
+  readonly threads = 1;
+
+  describe(): string {
+    return "ref (pure TypeScript, 1 thread)";
+  }
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    b: Float32Array,
+    beta: number,
+    c: Float32Array,
+  ): void {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) {
+          const av = transA ? a[p * m + i] : a[i * k + p]; // A: [k, m] | [m, k]
+          const bv = transB ? b[j * k + p] : b[p * n + j]; // B: [n, k] | [k, n]
+          s += av * bv;
+        }
+        const prev = beta === 0 ? 0 : beta * c[i * n + j];
+        c[i * n + j] = alpha * s + prev;
+      }
+    }
+  }
+
+  biasAdd(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) x[r * cols + j] += bias[j];
+  }
+
+  biasBackward(dy: Float32Array, db: Float32Array, rows: number, cols: number): void {
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += dy[r * cols + j];
+      db[j] += s;
+    }
+  }
+
+  layerNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mu = 0;
+      for (let j = 0; j < cols; j++) mu += x[o + j];
+      mu /= cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) v += (x[o + j] - mu) ** 2;
+      v /= cols;
+      const rs = 1 / Math.sqrt(v + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      for (let j = 0; j < cols; j++) y[o + j] = (x[o + j] - mu) * rs * gamma[j] + beta[j];
+    }
+  }
+
+  layerNormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    cols: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const mu = mean[r];
+      const rs = rstd[r];
+      // dxhat = dy·γ; dx = rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat))
+      let sumD = 0;
+      let sumDX = 0;
+      for (let j = 0; j < cols; j++) {
+        const xh = (x[o + j] - mu) * rs;
+        const d = dy[o + j] * gamma[j];
+        sumD += d;
+        sumDX += d * xh;
+        dgamma[j] += dy[o + j] * xh;
+        dbeta[j] += dy[o + j];
+      }
+      const mD = sumD / cols;
+      const mDX = sumDX / cols;
+      for (let j = 0; j < cols; j++) {
+        const xh = (x[o + j] - mu) * rs;
+        dx[o + j] = rs * (dy[o + j] * gamma[j] - mD - xh * mDX);
+      }
+    }
+  }
+
+  swishForward(x: Float32Array, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
+  }
+
+  swishBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const s = sigmoid(x[i]);
+      dx[i] = dy[i] * (s * (1 + x[i] * (1 - s)));
+    }
+  }
+
+  denseLnSwishForward(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    z: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    y: Float32Array,
+    rows: number,
+    inDim: number,
+    outDim: number,
+    eps: number,
+  ): void {
+    this.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, z);
+    this.biasAdd(z, b, rows, outDim);
+    this.layerNormForward(z, gamma, beta, y, mean, rstd, rows, outDim, eps);
+    this.swishForward(y, y, rows * outDim);
+  }
+
+  denseLnSwishBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    z: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array | null,
+    dw: Float32Array,
+    db: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    inDim: number,
+    outDim: number,
+  ): void {
+    // u = LN(z) is recomputed from the cached mean/rstd, then swish' applied in place on dy.
+    for (let r = 0; r < rows; r++) {
+      const o = r * outDim;
+      for (let j = 0; j < outDim; j++) {
+        const u = (z[o + j] - mean[r]) * rstd[r] * gamma[j] + beta[j];
+        const s = sigmoid(u);
+        dy[o + j] *= s * (1 + u * (1 - s));
+      }
+    }
+    this.layerNormBackward(dy, z, mean, rstd, gamma, dy, dgamma, dbeta, rows, outDim); // dy ← dz
+    this.biasBackward(dy, db, rows, outDim);
+    this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw); // dW += xᵀ·dz
+    if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx); // dx = dz·Wᵀ
+  }
+
+  adamStep(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    step: number,
+  ): void {
+    const bc1 = 1 - beta1 ** step;
+    const bc2 = 1 - beta2 ** step;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g;
+      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+      const mh = m[i] / bc1;
+      const vh = v[i] / bc2;
+      param[i] -= (lr * mh) / (Math.sqrt(vh) + eps);
+    }
+  }
+
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+  }
+}
