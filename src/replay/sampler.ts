@@ -1,0 +1,282 @@
+// Hindsight goal sampler for Contrastive RL (SPEC §4, DESIGN §5).
+//
+// One call of `sample(rng)` makes the training data of one training step, as JaxGCRL's
+// `TrajectoryUniformSamplingQueue.sample` + `flatten_crl_fn` + permutation do in scaling-crl:
+//  1. per env, a random window of `windowLength` consecutive rows (the whole ring if it holds fewer);
+//  2. per row t, a future row t+Δ of the same episode inside the window, P(Δ) ∝ γ^Δ for
+//     Δ = 1..L where L = rows of that episode after t in the window; Δ = 0 when L = 0;
+//  3. the hindsight goal = achieved-goal slice (`goalIndices`) of row t+Δ's state;
+//  4. shuffle the N·T tuples and cut them into min(maxBatches, floor(N·T/B)) batches of B.
+//
+// Δ is drawn directly from the truncated geometric law by inverse CDF,
+//   Δ = 1 + floor(log(1 − u·(1 − γ^L)) / log γ),  u ~ U[0, 1),
+// since P(Δ ≤ d) = (1 − γ^d) / (1 − γ^L) = Σ_{k≤d} γ^k / Σ_{k≤L} γ^k. The reference instead builds
+// a T×T matrix `is_future_mask · γ^Δ · same_episode + 1e-5·I` per env and draws a categorical
+// from it: the same law except that it keeps a 1e-5 weight on Δ = 0 even when a future row
+// exists. We follow SPEC: Δ = 0 only when no later row of the episode is in the window.
+// An episode is a maximal run of equal episode ids (ids change at every reset, so within a
+// window equal ids are contiguous, which makes this the reference's same-id mask).
+//
+// Only the tuples that land in the used batches are drawn and gathered: a partial Fisher–Yates
+// shuffle picks the first numBatches·B entries of a uniform random permutation of all N·T tuples,
+// which has the same law as shuffling everything and keeping a prefix.
+//
+// Pure TypeScript, no allocation in `sample` after construction.
+import type { Rng } from "../random.js";
+import type { ReplayBuffer } from "./buffer.js";
+
+export interface HindsightSamplerOptions {
+  /** Floats of state at the start of each observation row (the rest is the commanded goal). */
+  stateDim: number;
+  /** Indices into the state that form the achieved goal (e.g. torso x, y). */
+  goalIndices: readonly number[];
+  /** Checked against the buffer's actionDim when given. */
+  actionDim?: number;
+  /** Checked against goalIndices.length when given. */
+  goalDim?: number;
+  /** Tuples per batch B (SPEC §5: 256 in code, 512 in the paper's runs). */
+  batchSize: number;
+  /** Consecutive rows per env per training step (SPEC §4: 1,000, the episode length). */
+  windowLength?: number;
+  /** Discount of the future offset law P(Δ) ∝ γ^Δ (SPEC §5: 0.99). */
+  gamma?: number;
+  /** Upper bound on batches per call: the gradient steps per training step (SPEC §4: 800). */
+  maxBatches?: number;
+}
+
+/** Views into the sampler's output for one batch (valid until the next `sample`). */
+export interface HindsightBatch {
+  /** [B, stateDim] */
+  readonly state: Float32Array;
+  /** [B, actionDim] */
+  readonly action: Float32Array;
+  /** [B, goalDim] hindsight goal: achieved goal of the sampled future row. */
+  readonly goal: Float32Array;
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`HindsightSampler: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export class HindsightSampler {
+  readonly buffer: ReplayBuffer;
+  readonly stateDim: number;
+  readonly goalDim: number;
+  readonly actionDim: number;
+  readonly batchSize: number;
+  readonly windowLength: number;
+  readonly gamma: number;
+  readonly maxBatches: number;
+  /** Most batches one call can return with this buffer (outputs are sized for it). */
+  readonly capacityBatches: number;
+  /** [capacityBatches · B, stateDim] */
+  readonly state: Float32Array;
+  /** [capacityBatches · B, actionDim] */
+  readonly action: Float32Array;
+  /** [capacityBatches · B, goalDim] */
+  readonly goal: Float32Array;
+  /** [capacityBatches · B] the Δ drawn for each output tuple (0 = no future row in its episode). */
+  readonly delta: Int32Array;
+  /** [capacityBatches · B] env each output tuple came from. */
+  readonly sourceEnv: Int32Array;
+  /** [capacityBatches · B] time index (0 = oldest row in the buffer) of each output tuple's row t. */
+  readonly sourceTime: Int32Array;
+  /** [numEnvs] time index (0 = oldest row) where each env's window of the last call starts. */
+  readonly windowOffset: Int32Array;
+  private readonly goalIdx: Int32Array; // [goalDim]
+  private readonly gammaPow: Float64Array; // [windowLength + 1] γ^L
+  private readonly logGamma: number;
+  private readonly windowStart: Int32Array; // [numEnvs] ring slot of each env's window row 0
+  private readonly runEnd: Int32Array; // [numEnvs · windowLength] window index of the last row of each row's episode
+  private readonly perm: Int32Array; // [numEnvs · windowLength] tuple ids e·T + t, shuffled
+  private readonly batches: HindsightBatch[]; // [capacityBatches] cached views
+  private _numBatches = 0;
+  private _windowRows = 0;
+
+  constructor(buffer: ReplayBuffer, opts: HindsightSamplerOptions) {
+    this.buffer = buffer;
+    this.stateDim = positiveInt("stateDim", opts.stateDim);
+    if (this.stateDim > buffer.obsDim) {
+      throw new Error(`HindsightSampler: stateDim ${this.stateDim} exceeds the buffer's obsDim ${buffer.obsDim}`);
+    }
+    if (opts.goalIndices.length === 0) throw new Error("HindsightSampler: goalIndices must not be empty");
+    for (const g of opts.goalIndices) {
+      if (!Number.isInteger(g) || g < 0 || g >= this.stateDim) {
+        throw new Error(`HindsightSampler: goal index ${g} is outside the state [0, ${this.stateDim})`);
+      }
+    }
+    this.goalDim = opts.goalIndices.length;
+    if (opts.goalDim !== undefined && opts.goalDim !== this.goalDim) {
+      throw new Error(`HindsightSampler: goalDim ${opts.goalDim} differs from goalIndices.length ${this.goalDim}`);
+    }
+    this.actionDim = buffer.actionDim;
+    if (opts.actionDim !== undefined && opts.actionDim !== this.actionDim) {
+      throw new Error(`HindsightSampler: actionDim ${opts.actionDim} differs from the buffer's actionDim ${this.actionDim}`);
+    }
+    this.batchSize = positiveInt("batchSize", opts.batchSize);
+    this.windowLength = positiveInt("windowLength", opts.windowLength ?? 1000);
+    this.maxBatches = positiveInt("maxBatches", opts.maxBatches ?? 800);
+    this.gamma = opts.gamma ?? 0.99;
+    if (!(this.gamma > 0 && this.gamma <= 1)) {
+      throw new Error(`HindsightSampler: gamma must be in (0, 1], got ${this.gamma}`);
+    }
+
+    const n = buffer.numEnvs;
+    const maxT = Math.min(this.windowLength, buffer.capacity);
+    this.capacityBatches = Math.min(this.maxBatches, Math.floor((n * maxT) / this.batchSize));
+    if (this.capacityBatches === 0) {
+      throw new Error(
+        `HindsightSampler: batchSize ${this.batchSize} exceeds the tuples one call can draw ` +
+          `(numEnvs ${n} × min(windowLength ${this.windowLength}, capacity ${buffer.capacity}) = ${n * maxT}); ` +
+          "lower batchSize or use more envs.",
+      );
+    }
+    const rows = this.capacityBatches * this.batchSize;
+    this.state = new Float32Array(rows * this.stateDim);
+    this.action = new Float32Array(rows * this.actionDim);
+    this.goal = new Float32Array(rows * this.goalDim);
+    this.delta = new Int32Array(rows);
+    this.sourceEnv = new Int32Array(rows);
+    this.sourceTime = new Int32Array(rows);
+    this.goalIdx = Int32Array.from(opts.goalIndices);
+    this.gammaPow = new Float64Array(this.windowLength + 1);
+    for (let l = 0; l <= this.windowLength; l++) this.gammaPow[l] = this.gamma ** l;
+    this.logGamma = Math.log(this.gamma);
+    this.windowStart = new Int32Array(n);
+    this.windowOffset = new Int32Array(n);
+    this.runEnd = new Int32Array(n * maxT);
+    this.perm = new Int32Array(n * maxT);
+    const B = this.batchSize;
+    this.batches = [];
+    for (let b = 0; b < this.capacityBatches; b++) {
+      this.batches.push({
+        state: this.state.subarray(b * B * this.stateDim, (b + 1) * B * this.stateDim),
+        action: this.action.subarray(b * B * this.actionDim, (b + 1) * B * this.actionDim),
+        goal: this.goal.subarray(b * B * this.goalDim, (b + 1) * B * this.goalDim),
+      });
+    }
+  }
+
+  /** Batches produced by the last `sample` call. */
+  get numBatches(): number {
+    return this._numBatches;
+  }
+
+  /** Rows per env window T of the last `sample` call. */
+  get windowRows(): number {
+    return this._windowRows;
+  }
+
+  /** Batch i of the last `sample` call, as views (no copy). */
+  batch(i: number): HindsightBatch {
+    if (!Number.isInteger(i) || i < 0 || i >= this._numBatches) {
+      throw new Error(`HindsightSampler.batch: index must be an integer in [0, ${this._numBatches}), got ${i}`);
+    }
+    return this.batches[i];
+  }
+
+  /**
+   * Draw windows, future offsets and a shuffle; fill the output buffers. Returns the number of
+   * batches, min(maxBatches, floor(numEnvs·T / B)) with T = min(windowLength, buffer.size).
+   */
+  sample(rng: Rng): number {
+    const buf = this.buffer;
+    const n = buf.numEnvs;
+    const cap = buf.capacity;
+    const size = buf.size;
+    const T = Math.min(this.windowLength, size);
+    const total = n * T;
+    const B = this.batchSize;
+    const numBatches = Math.min(this.maxBatches, Math.floor(total / B));
+    this._numBatches = numBatches;
+    this._windowRows = T;
+    if (numBatches === 0) return 0;
+    const used = numBatches * B;
+
+    // 1. Windows and episode runs. runEnd[e·T + t] = window index of the last row of row t's episode.
+    const ids = buf.episodeIds; // [N, cap]
+    const oldest = buf.oldestSlot;
+    const windowStart = this.windowStart;
+    const windowOffset = this.windowOffset;
+    const runEnd = this.runEnd;
+    const span = size - T + 1;
+    for (let e = 0; e < n; e++) {
+      const off = span === 1 ? 0 : Math.floor(rng.uniform() * span);
+      windowOffset[e] = off;
+      let ws = oldest + off;
+      if (ws >= cap) ws -= cap;
+      windowStart[e] = ws;
+      const base = e * cap;
+      const out = e * T;
+      let slot = ws + T - 1;
+      if (slot >= cap) slot -= cap;
+      let nextId = ids[base + slot];
+      runEnd[out + T - 1] = T - 1;
+      for (let t = T - 2; t >= 0; t--) {
+        slot = slot === 0 ? cap - 1 : slot - 1;
+        const id = ids[base + slot];
+        runEnd[out + t] = id === nextId ? runEnd[out + t + 1] : t;
+        nextId = id;
+      }
+    }
+
+    // 2. Partial Fisher–Yates: perm[0, used) becomes a uniform random ordered draw of tuples.
+    const perm = this.perm;
+    for (let i = 0; i < total; i++) perm[i] = i;
+    for (let i = 0; i < used; i++) {
+      const j = i + Math.floor(rng.uniform() * (total - i));
+      const tmp = perm[i];
+      perm[i] = perm[j];
+      perm[j] = tmp;
+    }
+
+    // 3. Future offsets and gather of (state, action, hindsight goal).
+    const obs = buf.obs; // [N, cap, obsDim]
+    const act = buf.actions; // [N, cap, actionDim]
+    const od = buf.obsDim;
+    const sd = this.stateDim;
+    const ad = this.actionDim;
+    const gd = this.goalDim;
+    const goalIdx = this.goalIdx;
+    const gammaPow = this.gammaPow;
+    const logGamma = this.logGamma;
+    const uniformLaw = this.gamma === 1;
+    const outState = this.state;
+    const outAction = this.action;
+    const outGoal = this.goal;
+    const outDelta = this.delta;
+    const outEnv = this.sourceEnv;
+    const outTime = this.sourceTime;
+    for (let i = 0; i < used; i++) {
+      const p = perm[i];
+      const e = (p / T) | 0;
+      const t = p - e * T;
+      const L = runEnd[p] - t;
+      let d = 0;
+      if (L > 0) {
+        const u = rng.uniform();
+        d = uniformLaw ? 1 + Math.floor(u * L) : 1 + Math.floor(Math.log(1 - u * (1 - gammaPow[L])) / logGamma);
+        if (d > L) d = L; // float rounding when u is within 2^-32 of 1
+      }
+      const ws = windowStart[e];
+      let slot = ws + t;
+      if (slot >= cap) slot -= cap;
+      let fslot = slot + d;
+      if (fslot >= cap) fslot -= cap;
+      const row = (e * cap + slot) * od;
+      const frow = (e * cap + fslot) * od;
+      const arow = (e * cap + slot) * ad;
+      const so = i * sd;
+      for (let j = 0; j < sd; j++) outState[so + j] = obs[row + j];
+      const ao = i * ad;
+      for (let j = 0; j < ad; j++) outAction[ao + j] = act[arow + j];
+      const go = i * gd;
+      for (let j = 0; j < gd; j++) outGoal[go + j] = obs[frow + goalIdx[j]];
+      outDelta[i] = d;
+      outEnv[i] = e;
+      outTime[i] = windowOffset[e] + t;
+    }
+    return numBatches;
+  }
+}
