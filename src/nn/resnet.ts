@@ -1,0 +1,373 @@
+// The residual network of the paper (SPEC §2):
+//   input Dense(W) → LayerNorm → Swish,
+//   depth/4 residual blocks: h = x; 4 × [h = Swish(LayerNorm(Dense_W(h)))]; out = x + h,
+//   linear head(s) Dense(out_k).
+// Depth counts the Dense layers inside residual blocks (depth 4 = one block).
+//
+// Forward caches exactly what backward needs (llm.c style); every buffer is allocated once for
+// `maxBatch` rows. With `recompute`, only each block's input is kept and the block's activations
+// are recomputed during backward (activation checkpointing: ~1.33× compute, ~1/8 the memory).
+import type { Backend } from "../engine/backend.js";
+import type { Rng } from "../random.js";
+import { ParamStore, type TensorInfo } from "./params.js";
+
+export const LAYER_NORM_EPS = 1e-6;
+
+export interface HeadSpec {
+  /** Name used in parameter names: `head.<name>.weight`. */
+  readonly name: string;
+  readonly dim: number;
+}
+
+export interface ResNetConfig {
+  readonly inDim: number;
+  /** Width W of every hidden layer. */
+  readonly width: number;
+  /** Dense layers inside residual blocks; a multiple of 4 (0 = no blocks). */
+  readonly depth: number;
+  readonly heads: readonly HeadSpec[];
+  /** Largest batch forward/backward will be called with (buffers are sized for it). */
+  readonly maxBatch: number;
+  /** Activation checkpointing per residual block. */
+  readonly recompute?: boolean;
+}
+
+/** Checks a ResNet configuration; throws an error that says what is allowed. */
+export function validateResNetConfig(c: ResNetConfig): void {
+  const int = (v: number) => Number.isInteger(v);
+  if (!int(c.depth) || c.depth < 0 || c.depth % 4 !== 0) {
+    const lo = Math.max(4, Math.floor(c.depth / 4) * 4);
+    throw new Error(
+      `depth must be a non-negative multiple of 4 (depth counts the Dense layers inside residual blocks of 4 layers), got ${c.depth}; try ${lo} or ${lo + 4}`,
+    );
+  }
+  if (!int(c.width) || c.width < 1) throw new Error(`width must be an integer >= 1, got ${c.width}`);
+  if (!int(c.inDim) || c.inDim < 1) throw new Error(`input dimension must be an integer >= 1, got ${c.inDim}`);
+  if (!int(c.maxBatch) || c.maxBatch < 1) throw new Error(`maxBatch must be an integer >= 1, got ${c.maxBatch}`);
+  if (c.heads.length === 0) throw new Error("a ResNet needs at least one head");
+  const names = new Set<string>();
+  for (const h of c.heads) {
+    if (!int(h.dim) || h.dim < 1) throw new Error(`head "${h.name}" dimension must be an integer >= 1, got ${h.dim}`);
+    if (names.has(h.name)) throw new Error(`duplicate head name "${h.name}"`);
+    names.add(h.name);
+  }
+}
+
+/** Parameters of one Dense → LayerNorm → Swish unit. */
+interface DlsParams {
+  w: TensorInfo; // [in, W]
+  b: TensorInfo; // [W]
+  scale: TensorInfo; // [W]
+  bias: TensorInfo; // [W]
+  inDim: number;
+}
+
+interface HeadParams {
+  w: TensorInfo; // [W, dim]
+  b: TensorInfo; // [dim]
+  dim: number;
+}
+
+/** Per-unit forward cache. */
+interface UnitCache {
+  z: Float32Array; // [maxBatch, W] pre-LayerNorm
+  mean: Float32Array; // [maxBatch]
+  rstd: Float32Array; // [maxBatch]
+}
+
+export class ResNet {
+  readonly config: ResNetConfig;
+  readonly params = new ParamStore();
+  readonly numBlocks: number;
+  private readonly be: Backend;
+  private readonly W: number;
+
+  private readonly inputUnit: DlsParams;
+  private readonly blockUnits: DlsParams[][]; // [numBlocks][4]
+  private readonly headParams: HeadParams[];
+
+  // ---- forward caches (allocated once) ----
+  private readonly xIn: Float32Array; // [maxBatch, inDim] copy of the input (backward needs it)
+  private readonly inputCache: UnitCache;
+  /** blockIn[b]: input of block b; blockIn[numBlocks] = trunk output. Each [maxBatch, W]. */
+  private readonly blockIn: Float32Array[];
+  /** Without recompute: caches[b][l] for every unit; y[b][l] for l = 0..2 (inputs of units 1..3). */
+  private readonly caches: UnitCache[][];
+  private readonly ys: Float32Array[][];
+  /** With recompute: one block's worth of caches, reused. */
+  private readonly scratchCaches: UnitCache[] | null;
+  private readonly scratchYs: Float32Array[] | null;
+  readonly outputs: Float32Array[]; // [maxBatch, dim_k] per head
+
+  // ---- backward scratch ----
+  private readonly gA: Float32Array; // [maxBatch, W]
+  private readonly gB: Float32Array; // [maxBatch, W]
+  private readonly gTrunk: Float32Array; // [maxBatch, W] gradient w.r.t. the current block output
+  private readonly dInput: Float32Array; // [maxBatch, inDim]
+
+  private lastBatch = 0;
+
+  constructor(backend: Backend, config: ResNetConfig) {
+    validateResNetConfig(config);
+    this.config = { ...config, heads: config.heads.map((h) => ({ ...h })) };
+    this.be = backend;
+    const W = config.width;
+    this.W = W;
+    this.numBlocks = config.depth / 4;
+    const P = this.params;
+    const unit = (prefix: string, norm: string, inDim: number): DlsParams => ({
+      w: P.declare(`${prefix}.weight`, [inDim, W]),
+      b: P.declare(`${prefix}.bias`, [W]),
+      scale: P.declare(`${norm}.scale`, [W]),
+      bias: P.declare(`${norm}.bias`, [W]),
+      inDim,
+    });
+    this.inputUnit = unit("input.dense", "input.norm", config.inDim);
+    this.blockUnits = [];
+    for (let b = 0; b < this.numBlocks; b++) {
+      const units: DlsParams[] = [];
+      for (let l = 0; l < 4; l++) units.push(unit(`blocks.${b}.dense.${l}`, `blocks.${b}.norm.${l}`, W));
+      this.blockUnits.push(units);
+    }
+    this.headParams = config.heads.map((h) => ({
+      w: P.declare(`head.${h.name}.weight`, [W, h.dim]),
+      b: P.declare(`head.${h.name}.bias`, [h.dim]),
+      dim: h.dim,
+    }));
+    P.finalize();
+    this.resetLayerNorm();
+
+    const B = config.maxBatch;
+    const mkCache = (): UnitCache => ({
+      z: new Float32Array(B * W),
+      mean: new Float32Array(B),
+      rstd: new Float32Array(B),
+    });
+    this.xIn = new Float32Array(B * config.inDim);
+    this.inputCache = mkCache();
+    this.blockIn = [];
+    for (let b = 0; b <= this.numBlocks; b++) this.blockIn.push(new Float32Array(B * W));
+    const recompute = config.recompute === true;
+    this.caches = [];
+    this.ys = [];
+    if (!recompute) {
+      for (let b = 0; b < this.numBlocks; b++) {
+        this.caches.push([mkCache(), mkCache(), mkCache(), mkCache()]);
+        this.ys.push([new Float32Array(B * W), new Float32Array(B * W), new Float32Array(B * W)]);
+      }
+      this.scratchCaches = null;
+      this.scratchYs = null;
+    } else {
+      this.scratchCaches = [mkCache(), mkCache(), mkCache(), mkCache()];
+      this.scratchYs = [new Float32Array(B * W), new Float32Array(B * W), new Float32Array(B * W)];
+    }
+    this.outputs = config.heads.map((h) => new Float32Array(B * h.dim));
+    this.gA = new Float32Array(B * W);
+    this.gB = new Float32Array(B * W);
+    this.gTrunk = new Float32Array(B * W);
+    this.dInput = new Float32Array(B * config.inDim);
+  }
+
+  get backend(): Backend {
+    return this.be;
+  }
+
+  /** Number of Dense layers in the whole network (input + blocks + heads). */
+  get numDenseLayers(): number {
+    return 1 + this.config.depth + this.config.heads.length;
+  }
+
+  /** Multiply–adds per row of one forward pass (for FLOP counts: fwd+bwd ≈ 6·B·this). */
+  get macsPerRow(): number {
+    const W = this.W;
+    let m = this.config.inDim * W + this.config.depth * W * W;
+    for (const h of this.config.heads) m += W * h.dim;
+    return m;
+  }
+
+  /** Bytes held by forward caches and scratch (not parameters). */
+  get activationBytes(): number {
+    let n = this.xIn.length + this.dInput.length + this.gA.length * 3;
+    n += this.inputCache.z.length + 2 * this.inputCache.mean.length;
+    for (const b of this.blockIn) n += b.length;
+    for (const cs of this.caches) for (const c of cs) n += c.z.length + 2 * c.mean.length;
+    for (const ys of this.ys) for (const y of ys) n += y.length;
+    if (this.scratchCaches) for (const c of this.scratchCaches) n += c.z.length + 2 * c.mean.length;
+    if (this.scratchYs) for (const y of this.scratchYs) n += y.length;
+    for (const o of this.outputs) n += o.length;
+    return n * 4;
+  }
+
+  private resetLayerNorm(): void {
+    const P = this.params;
+    const units = [this.inputUnit, ...this.blockUnits.flat()];
+    for (const u of units) {
+      P.view(u.scale).fill(1);
+      P.view(u.bias).fill(0);
+    }
+  }
+
+  /**
+   * SPEC §2 init: kernels U(−1/√fan_in, +1/√fan_in) (Flax variance_scaling(1/3, fan_in,
+   * uniform)), biases 0, LayerNorm scale 1, bias 0.
+   */
+  init(rng: Rng): void {
+    const P = this.params;
+    P.data.fill(0);
+    const kernels = [this.inputUnit.w, ...this.blockUnits.flat().map((u) => u.w), ...this.headParams.map((h) => h.w)];
+    for (const k of kernels) {
+      const v = P.view(k);
+      const lim = 1 / Math.sqrt(k.shape[0]);
+      for (let i = 0; i < v.length; i++) v[i] = (2 * rng.uniform() - 1) * lim;
+    }
+    this.resetLayerNorm();
+  }
+
+  private checkBatch(batch: number): void {
+    if (!Number.isInteger(batch) || batch < 1 || batch > this.config.maxBatch) {
+      throw new Error(`batch size must be an integer in [1, ${this.config.maxBatch}] (the network's maxBatch), got ${batch}`);
+    }
+  }
+
+  private unitForward(u: DlsParams, x: Float32Array, c: UnitCache, y: Float32Array, batch: number): void {
+    const P = this.params;
+    this.be.denseLnSwishForward(
+      x,
+      P.view(u.w),
+      P.view(u.b),
+      P.view(u.scale),
+      P.view(u.bias),
+      c.z,
+      c.mean,
+      c.rstd,
+      y,
+      batch,
+      u.inDim,
+      this.W,
+      LAYER_NORM_EPS,
+    );
+  }
+
+  private unitBackward(u: DlsParams, dy: Float32Array, x: Float32Array, c: UnitCache, dx: Float32Array | null, batch: number): void {
+    const P = this.params;
+    this.be.denseLnSwishBackward(
+      dy,
+      x,
+      P.view(u.w),
+      P.view(u.scale),
+      P.view(u.bias),
+      c.z,
+      c.mean,
+      c.rstd,
+      dx,
+      P.gradView(u.w),
+      P.gradView(u.b),
+      P.gradView(u.scale),
+      P.gradView(u.bias),
+      batch,
+      u.inDim,
+      this.W,
+    );
+  }
+
+  /** Runs block b's four units from blockIn[b] into blockIn[b+1], caching into (cs, ys). */
+  private blockForward(b: number, cs: UnitCache[], ys: Float32Array[], batch: number): void {
+    const units = this.blockUnits[b];
+    const xb = this.blockIn[b];
+    const out = this.blockIn[b + 1];
+    this.unitForward(units[0], xb, cs[0], ys[0], batch);
+    this.unitForward(units[1], ys[0], cs[1], ys[1], batch);
+    this.unitForward(units[2], ys[1], cs[2], ys[2], batch);
+    this.unitForward(units[3], ys[2], cs[3], out, batch);
+    this.be.add(out, xb, out, batch * this.W); // skip added after the 4th activation
+  }
+
+  /**
+   * Forward pass. x: [batch, inDim]. Returns the head outputs (views [batch, dim_k], valid until
+   * the next forward).
+   */
+  forward(x: Float32Array, batch: number): Float32Array[] {
+    this.checkBatch(batch);
+    const inDim = this.config.inDim;
+    if (x.length < batch * inDim) {
+      throw new Error(`input has ${x.length} values, expected batch × inDim = ${batch} × ${inDim} = ${batch * inDim}`);
+    }
+    this.lastBatch = batch;
+    this.xIn.set(x.subarray(0, batch * inDim));
+    this.unitForward(this.inputUnit, this.xIn, this.inputCache, this.blockIn[0], batch);
+    for (let b = 0; b < this.numBlocks; b++) {
+      if (this.scratchCaches && this.scratchYs) this.blockForward(b, this.scratchCaches, this.scratchYs, batch);
+      else this.blockForward(b, this.caches[b], this.ys[b], batch);
+    }
+    const trunk = this.blockIn[this.numBlocks];
+    const P = this.params;
+    const res: Float32Array[] = [];
+    for (let h = 0; h < this.headParams.length; h++) {
+      const hp = this.headParams[h];
+      const out = this.outputs[h];
+      this.be.gemm(false, false, batch, hp.dim, this.W, 1, trunk, P.view(hp.w), 0, out);
+      this.be.biasAdd(out, P.view(hp.b), batch, hp.dim);
+      res.push(out.subarray(0, batch * hp.dim));
+    }
+    return res;
+  }
+
+  /**
+   * Backward pass of the last forward. dOut[k]: ∂L/∂output_k [batch, dim_k] (null for a head
+   * that does not enter the loss). Parameter gradients ACCUMULATE into params.grad (call
+   * params.zeroGrad() first). Returns ∂L/∂x [batch, inDim] when wantInputGrad (a view, valid
+   * until the next backward), else null.
+   */
+  backward(dOut: readonly (Float32Array | null)[], wantInputGrad = false): Float32Array | null {
+    const batch = this.lastBatch;
+    if (batch === 0) throw new Error("ResNet.backward called before forward");
+    if (dOut.length !== this.headParams.length) {
+      throw new Error(`backward needs one gradient per head (${this.headParams.length}), got ${dOut.length}`);
+    }
+    const W = this.W;
+    const P = this.params;
+    const be = this.be;
+    const trunk = this.blockIn[this.numBlocks];
+    const gT = this.gTrunk;
+    let first = true;
+    for (let h = 0; h < this.headParams.length; h++) {
+      const d = dOut[h];
+      if (!d) continue;
+      const hp = this.headParams[h];
+      if (d.length < batch * hp.dim) {
+        throw new Error(`gradient of head "${this.config.heads[h].name}" has ${d.length} values, expected ${batch * hp.dim}`);
+      }
+      be.biasBackward(d, P.gradView(hp.b), batch, hp.dim);
+      be.gemm(true, false, W, hp.dim, batch, 1, trunk, d, 1, P.gradView(hp.w)); // dW += trunkᵀ·d
+      be.gemm(false, true, batch, W, hp.dim, 1, d, P.view(hp.w), first ? 0 : 1, gT); // dTrunk (+)= d·Wᵀ
+      first = false;
+    }
+    if (first) gT.fill(0, 0, batch * W);
+
+    for (let b = this.numBlocks - 1; b >= 0; b--) {
+      let cs: UnitCache[];
+      let ys: Float32Array[];
+      if (this.scratchCaches && this.scratchYs) {
+        // Recompute this block's activations from its saved input. blockForward rewrites
+        // blockIn[b+1] with the same values it held, so later blocks' inputs are unchanged.
+        this.blockForward(b, this.scratchCaches, this.scratchYs, batch);
+        cs = this.scratchCaches;
+        ys = this.scratchYs;
+      } else {
+        cs = this.caches[b];
+        ys = this.ys[b];
+      }
+      const units = this.blockUnits[b];
+      const n = batch * W;
+      this.gA.set(gT.subarray(0, n));
+      this.unitBackward(units[3], this.gA, ys[2], cs[3], this.gB, batch);
+      this.unitBackward(units[2], this.gB, ys[1], cs[2], this.gA, batch);
+      this.unitBackward(units[1], this.gA, ys[0], cs[1], this.gB, batch);
+      this.unitBackward(units[0], this.gB, this.blockIn[b], cs[0], this.gA, batch);
+      be.add(gT, this.gA, gT, n); // ∂L/∂x_b = skip path + residual path
+    }
+    const dx = wantInputGrad ? this.dInput : null;
+    this.unitBackward(this.inputUnit, gT, this.xIn, this.inputCache, dx, batch);
+    return dx ? dx.subarray(0, batch * this.config.inDim) : null;
+  }
+}

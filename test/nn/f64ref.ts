@@ -1,0 +1,68 @@
+// An independent float64 forward of the paper's ResNet (SPEC §2), written from the spec rather
+// than from src/nn, used as the finite-difference oracle for the engine's backward passes.
+import type { ResNet } from "../../src/nn/resnet.js";
+
+export interface F64Net {
+  /** Parameter values by name (float64 copies). */
+  p: Map<string, Float64Array>;
+  inDim: number;
+  width: number;
+  depth: number;
+  heads: { name: string; dim: number }[];
+}
+
+export function toF64(net: ResNet): F64Net {
+  const p = new Map<string, Float64Array>();
+  for (const t of net.params.tensors) p.set(t.name, Float64Array.from(net.params.view(t)));
+  const c = net.config;
+  return { p, inDim: c.inDim, width: c.width, depth: c.depth, heads: c.heads.map((h) => ({ ...h })) };
+}
+
+function dense(x: Float64Array, rows: number, inDim: number, w: Float64Array, b: Float64Array, outDim: number): Float64Array {
+  const y = new Float64Array(rows * outDim);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < outDim; j++) {
+      let s = b[j];
+      for (let k = 0; k < inDim; k++) s += x[r * inDim + k] * w[k * outDim + j];
+      y[r * outDim + j] = s;
+    }
+  return y;
+}
+
+function lnSwish(z: Float64Array, rows: number, cols: number, g: Float64Array, bt: Float64Array): Float64Array {
+  const y = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let mu = 0;
+    for (let j = 0; j < cols; j++) mu += z[r * cols + j];
+    mu /= cols;
+    let v = 0;
+    for (let j = 0; j < cols; j++) v += (z[r * cols + j] - mu) ** 2;
+    v /= cols;
+    const rs = 1 / Math.sqrt(v + 1e-6);
+    for (let j = 0; j < cols; j++) {
+      const u = (z[r * cols + j] - mu) * rs * g[j] + bt[j];
+      y[r * cols + j] = u / (1 + Math.exp(-u));
+    }
+  }
+  return y;
+}
+
+export function forwardF64(net: F64Net, x: Float64Array, rows: number): Float64Array[] {
+  const P = (n: string) => {
+    const v = net.p.get(n);
+    if (!v) throw new Error(`missing ${n}`);
+    return v;
+  };
+  const W = net.width;
+  const unit = (h: Float64Array, inDim: number, d: string, n: string) =>
+    lnSwish(dense(h, rows, inDim, P(`${d}.weight`), P(`${d}.bias`), W), rows, W, P(`${n}.scale`), P(`${n}.bias`));
+  let h = unit(x, net.inDim, "input.dense", "input.norm");
+  for (let b = 0; b < net.depth / 4; b++) {
+    let t = h;
+    for (let l = 0; l < 4; l++) t = unit(t, W, `blocks.${b}.dense.${l}`, `blocks.${b}.norm.${l}`);
+    const o = new Float64Array(h.length);
+    for (let i = 0; i < o.length; i++) o[i] = h[i] + t[i];
+    h = o;
+  }
+  return net.heads.map((hd) => dense(h, rows, W, P(`head.${hd.name}.weight`), P(`head.${hd.name}.bias`), hd.dim));
+}
