@@ -101,7 +101,7 @@ for (const be of backends()) {
         const loss = () => {
           const outs = forwardF64(ref, x64, rows);
           let s = 0;
-          outs.forEach((o, k) => o.forEach((v, i) => (s += v * R[k][i])));
+          for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
           return s;
         };
         const h = 1e-6;
