@@ -1,0 +1,251 @@
+// Run directories (DESIGN §6): `runs/<env>__<agent>__d<depth>__s<seed>__<YYYYMMDD-HHMMSS>/` holding
+// config.json, metrics.jsonl, metrics.csv, a TensorBoard event file, checkpoints/ and eval/.
+// A run directory is created exclusively: an existing directory is never reused or overwritten.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+
+/** File and folder names inside a run directory. */
+export const RUN_FILES = {
+  config: "config.json",
+  metricsJsonl: "metrics.jsonl",
+  metricsCsv: "metrics.csv",
+  checkpoints: "checkpoints",
+  eval: "eval",
+} as const;
+
+export interface RunNameParts {
+  /** Environment id, e.g. `ant_u4_maze-v1`. */
+  env: string;
+  /** Agent name, e.g. `crl`. */
+  agent: string;
+  /** Network depth (the critic's, when actor and critic differ). */
+  depth: number;
+  seed: number;
+  /** Creation time for the name (default: now), formatted in local time. */
+  time?: Date;
+}
+
+export interface RunDir {
+  /** Absolute path of the run directory. */
+  path: string;
+  /** Its last path component, e.g. `ant_u4_maze-v1__crl__d64__s0__20261124-193000`. */
+  name: string;
+  checkpointsDir: string;
+  evalDir: string;
+  configPath: string;
+  metricsJsonlPath: string;
+  metricsCsvPath: string;
+}
+
+const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, "0");
+}
+
+/** `YYYYMMDD-HHMMSS` in local time. */
+export function formatRunTimestamp(d: Date): string {
+  return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+}
+
+/** The directory name for a run; throws if a part would make an ambiguous or unsafe name. */
+export function runDirName(parts: RunNameParts): string {
+  for (const key of ["env", "agent"] as const) {
+    const v = parts[key];
+    if (typeof v !== "string" || !NAME_PART.test(v) || v.includes("__")) {
+      throw new Error(
+        `run directory name: ${key} ${JSON.stringify(v)} is not allowed; use letters, digits, '.', '_' and '-' ` +
+          `(starting with a letter or digit, no "__", which separates the name's fields)`,
+      );
+    }
+  }
+  if (!Number.isSafeInteger(parts.depth) || parts.depth < 0) {
+    throw new Error(`run directory name: depth must be a non-negative integer, got ${parts.depth}`);
+  }
+  if (!Number.isSafeInteger(parts.seed) || parts.seed < 0) {
+    throw new Error(`run directory name: seed must be a non-negative integer, got ${parts.seed}`);
+  }
+  const t = parts.time ?? new Date();
+  if (Number.isNaN(t.getTime())) throw new Error("run directory name: time is an invalid Date");
+  return `${parts.env}__${parts.agent}__d${parts.depth}__s${parts.seed}__${formatRunTimestamp(t)}`;
+}
+
+/** The RunDir record of an existing directory path (no checks). */
+export function runDirAt(path: string): RunDir {
+  const p = resolve(path);
+  return {
+    path: p,
+    name: basename(p),
+    checkpointsDir: join(p, RUN_FILES.checkpoints),
+    evalDir: join(p, RUN_FILES.eval),
+    configPath: join(p, RUN_FILES.config),
+    metricsJsonlPath: join(p, RUN_FILES.metricsJsonl),
+    metricsCsvPath: join(p, RUN_FILES.metricsCsv),
+  };
+}
+
+/**
+ * Creates a fresh run directory under `root` (created if missing) with checkpoints/ and eval/.
+ * The leaf is made with a non-recursive mkdir, which fails atomically if the name exists; then
+ * `-2`, `-3`, … are tried, so two runs started in the same second by two processes never share
+ * a directory and an existing one is never touched.
+ */
+export function createRunDir(root: string, parts: RunNameParts): RunDir {
+  const name = runDirName(parts);
+  const rootAbs = resolve(root);
+  mkdirSync(rootAbs, { recursive: true });
+  for (let n = 1; n <= 10_000; n++) {
+    const leaf = n === 1 ? name : `${name}-${n}`;
+    const path = join(rootAbs, leaf);
+    try {
+      mkdirSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw e;
+    }
+    const rd = runDirAt(path);
+    mkdirSync(rd.checkpointsDir);
+    mkdirSync(rd.evalDir);
+    return rd;
+  }
+  throw new Error(`createRunDir: ${join(rootAbs, name)} and 10,000 suffixed variants already exist; clean up ${rootAbs}`);
+}
+
+let tempCounter = 0;
+
+/**
+ * Writes `data` to `path` atomically: to a temporary file in the same directory (same file
+ * system, so rename is atomic), fsynced, then renamed over `path`. Readers see the old content or
+ * the new, never a torn file, even if the process dies mid-write.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const dir = dirname(resolve(path));
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${++tempCounter}`);
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let fd: number;
+  try {
+    fd = openSync(tmp, "wx");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new Error(`cannot write ${path}: directory ${dir} does not exist (ENOENT); create it first`);
+    throw e;
+  }
+  try {
+    let o = 0;
+    while (o < bytes.length) o += writeSync(fd, bytes, o, bytes.length - o);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  // Make the rename itself durable; some platforms cannot fsync a directory, which is harmless.
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // directory fsync unsupported here: the rename is still atomic, only not yet durable
+  }
+}
+
+/** `writeFileAtomic` of `JSON.stringify(obj, null, 2)` plus a newline. Throws on non-JSON values. */
+export function writeJsonAtomic(path: string, obj: unknown): void {
+  const text = JSON.stringify(obj, null, 2);
+  if (text === undefined) throw new Error(`writeJsonAtomic(${path}): value ${String(obj)} cannot be written as JSON`);
+  writeFileAtomic(path, `${text}\n`);
+}
+
+export interface FoundRun {
+  run: RunDir;
+  /** Absolute path of the checkpoint file, when the user named one. */
+  checkpoint?: string;
+}
+
+function isRunDir(dir: string): boolean {
+  return existsSync(join(dir, RUN_FILES.config));
+}
+
+/** Run directories (holding config.json) directly inside `dir`, newest name last. */
+export function listRunDirs(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => {
+      const p = join(dir, n);
+      try {
+        return statSync(p).isDirectory() && isRunDir(p);
+      } catch {
+        return false;
+      }
+    })
+    .sort((a, b) => {
+      // the timestamp field sorts chronologically; compare it first, then the whole name
+      const ta = a.split("__").at(-1) ?? a;
+      const tb = b.split("__").at(-1) ?? b;
+      return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+    });
+}
+
+/**
+ * Resolves what the user gave (`fathom eval <path>`, `--resume <path>`) to a run directory: the
+ * run directory itself, its config.json, its checkpoints/ folder, or a checkpoint file inside
+ * checkpoints/. Throws an error that says what was found and what is expected.
+ */
+export function findRunDir(pathOrCheckpoint: string): FoundRun {
+  if (typeof pathOrCheckpoint !== "string" || pathOrCheckpoint.length === 0) {
+    throw new Error("expected a run directory or checkpoint path, got an empty path");
+  }
+  const p = resolve(pathOrCheckpoint);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(p);
+  } catch {
+    let hint = "";
+    const parent = dirname(p);
+    const prefix = basename(p);
+    const near = listRunDirs(parent).filter((n) => n.startsWith(prefix));
+    if (near.length > 0) hint = `; runs in ${parent} starting with "${prefix}": ${near.slice(-5).join(", ")}`;
+    throw new Error(`${pathOrCheckpoint} does not exist (resolved to ${p})${hint}`);
+  }
+  if (st.isDirectory()) {
+    if (isRunDir(p)) return { run: runDirAt(p) };
+    if (basename(p) === RUN_FILES.checkpoints && isRunDir(dirname(p))) return { run: runDirAt(dirname(p)) };
+    const runs = listRunDirs(p);
+    const hint =
+      runs.length > 0
+        ? `; it holds ${runs.length} run director${runs.length === 1 ? "y" : "ies"}, pick one, e.g. the latest: ${join(pathOrCheckpoint, runs[runs.length - 1])}`
+        : "; a run directory is the folder `fathom train` creates under runs/";
+    throw new Error(`${pathOrCheckpoint} is not a run directory: it has no ${RUN_FILES.config}${hint}`);
+  }
+  if (!st.isFile()) throw new Error(`${pathOrCheckpoint} is neither a file nor a directory`);
+  if (basename(p) === RUN_FILES.config) return { run: runDirAt(dirname(p)) };
+  const parent = dirname(p);
+  if (basename(parent) === RUN_FILES.checkpoints && isRunDir(dirname(parent))) {
+    return { run: runDirAt(dirname(parent)), checkpoint: p };
+  }
+  if (isRunDir(parent)) {
+    throw new Error(
+      `${pathOrCheckpoint} is a file in run directory ${parent} but not a checkpoint; ` +
+        `give the run directory itself or a file in its ${RUN_FILES.checkpoints}/ folder`,
+    );
+  }
+  throw new Error(
+    `${pathOrCheckpoint} is not in a run directory: a checkpoint must sit in <run>/${RUN_FILES.checkpoints}/ ` +
+      `next to <run>/${RUN_FILES.config}; give the run directory or a checkpoint inside it`,
+  );
+}
