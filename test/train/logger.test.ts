@@ -24,7 +24,7 @@ test("records round-trip through JSONL, CSV (header widened when new keys appear
   try {
     let clock = 1000;
     const log = new MetricsLogger(dir, { now: () => clock });
-    const written = [
+    const written: Record<string, number>[] = [
       { step: 1, envsteps: 31744, "training/critic_loss": 6.25, "training/sps": 1234.5 },
       { step: 2, envsteps: 63488, "training/critic_loss": 0.1 + 0.2, "training/sps": 1300 },
       // the first evaluation brings new keys
