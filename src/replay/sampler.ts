@@ -6,7 +6,10 @@
 //  2. per row t, a future row t+Δ of the same episode inside the window, P(Δ) ∝ γ^Δ for
 //     Δ = 1..L where L = rows of that episode after t in the window; Δ = 0 when L = 0;
 //  3. the hindsight goal = achieved-goal slice (`goalIndices`) of row t+Δ's state;
-//  4. shuffle the N·T tuples and cut them into min(maxBatches, floor(N·T/B)) batches of B.
+//  4. shuffle the N·(T−1) tuples and cut them into min(maxBatches, floor(N·(T−1)/B)) batches of B.
+//     The last row of each window is not a tuple: like the reference (`goal_index[:-1]`, "the
+//     last goal_index cannot be considered as there is no future"), which is where SPEC §4's
+//     batch counts come from (512 envs × 999 rows: B = 1024 → 499, B = 2048 → 249).
 //
 // Δ is drawn directly from the truncated geometric law by inverse CDF,
 //   Δ = 1 + floor(log(1 − u·(1 − γ^L)) / log γ),  u ~ U[0, 1),
@@ -17,8 +20,10 @@
 // An episode is a maximal run of equal episode ids (ids change at every reset, so within a
 // window equal ids are contiguous, which makes this the reference's same-id mask).
 //
+// Windows start uniformly among all size − T + 1 positions (the reference's `randint` upper bound
+// is exclusive, so it never draws the window that ends at the newest row; we do).
 // Only the tuples that land in the used batches are drawn and gathered: a partial Fisher–Yates
-// shuffle picks the first numBatches·B entries of a uniform random permutation of all N·T tuples,
+// shuffle picks the first numBatches·B entries of a uniform random permutation of all tuples,
 // which has the same law as shuffling everything and keeping a prefix.
 //
 // Pure TypeScript, no allocation in `sample` after construction.
@@ -89,7 +94,7 @@ export class HindsightSampler {
   private readonly logGamma: number;
   private readonly windowStart: Int32Array; // [numEnvs] ring slot of each env's window row 0
   private readonly runEnd: Int32Array; // [numEnvs · windowLength] window index of the last row of each row's episode
-  private readonly perm: Int32Array; // [numEnvs · windowLength] tuple ids e·T + t, shuffled
+  private readonly perm: Int32Array; // [numEnvs · (windowLength − 1)] tuple ids e·(T − 1) + t, shuffled
   private readonly batches: HindsightBatch[]; // [capacityBatches] cached views
   private _numBatches = 0;
   private _windowRows = 0;
@@ -124,12 +129,12 @@ export class HindsightSampler {
 
     const n = buffer.numEnvs;
     const maxT = Math.min(this.windowLength, buffer.capacity);
-    this.capacityBatches = Math.min(this.maxBatches, Math.floor((n * maxT) / this.batchSize));
+    this.capacityBatches = Math.min(this.maxBatches, Math.floor((n * (maxT - 1)) / this.batchSize));
     if (this.capacityBatches === 0) {
       throw new Error(
         `HindsightSampler: batchSize ${this.batchSize} exceeds the tuples one call can draw ` +
-          `(numEnvs ${n} × min(windowLength ${this.windowLength}, capacity ${buffer.capacity}) = ${n * maxT}); ` +
-          "lower batchSize or use more envs.",
+          `(numEnvs ${n} × (min(windowLength ${this.windowLength}, capacity ${buffer.capacity}) − 1) = ${n * (maxT - 1)}); ` +
+          "lower batchSize, or raise numEnvs or windowLength.",
       );
     }
     const rows = this.capacityBatches * this.batchSize;
@@ -146,7 +151,7 @@ export class HindsightSampler {
     this.windowStart = new Int32Array(n);
     this.windowOffset = new Int32Array(n);
     this.runEnd = new Int32Array(n * maxT);
-    this.perm = new Int32Array(n * maxT);
+    this.perm = new Int32Array(n * (maxT - 1));
     const B = this.batchSize;
     this.batches = [];
     for (let b = 0; b < this.capacityBatches; b++) {
@@ -178,7 +183,7 @@ export class HindsightSampler {
 
   /**
    * Draw windows, future offsets and a shuffle; fill the output buffers. Returns the number of
-   * batches, min(maxBatches, floor(numEnvs·T / B)) with T = min(windowLength, buffer.size).
+   * batches, min(maxBatches, floor(numEnvs·(T − 1) / B)) with T = min(windowLength, buffer.size).
    */
   sample(rng: Rng): number {
     const buf = this.buffer;
@@ -186,7 +191,8 @@ export class HindsightSampler {
     const cap = buf.capacity;
     const size = buf.size;
     const T = Math.min(this.windowLength, size);
-    const total = n * T;
+    const perEnv = T > 0 ? T - 1 : 0; // tuples per env: the window's last row has no future
+    const total = n * perEnv;
     const B = this.batchSize;
     const numBatches = Math.min(this.maxBatches, Math.floor(total / B));
     this._numBatches = numBatches;
@@ -250,9 +256,9 @@ export class HindsightSampler {
     const outTime = this.sourceTime;
     for (let i = 0; i < used; i++) {
       const p = perm[i];
-      const e = (p / T) | 0;
-      const t = p - e * T;
-      const L = runEnd[p] - t;
+      const e = (p / perEnv) | 0;
+      const t = p - e * perEnv;
+      const L = runEnd[e * T + t] - t;
       let d = 0;
       if (L > 0) {
         const u = rng.uniform();
