@@ -1,0 +1,396 @@
+// Contrastive RL (CRL) with deep residual networks — SPEC §2–3, read top to bottom:
+//   1. config   2. networks (φ(s,a), ψ(g), π(a|s,g))   3. the update (actor + α, then critic)
+//   4. acting   5. state for checkpoints
+// The losses are pure functions in ./losses.ts; this file wires them to the networks.
+import type { Backend } from "../engine/backend.js";
+import { Adam } from "../nn/adam.js";
+import { ResNet } from "../nn/resnet.js";
+import type { Tensor } from "../nn/safetensors.js";
+import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
+import { type Key, Rng, split } from "../random.js";
+import {
+  type ContrastiveLoss,
+  contrastiveLoss,
+  type EnergyFn,
+  EnergyScratch,
+  LossScratch,
+  pairwiseEnergy,
+  pairwiseEnergyBackward,
+  rowEnergy,
+  rowEnergyGradPhi,
+  tanhGaussianBackward,
+  tanhGaussianSample,
+} from "./losses.js";
+
+// ───────────────────────────── 1. config ─────────────────────────────
+
+export interface CRLConfig {
+  /** Dense layers in the actor's residual blocks (multiple of 4). */
+  actorDepth: number;
+  actorWidth: number;
+  /** Dense layers in each encoder's residual blocks (multiple of 4). */
+  criticDepth: number;
+  criticWidth: number;
+  /** Representation dimension of φ and ψ (64 in the paper). */
+  reprDim: number;
+  batchSize: number;
+  /** Adam learning rate for actor, critic and α (3e-4). */
+  lr: number;
+  energyFn: EnergyFn;
+  contrastiveLoss: ContrastiveLoss;
+  /** Coefficient of mean(logsumexp²) in the critic loss (0.1). */
+  logsumexpPenalty: number;
+  /** Target entropy = coef · |A| (−0.5). */
+  targetEntropyCoef: number;
+  /** Activation checkpointing per residual block (for the deepest networks). */
+  recompute: boolean;
+}
+
+export const CRL_DEFAULTS: CRLConfig = {
+  actorDepth: 4,
+  actorWidth: 256,
+  criticDepth: 4,
+  criticWidth: 256,
+  reprDim: 64,
+  batchSize: 256,
+  lr: 3e-4,
+  energyFn: "norm",
+  contrastiveLoss: "fwd_infonce",
+  logsumexpPenalty: 0.1,
+  targetEntropyCoef: -0.5,
+  recompute: false,
+};
+
+export interface CRLDims {
+  stateDim: number;
+  goalDim: number;
+  actionDim: number;
+}
+
+export interface CRLMetrics {
+  critic_loss: number;
+  actor_loss: number;
+  alpha_loss: number;
+  log_alpha: number;
+  logsumexp: number;
+  categorical_accuracy: number;
+  logits_pos: number;
+  logits_neg: number;
+  entropy: number;
+}
+
+export class NonFiniteError extends Error {
+  constructor(
+    readonly network: string,
+    readonly loss: string,
+    readonly value: number,
+  ) {
+    super(`non-finite ${loss} (${value}) in the ${network} update`);
+    this.name = "NonFiniteError";
+  }
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+export class CRLAgent {
+  readonly config: CRLConfig;
+  readonly dims: CRLDims;
+  // ─────────────────────────── 2. networks ───────────────────────────
+  /** φ(s, a) ∈ R^reprDim. */
+  readonly saEncoder: ResNet;
+  /** ψ(g) ∈ R^reprDim. */
+  readonly goalEncoder: ResNet;
+  /** π(a | s, g): heads mean and raw log-std. */
+  readonly actor: ResNet;
+  readonly actorOpt: Adam;
+  readonly saOpt: Adam;
+  readonly goalOpt: Adam;
+  /** log α and its Adam state (a scalar, updated in plain TS). */
+  logAlpha = 0;
+  private alphaM = 0;
+  private alphaV = 0;
+  alphaStep = 0;
+  /** Gradient steps taken. */
+  updates = 0;
+  private rng: Rng;
+  private readonly be: Backend;
+  readonly targetEntropy: number;
+
+  // batch buffers (B = batchSize, S/G/A = state/goal/action dims, R = reprDim)
+  private readonly actorIn: Float32Array; // [B, S+G]
+  private readonly saIn: Float32Array; // [B, S+A]
+  private readonly eps: Float32Array; // [B, A]
+  private readonly xs: Float32Array; // [B, A] pre-tanh sample
+  private readonly acts: Float32Array; // [B, A]
+  private readonly logp: Float64Array; // [B]
+  private readonly qf: Float64Array; // [B]
+  private readonly dLogp: Float64Array; // [B]
+  private readonly dPhi: Float32Array; // [B, R]
+  private readonly dPsi: Float32Array; // [B, R]
+  private readonly dA: Float32Array; // [B, A]
+  private readonly dMean: Float32Array; // [B, A]
+  private readonly dRaw: Float32Array; // [B, A]
+  private readonly logits: Float32Array; // [B, B]
+  private readonly G: Float32Array; // [B, B]
+  private readonly phiCopy: Float32Array; // [B, R]
+  private readonly energyScratch: EnergyScratch;
+  private readonly lossScratch: LossScratch;
+  /** Rows per actor forward when acting (maxBatch of the actor network). */
+  private readonly actChunk: number;
+  private readonly actIn: Float32Array; // [actChunk, S+G]
+
+  constructor(backend: Backend, dims: CRLDims, config: Partial<CRLConfig>, key: Key, actBatch = 0) {
+    this.config = { ...CRL_DEFAULTS, ...config };
+    this.dims = { ...dims };
+    const c = this.config;
+    const { stateDim: S, goalDim: G, actionDim: A } = dims;
+    const B = c.batchSize;
+    const R = c.reprDim;
+    if (!Number.isInteger(B) || B < 2) throw new Error(`batchSize must be an integer >= 2 (contrastive negatives come from the batch), got ${B}`);
+    this.be = backend;
+    this.targetEntropy = c.targetEntropyCoef * A;
+    this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+    const [kSa, kG, kActor, kRng] = split(key, 4);
+    this.saEncoder = new ResNet(backend, {
+      inDim: S + A,
+      width: c.criticWidth,
+      depth: c.criticDepth,
+      heads: [{ name: "repr", dim: R }],
+      maxBatch: B,
+      recompute: c.recompute,
+    });
+    this.goalEncoder = new ResNet(backend, {
+      inDim: G,
+      width: c.criticWidth,
+      depth: c.criticDepth,
+      heads: [{ name: "repr", dim: R }],
+      maxBatch: B,
+      recompute: c.recompute,
+    });
+    this.actor = new ResNet(backend, {
+      inDim: S + G,
+      width: c.actorWidth,
+      depth: c.actorDepth,
+      heads: [
+        { name: "mean", dim: A },
+        { name: "log_std", dim: A },
+      ],
+      maxBatch: this.actChunk,
+      recompute: c.recompute,
+    });
+    this.saEncoder.init(new Rng(kSa));
+    this.goalEncoder.init(new Rng(kG));
+    this.actor.init(new Rng(kActor));
+    this.rng = new Rng(kRng);
+    const adam = { lr: c.lr };
+    this.actorOpt = new Adam(backend, this.actor.params, adam);
+    this.saOpt = new Adam(backend, this.saEncoder.params, adam);
+    this.goalOpt = new Adam(backend, this.goalEncoder.params, adam);
+
+    this.actorIn = new Float32Array(B * (S + G));
+    this.saIn = new Float32Array(B * (S + A));
+    this.eps = new Float32Array(B * A);
+    this.xs = new Float32Array(B * A);
+    this.acts = new Float32Array(B * A);
+    this.logp = new Float64Array(B);
+    this.qf = new Float64Array(B);
+    this.dLogp = new Float64Array(B);
+    this.dPhi = new Float32Array(B * R);
+    this.dPsi = new Float32Array(B * R);
+    this.dA = new Float32Array(B * A);
+    this.dMean = new Float32Array(B * A);
+    this.dRaw = new Float32Array(B * A);
+    this.logits = new Float32Array(B * B);
+    this.G = new Float32Array(B * B);
+    this.phiCopy = new Float32Array(B * R);
+    this.energyScratch = new EnergyScratch(B, R);
+    this.lossScratch = new LossScratch(B);
+    this.actIn = new Float32Array(this.actChunk * (S + G));
+  }
+
+  get alpha(): number {
+    return Math.exp(this.logAlpha);
+  }
+
+  /** Multiply–adds of one update per batch row, for FLOP counts (forward+backward ≈ 3 × fwd). */
+  get macsPerUpdateRow(): number {
+    // actor step: actor fwd+bwd, φ fwd+bwd (input grad), ψ fwd; critic step: φ, ψ fwd+bwd.
+    return 3 * this.actor.macsPerRow + 3 * this.saEncoder.macsPerRow + this.goalEncoder.macsPerRow + 3 * (this.saEncoder.macsPerRow + this.goalEncoder.macsPerRow);
+  }
+
+  // ─────────────────────────── 3. the update ───────────────────────────
+
+  /**
+   * One CRL gradient step on a batch of hindsight tuples (SPEC §3): actor + α first, then the
+   * critic, on the same minibatch. state [B, S], action [B, A], goal [B, G] (achieved-goal slice of a
+   * future state of the same episode). Throws NonFiniteError (before touching parameters)
+   * when a loss or gradient is not finite.
+   */
+  update(state: Float32Array, action: Float32Array, goal: Float32Array): CRLMetrics {
+    const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
+    const B = this.config.batchSize;
+    const R = this.config.reprDim;
+    const energy = this.config.energyFn;
+
+    // ── actor loss: mean(α·log π(a|s,g) − f(s, a, g)), a ~ π, gradients through φ into a ──
+    for (let i = 0; i < B; i++) {
+      this.actorIn.set(state.subarray(i * S, (i + 1) * S), i * (S + G));
+      this.actorIn.set(goal.subarray(i * G, (i + 1) * G), i * (S + G) + S);
+    }
+    const [mean, raw] = this.actor.forward(this.actorIn, B);
+    for (let i = 0; i < B * A; i++) this.eps[i] = this.rng.normal();
+    tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp);
+    for (let i = 0; i < B; i++) {
+      this.saIn.set(state.subarray(i * S, (i + 1) * S), i * (S + A));
+      this.saIn.set(this.acts.subarray(i * A, (i + 1) * A), i * (S + A) + S);
+    }
+    const [phi] = this.saEncoder.forward(this.saIn, B);
+    this.phiCopy.set(phi);
+    const [psi] = this.goalEncoder.forward(goal, B);
+    rowEnergy(energy, this.phiCopy, psi, B, R, this.qf);
+    const alpha = this.alpha;
+    let actorLoss = 0;
+    let meanLogp = 0;
+    for (let i = 0; i < B; i++) {
+      actorLoss += (alpha * this.logp[i] - this.qf[i]) / B;
+      meanLogp += this.logp[i] / B;
+    }
+    if (!Number.isFinite(actorLoss)) throw new NonFiniteError("actor", "actor_loss", actorLoss);
+    // ∂loss/∂qf_i = −1/B → ∂loss/∂φ_i, then through φ to its input (only the action part is used).
+    rowEnergyGradPhi(energy, this.phiCopy, psi, B, R, -1 / B, this.dPhi);
+    this.saEncoder.params.zeroGrad(); // φ's parameter gradients from this pass are discarded
+    const dSaIn = this.saEncoder.backward([this.dPhi], true)!;
+    for (let i = 0; i < B; i++) for (let k = 0; k < A; k++) this.dA[i * A + k] = dSaIn[i * (S + A) + S + k];
+    this.dLogp.fill(alpha / B);
+    tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw);
+    this.actor.params.zeroGrad();
+    this.actor.backward([this.dMean, this.dRaw]);
+    if (!allFinite(this.actor.params.grad)) throw new NonFiniteError("actor", "actor gradient", Number.NaN);
+
+    // ── α loss: α · mean(stopgrad(−log π − target_entropy)); d/d log α = α · mean(...) ──
+    const alphaTerm = -meanLogp - this.targetEntropy;
+    const alphaLoss = alpha * alphaTerm;
+    this.actorOpt.update();
+    this.alphaAdam(alpha * alphaTerm);
+
+    // ── critic loss: InfoNCE over the B×B logits + logsumexp penalty ──
+    for (let i = 0; i < B; i++) {
+      this.saIn.set(state.subarray(i * S, (i + 1) * S), i * (S + A));
+      this.saIn.set(action.subarray(i * A, (i + 1) * A), i * (S + A) + S);
+    }
+    const [phiC] = this.saEncoder.forward(this.saIn, B);
+    // ψ(g) is unchanged since the actor step (only actor and α moved): reuse its output and cache.
+    const psiC = psi;
+    pairwiseEnergy(this.be, energy, phiC, psiC, B, R, this.energyScratch, this.logits);
+    const stats = contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.G);
+    if (!Number.isFinite(stats.criticLoss)) throw new NonFiniteError("critic", "critic_loss", stats.criticLoss);
+    pairwiseEnergyBackward(this.be, energy, phiC, psiC, this.G, B, R, this.energyScratch, this.dPhi, this.dPsi);
+    this.saEncoder.params.zeroGrad();
+    this.goalEncoder.params.zeroGrad();
+    this.saEncoder.backward([this.dPhi]);
+    this.goalEncoder.backward([this.dPsi]);
+    if (!allFinite(this.saEncoder.params.grad)) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", Number.NaN);
+    if (!allFinite(this.goalEncoder.params.grad)) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", Number.NaN);
+    this.saOpt.update();
+    this.goalOpt.update();
+    this.updates++;
+
+    return {
+      critic_loss: stats.criticLoss,
+      actor_loss: actorLoss,
+      alpha_loss: alphaLoss,
+      log_alpha: this.logAlpha,
+      logsumexp: stats.logsumexp,
+      categorical_accuracy: stats.categoricalAccuracy,
+      logits_pos: stats.logitsPos,
+      logits_neg: stats.logitsNeg,
+      entropy: -meanLogp,
+    };
+  }
+
+  /** Adam on the scalar log α (same hyperparameters as the networks). */
+  private alphaAdam(g: number): void {
+    const b1 = 0.9;
+    const b2 = 0.999;
+    this.alphaStep++;
+    this.alphaM = b1 * this.alphaM + (1 - b1) * g;
+    this.alphaV = b2 * this.alphaV + (1 - b2) * g * g;
+    const mh = this.alphaM / (1 - b1 ** this.alphaStep);
+    const vh = this.alphaV / (1 - b2 ** this.alphaStep);
+    this.logAlpha -= (this.config.lr * mh) / (Math.sqrt(vh) + 1e-8);
+  }
+
+  // ─────────────────────────── 4. acting ───────────────────────────
+
+  /**
+   * Actions for N observations (state ++ commanded goal rows, [N, S+G]) into out [N, A].
+   * deterministic: tanh(μ) (evaluation); otherwise a ~ tanh(μ + σ·ε) with ε from `rng`.
+   */
+  act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
+    const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
+    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
+    for (let start = 0; start < n; start += this.actChunk) {
+      const m = Math.min(this.actChunk, n - start);
+      this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
+      const [mean, raw] = this.actor.forward(this.actIn, m);
+      for (let i = 0; i < m * A; i++) {
+        let x = mean[i];
+        if (!deterministic) {
+          const ls = -5 + 3.5 * (Math.tanh(raw[i]) + 1);
+          x += Math.exp(ls) * rng!.normal();
+        }
+        out[start * A + i] = Math.tanh(x);
+      }
+    }
+  }
+
+  // ─────────────────────────── 5. state ───────────────────────────
+
+  /** All learnable state as named tensors (views): networks, optimizers, α, update count, rng. */
+  stateTensors(): Map<string, Tensor> {
+    const t = new Map<string, Tensor>();
+    const add = (m: Map<string, Tensor>) => {
+      for (const [k, v] of m) t.set(k, v);
+    };
+    add(paramTensors(this.actor.params, "actor."));
+    add(paramTensors(this.saEncoder.params, "sa_encoder."));
+    add(paramTensors(this.goalEncoder.params, "goal_encoder."));
+    add(adamTensors(this.actorOpt, "optim.actor."));
+    add(adamTensors(this.saOpt, "optim.sa_encoder."));
+    add(adamTensors(this.goalOpt, "optim.goal_encoder."));
+    const rs = this.rng.state();
+    t.set("alpha.state", { dtype: "F64", shape: [5], data: new Float64Array([this.logAlpha, this.alphaM, this.alphaV, this.alphaStep, this.updates]) });
+    t.set("rng.state", {
+      dtype: "F64",
+      shape: [6],
+      data: new Float64Array([rs.key[0], rs.key[1], rs.counter, rs.spare, rs.spareWord, Number.isNaN(rs.normalSpare) ? Number.NaN : rs.normalSpare]),
+    });
+    return t;
+  }
+
+  /** Restores stateTensors(); validates everything before changing anything. */
+  loadStateTensors(t: ReadonlyMap<string, Tensor>, what = "checkpoint"): void {
+    checkParamTensors(this.actor.params, t, "actor.", what);
+    checkParamTensors(this.saEncoder.params, t, "sa_encoder.", what);
+    checkParamTensors(this.goalEncoder.params, t, "goal_encoder.", what);
+    checkAdamTensors(this.actorOpt, t, "optim.actor.", what);
+    checkAdamTensors(this.saOpt, t, "optim.sa_encoder.", what);
+    checkAdamTensors(this.goalOpt, t, "optim.goal_encoder.", what);
+    const a = t.get("alpha.state");
+    const r = t.get("rng.state");
+    if (!a || a.data.length !== 5) throw new Error(`${what} lacks "alpha.state" (log α and its optimizer)`);
+    if (!r || r.data.length !== 6) throw new Error(`${what} lacks "rng.state"`);
+    loadParamTensors(this.actor.params, t, "actor.", what);
+    loadParamTensors(this.saEncoder.params, t, "sa_encoder.", what);
+    loadParamTensors(this.goalEncoder.params, t, "goal_encoder.", what);
+    loadAdamTensors(this.actorOpt, t, "optim.actor.", what);
+    loadAdamTensors(this.saOpt, t, "optim.sa_encoder.", what);
+    loadAdamTensors(this.goalOpt, t, "optim.goal_encoder.", what);
+    [this.logAlpha, this.alphaM, this.alphaV, this.alphaStep, this.updates] = Array.from(a.data);
+    const d = r.data;
+    this.rng = Rng.fromState({ key: [d[0], d[1]], counter: d[2], spare: d[3], spareWord: d[4], normalSpare: d[5] });
+  }
+}

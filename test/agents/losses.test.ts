@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  CONTRASTIVE_LOSSES,
+  contrastiveLoss,
+  ENERGY_FNS,
+  EnergyScratch,
+  LossScratch,
+  logStdFromRaw,
+  pairwiseEnergy,
+  pairwiseEnergyBackward,
+  rowEnergy,
+  rowEnergyGradPhi,
+  tanhGaussianBackward,
+  tanhGaussianSample,
+} from "../../src/agents/losses.js";
+import { RefBackend } from "../../src/engine/ref/ref.js";
+import { keyFromSeed, Rng } from "../../src/random.js";
+
+const be = new RefBackend();
+
+function randn(rng: Rng, n: number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
+  return a;
+}
+
+function close(a: number, b: number, rel: number, abs: number, what: string): void {
+  assert.ok(Math.abs(a - b) <= abs + rel * Math.abs(b), `${what}: ${a} vs ${b}`);
+}
+
+describe("critic loss against hand-computed values (SPEC §3)", () => {
+  // φ, ψ: [3, 2]; values computed independently in Python (math.dist, math.log, math.exp).
+  const phi = Float32Array.from([0.5, -1.0, 2.0, 0.25, -0.5, 0.75]);
+  const psi = Float32Array.from([0.0, -1.0, 1.5, 1.0, -1.0, 0.0]);
+  const B = 3;
+  const logits = new Float32Array(9);
+  const G = new Float32Array(9);
+  pairwiseEnergy(be, "norm", phi, psi, B, 2, new EnergyScratch(B, 2), logits);
+  test("logits are negative L2 distances", () => {
+    close(logits[0], -0.5, 1e-6, 1e-7, "L00");
+    close(logits[1], -Math.hypot(1, 2), 1e-6, 1e-7, "L01");
+    close(logits[5], -Math.hypot(3, 0.25), 1e-6, 1e-7, "L12");
+  });
+  test("forward InfoNCE + 0.1·logsumexp² and the reference metrics", () => {
+    const s = contrastiveLoss("fwd_infonce", logits, B, 0.1, new LossScratch(B), G);
+    close(s.criticLoss, 0.4233392236992947, 1e-6, 0, "critic_loss");
+    close(s.logsumexp, -0.3609361145590955, 1e-6, 0, "logsumexp");
+    assert.equal(s.categoricalAccuracy, 1);
+    close(s.logitsPos, -0.7675918792439983, 1e-6, 0, "logits_pos");
+    close(s.logitsNeg, -2.207221575389796, 1e-6, 0, "logits_neg");
+    const noPen = contrastiveLoss("fwd_infonce", logits, B, 0, new LossScratch(B), G);
+    close(noPen.criticLoss, 0.40665476468490275, 1e-6, 0, "InfoNCE without penalty");
+  });
+  test("backward InfoNCE", () => {
+    const s = contrastiveLoss("bwd_infonce", logits, B, 0.1, new LossScratch(B), G);
+    close(s.criticLoss, 0.4303400278232621, 1e-6, 0, "bwd critic_loss");
+  });
+});
+
+describe("loss gradients against finite differences", () => {
+  for (const kind of CONTRASTIVE_LOSSES) {
+    test(`${kind}: ∂loss/∂logits`, () => {
+      const rng = new Rng(keyFromSeed(7));
+      const B = 5;
+      const L = randn(rng, B * B, 2);
+      const G = new Float32Array(B * B);
+      const scratch = new LossScratch(B);
+      contrastiveLoss(kind, L, B, 0.1, scratch, G);
+      const g0 = Float32Array.from(G);
+      const h = 1e-3;
+      for (let i = 0; i < B * B; i++) {
+        const old = L[i];
+        L[i] = old + h;
+        const lp = contrastiveLoss(kind, L, B, 0.1, scratch, G).criticLoss;
+        L[i] = old - h;
+        const lm = contrastiveLoss(kind, L, B, 0.1, scratch, G).criticLoss;
+        L[i] = old;
+        close(g0[i], (lp - lm) / (2 * h), 1e-3, 2e-5, `${kind} G[${i}]`);
+      }
+    });
+  }
+  for (const fn of ENERGY_FNS) {
+    test(`${fn} energy: pairwise backward and row energy gradient`, () => {
+      const rng = new Rng(keyFromSeed(11));
+      const B = 4;
+      const d = 3;
+      const phi = randn(rng, B * d);
+      const psi = randn(rng, B * d);
+      const W = randn(rng, B * B); // loss = Σ W ⊙ L
+      const s = new EnergyScratch(B, d);
+      const L = new Float32Array(B * B);
+      const dPhi = new Float32Array(B * d);
+      const dPsi = new Float32Array(B * d);
+      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+      pairwiseEnergyBackward(be, fn, phi, psi, W, B, d, s, dPhi, dPsi);
+      const loss = () => {
+        pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+        let t = 0;
+        for (let i = 0; i < B * B; i++) t += W[i] * L[i];
+        return t;
+      };
+      const h = 1e-3;
+      for (const [x, g, name] of [
+        [phi, Float32Array.from(dPhi), "dPhi"],
+        [psi, Float32Array.from(dPsi), "dPsi"],
+      ] as const) {
+        for (let i = 0; i < x.length; i++) {
+          const old = x[i];
+          x[i] = old + h;
+          const lp = loss();
+          x[i] = old - h;
+          const lm = loss();
+          x[i] = old;
+          close(g[i], (lp - lm) / (2 * h), 5e-3, 5e-4, `${fn} ${name}[${i}]`);
+        }
+      }
+      // Row energy: ∂/∂φ of Σ_i coef·energy(φ_i, ψ_i).
+      const e = new Float64Array(B);
+      const coef = -0.7;
+      rowEnergyGradPhi(fn, phi, psi, B, d, coef, dPhi);
+      rowEnergy(fn, phi, psi, B, d, e);
+      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+      for (let i = 0; i < B; i++) close(e[i], L[i * B + i], 1e-4, 1e-5, `${fn} row energy = diagonal`);
+      const rowLoss = () => {
+        rowEnergy(fn, phi, psi, B, d, e);
+        return coef * e.reduce((a, b) => a + b, 0);
+      };
+      for (let i = 0; i < phi.length; i++) {
+        const old = phi[i];
+        phi[i] = old + h;
+        const lp = rowLoss();
+        phi[i] = old - h;
+        const lm = rowLoss();
+        phi[i] = old;
+        close(dPhi[i], (lp - lm) / (2 * h), 5e-3, 5e-4, `${fn} row dPhi[${i}]`);
+      }
+    });
+  }
+});
+
+describe("tanh-Gaussian policy (SPEC §2–3)", () => {
+  test("log-std squashing spans [-5, 2]", () => {
+    close(logStdFromRaw(0), -1.5, 0, 1e-12, "raw 0");
+    close(logStdFromRaw(50), 2, 0, 1e-9, "raw +inf");
+    close(logStdFromRaw(-50), -5, 0, 1e-9, "raw -inf");
+  });
+  test("log-probability matches the change-of-variables formula", () => {
+    const mean = Float32Array.from([0.3]);
+    const raw = Float32Array.from([-0.2]);
+    const eps = Float32Array.from([0.8]);
+    const x = new Float32Array(1);
+    const a = new Float32Array(1);
+    const lp = new Float64Array(1);
+    tanhGaussianSample(mean, raw, eps, 1, 1, x, a, lp);
+    const ls = -5 + 3.5 * (Math.tanh(-0.2) + 1);
+    const xv = 0.3 + Math.exp(ls) * 0.8;
+    const want = -0.5 * 0.8 * 0.8 - ls - 0.5 * Math.log(2 * Math.PI) - Math.log(1 - Math.tanh(xv) ** 2 + 1e-6);
+    close(lp[0], want, 1e-6, 1e-6, "log π");
+    close(a[0], Math.tanh(xv), 1e-6, 1e-7, "a");
+  });
+  test("backward through sample and log-prob matches finite differences (ε fixed)", () => {
+    const rng = new Rng(keyFromSeed(5));
+    const B = 3;
+    const A = 4;
+    const mean = randn(rng, B * A, 0.5);
+    const raw = randn(rng, B * A, 0.5);
+    const eps = randn(rng, B * A);
+    const dLogp = Float64Array.from([0.3, -0.2, 0.5]);
+    const dA = randn(rng, B * A);
+    const x = new Float32Array(B * A);
+    const a = new Float32Array(B * A);
+    const lp = new Float64Array(B);
+    tanhGaussianSample(mean, raw, eps, B, A, x, a, lp);
+    const dMean = new Float32Array(B * A);
+    const dRaw = new Float32Array(B * A);
+    tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw);
+    const loss = () => {
+      tanhGaussianSample(mean, raw, eps, B, A, x, a, lp);
+      let t = 0;
+      for (let i = 0; i < B; i++) t += dLogp[i] * lp[i];
+      for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
+      return t;
+    };
+    const h = 1e-3;
+    for (const [p, g, name] of [
+      [mean, Float32Array.from(dMean), "dMean"],
+      [raw, Float32Array.from(dRaw), "dRaw"],
+    ] as const) {
+      for (let i = 0; i < p.length; i++) {
+        const old = p[i];
+        p[i] = old + h;
+        const lp1 = loss();
+        p[i] = old - h;
+        const lm1 = loss();
+        p[i] = old;
+        close(g[i], (lp1 - lm1) / (2 * h), 1e-2, 1e-3, `${name}[${i}]`);
+      }
+    }
+  });
+});
