@@ -502,9 +502,11 @@ export function resolveConfig<S extends ObjectSchema>(
       if (key === undefined || !(key in shape)) return `  ${issue.message}`;
       const src = sources[key];
       const where = src === "flag" ? `--${toKebab(key)} ${show(merged[key])}` : src === "preset" ? `${key} = ${show(merged[key])} (from ${presetLabel})` : `${key}`;
-      const what = src === "default" && merged[key] === undefined ? `${key} is required (set --${toKebab(key)})` : `${where} is invalid`;
+      if (src === "default" && merged[key] === undefined && issue.path.length === 1) {
+        return `  ${key} is required: set --${toKebab(key)} <${placeholder(shape[key])}> (${describeAllowed(shape[key])})`;
+      }
       const sub = issue.path.length > 1 ? ` at ${issue.path.slice(1).join(".")}` : "";
-      return `  ${what}${sub}: ${issue.message}; allowed: ${describeAllowed(shape[key])}`;
+      return `  ${where} is invalid${sub}: ${issue.message}; allowed: ${describeAllowed(shape[key])}`;
     });
     const firstKey = r.error.issues.map((i) => i.path[0]).find((k): k is string => typeof k === "string");
     throw new FlagError(`invalid configuration:\n${lines.join("\n")}\n(see ${options.helpHint ?? "--help"})`, firstKey);
@@ -546,10 +548,25 @@ export interface HelpOptions {
   width?: number;
 }
 
+// Integers in help are shown with '_' separators, which the parser accepts back: 100_000_000.
+function showHelpValue(v: unknown): string {
+  if (typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) >= 100_000) {
+    return String(v).replace(/\B(?=(\d{3})+$)/g, "_");
+  }
+  return show(v);
+}
+
 function wrap(text: string, width: number): string[] {
+  // keep "≥ 4"-like pairs and "default: 3" on one line: an operator or a "label:" sticks to what follows
+  const words: string[] = [];
+  for (const w of text.split(/\s+/).filter((x) => x.length > 0)) {
+    const prev = words.at(-1);
+    if (prev !== undefined && /^(>=|<=|>|<|\(?[a-z]+:)$/.test(prev)) words[words.length - 1] = `${prev} ${w}`;
+    else words.push(w);
+  }
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(/\s+/).filter((w) => w.length > 0)) {
+  for (const word of words) {
     if (line.length > 0 && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
@@ -569,7 +586,10 @@ export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): str
     const bd = def(info.base);
     const flag = bd.type === "boolean" ? `--[no-]${toKebab(key)}` : `--${toKebab(key)} <${placeholder(field)}>`;
     const parts: string[] = [];
-    if (info.description) parts.push(info.description.trim());
+    if (info.description) {
+      const d = info.description.trim();
+      parts.push(/[.!?]$/.test(d) ? d : `${d}.`);
+    }
     // the placeholder already lists choices; other constraints are spelled out
     const isChoice = choiceValues(info.base) !== null && placeholder(field) !== "choice";
     if (bd.type !== "boolean" && bd.type !== "string" && !isChoice) {
@@ -578,9 +598,9 @@ export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): str
     } else if (bd.type === "string" && constraints(info.base).length > 0) parts.push(`Allowed: ${describeAllowed(field)}.`);
     const notes: string[] = [];
     if (options.values !== undefined && key in options.values && options.values[key] !== undefined) {
-      notes.push(`${options.valuesLabel ?? "preset"}: ${show(options.values[key])}`);
+      notes.push(`${options.valuesLabel ?? "preset"}: ${showHelpValue(options.values[key])}`);
     }
-    if (info.hasDefault) notes.push(`default: ${show(info.defaultValue)}`);
+    if (info.hasDefault) notes.push(`default: ${showHelpValue(info.defaultValue)}`);
     else if (!info.optional && notes.length === 0) notes.push("required");
     if (notes.length > 0) parts.push(`(${notes.join("; ")})`);
     rows.push([flag, parts.join(" ")]);

@@ -180,7 +180,7 @@ test("presets + overrides + validation in one call, reporting where each value c
   e = flagError(() => resolveConfig(schema, { ...cpu, criticDepth: 6 }, {}, { presetName: "cpu" }));
   assert.match(e.message, /criticDepth = 6 \(from preset "cpu"\) is invalid: .*allowed: an integer, >= 4, a multiple of 4/);
   e = flagError(() => resolveConfig(schema, {}, {}));
-  assert.match(e.message, /seed is required \(set --seed\)/);
+  assert.match(e.message, /seed is required: set --seed <int> \(an integer, >= 0\)/);
   e = flagError(() => resolveConfig(schema, { ...cpu, depht: 4 } as never, {}, { presetName: "cpu" }));
   assert.match(e.message, /preset "cpu" sets unknown key "depht"/);
 });
@@ -194,6 +194,8 @@ test("formatHelp lists every flag with description, allowed values and defaults"
   assert.match(flat, /--\[no-\]reset-bug Reproduce JaxGCRL issue #53\. \(default: false\)/);
   assert.match(flat, /--seeds <int,\.\.\.> Allowed: a comma-separated list of an integer, >= 0; at least 1 element\. \(default: \[0\]\)/);
   assert.match(flat, /--seed <int> Allowed: an integer, >= 0\. \(required\)/);
+  assert.match(flat, /--total-env-steps <int> Allowed: an integer, > 0\. \(default: 1_000_000\)/);
+  assert.match(formatHelp(z.object({ a: z.number().describe("No period") })), /--a <number> +No period\. \(required\)/);
   assert.match(help, /--log-dir <string>\n/);
   assert.match(help, /-h, --help +Show this help\./);
   for (const key of Object.keys(schema.shape)) assert.match(help, new RegExp(`  --(\\[no-\\])?${toKebab(key)}[ \\n]`), key);
