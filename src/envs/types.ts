@@ -64,4 +64,9 @@ export interface MakeEnvOptions {
   threads?: number;
   /** Override the episode length (default: the env's own, 1000 for the paper's tasks). */
   episodeLength?: number;
+  /**
+   * Reproduce the reference's auto-reset bug (JaxGCRL issue #53, SPEC §4): every reset of an env
+   * restores its first start state and goal forever. Off by default; only for comparisons.
+   */
+  referenceResetBug?: boolean;
 }

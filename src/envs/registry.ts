@@ -1,0 +1,77 @@
+// Env registry: versioned ids (Gymnasium style, e.g. "simple_u_maze-v1") → EnvSpec + the core
+// factory a worker loads by module URL and export name. Dynamics never change under an existing
+// id; a change gets a new version.
+import { POINT_ENV_SPECS } from "./point/point.js";
+import type { EnvSpec, MakeEnvOptions, VecEnv } from "./types.js";
+import { type CoreFactoryRef, createVecEnv } from "./vec.js";
+
+// `.ts` under tsx, `.js` when compiled to dist/ (workers import these URLs themselves).
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
+interface Entry {
+  readonly spec: EnvSpec;
+  readonly factory: CoreFactoryRef;
+}
+
+const REGISTRY = new Map<string, Entry>();
+
+function register(specs: readonly EnvSpec[], modulePath: string, exportName: string): void {
+  const factory: CoreFactoryRef = { module: new URL(`${modulePath}${EXT}`, import.meta.url).href, export: exportName };
+  for (const spec of specs) {
+    if (REGISTRY.has(spec.id)) throw new Error(`env id ${spec.id} is registered twice`);
+    REGISTRY.set(spec.id, { spec, factory });
+  }
+}
+
+register(POINT_ENV_SPECS, "./point/point", "createPointCore");
+
+function entry(id: string): Entry {
+  const e = REGISTRY.get(id);
+  if (e === undefined) {
+    throw new Error(`unknown env id "${id}": known ids are ${[...REGISTRY.keys()].join(", ")} (see \`fathom envs\`)`);
+  }
+  return e;
+}
+
+/** Every registered id, in registration order. */
+export function listEnvs(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+/** The spec of a registered id. */
+export function getEnvSpec(id: string): EnvSpec {
+  return entry(id).spec;
+}
+
+/** The core factory of a registered id (module URL + export name), for tools that host cores themselves. */
+export function getCoreFactory(id: string): CoreFactoryRef {
+  return entry(id).factory;
+}
+
+/** Builds `options.numEnvs` envs of `id` on worker threads (see MakeEnvOptions). Close it when done. */
+export function makeVecEnv(id: string, options: MakeEnvOptions): Promise<VecEnv> {
+  const e = entry(id);
+  return createVecEnv(e.spec, e.factory, options);
+}
+
+/** The table `fathom envs` prints: one row per id. */
+export function formatEnvTable(): string {
+  const head = ["id", "state", "goal", "action", "episode", "threshold", "eval id", "description"];
+  const rows = [...REGISTRY.values()].map(({ spec: s }) => [
+    s.id,
+    String(s.stateDim),
+    String(s.goalDim),
+    String(s.actionDim),
+    String(s.episodeLength),
+    String(s.successThreshold),
+    s.evalId ?? "-",
+    s.description,
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]) =>
+    r
+      .map((x, c) => (c === r.length - 1 ? x : x.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

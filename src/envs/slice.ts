@@ -1,0 +1,185 @@
+// The per-thread loop of a VecEnv: steps one EnvCore's contiguous slice of the envs against the
+// VecEnv's (shared) buffers, and does the bookkeeping every task shares: action clipping,
+// same-step auto-reset, truncation at episodeLength, success and dist, episode ids, and the
+// per-episode random streams. Pure TS (no Node imports): it runs in a worker thread, on the
+// calling thread (threads = 0), and could run in a browser worker.
+import { type Key, Rng, foldIn } from "../random.js";
+import type { EnvCore } from "./core.js";
+import type { EnvSpec } from "./types.js";
+
+/** The VecEnv's full-size buffers (every env, not just this slice). */
+export interface VecBuffers {
+  obs: Float32Array; // [N, obsDim]
+  finalObs: Float32Array; // [N, obsDim]
+  actions: Float32Array; // [N, actionDim]
+  terminated: Uint8Array; // [N]
+  truncated: Uint8Array; // [N]
+  success: Uint8Array; // [N]
+  dist: Float32Array; // [N]
+  episodeId: Int32Array; // [N]
+}
+
+/** Bytes of the one buffer that holds all of a VecEnv's arrays (see vecBufferViews). */
+export function vecBufferBytes(spec: EnvSpec, numEnvs: number): number {
+  return vecBufferLayout(spec, numEnvs).total;
+}
+
+function vecBufferLayout(spec: EnvSpec, n: number) {
+  // 4-byte arrays first, then the byte arrays, so every view is aligned.
+  const obs = 0;
+  const finalObs = obs + 4 * n * spec.obsDim;
+  const actions = finalObs + 4 * n * spec.obsDim;
+  const dist = actions + 4 * n * spec.actionDim;
+  const episodeId = dist + 4 * n;
+  const terminated = episodeId + 4 * n;
+  const truncated = terminated + n;
+  const success = truncated + n;
+  const total = success + n;
+  return { obs, finalObs, actions, dist, episodeId, terminated, truncated, success, total };
+}
+
+/** Typed views over one buffer (a SharedArrayBuffer across threads) of vecBufferBytes bytes. */
+export function vecBufferViews(spec: EnvSpec, numEnvs: number, buffer: ArrayBufferLike): VecBuffers {
+  const n = numEnvs;
+  const l = vecBufferLayout(spec, n);
+  if (buffer.byteLength < l.total) {
+    throw new Error(`VecEnv buffer has ${buffer.byteLength} bytes, needs ${l.total} for ${n} envs of ${spec.id}`);
+  }
+  return {
+    obs: new Float32Array(buffer, l.obs, n * spec.obsDim),
+    finalObs: new Float32Array(buffer, l.finalObs, n * spec.obsDim),
+    actions: new Float32Array(buffer, l.actions, n * spec.actionDim),
+    dist: new Float32Array(buffer, l.dist, n),
+    episodeId: new Int32Array(buffer, l.episodeId, n),
+    terminated: new Uint8Array(buffer, l.terminated, n),
+    truncated: new Uint8Array(buffer, l.truncated, n),
+    success: new Uint8Array(buffer, l.success, n),
+  };
+}
+
+/** The random stream of global env g's episode e: foldIn(foldIn(seedKey, g), e). */
+export function episodeKey(seedKey: Key, globalIndex: number, episode: number): Key {
+  return foldIn(foldIn(seedKey, globalIndex), episode);
+}
+
+export class SliceRunner {
+  private readonly obsDim: number;
+  private readonly stateDim: number;
+  private readonly actionDim: number;
+  private readonly goalIdx: Int32Array; // [goalDim]
+  private readonly episodeLength: number;
+  private readonly threshold: number;
+  private readonly obsRows: Float32Array[]; // count views of [obsDim] into buffers.obs
+  private readonly finalRows: Float32Array[]; // count views of [obsDim] into buffers.finalObs
+  private readonly action: Float32Array; // [actionDim] clipped action handed to the core
+  private readonly elapsed: Int32Array; // [count] steps into the current episode
+  private readonly rngs: Rng[]; // [count] the current episode's stream of each env
+  private seedKey: Key | null = null;
+
+  /**
+   * @param core steps slice-local envs 0..count-1, which are global envs offset..offset+count-1.
+   * @param referenceResetBug every reset reuses episode 0's stream, so each env restarts from its
+   *   first start state and goal forever (JaxGCRL issue #53, SPEC §4). Off in normal use.
+   */
+  constructor(
+    private readonly core: EnvCore,
+    spec: EnvSpec,
+    private readonly offset: number,
+    private readonly buffers: VecBuffers,
+    private readonly referenceResetBug = false,
+  ) {
+    const count = core.count;
+    this.obsDim = spec.obsDim;
+    this.stateDim = spec.stateDim;
+    this.actionDim = spec.actionDim;
+    this.goalIdx = Int32Array.from(spec.goalIndices);
+    this.episodeLength = spec.episodeLength;
+    this.threshold = spec.successThreshold;
+    this.obsRows = [];
+    this.finalRows = [];
+    for (let i = 0; i < count; i++) {
+      const a = (offset + i) * spec.obsDim;
+      this.obsRows.push(buffers.obs.subarray(a, a + spec.obsDim));
+      this.finalRows.push(buffers.finalObs.subarray(a, a + spec.obsDim));
+    }
+    this.action = new Float32Array(spec.actionDim);
+    this.elapsed = new Int32Array(count);
+    this.rngs = new Array<Rng>(count);
+  }
+
+  /** Starts episode 0 of every env in the slice under seedKey. */
+  reset(seedKey: Key): void {
+    this.seedKey = seedKey;
+    const b = this.buffers;
+    for (let i = 0; i < this.core.count; i++) {
+      const g = this.offset + i;
+      b.episodeId[g] = 0;
+      b.terminated[g] = 0;
+      b.truncated[g] = 0;
+      this.startEpisode(i, 0);
+      const obs = this.obsRows[i];
+      this.finalRows[i].set(obs);
+      this.measure(g, obs);
+    }
+  }
+
+  private startEpisode(i: number, episode: number): void {
+    const key = episodeKey(this.seedKey!, this.offset + i, this.referenceResetBug ? 0 : episode);
+    const rng = new Rng(key);
+    this.rngs[i] = rng;
+    this.elapsed[i] = 0;
+    this.core.reset(i, rng, this.obsRows[i]);
+  }
+
+  /** Writes dist and success of global env g from its observation row. */
+  private measure(g: number, row: Float32Array): void {
+    const gi = this.goalIdx;
+    const s = this.stateDim;
+    let d2 = 0;
+    for (let k = 0; k < gi.length; k++) {
+      const d = row[gi[k]] - row[s + k];
+      d2 += d * d;
+    }
+    const d = Math.sqrt(d2);
+    this.buffers.dist[g] = d;
+    this.buffers.success[g] = d < this.threshold ? 1 : 0;
+  }
+
+  /** One control step of every env in the slice with buffers.actions (NaN-free: checked by the VecEnv). */
+  step(): void {
+    if (this.seedKey === null) throw new Error("VecEnv.step called before reset: call reset(seed) first");
+    const b = this.buffers;
+    const act = b.actions;
+    const a = this.action;
+    const ad = this.actionDim;
+    const core = this.core;
+    const len = this.episodeLength;
+    for (let i = 0; i < core.count; i++) {
+      const g = this.offset + i;
+      const base = g * ad;
+      for (let k = 0; k < ad; k++) {
+        const v = act[base + k];
+        a[k] = v > 1 ? 1 : v < -1 ? -1 : v;
+      }
+      const fin = this.finalRows[i];
+      const term = core.step(i, a, this.rngs[i], fin);
+      const steps = ++this.elapsed[i];
+      this.measure(g, fin);
+      // Brax's EpisodeWrapper convention: a step that terminates is not also a truncation.
+      const trunc = !term && steps >= len;
+      b.terminated[g] = term ? 1 : 0;
+      b.truncated[g] = trunc ? 1 : 0;
+      if (term || trunc) {
+        const e = b.episodeId[g] + 1;
+        b.episodeId[g] = e;
+        this.startEpisode(i, e);
+      } else {
+        this.obsRows[i].set(fin);
+      }
+    }
+  }
+
+  dispose(): void {
+    this.core.dispose();
+  }
+}

@@ -1,0 +1,304 @@
+// The VecEnv (src/envs/types.ts) on top of EnvCores: the envs are cut into contiguous slices, one
+// per worker thread; each worker hosts one EnvCore and one SliceRunner over SharedArrayBuffers
+// that hold every env's observations, actions and flags. A step is one command per worker: the
+// calling thread bumps a sequence number with Atomics and sleeps until every worker has bumped
+// its "done" number; no data travels in messages. With threads = 0 the one slice runs on the
+// calling thread (no workers; handy for tests and tiny env counts).
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { keyFromSeed } from "../random.js";
+import type { EnvCore, EnvCoreFactory } from "./core.js";
+import { SliceRunner, type VecBuffers, vecBufferBytes, vecBufferViews } from "./slice.js";
+import type { EnvSpec, MakeEnvOptions, StepResult, VecEnv } from "./types.js";
+
+/** Where a worker finds a task family's core factory: an ES module URL and its export name. */
+export interface CoreFactoryRef {
+  readonly module: string;
+  readonly export: string;
+}
+
+// Control words of one worker (an Int32Array on a SharedArrayBuffer).
+export const CTRL_CMD_SEQ = 0; // bumped by the caller for each command
+export const CTRL_CMD = 1; // the command
+export const CTRL_DONE_SEQ = 2; // set by the worker to CMD_SEQ when the command is done
+export const CTRL_ERROR = 3; // 1 if the last command threw (the text follows as a message)
+export const CTRL_KEY0 = 4; // seed key words for CMD_RESET
+export const CTRL_KEY1 = 5;
+export const CTRL_WORDS = 8;
+export const CMD_RESET = 1;
+export const CMD_STEP = 2;
+export const CMD_CLOSE = 3;
+
+/** Message from a worker: ready after building its core, or the text of an error. */
+export type WorkerMessage = { type: "ready" } | { type: "error"; message: string };
+
+/** What a worker receives at start. */
+export interface WorkerInit {
+  spec: EnvSpec;
+  factory: CoreFactoryRef;
+  numEnvs: number;
+  offset: number;
+  count: number;
+  buffer: SharedArrayBuffer;
+  ctrl: SharedArrayBuffer;
+  referenceResetBug: boolean;
+}
+
+// `.ts` under tsx (tests, benchmarks), `.js` when compiled to dist/.
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const WORKER_URL = new URL(`./worker${EXT}`, import.meta.url);
+
+/**
+ * A new worker running worker.ts/js. tsx's `--import tsx` hooks do not reach worker threads on
+ * Node 20, so under tsx the worker first registers tsx itself, then imports the .ts worker.
+ */
+function spawnWorker(init: WorkerInit): Worker {
+  if (EXT === ".js") return new Worker(WORKER_URL, { workerData: init });
+  const api = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
+}
+
+/** Loads a core factory in this thread. */
+export async function loadCoreFactory(ref: CoreFactoryRef): Promise<EnvCoreFactory> {
+  const mod = (await import(ref.module)) as Record<string, unknown>;
+  const f = mod[ref.export];
+  if (typeof f !== "function") {
+    throw new Error(`module ${ref.module} has no function export "${ref.export}" (the env's core factory)`);
+  }
+  return f as EnvCoreFactory;
+}
+
+function checkOptions(spec: EnvSpec, o: MakeEnvOptions): void {
+  if (!Number.isInteger(o.numEnvs) || o.numEnvs < 1) {
+    throw new Error(`numEnvs must be a positive integer, got ${o.numEnvs}`);
+  }
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 0)) {
+    throw new Error(`threads must be a non-negative integer (0 = step on the calling thread), got ${o.threads}`);
+  }
+  if (o.episodeLength !== undefined && (!Number.isInteger(o.episodeLength) || o.episodeLength < 1)) {
+    throw new Error(`episodeLength must be a positive integer, got ${o.episodeLength} (default for ${spec.id}: ${spec.episodeLength})`);
+  }
+}
+
+/**
+ * Builds a VecEnv of `spec` whose slices are built by the factory `factory`.
+ * `options.threads` is an upper bound: never more workers than envs.
+ */
+export async function createVecEnv(spec: EnvSpec, factory: CoreFactoryRef, options: MakeEnvOptions): Promise<VecEnv> {
+  checkOptions(spec, options);
+  const eff: EnvSpec = { ...spec, episodeLength: options.episodeLength ?? spec.episodeLength };
+  const n = options.numEnvs;
+  const threads = Math.min(options.threads ?? availableParallelism(), n);
+  const bug = options.referenceResetBug ?? false;
+  const buffer = new SharedArrayBuffer(vecBufferBytes(eff, n));
+  const views = vecBufferViews(eff, n, buffer);
+  if (threads === 0) {
+    const core = await (await loadCoreFactory(factory))(eff, n);
+    checkCore(core, eff, n);
+    return new ThreadedVecEnv(eff, n, views, [], new SliceRunner(core, eff, 0, views, bug));
+  }
+  const workers: WorkerHandle[] = [];
+  try {
+    for (let t = 0; t < threads; t++) {
+      // Balanced contiguous slices: the first n % threads slices get one env more.
+      const count = Math.floor(n / threads) + (t < n % threads ? 1 : 0);
+      const offset = t * Math.floor(n / threads) + Math.min(t, n % threads);
+      const init: WorkerInit = { spec: eff, factory, numEnvs: n, offset, count, buffer, ctrl: new SharedArrayBuffer(4 * CTRL_WORDS), referenceResetBug: bug };
+      workers.push(new WorkerHandle(init));
+    }
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    throw e;
+  }
+  return new ThreadedVecEnv(eff, n, views, workers, null);
+}
+
+/** Asserts a core built by a factory fits its slice (a boundary between task code and the VecEnv). */
+export function checkCore(core: EnvCore, spec: EnvSpec, count: number): void {
+  if (core.count !== count) throw new Error(`core factory of ${spec.id} built ${core.count} envs, ${count} were asked for`);
+}
+
+class WorkerHandle {
+  readonly worker: Worker;
+  readonly ctrl: Int32Array; // [CTRL_WORDS]
+  readonly ready: Promise<void>;
+  /** Why the worker is gone, once it is. */
+  exited: string | null = null;
+  private errors: string[] = [];
+
+  constructor(readonly init: WorkerInit) {
+    this.ctrl = new Int32Array(init.ctrl);
+    this.worker = spawnWorker(init);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "ready") resolve();
+        else {
+          this.errors.push(m.message);
+          reject(new Error(m.message));
+        }
+      });
+      this.worker.on("error", (e) => {
+        this.exited = `worker for envs ${init.offset}..${init.offset + init.count - 1} failed: ${e.stack ?? e}`;
+        reject(e);
+      });
+      this.worker.on("exit", (code) => {
+        this.exited ??= `worker for envs ${init.offset}..${init.offset + init.count - 1} exited with code ${code}`;
+        reject(new Error(this.exited));
+      });
+    });
+    // Once built, a worker sleeping in Atomics.wait must not keep the process alive if close()
+    // is forgotten (before that, the pending build must keep it alive).
+    this.ready.then(
+      () => this.worker.unref(),
+      () => {},
+    );
+  }
+
+  /** The text of the last error the worker sent (waits for the message to arrive). */
+  async takeError(): Promise<string> {
+    for (let tries = 0; this.errors.length === 0 && tries < 1000 && this.exited === null; tries++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return this.errors.shift() ?? this.exited ?? "worker reported an error but sent no text";
+  }
+}
+
+class ThreadedVecEnv implements VecEnv {
+  readonly id: string;
+  readonly description: string;
+  readonly stateDim: number;
+  readonly goalDim: number;
+  readonly obsDim: number;
+  readonly actionDim: number;
+  readonly goalIndices: readonly number[];
+  readonly episodeLength: number;
+  readonly successThreshold: number;
+  readonly evalId?: string;
+  /** Worker threads in use (0: the calling thread steps every env). */
+  readonly threads: number;
+  /**
+   * [N, actionDim]: the shared action buffer. Write actions here and pass it to step() to skip
+   * one copy.
+   */
+  readonly actionBuffer: Float32Array;
+  private readonly result: StepResult;
+  private seq = 0;
+  private isReset = false;
+  private closed = false;
+
+  constructor(
+    spec: EnvSpec,
+    readonly numEnvs: number,
+    private readonly buffers: VecBuffers,
+    private readonly workers: WorkerHandle[],
+    private readonly local: SliceRunner | null,
+  ) {
+    this.id = spec.id;
+    this.description = spec.description;
+    this.stateDim = spec.stateDim;
+    this.goalDim = spec.goalDim;
+    this.obsDim = spec.obsDim;
+    this.actionDim = spec.actionDim;
+    this.goalIndices = spec.goalIndices;
+    this.episodeLength = spec.episodeLength;
+    this.successThreshold = spec.successThreshold;
+    if (spec.evalId !== undefined) this.evalId = spec.evalId;
+    this.threads = workers.length;
+    this.actionBuffer = buffers.actions;
+    const b = buffers;
+    this.result = { obs: b.obs, finalObs: b.finalObs, terminated: b.terminated, truncated: b.truncated, success: b.success, dist: b.dist, episodeId: b.episodeId };
+  }
+
+  async reset(seed: number): Promise<Float32Array> {
+    this.checkOpen();
+    const key = keyFromSeed(seed);
+    if (this.local !== null) this.local.reset(key);
+    else {
+      for (const w of this.workers) {
+        w.ctrl[CTRL_KEY0] = key[0] | 0;
+        w.ctrl[CTRL_KEY1] = key[1] | 0;
+      }
+      await this.command(CMD_RESET);
+    }
+    this.isReset = true;
+    return this.buffers.obs;
+  }
+
+  async step(actions: Float32Array): Promise<StepResult> {
+    this.checkOpen();
+    if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
+    const a = this.buffers.actions;
+    if (actions.length !== a.length) {
+      throw new Error(`${this.id}: step needs ${this.numEnvs}×${this.actionDim} = ${a.length} actions, got ${actions.length}`);
+    }
+    // Checked here, before any env moves, so a bad call leaves every env as it was.
+    for (let k = 0; k < a.length; k++) {
+      const v = actions[k];
+      if (Number.isNaN(v)) {
+        const env = Math.floor(k / this.actionDim);
+        throw new Error(`${this.id}: action ${k % this.actionDim} of env ${env} is NaN; actions must be numbers in [-1, 1] (values outside are clipped)`);
+      }
+    }
+    if (actions !== a) a.set(actions);
+    if (this.local !== null) this.local.step();
+    else await this.command(CMD_STEP);
+    return this.result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.local !== null) {
+      this.local.dispose();
+      return;
+    }
+    const alive = this.workers.filter((w) => w.exited === null);
+    if (alive.length === this.workers.length) {
+      try {
+        await this.command(CMD_CLOSE);
+      } catch {
+        // a worker that cannot dispose is terminated below anyway
+      }
+    }
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`${this.id}: the VecEnv is closed`);
+  }
+
+  /** Runs one command on every worker and waits for all of them. */
+  private async command(cmd: number): Promise<void> {
+    const seq = ++this.seq | 0;
+    for (const w of this.workers) {
+      if (w.exited !== null) throw new Error(`${this.id}: ${w.exited}`);
+      w.ctrl[CTRL_CMD] = cmd;
+      w.ctrl[CTRL_ERROR] = 0;
+      Atomics.store(w.ctrl, CTRL_CMD_SEQ, seq);
+      Atomics.notify(w.ctrl, CTRL_CMD_SEQ);
+    }
+    for (const w of this.workers) {
+      const c = w.ctrl;
+      let waited = 0;
+      for (;;) {
+        const done = Atomics.load(c, CTRL_DONE_SEQ);
+        if (done === seq) break;
+        // Sleep on the calling thread (allowed in Node); every 200 ms let the event loop run so a
+        // dead worker's exit event can be seen instead of waiting forever.
+        if (Atomics.wait(c, CTRL_DONE_SEQ, done, 200) === "timed-out") {
+          waited += 200;
+          await new Promise((r) => setImmediate(r));
+          if (w.exited !== null) throw new Error(`${this.id}: ${w.exited}`);
+          if (waited > 600_000) throw new Error(`${this.id}: a worker did not answer within 10 minutes`);
+        }
+      }
+    }
+    for (const w of this.workers) {
+      if (Atomics.load(w.ctrl, CTRL_ERROR) !== 0) {
+        throw new Error(`${this.id}: ${await w.takeError()}`);
+      }
+    }
+  }
+}
