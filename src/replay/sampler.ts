@@ -95,6 +95,7 @@ export class HindsightSampler {
   private readonly windowStart: Int32Array; // [numEnvs] ring slot of each env's window row 0
   private readonly runEnd: Int32Array; // [numEnvs · windowLength] window index of the last row of each row's episode
   private readonly perm: Int32Array; // [numEnvs · (windowLength − 1)] tuple ids e·(T − 1) + t, shuffled
+  private readonly outPos: Int32Array; // [numEnvs · (windowLength − 1)] output row of each tuple, −1 if unused
   private readonly batches: HindsightBatch[]; // [capacityBatches] cached views
   private _numBatches = 0;
   private _windowRows = 0;
@@ -152,6 +153,7 @@ export class HindsightSampler {
     this.windowOffset = new Int32Array(n);
     this.runEnd = new Int32Array(n * maxT);
     this.perm = new Int32Array(n * (maxT - 1));
+    this.outPos = new Int32Array(n * (maxT - 1));
     const B = this.batchSize;
     this.batches = [];
     for (let b = 0; b < this.capacityBatches; b++) {
@@ -237,7 +239,12 @@ export class HindsightSampler {
       perm[j] = tmp;
     }
 
-    // 3. Future offsets and gather of (state, action, hindsight goal).
+    // 3. Invert the draw (outPos[tuple] = output row, or −1), then visit tuples in memory order,
+    // so the ring (hundreds of MB at the paper's size) is read sequentially, window by window;
+    // only the much smaller output is written at random. Δ is drawn in this order too.
+    const outPos = this.outPos;
+    outPos.fill(-1, 0, total);
+    for (let i = 0; i < used; i++) outPos[perm[i]] = i;
     const obs = buf.obs; // [N, cap, obsDim]
     const act = buf.actions; // [N, cap, actionDim]
     const od = buf.obsDim;
@@ -254,34 +261,37 @@ export class HindsightSampler {
     const outDelta = this.delta;
     const outEnv = this.sourceEnv;
     const outTime = this.sourceTime;
-    for (let i = 0; i < used; i++) {
-      const p = perm[i];
-      const e = (p / perEnv) | 0;
-      const t = p - e * perEnv;
-      const L = runEnd[e * T + t] - t;
-      let d = 0;
-      if (L > 0) {
-        const u = rng.uniform();
-        d = uniformLaw ? 1 + Math.floor(u * L) : 1 + Math.floor(Math.log(1 - u * (1 - gammaPow[L])) / logGamma);
-        if (d > L) d = L; // float rounding when u is within 2^-32 of 1
-      }
+    for (let e = 0; e < n; e++) {
       const ws = windowStart[e];
-      let slot = ws + t;
-      if (slot >= cap) slot -= cap;
-      let fslot = slot + d;
-      if (fslot >= cap) fslot -= cap;
-      const row = (e * cap + slot) * od;
-      const frow = (e * cap + fslot) * od;
-      const arow = (e * cap + slot) * ad;
-      const so = i * sd;
-      for (let j = 0; j < sd; j++) outState[so + j] = obs[row + j];
-      const ao = i * ad;
-      for (let j = 0; j < ad; j++) outAction[ao + j] = act[arow + j];
-      const go = i * gd;
-      for (let j = 0; j < gd; j++) outGoal[go + j] = obs[frow + goalIdx[j]];
-      outDelta[i] = d;
-      outEnv[i] = e;
-      outTime[i] = windowOffset[e] + t;
+      const off = windowOffset[e];
+      const base = e * cap;
+      for (let t = 0; t < perEnv; t++) {
+        const i = outPos[e * perEnv + t];
+        if (i < 0) continue;
+        const L = runEnd[e * T + t] - t;
+        let d = 0;
+        if (L > 0) {
+          const u = rng.uniform();
+          d = uniformLaw ? 1 + Math.floor(u * L) : 1 + Math.floor(Math.log(1 - u * (1 - gammaPow[L])) / logGamma);
+          if (d > L) d = L; // float rounding when u is within 2^-32 of 1
+        }
+        let slot = ws + t;
+        if (slot >= cap) slot -= cap;
+        let fslot = slot + d;
+        if (fslot >= cap) fslot -= cap;
+        const row = (base + slot) * od;
+        const frow = (base + fslot) * od;
+        const arow = (base + slot) * ad;
+        const so = i * sd;
+        for (let j = 0; j < sd; j++) outState[so + j] = obs[row + j];
+        const ao = i * ad;
+        for (let j = 0; j < ad; j++) outAction[ao + j] = act[arow + j];
+        const go = i * gd;
+        for (let j = 0; j < gd; j++) outGoal[go + j] = obs[frow + goalIdx[j]];
+        outDelta[i] = d;
+        outEnv[i] = e;
+        outTime[i] = off + t;
+      }
     }
     return numBatches;
   }
