@@ -1,0 +1,277 @@
+// The MuJoCo Ant family (SPEC §6): the Ant on open ground (goal on a circle) and in the paper's
+// mazes (U4, U5, Big, Hardest; cell size 4). Physics: MuJoCo WebAssembly, step 0.005 s × 10 per
+// control step (env dt 0.05 s). Model: ./ant_model.ts.
+//
+// Observation [31] = state [29] ++ commanded goal [2]:
+//   | index  | meaning                                                        |
+//   | 0..2   | torso x, y, z (qpos)                                           |
+//   | 3..6   | torso orientation quaternion w, x, y, z (qpos)                 |
+//   | 7..14  | hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3, hip_4, ankle_4 |
+//   | 15..17 | torso linear velocity (qvel, world frame)                      |
+//   | 18..20 | torso angular velocity (qvel, local frame)                     |
+//   | 21..28 | joint velocities, same order as 7..14                          |
+//   | 29..30 | commanded goal x, y                                            |
+// Achieved goal: torso x, y (goalIndices [0, 1]). Success: ‖torso xy − goal‖ < 0.5.
+// Action [8] in [-1, 1], motor order hip_4, ankle_4, hip_1, ankle_1, hip_2, ankle_2, hip_3,
+// ankle_3 (the standard Ant's), torque = 150 · action.
+// Termination: torso z ∉ [0.2, 1.0] (unhealthy), or a non-finite physics state (see step()).
+//
+// Reset (every episode, fresh draws from the env's rng, in this order):
+//   qpos = standing pose + U(−0.1, 0.1) on each of the 15 coordinates (quaternion renormalised),
+//          plus the centre of the maze's 'R' cell on x, y (the origin for ant-v1);
+//   qvel = 0.1 · N(0, 1) on each of the 14 coordinates;
+//   goal = ant-v1: uniform angle on the circle of radius 10 around the origin;
+//          mazes: centre of a 'G' cell drawn uniformly (the _eval ids use their far-goal layout).
+// MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
+// actions, not on what the instance simulated before (solver warm-starts included).
+
+import type { MainModule, MjData, MjModel } from "@mujoco/mujoco";
+import type { Rng } from "../../random.js";
+import type { EnvCore } from "../core.js";
+import { type MazeLayout, cellCentre, parseMaze } from "../mazes.js";
+import type { EnvSpec } from "../types.js";
+import { ANT_FRAME_SKIP, ANT_INIT_QPOS, ANT_NQ, ANT_NU, ANT_NV, antXml, mazeWalls } from "./ant_model.js";
+import { loadMujoco, modelFromXml } from "./loader.js";
+
+/** Maze cell size for the Ant (SPEC appendix A). */
+export const ANT_MAZE_CELL_SIZE = 4;
+/** Wall height: the reference's maze height 0.5 × cell size 4; far above what the Ant can climb. */
+export const ANT_MAZE_WALL_HEIGHT = 2;
+/** Healthy torso height range; outside it the episode terminates (SPEC §6). */
+export const ANT_HEALTHY_Z: readonly [number, number] = [0.2, 1.0];
+/** Radius of the goal circle of ant-v1. */
+export const ANT_GOAL_RADIUS = 10;
+/** Half-width of the uniform reset noise on qpos, and scale of the normal noise on qvel. */
+export const ANT_RESET_NOISE = 0.1;
+
+const STATE_DIM = ANT_NQ + ANT_NV; // 29
+const GOAL_DIM = 2;
+
+function antSpec(id: string, description: string, evalId?: string): EnvSpec {
+  const spec: EnvSpec = {
+    id,
+    description,
+    stateDim: STATE_DIM,
+    goalDim: GOAL_DIM,
+    obsDim: STATE_DIM + GOAL_DIM,
+    actionDim: ANT_NU,
+    goalIndices: [0, 1],
+    episodeLength: 1000,
+    successThreshold: 0.5,
+  };
+  return evalId === undefined ? spec : { ...spec, evalId };
+}
+
+/** The Ant tasks. Pure data: importing this file does not load MuJoCo. */
+export const ANT_ENV_SPECS: EnvSpec[] = [
+  antSpec("ant-v1", "MuJoCo Ant on open ground; goal uniform on the circle of radius 10 around the start"),
+  antSpec("ant_u4_maze-v1", "MuJoCo Ant in the U4 maze (cell 4); goals: any 'G' cell", "ant_u4_maze_eval-v1"),
+  antSpec("ant_u4_maze_eval-v1", "MuJoCo Ant in the U4 maze; evaluation goals: the far 'G' cells"),
+  antSpec("ant_u5_maze-v1", "MuJoCo Ant in the U5 maze (cell 4); goals: any 'G' cell", "ant_u5_maze_eval-v1"),
+  antSpec("ant_u5_maze_eval-v1", "MuJoCo Ant in the U5 maze; evaluation goals: the far 'G' cells"),
+  antSpec("ant_big_maze-v1", "MuJoCo Ant in the big maze (cell 4); goals: any 'G' cell", "ant_big_maze_eval-v1"),
+  antSpec("ant_big_maze_eval-v1", "MuJoCo Ant in the big maze; evaluation goals: the far 'G' cells"),
+  antSpec("ant_hardest_maze-v1", "MuJoCo Ant in the hardest maze (cell 4); goals: any 'G' cell"),
+];
+
+/** Maze layout of each maze id (src/envs/mazes.ts names); ant-v1 has none. */
+const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
+  "ant-v1": null,
+  "ant_u4_maze-v1": "u4_maze",
+  "ant_u4_maze_eval-v1": "u4_maze_eval",
+  "ant_u5_maze-v1": "u5_maze",
+  "ant_u5_maze_eval-v1": "u5_maze_eval",
+  "ant_big_maze-v1": "big_maze",
+  "ant_big_maze_eval-v1": "big_maze_eval",
+  "ant_hardest_maze-v1": "hardest_maze",
+};
+
+/**
+ * Builds `count` Ant envs of task `spec` on this thread: one compiled MjModel shared by `count`
+ * MjData instances. Loads the MuJoCo module on first use.
+ */
+export async function createAntCore(spec: EnvSpec, count: number): Promise<EnvCore> {
+  const layoutName = ANT_LAYOUTS[spec.id];
+  if (layoutName === undefined) {
+    throw new Error(`createAntCore: unknown Ant env id "${spec.id}"; known ids are ${Object.keys(ANT_LAYOUTS).join(", ")}`);
+  }
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`createAntCore: count must be a positive integer, got ${count}`);
+  }
+  const mj = await loadMujoco();
+  const layout = layoutName === null ? null : parseMaze(layoutName);
+  return new AntCore(mj, spec, count, layout);
+}
+
+/**
+ * The Ant cores' class. createAntCore returns one; beyond EnvCore it can read and overwrite the
+ * physics state of an env (tests, scripted pushes, state restore).
+ */
+export class AntCore implements EnvCore {
+  readonly spec: EnvSpec;
+  readonly count: number;
+  /** Control steps that ended with a non-finite physics state (reported as terminations). */
+  divergences = 0;
+
+  private readonly mj: MainModule;
+  private model: MjModel | null;
+  private readonly data: MjData[];
+  // Typed views into the wasm heap, one per env. They detach when the heap grows (another core
+  // built on this thread later, say), so they are re-fetched whenever one is found detached.
+  private qpos: Float64Array[] = []; // [count][ANT_NQ]
+  private qvel: Float64Array[] = []; // [count][ANT_NV]
+  private ctrl: Float64Array[] = []; // [count][ANT_NU]
+  private readonly goal: Float64Array; // [count, 2]
+  private readonly prevState = new Float64Array(STATE_DIM); // [29] state before the current step
+  private readonly startX: number;
+  private readonly startY: number;
+  private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
+  private readonly nGoals: number;
+
+  constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
+    this.mj = mj;
+    this.spec = spec;
+    this.count = count;
+    this.goal = new Float64Array(count * GOAL_DIM);
+    if (layout === null) {
+      this.startX = 0;
+      this.startY = 0;
+      this.goalCells = new Float64Array(0);
+      this.nGoals = 0;
+    } else {
+      [this.startX, this.startY] = cellCentre(layout.start, ANT_MAZE_CELL_SIZE);
+      this.nGoals = layout.goals.length;
+      this.goalCells = new Float64Array(this.nGoals * 2);
+      for (let g = 0; g < this.nGoals; g++) {
+        const [x, y] = cellCentre(layout.goals[g], ANT_MAZE_CELL_SIZE);
+        this.goalCells[2 * g] = x;
+        this.goalCells[2 * g + 1] = y;
+      }
+    }
+    // Mazes get a larger arena: an Ant pressed into a wall corner has many more contacts than on
+    // open ground, and a full arena would silently drop contacts (the Ant would pass walls).
+    const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
+    const memory = layout === null ? 256 * 1024 : 512 * 1024;
+    this.model = modelFromXml(mj, antXml(walls, memory), spec.id);
+    this.data = [];
+    try {
+      for (let i = 0; i < count; i++) this.data.push(new mj.MjData(this.model));
+    } catch (err) {
+      this.dispose();
+      throw new Error(
+        `could not allocate ${count} MuJoCo instances for ${spec.id} on one thread (${err instanceof Error ? err.message : String(err)}); ` +
+          "use more worker threads or fewer envs",
+      );
+    }
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    this.qpos = this.data.map((d) => d.qpos as Float64Array);
+    this.qvel = this.data.map((d) => d.qvel as Float64Array);
+    this.ctrl = this.data.map((d) => d.ctrl as Float64Array);
+  }
+
+  private liveModel(): MjModel {
+    if (this.model === null) throw new Error(`${this.spec.id}: this EnvCore was disposed`);
+    if (this.qpos[0].length === 0) this.refreshViews();
+    return this.model;
+  }
+
+  reset(i: number, rng: Rng, obs: Float32Array): void {
+    const model = this.liveModel();
+    this.mj.mj_resetData(model, this.data[i]);
+    const qpos = this.qpos[i];
+    const qvel = this.qvel[i];
+    for (let k = 0; k < ANT_NQ; k++) qpos[k] = ANT_INIT_QPOS[k] + rng.uniformIn(-ANT_RESET_NOISE, ANT_RESET_NOISE);
+    qpos[0] += this.startX;
+    qpos[1] += this.startY;
+    // The noise leaves the quaternion slightly off unit length; MuJoCo would renormalise it on the
+    // first step, but the first observation should already be a valid orientation.
+    const qn = Math.hypot(qpos[3], qpos[4], qpos[5], qpos[6]);
+    for (let k = 3; k < 7; k++) qpos[k] /= qn;
+    for (let k = 0; k < ANT_NV; k++) qvel[k] = ANT_RESET_NOISE * rng.normal();
+    if (this.nGoals === 0) {
+      const angle = rng.uniformIn(0, 2 * Math.PI);
+      this.goal[2 * i] = ANT_GOAL_RADIUS * Math.cos(angle);
+      this.goal[2 * i + 1] = ANT_GOAL_RADIUS * Math.sin(angle);
+    } else {
+      const g = rng.int(this.nGoals);
+      this.goal[2 * i] = this.goalCells[2 * g];
+      this.goal[2 * i + 1] = this.goalCells[2 * g + 1];
+    }
+    this.writeObs(i, obs);
+  }
+
+  step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
+    const model = this.liveModel();
+    const data = this.data[i];
+    const qpos = this.qpos[i];
+    const qvel = this.qvel[i];
+    const ctrl = this.ctrl[i];
+    const prev = this.prevState;
+    for (let k = 0; k < ANT_NQ; k++) prev[k] = qpos[k];
+    for (let k = 0; k < ANT_NV; k++) prev[ANT_NQ + k] = qvel[k];
+    for (let k = 0; k < ANT_NU; k++) ctrl[k] = action[k];
+    const mj = this.mj;
+    for (let f = 0; f < ANT_FRAME_SKIP; f++) mj.mj_step(model, data);
+    let finite = true;
+    for (let k = 0; k < ANT_NQ && finite; k++) finite = Number.isFinite(qpos[k]);
+    for (let k = 0; k < ANT_NV && finite; k++) finite = Number.isFinite(qvel[k]);
+    if (!finite) {
+      // The model is built with MuJoCo's auto-reset off, so a blow-up shows here instead of as a
+      // silent teleport to the model's default pose. The step reports the last finite state and
+      // ends the episode; the VecEnv's reset restores the instance.
+      this.divergences++;
+      for (let k = 0; k < STATE_DIM; k++) obs[k] = prev[k];
+      obs[STATE_DIM] = this.goal[2 * i];
+      obs[STATE_DIM + 1] = this.goal[2 * i + 1];
+      return true;
+    }
+    this.writeObs(i, obs);
+    const z = qpos[2];
+    return z < ANT_HEALTHY_Z[0] || z > ANT_HEALTHY_Z[1];
+  }
+
+  /** Copies env i's physics state into qpos [15] and qvel [14]. */
+  getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
+    this.liveModel();
+    qpos.set(this.qpos[i]);
+    qvel.set(this.qvel[i]);
+  }
+
+  /**
+   * Overwrites env i's physics state with qpos [15] and qvel [14] (the quaternion is used as
+   * given); the commanded goal is kept. Writes the resulting observation into obs [31].
+   */
+  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
+    this.liveModel();
+    if (qpos.length !== ANT_NQ || qvel.length !== ANT_NV) {
+      throw new Error(`AntCore.setState: qpos must have ${ANT_NQ} values and qvel ${ANT_NV}, got ${qpos.length} and ${qvel.length}`);
+    }
+    this.qpos[i].set(qpos);
+    this.qvel[i].set(qvel);
+    this.writeObs(i, obs);
+  }
+
+  private writeObs(i: number, obs: Float32Array): void {
+    const qpos = this.qpos[i];
+    const qvel = this.qvel[i];
+    for (let k = 0; k < ANT_NQ; k++) obs[k] = qpos[k];
+    for (let k = 0; k < ANT_NV; k++) obs[ANT_NQ + k] = qvel[k];
+    obs[STATE_DIM] = this.goal[2 * i];
+    obs[STATE_DIM + 1] = this.goal[2 * i + 1];
+  }
+
+  dispose(): void {
+    for (const d of this.data) d.delete();
+    this.data.length = 0;
+    this.qpos = [];
+    this.qvel = [];
+    this.ctrl = [];
+    if (this.model !== null) {
+      this.model.delete();
+      this.model = null;
+    }
+  }
+}
