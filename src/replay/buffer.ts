@@ -3,6 +3,11 @@
 // row each per env step), so a single head and size serve every ring and row t of env e lives at
 // slot (oldest + t) % capacity in all three arrays.
 //
+// What to insert at each env step: the observation the action was taken in, that action, and the
+// episode id of that observation (VecEnv's `episodeId` from the step that returned it). The
+// sampler treats a run of equal ids as one episode, so the first row after an auto-reset must
+// carry the new id.
+//
 // Pure TypeScript (no Node imports): the buffer must also run in a browser.
 
 export interface ReplayBufferOptions {
@@ -74,7 +79,7 @@ export class ReplayBuffer {
     if (rows * this.obsDim > maxLen || rows * this.actionDim > maxLen) {
       throw new Error(
         `ReplayBuffer: ${this.numEnvs} envs × ${this.capacity} rows × ${Math.max(this.obsDim, this.actionDim)} floats ` +
-          "exceeds one typed array (2^31 − 1 elements); lower numEnvs or capacity.",
+          "exceeds the 2^31 − 1 elements allowed per field; lower numEnvs or capacity.",
       );
     }
     this.obs = new Float32Array(rows * this.obsDim);
