@@ -337,7 +337,15 @@ function shapeOf(schema: ObjectSchema): Record<string, Schema> {
 
 /** Parses argv (without the node/script/command words) against an object schema. */
 export function parseFlags<S extends ObjectSchema>(schema: S, argv: readonly string[], options: ParseFlagsOptions = {}): ParsedFlags<S> {
-  const shape = shapeOf(schema);
+  const r = parseShape(shapeOf(schema), argv, options);
+  return { ...r, values: r.values as Partial<z.input<S>> };
+}
+
+function parseShape(
+  shape: Record<string, Schema>,
+  argv: readonly string[],
+  options: ParseFlagsOptions,
+): { values: Record<string, unknown>; fromFlags: string[]; positionals: string[]; help: boolean } {
   const helpHint = options.helpHint ?? "--help";
   const byFlag = new Map<string, string>();
   for (const key of Object.keys(shape)) {
@@ -441,7 +449,7 @@ export function parseFlags<S extends ObjectSchema>(schema: S, argv: readonly str
         `at most ${options.maxPositionals} positional argument${options.maxPositionals === 1 ? "" : "s"} allowed; options start with -- (see ${helpHint})`,
     );
   }
-  return { values: values as Partial<z.input<S>>, fromFlags, positionals, help };
+  return { values, fromFlags, positionals, help };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +541,80 @@ export function parseConfig<S extends ObjectSchema>(
   return { help: false, positionals: parsed.positionals, ...resolved };
 }
 
+export interface CommandOptions<S extends ObjectSchema> extends ParseFlagsOptions {
+  /** Named presets of the config; the command option `presetKey` picks one. */
+  presets?: Record<string, Partial<z.input<S>>>;
+  /** The command-schema key naming the preset (default "preset"). */
+  presetKey?: string;
+}
+
+export type ParsedCommand<C extends ObjectSchema, S extends ObjectSchema> =
+  | {
+      help: true;
+      positionals: string[];
+      /** What the flags set so far (unvalidated), e.g. to show the chosen preset in the help. */
+      values: Record<string, unknown>;
+    }
+  | ({
+      help: false;
+      positionals: string[];
+      command: z.output<C>;
+      /** The preset applied, if any. */
+      presetName?: string;
+    } & ResolvedConfig<S>);
+
+/**
+ * One command line, two schemas: the command's own options (e.g. --preset, --resume, --out) and
+ * the config. Flags of both are parsed together (a key in both is an error in the schemas); the
+ * command options are validated; the preset they name is taken from `presets`; config flags
+ * override it; the merged config is validated. With -h/--help nothing is validated.
+ */
+export function parseCommand<C extends ObjectSchema, S extends ObjectSchema>(
+  commandSchema: C,
+  configSchema: S,
+  argv: readonly string[],
+  options: CommandOptions<S> = {},
+): ParsedCommand<C, S> {
+  const cmdShape = shapeOf(commandSchema);
+  const cfgShape = shapeOf(configSchema);
+  for (const k of Object.keys(cmdShape)) {
+    if (k in cfgShape) throw new Error(`flags: key "${k}" is in both the command schema and the config schema; rename one`);
+  }
+  const parsed = parseShape({ ...cmdShape, ...cfgShape }, argv, options);
+  if (parsed.help) return { help: true, positionals: parsed.positionals, values: parsed.values };
+  const cmdValues: Record<string, unknown> = {};
+  const cfgValues: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(parsed.values)) (k in cmdShape ? cmdValues : cfgValues)[k] = v;
+  const command = resolveConfig(commandSchema, undefined, cmdValues as Partial<z.input<C>>, options).config;
+  const presetKey = options.presetKey ?? "preset";
+  const presetName = (command as Record<string, unknown>)[presetKey];
+  let preset: Partial<z.input<S>> | undefined;
+  if (presetName !== undefined && presetName !== null) {
+    const presets = options.presets ?? {};
+    const name = String(presetName);
+    if (!Object.hasOwn(presets, name)) {
+      const names = Object.keys(presets);
+      const close = suggest(name, names);
+      throw new FlagError(
+        `unknown preset "${name}"${close.length > 0 ? ` (did you mean ${close.join(", ")}?)` : ""}; presets: ${names.join(", ") || "none"}`,
+        presetKey,
+      );
+    }
+    preset = presets[name];
+  }
+  const resolved = resolveConfig(configSchema, preset, cfgValues as Partial<z.input<S>>, {
+    ...options,
+    presetName: presetName === undefined || presetName === null ? undefined : String(presetName),
+  });
+  return {
+    help: false,
+    positionals: parsed.positionals,
+    command,
+    ...(presetName === undefined || presetName === null ? {} : { presetName: String(presetName) }),
+    ...resolved,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Help
 
@@ -576,10 +658,7 @@ function wrap(text: string, width: number): string[] {
   return lines.length > 0 ? lines : [""];
 }
 
-/** Help text listing every schema key as a flag, with its description, allowed values and default. */
-export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): string {
-  const shape = shapeOf(schema);
-  const width = options.width ?? 100;
+function helpRows(shape: Record<string, Schema>, values: Record<string, unknown> | undefined, valuesLabel: string): [string, string][] {
   const rows: [string, string][] = [];
   for (const [key, field] of Object.entries(shape)) {
     const info = fieldInfo(field);
@@ -597,30 +676,65 @@ export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): str
       if (allowed !== "a number" && allowed !== "an integer") parts.push(`Allowed: ${allowed}.`);
     } else if (bd.type === "string" && constraints(info.base).length > 0) parts.push(`Allowed: ${describeAllowed(field)}.`);
     const notes: string[] = [];
-    if (options.values !== undefined && key in options.values && options.values[key] !== undefined) {
-      notes.push(`${options.valuesLabel ?? "preset"}: ${showHelpValue(options.values[key])}`);
+    if (values !== undefined && key in values && values[key] !== undefined) {
+      notes.push(`${valuesLabel}: ${showHelpValue(values[key])}`);
     }
     if (info.hasDefault) notes.push(`default: ${showHelpValue(info.defaultValue)}`);
     else if (!info.optional && notes.length === 0) notes.push("required");
     if (notes.length > 0) parts.push(`(${notes.join("; ")})`);
     rows.push([flag, parts.join(" ")]);
   }
-  rows.push(["-h, --help", "Show this help."]);
-  const col = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 4);
+  return rows;
+}
+
+function renderHelp(sections: { title: string; rows: [string, string][] }[], options: HelpOptions): string {
+  const width = options.width ?? 100;
+  const all = sections.flatMap((x) => x.rows);
+  const col = Math.min(34, Math.max(...all.map(([f]) => f.length)) + 4);
   const out: string[] = [];
   if (options.usage) out.push(options.usage, "");
   if (options.description) out.push(...wrap(options.description, width), "");
-  out.push("Options:");
-  for (const [flag, text] of rows) {
-    const body = wrap(text, Math.max(20, width - col));
-    const head = `  ${flag}`;
-    if (head.length + 2 <= col) {
-      out.push(`${head.padEnd(col)}${body[0]}`.trimEnd());
-      for (const l of body.slice(1)) out.push(`${" ".repeat(col)}${l}`);
-    } else {
-      out.push(head);
-      for (const l of text.length > 0 ? body : []) out.push(`${" ".repeat(col)}${l}`);
+  sections.forEach((section, i) => {
+    if (i > 0) out.push("");
+    out.push(section.title);
+    for (const [flag, text] of section.rows) {
+      const body = wrap(text, Math.max(20, width - col));
+      const head = `  ${flag}`;
+      if (head.length + 2 <= col) {
+        out.push(`${head.padEnd(col)}${body[0]}`.trimEnd());
+        for (const l of body.slice(1)) out.push(`${" ".repeat(col)}${l}`);
+      } else {
+        out.push(head);
+        for (const l of text.length > 0 ? body : []) out.push(`${" ".repeat(col)}${l}`);
+      }
     }
-  }
+  });
   return `${out.join("\n")}\n`;
+}
+
+const HELP_ROW: [string, string] = ["-h, --help", "Show this help."];
+
+/** Help text listing every schema key as a flag, with its description, allowed values and default. */
+export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): string {
+  const rows = helpRows(shapeOf(schema), options.values, options.valuesLabel ?? "preset");
+  return renderHelp([{ title: "Options:", rows: [...rows, HELP_ROW] }], options);
+}
+
+/**
+ * Help for a command with its own options (e.g. --preset, --resume) and a config schema, in two
+ * sections. `values` (e.g. the chosen preset) are shown next to the config defaults.
+ */
+export function formatCommandHelp(
+  commandSchema: ObjectSchema,
+  configSchema: ObjectSchema,
+  options: HelpOptions & { commandTitle?: string; configTitle?: string } = {},
+): string {
+  const label = options.valuesLabel ?? "preset";
+  return renderHelp(
+    [
+      { title: options.commandTitle ?? "Options:", rows: [...helpRows(shapeOf(commandSchema), undefined, label), HELP_ROW] },
+      { title: options.configTitle ?? "Configuration (any key overrides the preset):", rows: helpRows(shapeOf(configSchema), options.values, label) },
+    ],
+    options,
+  );
 }

@@ -5,7 +5,9 @@ import {
   describeAllowed,
   editDistance,
   FlagError,
+  formatCommandHelp,
   formatHelp,
+  parseCommand,
   parseConfig,
   parseFlags,
   resolveConfig,
@@ -214,4 +216,47 @@ test("unions and literals convert to the member that accepts the word", () => {
   const e = flagError(() => parseFlags(s, ["--threads", "-1"]));
   assert.match(e.message, /--threads/);
   assert.throws(() => parseFlags(z.object({ aB: z.number(), a_b: z.number() }), []), /both map to --a-b/);
+});
+
+test("parseCommand: command options pick a preset, config flags override it, both validated", () => {
+  const cmd = z.object({
+    preset: z.enum(["paper", "cpu"]).default("cpu").describe("Preset of the config."),
+    resume: z.string().optional().describe("Run directory or checkpoint to resume from."),
+  });
+  const presets = {
+    paper: { criticDepth: 64, totalEnvSteps: 100_000_000, seed: 0 },
+    cpu: { criticDepth: 8, totalEnvSteps: 1_000_000, seed: 0 },
+  };
+  const r = parseCommand(cmd, schema, ["--preset", "paper", "--actor-depth", "16", "--resume", "runs/x", "extra"], { presets });
+  assert.equal(r.help, false);
+  if (r.help) return;
+  assert.deepEqual(r.command, { preset: "paper", resume: "runs/x" });
+  assert.equal(r.presetName, "paper");
+  assert.equal(r.config.criticDepth, 64);
+  assert.equal(r.config.actorDepth, 16);
+  assert.equal(r.config.totalEnvSteps, 100_000_000);
+  assert.deepEqual(r.fromFlags, ["actorDepth"]);
+  assert.equal(r.sources.criticDepth, "preset");
+  assert.deepEqual(r.positionals, ["extra"]);
+
+  const d = parseCommand(cmd, schema, [], { presets });
+  assert.ok(!d.help && d.presetName === "cpu" && d.config.criticDepth === 8);
+
+  let e = flagError(() => parseCommand(cmd, schema, ["--preset", "gpu"], { presets }));
+  assert.match(e.message, /--preset "gpu" is invalid \(did you mean cpu\?\); allowed: one of: paper, cpu/);
+  e = flagError(() => parseCommand(z.object({ preset: z.string() }), schema, ["--preset", "cpuu"], { presets }));
+  assert.match(e.message, /unknown preset "cpuu" \(did you mean cpu\?\); presets: paper, cpu/);
+  e = flagError(() => parseCommand(cmd, schema, ["--actor-depth", "16"], { presets }));
+  assert.match(e.message, /--actor-depth 16 is invalid: actorDepth must not exceed criticDepth/);
+  e = flagError(() => parseCommand(cmd, schema, ["--presett", "cpu"], { presets }));
+  assert.match(e.message, /unknown option --presett; did you mean --preset\?/);
+  assert.throws(() => parseCommand(z.object({ seed: z.number() }), schema, []), /key "seed" is in both/);
+
+  const h = parseCommand(cmd, schema, ["--preset", "paper", "--help"], { presets });
+  assert.deepEqual(h, { help: true, positionals: [], values: { preset: "paper" } });
+  const help = formatCommandHelp(cmd, schema, { usage: "Usage: fathom train [options]", values: presets.paper, valuesLabel: "paper" });
+  const flat = help.replace(/\s+/g, " ");
+  assert.match(flat, /^Usage: fathom train \[options\] Options: --preset <paper\|cpu> Preset of the config\. \(default: "cpu"\)/);
+  assert.match(flat, /--resume <string> Run directory or checkpoint to resume from\. -h, --help Show this help\. Configuration \(any key overrides the preset\):/);
+  assert.match(flat, /--critic-depth <int> Dense layers .* \(paper: 64; default: 4\)/);
 });
