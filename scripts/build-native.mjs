@@ -19,10 +19,20 @@ if (process.env.FATHOM_SKIP_NATIVE === "1") {
   process.exit(0);
 }
 
-// npm puts its bundled node-gyp on PATH for install scripts; fall back to npx otherwise.
+// Node's own headers, when installed beside the binary (Debian's nodejs, official tarballs), so
+// node-gyp needs no download; npm passes its `nodedir` setting through npm_config_nodedir.
+const prefix = join(dirname(process.execPath), "..");
+const gypArgs = ["rebuild"];
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, "include", "node", "node_api.h"))) {
+  gypArgs.push(`--nodedir=${prefix}`);
+}
+// npm puts its bundled node-gyp on PATH for install scripts; outside npm, use npm's copy
+// directly, then npx.
+const npmGyp = join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
 const candidates = [
-  ["node-gyp", ["rebuild"]],
-  ["npx", ["--no-install", "node-gyp", "rebuild"]],
+  ["node-gyp", gypArgs],
+  ...(existsSync(npmGyp) ? [[process.execPath, [npmGyp, ...gypArgs]]] : []),
+  ["npx", ["--no-install", "node-gyp", ...gypArgs]],
 ];
 let ok = false;
 for (const [cmd, args] of candidates) {

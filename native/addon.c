@@ -1,0 +1,568 @@
+// N-API glue of the native backend: argument checks at the boundary (a too-short array throws,
+// never reads out of bounds), scratch sizing, then one job on the thread pool per kernel call.
+// The JS wrapper (src/engine/native/native.ts) passes arguments straight through.
+#define NAPI_VERSION 8
+#include <math.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dispatch.h"
+#include "pool.h"
+
+fathom_scratch fathom_scr;
+static const fathom_kernels* K;
+
+// Below these sizes a job runs on the calling thread alone: waking the pool costs a few µs.
+#define PAR_MIN_MACS 262144.0 // GEMM multiply-adds (64³)
+#define PAR_MIN_ELEMS 16384   // row and element-wise kernels
+
+// ---------------------------------------------------------------------------------------------
+// Argument helpers. Each returns 0, or -1 after throwing a JS error that names the kernel, the
+// argument, what it got and what is allowed.
+
+static int throw_range(napi_env env, const char* msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return -1;
+}
+static int throw_type(napi_env env, const char* msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return -1;
+}
+
+// A non-negative integer dimension (< 2^31).
+static int get_dim(napi_env env, napi_value v, const char* fn, const char* name, int* out) {
+  double d;
+  char msg[256];
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s: %s must be a number", fn, name);
+    return throw_type(env, msg);
+  }
+  if (!(d >= 0 && d <= 2147483647.0) || d != (double)(long long)d) {
+    snprintf(msg, sizeof msg, "%s: %s = %g is not allowed: it must be an integer in [0, 2^31)", fn, name, d);
+    return throw_range(env, msg);
+  }
+  *out = (int)d;
+  return 0;
+}
+
+static int get_num(napi_env env, napi_value v, const char* fn, const char* name, double* out) {
+  char msg[256];
+  if (napi_get_value_double(env, v, out) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s: %s must be a number", fn, name);
+    return throw_type(env, msg);
+  }
+  return 0;
+}
+
+static int get_bool(napi_env env, napi_value v, const char* fn, const char* name, int* out) {
+  bool b;
+  char msg[256];
+  if (napi_get_value_bool(env, v, &b) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s: %s must be a boolean", fn, name);
+    return throw_type(env, msg);
+  }
+  *out = b;
+  return 0;
+}
+
+// A Float32Array (any view: byteOffset is honoured) holding at least `need` floats; `shape`
+// says what it holds, for the message.
+static int get_f32(napi_env env, napi_value v, const char* fn, const char* name, size_t need, const char* shape,
+                   float** out) {
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  char msg[320];
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    snprintf(msg, sizeof msg, "%s: %s must be a Float32Array", fn, name);
+    return throw_type(env, msg);
+  }
+  if (len < need) {
+    snprintf(msg, sizeof msg, "%s: %s has %zu floats but needs %zu (%s); pass a larger array or smaller sizes", fn,
+             name, len, need, shape);
+    return throw_range(env, msg);
+  }
+  *out = (float*)data;
+  return 0;
+}
+
+// Like get_f32, but null is allowed (returns *out = NULL).
+static int get_f32_or_null(napi_env env, napi_value v, const char* fn, const char* name, size_t need,
+                           const char* shape, float** out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) == napi_ok && t == napi_null) {
+    *out = NULL;
+    return 0;
+  }
+  return get_f32(env, v, fn, name, need, shape, out);
+}
+
+#define ARGS(n)                                                                  \
+  napi_value argv[n];                                                            \
+  size_t argc = n;                                                               \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
+  if (argc < n) {                                                                \
+    char amsg[128];                                                              \
+    snprintf(amsg, sizeof amsg, "%s: expected %d arguments, got %zu", FN, n, argc); \
+    throw_type(env, amsg);                                                       \
+    return NULL;                                                                 \
+  }
+#define CHECK(x) \
+  if ((x) != 0) return NULL
+
+// ---------------------------------------------------------------------------------------------
+// Scratch: grown (never shrunk) on the calling thread, before a job starts.
+
+static int grow(void** p, size_t* cap, size_t need, size_t elem) {
+  if (need <= *cap) return 0;
+  size_t bytes = (need * elem + 63) & ~(size_t)63;
+  void* q = aligned_alloc(64, bytes);
+  if (!q) return -1;
+  free(*p);
+  *p = q;
+  *cap = need;
+  return 0;
+}
+
+static int ensure_gemm_scratch(napi_env env, int n) {
+  const size_t panels = ((size_t)n + K->nr - 1) / K->nr;
+  if (grow((void**)&fathom_scr.packB, &fathom_scr.packBCap, (size_t)FATHOM_KC * panels * K->nr, sizeof(float)) ||
+      grow((void**)&fathom_scr.packA, &fathom_scr.packACap, (size_t)pool_threads() * FATHOM_KC * K->mr,
+           sizeof(float)))
+    return throw_range(env, "native backend: out of memory for GEMM scratch");
+  return 0;
+}
+
+static int ensure_colsum_scratch(napi_env env, int cols) {
+  const size_t need = (size_t)pool_threads() * 3 * (size_t)cols;
+  if (grow((void**)&fathom_scr.colsum, &fathom_scr.colsumCap, need, sizeof(double)) ||
+      grow((void**)&fathom_scr.colblk, &fathom_scr.colblkCap, need, sizeof(float)))
+    return throw_range(env, "native backend: out of memory for column-sum scratch");
+  return 0;
+}
+
+static void run(fathom_job fn, void* args, int parallel) {
+  if (parallel && pool_threads() > 1) {
+    pool_run(fn, args);
+  } else {
+    pool_lock();
+    fn(args, 0, 1);
+    pool_unlock();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels (argument order = the Backend interface, src/engine/backend.ts).
+
+#undef FN
+#define FN "gemm"
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  fathom_gemm_args g;
+  memset(&g, 0, sizeof g);
+  double alpha, beta;
+  float *a, *b, *c;
+  CHECK(get_bool(env, argv[0], FN, "transA", &g.transA));
+  CHECK(get_bool(env, argv[1], FN, "transB", &g.transB));
+  CHECK(get_dim(env, argv[2], FN, "m", &g.m));
+  CHECK(get_dim(env, argv[3], FN, "n", &g.n));
+  CHECK(get_dim(env, argv[4], FN, "k", &g.k));
+  CHECK(get_num(env, argv[5], FN, "alpha", &alpha));
+  const size_t m = g.m, n = g.n, k = g.k;
+  CHECK(get_f32(env, argv[6], FN, "a", m * k, g.transA ? "A: [k, m]" : "A: [m, k]", &a));
+  CHECK(get_f32(env, argv[7], FN, "b", k * n, g.transB ? "B: [n, k]" : "B: [k, n]", &b));
+  CHECK(get_num(env, argv[8], FN, "beta", &beta));
+  CHECK(get_f32(env, argv[9], FN, "c", m * n, "C: [m, n]", &c));
+  g.alpha = (float)alpha;
+  g.beta = (float)beta;
+  g.a = a;
+  g.b = b;
+  g.c = c;
+  CHECK(ensure_gemm_scratch(env, g.n));
+  run(K->gemm, &g, (double)m * n * k >= PAR_MIN_MACS);
+  return NULL;
+}
+
+#undef FN
+#define FN "biasAdd"
+static napi_value BiasAdd(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  fathom_rows_args r;
+  memset(&r, 0, sizeof r);
+  float *x, *bias;
+  CHECK(get_dim(env, argv[2], FN, "rows", &r.rows));
+  CHECK(get_dim(env, argv[3], FN, "cols", &r.cols));
+  CHECK(get_f32(env, argv[0], FN, "x", (size_t)r.rows * r.cols, "[rows, cols]", &x));
+  CHECK(get_f32(env, argv[1], FN, "bias", (size_t)r.cols, "[cols]", &bias));
+  r.xo = x;
+  r.beta = bias;
+  run(K->bias_add, &r, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "biasBackward"
+static napi_value BiasBackward(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  fathom_rows_args r;
+  memset(&r, 0, sizeof r);
+  float *dy, *db;
+  CHECK(get_dim(env, argv[2], FN, "rows", &r.rows));
+  CHECK(get_dim(env, argv[3], FN, "cols", &r.cols));
+  CHECK(get_f32(env, argv[0], FN, "dy", (size_t)r.rows * r.cols, "[rows, cols]", &dy));
+  CHECK(get_f32(env, argv[1], FN, "db", (size_t)r.cols, "[cols]", &db));
+  r.x = dy;
+  r.dgamma = db;
+  CHECK(ensure_colsum_scratch(env, r.cols));
+  run(K->bias_bwd, &r, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "layerNormForward"
+static napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  fathom_rows_args r;
+  memset(&r, 0, sizeof r);
+  float *x, *gamma, *beta, *y, *mean, *rstd;
+  double eps;
+  CHECK(get_dim(env, argv[6], FN, "rows", &r.rows));
+  CHECK(get_dim(env, argv[7], FN, "cols", &r.cols));
+  CHECK(get_num(env, argv[8], FN, "eps", &eps));
+  const size_t rc = (size_t)r.rows * r.cols;
+  if (r.cols == 0 && r.rows > 0) {
+    throw_range(env, "layerNormForward: cols = 0 is not allowed (a row needs at least one value)");
+    return NULL;
+  }
+  CHECK(get_f32(env, argv[0], FN, "x", rc, "[rows, cols]", &x));
+  CHECK(get_f32(env, argv[1], FN, "gamma", (size_t)r.cols, "[cols]", &gamma));
+  CHECK(get_f32(env, argv[2], FN, "beta", (size_t)r.cols, "[cols]", &beta));
+  CHECK(get_f32(env, argv[3], FN, "y", rc, "[rows, cols]", &y));
+  CHECK(get_f32(env, argv[4], FN, "mean", (size_t)r.rows, "[rows]", &mean));
+  CHECK(get_f32(env, argv[5], FN, "rstd", (size_t)r.rows, "[rows]", &rstd));
+  r.x = x;
+  r.gamma = gamma;
+  r.beta = beta;
+  r.y = y;
+  r.mean = mean;
+  r.rstd = rstd;
+  r.eps = (float)eps;
+  run(K->ln_fwd, &r, rc >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "layerNormBackward"
+static napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  fathom_rows_args r;
+  memset(&r, 0, sizeof r);
+  float *dy, *x, *mean, *rstd, *gamma, *dx, *dgamma, *dbeta;
+  CHECK(get_dim(env, argv[8], FN, "rows", &r.rows));
+  CHECK(get_dim(env, argv[9], FN, "cols", &r.cols));
+  const size_t rc = (size_t)r.rows * r.cols;
+  CHECK(get_f32(env, argv[0], FN, "dy", rc, "[rows, cols]", &dy));
+  CHECK(get_f32(env, argv[1], FN, "x", rc, "[rows, cols]", &x));
+  CHECK(get_f32(env, argv[2], FN, "mean", (size_t)r.rows, "[rows]", &mean));
+  CHECK(get_f32(env, argv[3], FN, "rstd", (size_t)r.rows, "[rows]", &rstd));
+  CHECK(get_f32(env, argv[4], FN, "gamma", (size_t)r.cols, "[cols]", &gamma));
+  CHECK(get_f32(env, argv[5], FN, "dx", rc, "[rows, cols]", &dx));
+  CHECK(get_f32(env, argv[6], FN, "dgamma", (size_t)r.cols, "[cols]", &dgamma));
+  CHECK(get_f32(env, argv[7], FN, "dbeta", (size_t)r.cols, "[cols]", &dbeta));
+  r.dy = dy;
+  r.x = x;
+  r.mean = mean;
+  r.rstd = rstd;
+  r.gamma = gamma;
+  r.y = dx;
+  r.dgamma = dgamma;
+  r.dbeta = dbeta;
+  CHECK(ensure_colsum_scratch(env, r.cols));
+  run(K->ln_bwd, &r, rc >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "swishForward"
+static napi_value SwishForward(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  fathom_elem_args e;
+  memset(&e, 0, sizeof e);
+  int n;
+  float *x, *y;
+  CHECK(get_dim(env, argv[2], FN, "n", &n));
+  CHECK(get_f32(env, argv[0], FN, "x", (size_t)n, "[n]", &x));
+  CHECK(get_f32(env, argv[1], FN, "y", (size_t)n, "[n]", &y));
+  e.a = x;
+  e.out = y;
+  e.n = (size_t)n;
+  run(K->swish_fwd, &e, n >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "swishBackward"
+static napi_value SwishBackward(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  fathom_elem_args e;
+  memset(&e, 0, sizeof e);
+  int n;
+  float *dy, *x, *dx;
+  CHECK(get_dim(env, argv[3], FN, "n", &n));
+  CHECK(get_f32(env, argv[0], FN, "dy", (size_t)n, "[n]", &dy));
+  CHECK(get_f32(env, argv[1], FN, "x", (size_t)n, "[n]", &x));
+  CHECK(get_f32(env, argv[2], FN, "dx", (size_t)n, "[n]", &dx));
+  e.a = x;
+  e.b = dy;
+  e.out = dx;
+  e.n = (size_t)n;
+  run(K->swish_bwd, &e, n >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "denseLnSwishForward"
+static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  fathom_gemm_args g;
+  memset(&g, 0, sizeof g);
+  int rows, in, out;
+  double eps;
+  float *x, *w, *b, *gamma, *beta, *z, *mean, *rstd, *y;
+  CHECK(get_dim(env, argv[9], FN, "rows", &rows));
+  CHECK(get_dim(env, argv[10], FN, "inDim", &in));
+  CHECK(get_dim(env, argv[11], FN, "outDim", &out));
+  CHECK(get_num(env, argv[12], FN, "eps", &eps));
+  if (out == 0 && rows > 0) {
+    throw_range(env, "denseLnSwishForward: outDim = 0 is not allowed (LayerNorm needs at least one feature)");
+    return NULL;
+  }
+  const size_t ro = (size_t)rows * out;
+  CHECK(get_f32(env, argv[0], FN, "x", (size_t)rows * in, "[rows, inDim]", &x));
+  CHECK(get_f32(env, argv[1], FN, "w", (size_t)in * out, "[inDim, outDim]", &w));
+  CHECK(get_f32(env, argv[2], FN, "b", (size_t)out, "[outDim]", &b));
+  CHECK(get_f32(env, argv[3], FN, "gamma", (size_t)out, "[outDim]", &gamma));
+  CHECK(get_f32(env, argv[4], FN, "beta", (size_t)out, "[outDim]", &beta));
+  CHECK(get_f32(env, argv[5], FN, "z", ro, "[rows, outDim]", &z));
+  CHECK(get_f32(env, argv[6], FN, "mean", (size_t)rows, "[rows]", &mean));
+  CHECK(get_f32(env, argv[7], FN, "rstd", (size_t)rows, "[rows]", &rstd));
+  CHECK(get_f32(env, argv[8], FN, "y", ro, "[rows, outDim]", &y));
+  g.m = rows;
+  g.n = out;
+  g.k = in;
+  g.alpha = 1.f;
+  g.beta = 0.f;
+  g.a = x;
+  g.b = w;
+  g.c = z;
+  g.bias = b;
+  g.gamma = gamma;
+  g.lnb = beta;
+  g.mean = mean;
+  g.rstd = rstd;
+  g.y = y;
+  g.eps = (float)eps;
+  CHECK(ensure_gemm_scratch(env, out));
+  run(K->gemm, &g, (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "denseLnSwishBackward"
+static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
+  ARGS(16);
+  fathom_fused_bwd_args f;
+  memset(&f, 0, sizeof f);
+  float *dy, *x, *w, *gamma, *beta, *z, *mean, *rstd, *dx, *dw, *db, *dgamma, *dbeta;
+  CHECK(get_dim(env, argv[13], FN, "rows", &f.rows));
+  CHECK(get_dim(env, argv[14], FN, "inDim", &f.in));
+  CHECK(get_dim(env, argv[15], FN, "outDim", &f.out));
+  const size_t ro = (size_t)f.rows * f.out, ri = (size_t)f.rows * f.in;
+  CHECK(get_f32(env, argv[0], FN, "dy", ro, "[rows, outDim]", &dy));
+  CHECK(get_f32(env, argv[1], FN, "x", ri, "[rows, inDim]", &x));
+  CHECK(get_f32(env, argv[2], FN, "w", (size_t)f.in * f.out, "[inDim, outDim]", &w));
+  CHECK(get_f32(env, argv[3], FN, "gamma", (size_t)f.out, "[outDim]", &gamma));
+  CHECK(get_f32(env, argv[4], FN, "beta", (size_t)f.out, "[outDim]", &beta));
+  CHECK(get_f32(env, argv[5], FN, "z", ro, "[rows, outDim]", &z));
+  CHECK(get_f32(env, argv[6], FN, "mean", (size_t)f.rows, "[rows]", &mean));
+  CHECK(get_f32(env, argv[7], FN, "rstd", (size_t)f.rows, "[rows]", &rstd));
+  CHECK(get_f32_or_null(env, argv[8], FN, "dx", ri, "[rows, inDim]", &dx));
+  CHECK(get_f32(env, argv[9], FN, "dw", (size_t)f.in * f.out, "[inDim, outDim]", &dw));
+  CHECK(get_f32(env, argv[10], FN, "db", (size_t)f.out, "[outDim]", &db));
+  CHECK(get_f32(env, argv[11], FN, "dgamma", (size_t)f.out, "[outDim]", &dgamma));
+  CHECK(get_f32(env, argv[12], FN, "dbeta", (size_t)f.out, "[outDim]", &dbeta));
+  if (f.rows == 0) return NULL;
+  if (f.out == 0) {
+    // No features: nothing flows back, but dx must still be defined (zeros, as in the ref).
+    if (dx) memset(dx, 0, ri * sizeof(float));
+    return NULL;
+  }
+  f.dy = dy;
+  f.x = x;
+  f.w = w;
+  f.gamma = gamma;
+  f.lnb = beta;
+  f.z = z;
+  f.mean = mean;
+  f.rstd = rstd;
+  f.dx = dx;
+  f.dw = dw;
+  f.db = db;
+  f.dgamma = dgamma;
+  f.dbeta = dbeta;
+  CHECK(ensure_gemm_scratch(env, f.out > f.in ? f.out : f.in));
+  CHECK(ensure_colsum_scratch(env, f.out));
+  run(K->fused_bwd, &f, (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "adamStep"
+static napi_value AdamStep(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  fathom_elem_args e;
+  memset(&e, 0, sizeof e);
+  int n;
+  double lr, b1, b2, eps, step;
+  float *param, *grad, *m, *v;
+  CHECK(get_dim(env, argv[4], FN, "n", &n));
+  CHECK(get_f32(env, argv[0], FN, "param", (size_t)n, "[n]", &param));
+  CHECK(get_f32(env, argv[1], FN, "grad", (size_t)n, "[n]", &grad));
+  CHECK(get_f32(env, argv[2], FN, "m", (size_t)n, "[n]", &m));
+  CHECK(get_f32(env, argv[3], FN, "v", (size_t)n, "[n]", &v));
+  CHECK(get_num(env, argv[5], FN, "lr", &lr));
+  CHECK(get_num(env, argv[6], FN, "beta1", &b1));
+  CHECK(get_num(env, argv[7], FN, "beta2", &b2));
+  CHECK(get_num(env, argv[8], FN, "eps", &eps));
+  CHECK(get_num(env, argv[9], FN, "step", &step));
+  if (!(step >= 1)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "adamStep: step = %g is not allowed: it is the update count t ≥ 1", step);
+    throw_range(env, msg);
+    return NULL;
+  }
+  e.out = param;
+  e.a = grad;
+  e.m = m;
+  e.v = v;
+  e.n = (size_t)n;
+  e.beta1 = (float)b1;
+  e.beta2 = (float)b2;
+  e.eps = (float)eps;
+  // Bias corrections in float64 (β2^t is close to 1 for small t).
+  e.lr_c1 = (float)(lr / (1.0 - pow(b1, step)));
+  e.rbc2 = (float)(1.0 / (1.0 - pow(b2, step)));
+  run(K->adam, &e, n >= 2 * PAR_MIN_ELEMS);
+  return NULL;
+}
+
+#undef FN
+#define FN "add"
+static napi_value Add(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  fathom_elem_args e;
+  memset(&e, 0, sizeof e);
+  int n;
+  float *a, *b, *out;
+  CHECK(get_dim(env, argv[3], FN, "n", &n));
+  CHECK(get_f32(env, argv[0], FN, "a", (size_t)n, "[n]", &a));
+  CHECK(get_f32(env, argv[1], FN, "b", (size_t)n, "[n]", &b));
+  CHECK(get_f32(env, argv[2], FN, "out", (size_t)n, "[n]", &out));
+  e.a = a;
+  e.b = b;
+  e.out = out;
+  e.n = (size_t)n;
+  run(K->add, &e, n >= 2 * PAR_MIN_ELEMS);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration.
+
+static napi_value info_object(napi_env env) {
+  napi_value o, s, t;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, K->name, NAPI_AUTO_LENGTH, &s);
+  napi_create_int32(env, pool_threads(), &t);
+  napi_set_named_property(env, o, "simd", s);
+  napi_set_named_property(env, o, "threads", t);
+  return o;
+}
+
+// configure(threads: number, simd: string) → {simd, threads}. Restarts the pool only when the
+// thread count changes. Process-wide: every wrapper of the addon sees the new setting.
+#undef FN
+#define FN "configure"
+static napi_value Configure(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int threads;
+  char want[32];
+  size_t len;
+  char msg[256];
+  CHECK(get_dim(env, argv[0], FN, "threads", &threads));
+  if (threads < 1 || threads > 1024) {
+    snprintf(msg, sizeof msg, "configure: threads = %d is not allowed: use 1 to 1024", threads);
+    throw_range(env, msg);
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, argv[1], want, sizeof want, &len) != napi_ok) {
+    throw_type(env, "configure: simd must be a string (auto, avx512, avx2, avx2x16, generic)");
+    return NULL;
+  }
+  const char* err;
+  const fathom_kernels* k = fathom_select_kernels(want, &err);
+  if (!k) {
+    snprintf(msg, sizeof msg, "SIMD level \"%s\" is not available: %s", want, err);
+    throw_range(env, msg);
+    return NULL;
+  }
+  if (threads != pool_threads()) {
+    int e = pool_start(threads);
+    if (e) {
+      snprintf(msg, sizeof msg, "configure: could not start %d threads (error %d); running on %d", threads, e,
+               pool_threads());
+      throw_range(env, msg);
+      return NULL;
+    }
+  }
+  pool_lock();
+  K = k;
+  pool_unlock();
+  return info_object(env);
+}
+
+static napi_value Info(napi_env env, napi_callback_info info) {
+  (void)info;
+  return info_object(env);
+}
+
+NAPI_MODULE_INIT() {
+  if (!K) {
+    const char* err;
+    K = fathom_select_kernels("auto", &err);
+  }
+  napi_property_descriptor props[] = {
+#define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+      METHOD("configure", Configure),
+      METHOD("info", Info),
+      METHOD("gemm", Gemm),
+      METHOD("biasAdd", BiasAdd),
+      METHOD("biasBackward", BiasBackward),
+      METHOD("layerNormForward", LayerNormForward),
+      METHOD("layerNormBackward", LayerNormBackward),
+      METHOD("swishForward", SwishForward),
+      METHOD("swishBackward", SwishBackward),
+      METHOD("denseLnSwishForward", DenseLnSwishForward),
+      METHOD("denseLnSwishBackward", DenseLnSwishBackward),
+      METHOD("adamStep", AdamStep),
+      METHOD("add", Add),
+#undef METHOD
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

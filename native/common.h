@@ -1,0 +1,117 @@
+// Shared declarations of the native CPU backend: the argument blocks each kernel job reads,
+// the per-ISA kernel table, and the scratch memory the addon owns (DESIGN §3).
+//
+// Layering: addon.c (N-API glue, validation, scratch sizing) → dispatch.c (CPU detection) →
+// kernels_<isa>.c (one compilation of kernels.h per instruction set) → pool.c (thread pool).
+#ifndef FATHOM_COMMON_H
+#define FATHOM_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// GEMM blocking along k: a packed B block is [KC, n]; one A micro-panel is [KC, MR].
+#define FATHOM_KC 256
+// Rows of float partial column sums folded into the float64 totals (keeps long sums accurate).
+#define FATHOM_SUM_BLOCK 32
+
+// Scratch memory owned by the addon, grown on demand on the calling thread before a job is
+// dispatched, never inside a job (no allocation in hot loops).
+typedef struct {
+  float* packB;     // [KC, roundup(n, NR)] shared packed B block
+  size_t packBCap;  // floats
+  float* packA;     // [threads, KC * MR] one edge/transposed A micro-panel per thread
+  size_t packACap;  // floats
+  double* colsum;   // [threads, 3, cols] float64 per-thread column partial sums
+  size_t colsumCap; // doubles
+  float* colblk;    // [threads, 3, cols] float32 block partial sums
+  size_t colblkCap; // floats
+} fathom_scratch;
+
+// C = alpha·op(A)·op(B) + beta·C, row-major. op(A): [m, k], op(B): [k, n], C: [m, n].
+// Optional epilogue (fused Dense→LayerNorm→Swish forward): after C's rows are complete,
+// z = C + bias; mean/rstd/y from LayerNorm(z)·γ+β then Swish.
+typedef struct {
+  int transA, transB;
+  int m, n, k;
+  float alpha, beta;
+  const float* a; // [m, k] or [k, m] when transA
+  const float* b; // [k, n] or [n, k] when transB
+  float* c;       // [m, n]
+  // epilogue (NULL bias = none)
+  const float* bias;  // [n]
+  const float* gamma; // [n]
+  const float* lnb;   // [n]
+  float* mean;        // [m]
+  float* rstd;        // [m]
+  float* y;           // [m, n]
+  float eps;
+} fathom_gemm_args;
+
+// Fused Dense→LayerNorm→Swish backward (see Backend.denseLnSwishBackward).
+typedef struct {
+  float* dy;          // [rows, out] in: ∂L/∂y; out: ∂L/∂z
+  const float* x;     // [rows, in]
+  const float* w;     // [in, out]
+  const float* gamma; // [out]
+  const float* lnb;   // [out]
+  const float* z;     // [rows, out]
+  const float* mean;  // [rows]
+  const float* rstd;  // [rows]
+  float* dx;          // [rows, in] or NULL
+  float* dw;          // [in, out] accumulated
+  float* db;          // [out] accumulated
+  float* dgamma;      // [out] accumulated
+  float* dbeta;       // [out] accumulated
+  int rows, in, out;
+} fathom_fused_bwd_args;
+
+// Row kernels: LayerNorm forward/backward, bias add/backward.
+typedef struct {
+  const float* x;     // [rows, cols] (LN fwd/bwd input, biasAdd target, biasBackward dy)
+  float* xo;          // [rows, cols] biasAdd target (same as x)
+  const float* dy;    // [rows, cols] LN backward upstream gradient
+  const float* gamma; // [cols]
+  const float* beta;  // [cols] (LN forward shift; biasAdd bias)
+  float* y;           // [rows, cols] LN forward output / LN backward dx
+  float* mean;        // [rows]
+  float* rstd;        // [rows]
+  float* dgamma;      // [cols] accumulated (LN backward; biasBackward: db)
+  float* dbeta;       // [cols] accumulated
+  int rows, cols;
+  float eps;
+} fathom_rows_args;
+
+// Element-wise kernels: swish fwd/bwd, add, Adam.
+typedef struct {
+  const float* a; // swish x / add a / Adam grad
+  const float* b; // swish-backward dy / add b
+  float* out;     // result (Adam: param)
+  float* m;       // Adam first moment
+  float* v;       // Adam second moment
+  size_t n;
+  float lr_c1; // Adam: lr / (1 − β1^t)
+  float rbc2;  // Adam: 1 / (1 − β2^t)
+  float beta1, beta2, eps;
+} fathom_elem_args;
+
+// One ISA's kernels. Each *_job runs as thread `tid` of `nt` inside the pool (nt = 1 when the
+// caller runs it alone); jobs that need it synchronise with pool_barrier.
+typedef void (*fathom_job)(void* args, int tid, int nt);
+typedef struct {
+  const char* name; // "avx512", "avx2", "avx2x16", "generic"
+  int mr, nr;       // GEMM register tile
+  fathom_job gemm;
+  fathom_job fused_bwd;
+  fathom_job ln_fwd, ln_bwd, bias_add, bias_bwd;
+  fathom_job swish_fwd, swish_bwd, add, adam;
+} fathom_kernels;
+
+// Scratch and pool are process-wide; the kernel jobs read this pointer.
+extern fathom_scratch fathom_scr;
+
+const fathom_kernels* fathom_kernels_avx512(void);
+const fathom_kernels* fathom_kernels_avx2(void);
+const fathom_kernels* fathom_kernels_avx2x16(void);
+const fathom_kernels* fathom_kernels_generic(void);
+
+#endif

@@ -1,0 +1,551 @@
+// The kernels, written once with GCC/Clang vector extensions and compiled once per instruction
+// set by kernels_<isa>.c, which define before including this file:
+//   VW      floats per vector register (16 AVX-512, 8 AVX2, 4 SSE2/NEON)
+//   MR, NR  GEMM register tile: MR rows of C × NR columns (NR a multiple of VW)
+//   KERNELS_NAME, KERNELS_FN  the table's name and the function returning it
+// Each job runs as thread `tid` of `nt`; see common.h for the argument blocks.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+#include "pool.h"
+
+#define NV (NR / VW)
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vfu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE vf vload(const float* p) { return *(const vfu*)p; }
+INLINE void vstore(float* p, vf v) { *(vfu*)p = v; }
+INLINE vf vbcast(float x) { return (vf){0} + x; }
+INLINE float hsum(vf v) {
+  float s = 0.f;
+  for (int i = 0; i < VW; i++) s += v[i];
+  return s;
+}
+INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+
+// exp(x) for float32 (Cephes expf: range reduction by ln 2, degree-6 polynomial, ~1 ulp).
+// Clamped so 2^n stays a normal float: exp(x) saturates below -87.3 and above 88.3, which the
+// sigmoid below turns into exactly 0/1 weights anyway.
+INLINE vf vexp(vf x) {
+  const vf lo = vbcast(-87.3f), hi = vbcast(88.3f);
+  x = vselect(x < lo, lo, x);
+  x = vselect(x > hi, hi, x);
+  const vf magic = vbcast(12582912.0f); // 1.5·2^23: adding it rounds to the nearest integer
+  vf n = (x * 1.44269504088896341f + magic) - magic;
+  vf r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  vf p = vbcast(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  vf e = p * (r * r) + r + 1.0f;
+  vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  return e * (vf)bits;
+}
+INLINE vf vsigmoid(vf u) { return vbcast(1.0f) / (vbcast(1.0f) + vexp(-u)); }
+INLINE float ssigmoid(float u) { return 1.0f / (1.0f + expf(-u)); }
+
+static inline int min_i(int a, int b) { return a < b ? a : b; }
+
+// ---------------------------------------------------------------------------------------------
+// GEMM: packed B panels [kc, NR] shared by all threads, A read in place (row-major, no
+// transpose) or packed per micro-panel [kc, MR] (transposed A, or the last partial panel).
+
+// acc[MR][NV] = Σ_p A[i, p]·Bp[p, :]; element A[i, p] is ap[i·rsA + p·csA].
+// C[i, j] = alpha·acc + beta·C (beta = 0: C is not read).
+INLINE void micro_kernel(int kc, const float* restrict ap, long rsA, long csA, const float* restrict bp,
+                         float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  vf acc[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
+  for (int p = 0; p < kc; p++) {
+    vf bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = *(const vf*)(bp + (long)p * NR + v * VW);
+    for (int i = 0; i < MR; i++) {
+      const vf av = vbcast(ap[i * rsA + p * csA]);
+      for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];
+    }
+  }
+  if (mr == MR && nr == NR) {
+    if (beta == 0.f) {
+      for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) vstore(c + i * ldc + v * VW, acc[i][v] * alpha);
+    } else {
+      for (int i = 0; i < MR; i++)
+        for (int v = 0; v < NV; v++) {
+          float* cp = c + i * ldc + v * VW;
+          vstore(cp, acc[i][v] * alpha + vload(cp) * beta);
+        }
+    }
+  } else {
+    float tile[MR * NR] __attribute__((aligned(64))); // [MR, NR]
+    for (int i = 0; i < MR; i++)
+      for (int v = 0; v < NV; v++) *(vf*)(tile + i * NR + v * VW) = acc[i][v];
+    for (int i = 0; i < mr; i++)
+      for (int j = 0; j < nr; j++) {
+        float* cp = c + i * ldc + j;
+        *cp = beta == 0.f ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * *cp;
+      }
+  }
+}
+
+// Two instantiations so the inner loop has constant strides where it can.
+static __attribute__((noinline)) void kernel_rowsA(int kc, const float* ap, long lda, const float* bp, float* c, long ldc,
+                                                   int mr, int nr, float alpha, float beta) {
+  micro_kernel(kc, ap, lda, 1, bp, c, ldc, mr, nr, alpha, beta);
+}
+static __attribute__((noinline)) void kernel_packedA(int kc, const float* ap, const float* bp, float* c, long ldc,
+                                                     int mr, int nr, float alpha, float beta) {
+  micro_kernel(kc, ap, 1, MR, bp, c, ldc, mr, nr, alpha, beta);
+}
+
+// Packs op(B)[pc:pc+kc, j0:j0+NR] into dst [kc, NR], zero-padding columns past n.
+static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, float* restrict dst) {
+  const int n = g->n, k = g->k, nr = min_i(NR, n - j0);
+  if (!g->transB) { // B: [k, n]
+    for (int p = 0; p < kc; p++) {
+      const float* src = g->b + (long)(pc + p) * n + j0;
+      float* d = dst + (long)p * NR;
+      if (nr == NR) {
+        for (int v = 0; v < NV; v++) *(vf*)(d + v * VW) = vload(src + v * VW);
+      } else {
+        int j = 0;
+        for (; j < nr; j++) d[j] = src[j];
+        for (; j < NR; j++) d[j] = 0.f;
+      }
+    }
+  } else { // B: [n, k]; op(B)[p, j] = B[j, p]
+    for (int jj = 0; jj < nr; jj++) {
+      const float* src = g->b + (long)(j0 + jj) * k + pc;
+      for (int p = 0; p < kc; p++) dst[(long)p * NR + jj] = src[p];
+    }
+    for (int jj = nr; jj < NR; jj++)
+      for (int p = 0; p < kc; p++) dst[(long)p * NR + jj] = 0.f;
+  }
+}
+
+// Packs op(A)[i0:i0+MR, pc:pc+kc] into dst [kc, MR], zero-padding rows past m.
+static void pack_a_panel(const fathom_gemm_args* g, int pc, int kc, int i0, float* restrict dst) {
+  const int m = g->m, k = g->k, mr = min_i(MR, m - i0);
+  if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]
+    for (int p = 0; p < kc; p++) {
+      const float* src = g->a + (long)(pc + p) * m + i0;
+      float* d = dst + (long)p * MR;
+      int i = 0;
+      for (; i < mr; i++) d[i] = src[i];
+      for (; i < MR; i++) d[i] = 0.f;
+    }
+  } else { // A: [m, k]
+    for (int i = 0; i < mr; i++) {
+      const float* src = g->a + (long)(i0 + i) * k + pc;
+      for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = src[p];
+    }
+    for (int i = mr; i < MR; i++)
+      for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = 0.f;
+  }
+}
+
+// Fused forward epilogue on complete rows of z = C: z += bias, then LayerNorm, then Swish.
+static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
+  const int n = g->n;
+  const float inv_n = 1.0f / (float)n;
+  for (int r = r0; r < r1; r++) {
+    float* z = g->c + (long)r * n; // [n]
+    float* y = g->y + (long)r * n; // [n]
+    vf vs = (vf){0};
+    float s = 0.f;
+    int j = 0;
+    for (; j + VW <= n; j += VW) {
+      vf t = vload(z + j) + vload(g->bias + j);
+      vstore(z + j, t);
+      vs += t;
+    }
+    for (; j < n; j++) s += (z[j] += g->bias[j]);
+    const float mu = (hsum(vs) + s) * inv_n;
+    vf vq = (vf){0};
+    float q = 0.f;
+    for (j = 0; j + VW <= n; j += VW) {
+      vf d = vload(z + j) - mu;
+      vq += d * d;
+    }
+    for (; j < n; j++) q += (z[j] - mu) * (z[j] - mu);
+    const float rs = 1.0f / sqrtf((hsum(vq) + q) * inv_n + g->eps);
+    g->mean[r] = mu;
+    g->rstd[r] = rs;
+    for (j = 0; j + VW <= n; j += VW) {
+      vf u = (vload(z + j) - mu) * rs * vload(g->gamma + j) + vload(g->lnb + j);
+      vstore(y + j, u * vsigmoid(u));
+    }
+    for (; j < n; j++) {
+      float u = (z[j] - mu) * rs * g->gamma[j] + g->lnb[j];
+      y[j] = u * ssigmoid(u);
+    }
+  }
+}
+
+// All threads: C = alpha·op(A)·op(B) + beta·C, then the optional epilogue.
+static void gemm_job(void* args, int tid, int nt) {
+  const fathom_gemm_args* g = (const fathom_gemm_args*)args;
+  const int m = g->m, n = g->n, k = g->k;
+  if (m == 0 || n == 0) return;
+  const int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
+  // Thread grid: rows first (each thread then owns whole rows, which the epilogue needs).
+  const int tm = min_i(nt, mPanels);
+  const int tn = min_i(nt / tm, nPanels);
+  const int ti = tid % tm, tj = tid / tm;
+  const int working = tid < tm * tn;
+  const int ip0 = (int)((long)ti * mPanels / tm), ip1 = (int)((long)(ti + 1) * mPanels / tm);
+  const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
+  float* packA = fathom_scr.packA + (long)tid * FATHOM_KC * MR; // [KC, MR]
+  const int nblk = k == 0 ? 1 : (k + FATHOM_KC - 1) / FATHOM_KC;
+  for (int blk = 0; blk < nblk; blk++) {
+    const int pc = blk * FATHOM_KC, kc = min_i(FATHOM_KC, k - pc);
+    const int last = blk == nblk - 1;
+    if (blk > 0) pool_barrier(nt); // everyone is done with the previous packed block
+    for (int jp = tid; jp < nPanels; jp += nt) pack_b_panel(g, pc, kc, jp * NR, fathom_scr.packB + (long)jp * kc * NR);
+    pool_barrier(nt);
+    if (!working) continue;
+    const float beta = blk == 0 ? g->beta : 1.0f;
+    for (int ip = ip0; ip < ip1; ip++) {
+      const int i0 = ip * MR, mr = min_i(MR, m - i0);
+      float* crow = g->c + (long)i0 * n;
+      if (!g->transA && mr == MR) {
+        const float* ap = g->a + (long)i0 * k + pc;
+        for (int jp = jp0; jp < jp1; jp++)
+          kernel_rowsA(kc, ap, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
+                       g->alpha, beta);
+      } else {
+        pack_a_panel(g, pc, kc, i0, packA);
+        for (int jp = jp0; jp < jp1; jp++)
+          kernel_packedA(kc, packA, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+                         min_i(NR, n - jp * NR), g->alpha, beta);
+      }
+      // The rows are complete and still in L1: run the epilogue now.
+      if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
+    }
+  }
+  if (g->bias && tn > 1) { // rows were split across threads by columns: finish after a barrier
+    pool_barrier(nt);
+    dense_epilogue_rows(g, (int)((long)tid * m / nt), (int)((long)(tid + 1) * m / nt));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column sums over rows (bias and LayerNorm parameter gradients): each thread sums its rows in
+// float32 blocks of FATHOM_SUM_BLOCK rows, folds them into float64 totals, and after a barrier
+// the threads reduce disjoint column ranges into the outputs.
+
+typedef struct {
+  float* blk;  // [nsum, cols] float32 block sums
+  double* tot; // [nsum, cols] float64 totals
+  int nsum, cols, rowsInBlk;
+} colsums;
+
+static colsums colsums_begin(int tid, int nsum, int cols) {
+  colsums s = {fathom_scr.colblk + (long)tid * 3 * cols, fathom_scr.colsum + (long)tid * 3 * cols, nsum, cols, 0};
+  memset(s.blk, 0, sizeof(float) * (size_t)nsum * cols);
+  memset(s.tot, 0, sizeof(double) * (size_t)nsum * cols);
+  return s;
+}
+static void colsums_flush(colsums* s) {
+  const long len = (long)s->nsum * s->cols;
+  for (long j = 0; j < len; j++) {
+    s->tot[j] += s->blk[j];
+    s->blk[j] = 0.f;
+  }
+  s->rowsInBlk = 0;
+}
+static void colsums_row_done(colsums* s) {
+  if (++s->rowsInBlk == FATHOM_SUM_BLOCK) colsums_flush(s);
+}
+// After every thread's colsums_flush: out_q[j] += Σ_t tot_t[q, j] for this thread's columns.
+static void colsums_reduce(int tid, int nt, int nsum, int cols, float* out0, float* out1, float* out2) {
+  pool_barrier(nt);
+  float* outs[3] = {out0, out1, out2};
+  const int j0 = (int)((long)tid * cols / nt), j1 = (int)((long)(tid + 1) * cols / nt);
+  for (int q = 0; q < nsum; q++)
+    for (int j = j0; j < j1; j++) {
+      double t = 0;
+      for (int u = 0; u < nt; u++) t += fathom_scr.colsum[(long)u * 3 * cols + (long)q * cols + j];
+      outs[q][j] = (float)((double)outs[q][j] + t);
+    }
+}
+
+static inline void row_range(int rows, int tid, int nt, int* r0, int* r1) {
+  *r0 = (int)((long)tid * rows / nt);
+  *r1 = (int)((long)(tid + 1) * rows / nt);
+}
+
+// Fused backward, phase 1 for one row: g = dy·swish'(u) with u = LN(z); then the LayerNorm
+// backward writes dz into dy. Column sums: [0] dgamma += g·x̂, [1] dbeta += g, [2] db += dz.
+static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, colsums* cs) {
+  const int n = f->out;
+  float* dy = f->dy + (long)r * n;      // [out]
+  const float* z = f->z + (long)r * n;  // [out]
+  const float mu = f->mean[r], rs = f->rstd[r];
+  float* sg = cs->blk;
+  float* sb = cs->blk + n;
+  float* sd = cs->blk + 2 * n;
+  vf vD = (vf){0}, vDX = (vf){0};
+  float sD = 0.f, sDX = 0.f;
+  int j = 0;
+  for (; j + VW <= n; j += VW) {
+    vf xh = (vload(z + j) - mu) * rs;
+    vf gm = vload(f->gamma + j);
+    vf u = xh * gm + vload(f->lnb + j);
+    vf s = vsigmoid(u);
+    vf g = vload(dy + j) * (s * (1.0f + u * (1.0f - s)));
+    vstore(dy + j, g);
+    vf d = g * gm;
+    vD += d;
+    vDX += d * xh;
+    vstore(sg + j, vload(sg + j) + g * xh);
+    vstore(sb + j, vload(sb + j) + g);
+  }
+  for (; j < n; j++) {
+    float xh = (z[j] - mu) * rs;
+    float u = xh * f->gamma[j] + f->lnb[j];
+    float s = ssigmoid(u);
+    float g = dy[j] * (s * (1.0f + u * (1.0f - s)));
+    dy[j] = g;
+    float d = g * f->gamma[j];
+    sD += d;
+    sDX += d * xh;
+    sg[j] += g * xh;
+    sb[j] += g;
+  }
+  const float mD = (hsum(vD) + sD) / (float)n, mDX = (hsum(vDX) + sDX) / (float)n;
+  for (j = 0; j + VW <= n; j += VW) {
+    vf xh = (vload(z + j) - mu) * rs;
+    vf dz = rs * (vload(dy + j) * vload(f->gamma + j) - mD - xh * mDX);
+    vstore(dy + j, dz);
+    vstore(sd + j, vload(sd + j) + dz);
+  }
+  for (; j < n; j++) {
+    float xh = (z[j] - mu) * rs;
+    float dz = rs * (dy[j] * f->gamma[j] - mD - xh * mDX);
+    dy[j] = dz;
+    sd[j] += dz;
+  }
+  colsums_row_done(cs);
+}
+
+static void fused_bwd_job(void* args, int tid, int nt) {
+  const fathom_fused_bwd_args* f = (const fathom_fused_bwd_args*)args;
+  int r0, r1;
+  row_range(f->rows, tid, nt, &r0, &r1);
+  colsums cs = colsums_begin(tid, 3, f->out);
+  for (int r = r0; r < r1; r++) fused_bwd_row(f, r, &cs);
+  colsums_flush(&cs);
+  colsums_reduce(tid, nt, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
+  // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
+  fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
+                         .a = f->x, .b = f->dy, .c = f->dw};
+  gemm_job(&gw, tid, nt);
+  if (!f->dx) return;
+  pool_barrier(nt); // the packed-B scratch is reused
+  // dx = dz·Wᵀ   (W: [in, out])
+  fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
+                         .a = f->dy, .b = f->w, .c = f->dx};
+  gemm_job(&gx, tid, nt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row kernels.
+
+static void ln_fwd_job(void* args, int tid, int nt) {
+  const fathom_rows_args* a = (const fathom_rows_args*)args;
+  const int n = a->cols;
+  const float inv_n = 1.0f / (float)n;
+  int r0, r1;
+  row_range(a->rows, tid, nt, &r0, &r1);
+  for (int r = r0; r < r1; r++) {
+    const float* x = a->x + (long)r * n; // [cols]
+    float* y = a->y + (long)r * n;       // [cols] (may alias x)
+    vf vs = (vf){0};
+    float s = 0.f;
+    int j = 0;
+    for (; j + VW <= n; j += VW) vs += vload(x + j);
+    for (; j < n; j++) s += x[j];
+    const float mu = (hsum(vs) + s) * inv_n;
+    vf vq = (vf){0};
+    float q = 0.f;
+    for (j = 0; j + VW <= n; j += VW) {
+      vf d = vload(x + j) - mu;
+      vq += d * d;
+    }
+    for (; j < n; j++) q += (x[j] - mu) * (x[j] - mu);
+    const float rs = 1.0f / sqrtf((hsum(vq) + q) * inv_n + a->eps);
+    a->mean[r] = mu;
+    a->rstd[r] = rs;
+    for (j = 0; j + VW <= n; j += VW) vstore(y + j, (vload(x + j) - mu) * rs * vload(a->gamma + j) + vload(a->beta + j));
+    for (; j < n; j++) y[j] = (x[j] - mu) * rs * a->gamma[j] + a->beta[j];
+  }
+}
+
+static void ln_bwd_job(void* args, int tid, int nt) {
+  const fathom_rows_args* a = (const fathom_rows_args*)args;
+  const int n = a->cols;
+  int r0, r1;
+  row_range(a->rows, tid, nt, &r0, &r1);
+  colsums cs = colsums_begin(tid, 2, n);
+  float* sg = cs.blk;
+  float* sb = cs.blk + n;
+  for (int r = r0; r < r1; r++) {
+    const float* x = a->x + (long)r * n;   // [cols]
+    const float* dy = a->dy + (long)r * n; // [cols]
+    float* dx = a->y + (long)r * n;        // [cols] (may alias dy)
+    const float mu = a->mean[r], rs = a->rstd[r];
+    vf vD = (vf){0}, vDX = (vf){0};
+    float sD = 0.f, sDX = 0.f;
+    int j = 0;
+    for (; j + VW <= n; j += VW) {
+      vf xh = (vload(x + j) - mu) * rs;
+      vf g = vload(dy + j);
+      vf d = g * vload(a->gamma + j);
+      vD += d;
+      vDX += d * xh;
+      vstore(sg + j, vload(sg + j) + g * xh);
+      vstore(sb + j, vload(sb + j) + g);
+    }
+    for (; j < n; j++) {
+      float xh = (x[j] - mu) * rs;
+      float d = dy[j] * a->gamma[j];
+      sD += d;
+      sDX += d * xh;
+      sg[j] += dy[j] * xh;
+      sb[j] += dy[j];
+    }
+    const float mD = (hsum(vD) + sD) / (float)n, mDX = (hsum(vDX) + sDX) / (float)n;
+    for (j = 0; j + VW <= n; j += VW) {
+      vf xh = (vload(x + j) - mu) * rs;
+      vstore(dx + j, rs * (vload(dy + j) * vload(a->gamma + j) - mD - xh * mDX));
+    }
+    for (; j < n; j++) {
+      float xh = (x[j] - mu) * rs;
+      dx[j] = rs * (dy[j] * a->gamma[j] - mD - xh * mDX);
+    }
+    colsums_row_done(&cs);
+  }
+  colsums_flush(&cs);
+  colsums_reduce(tid, nt, 2, n, a->dgamma, a->dbeta, NULL);
+}
+
+static void bias_add_job(void* args, int tid, int nt) {
+  const fathom_rows_args* a = (const fathom_rows_args*)args;
+  const int n = a->cols;
+  int r0, r1;
+  row_range(a->rows, tid, nt, &r0, &r1);
+  for (int r = r0; r < r1; r++) {
+    float* x = a->xo + (long)r * n; // [cols]
+    for (int j = 0; j < n; j++) x[j] += a->beta[j];
+  }
+}
+
+static void bias_bwd_job(void* args, int tid, int nt) {
+  const fathom_rows_args* a = (const fathom_rows_args*)args;
+  const int n = a->cols;
+  int r0, r1;
+  row_range(a->rows, tid, nt, &r0, &r1);
+  colsums cs = colsums_begin(tid, 1, n);
+  for (int r = r0; r < r1; r++) {
+    const float* dy = a->x + (long)r * n; // [cols]
+    for (int j = 0; j < n; j++) cs.blk[j] += dy[j];
+    colsums_row_done(&cs);
+  }
+  colsums_flush(&cs);
+  colsums_reduce(tid, nt, 1, n, a->dgamma, NULL, NULL);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise kernels: contiguous chunks, cut at multiples of 16 floats (one cache line).
+
+static inline void elem_range(size_t n, int tid, int nt, size_t* i0, size_t* i1) {
+  const size_t lines = (n + 15) / 16;
+  *i0 = lines * (size_t)tid / (size_t)nt * 16;
+  *i1 = lines * (size_t)(tid + 1) / (size_t)nt * 16;
+  if (*i0 > n) *i0 = n;
+  if (*i1 > n) *i1 = n;
+}
+
+static void swish_fwd_job(void* args, int tid, int nt) {
+  const fathom_elem_args* e = (const fathom_elem_args*)args;
+  size_t i, i1;
+  elem_range(e->n, tid, nt, &i, &i1);
+  for (; i + VW <= i1; i += VW) {
+    vf x = vload(e->a + i);
+    vstore(e->out + i, x * vsigmoid(x));
+  }
+  for (; i < i1; i++) e->out[i] = e->a[i] * ssigmoid(e->a[i]);
+}
+
+static void swish_bwd_job(void* args, int tid, int nt) {
+  const fathom_elem_args* e = (const fathom_elem_args*)args;
+  size_t i, i1;
+  elem_range(e->n, tid, nt, &i, &i1);
+  for (; i + VW <= i1; i += VW) {
+    vf x = vload(e->a + i);
+    vf s = vsigmoid(x);
+    vstore(e->out + i, vload(e->b + i) * (s * (1.0f + x * (1.0f - s))));
+  }
+  for (; i < i1; i++) {
+    float x = e->a[i], s = ssigmoid(x);
+    e->out[i] = e->b[i] * (s * (1.0f + x * (1.0f - s)));
+  }
+}
+
+static void add_job(void* args, int tid, int nt) {
+  const fathom_elem_args* e = (const fathom_elem_args*)args;
+  size_t i0, i1;
+  elem_range(e->n, tid, nt, &i0, &i1);
+  const float* a = e->a;
+  const float* b = e->b;
+  float* out = e->out;
+  for (size_t i = i0; i < i1; i++) out[i] = a[i] + b[i];
+}
+
+static void adam_job(void* args, int tid, int nt) {
+  const fathom_elem_args* e = (const fathom_elem_args*)args;
+  size_t i0, i1;
+  elem_range(e->n, tid, nt, &i0, &i1);
+  const float b1 = e->beta1, b2 = e->beta2, c1 = 1.0f - e->beta1, c2 = 1.0f - e->beta2;
+  const float lr_c1 = e->lr_c1, rbc2 = e->rbc2, eps = e->eps;
+  float* restrict p = e->out;
+  const float* restrict g = e->a;
+  float* restrict m = e->m;
+  float* restrict v = e->v;
+  for (size_t i = i0; i < i1; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi;
+    const float vi_ = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi_;
+    p[i] -= lr_c1 * mi / (sqrtf(vi_ * rbc2) + eps);
+  }
+}
+
+static const fathom_kernels kernels_table = {
+    .name = KERNELS_NAME,
+    .mr = MR,
+    .nr = NR,
+    .gemm = gemm_job,
+    .fused_bwd = fused_bwd_job,
+    .ln_fwd = ln_fwd_job,
+    .ln_bwd = ln_bwd_job,
+    .bias_add = bias_add_job,
+    .bias_bwd = bias_bwd_job,
+    .swish_fwd = swish_fwd_job,
+    .swish_bwd = swish_bwd_job,
+    .add = add_job,
+    .adam = adam_job,
+};
+
+const fathom_kernels* KERNELS_FN(void) { return &kernels_table; }
