@@ -1,0 +1,95 @@
+// The training configuration of `fathom train` (one zod schema: its descriptions are the CLI help)
+// and its presets. `paper` is SPEC §5 exactly; `cpu` is scaled down to show learning on 2 cores.
+import { z } from "zod";
+import { CONTRASTIVE_LOSSES, ENERGY_FNS } from "../agents/losses.js";
+
+const depth = (who: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .refine((d) => d % 4 === 0, { message: "must be a multiple of 4 (Dense layers inside residual blocks of 4)" })
+    .describe(`${who} depth: Dense layers inside residual blocks (multiple of 4; SPEC §2)`);
+
+export const TrainConfigSchema = z
+  .object({
+    env: z.string().describe("Environment id (see `fathom envs`)"),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe("Seed of every random choice of the run"),
+    numEnvs: z.number().int().min(1).max(65536).default(512).describe("Parallel training envs"),
+    unrollLength: z.number().int().min(1).default(62).describe("Env steps collected from every env per training step"),
+    batchSize: z.number().int().min(2).max(8192).default(512).describe("Tuples per gradient step (also the contrastive negatives)"),
+    sgdBatchesPerStep: z
+      .number()
+      .int()
+      .min(1)
+      .default(800)
+      .describe("Gradient steps per training step (fewer when fewer batches exist; SPEC §4: 800, UTD 1:40)"),
+    totalEnvSteps: z.number().int().min(1).default(100_000_000).describe("Env steps of the whole run"),
+    numEvals: z.number().int().min(1).default(100).describe("Evaluations (epochs) over the run"),
+    numEvalEnvs: z.number().int().min(1).default(128).describe("Envs per evaluation (deterministic actor)"),
+    episodeLength: z.number().int().min(1).default(1000).describe("Steps per episode (training and evaluation)"),
+    discounting: z.number().gt(0).lt(1).default(0.99).describe("γ of the hindsight goal offset law P(Δ) ∝ γ^Δ"),
+    minReplaySize: z.number().int().min(1).default(1000).describe("Rows per env collected with the random actor before training"),
+    maxReplaySize: z.number().int().min(2).default(10_000).describe("Rows kept per env (ring)"),
+    windowLength: z.number().int().min(2).default(1000).describe("Consecutive rows per env sampled per training step"),
+    actorDepth: depth("Actor").default(4),
+    actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
+    criticDepth: depth("Critic (each encoder)").default(4),
+    criticWidth: z.number().int().min(1).default(256).describe("Critic width (each encoder)"),
+    reprDim: z.number().int().min(1).default(64).describe("Representation dimension of φ(s,a) and ψ(g)"),
+    lr: z.number().gt(0).default(3e-4).describe("Adam learning rate of actor, critic and α"),
+    energyFn: z.enum(ENERGY_FNS).default("norm").describe("Critic energy: norm = −‖φ−ψ‖ (paper), l2 = −‖φ−ψ‖², dot, cosine"),
+    contrastiveLoss: z.enum(CONTRASTIVE_LOSSES).default("fwd_infonce").describe("Critic loss"),
+    logsumexpPenalty: z.number().min(0).default(0.1).describe("Coefficient of mean(logsumexp²) in the critic loss"),
+    recompute: z.boolean().default(false).describe("Activation checkpointing per residual block (less memory, ~1.3× compute)"),
+    backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available)"),
+    threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
+    referenceResetBug: z
+      .boolean()
+      .default(false)
+      .describe("Reproduce JaxGCRL issue #53: every reset restores the env's first start and goal"),
+    checkpointEvery: z.number().int().min(1).default(1).describe("Save a checkpoint every N evaluations"),
+    keepCheckpoints: z.number().int().min(1).default(3).describe("Periodic checkpoints kept on disk (oldest removed)"),
+    runsDir: z.string().default("runs").describe("Parent directory of run directories"),
+  })
+  .strict();
+
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/** SPEC §5 exactly (depth/width at the code defaults; the paper sweeps them). */
+export const PAPER_PRESET: Partial<TrainConfigInput> = {
+  numEnvs: 512,
+  unrollLength: 62,
+  batchSize: 512,
+  sgdBatchesPerStep: 800,
+  totalEnvSteps: 100_000_000,
+  numEvals: 100,
+  numEvalEnvs: 128,
+  episodeLength: 1000,
+  discounting: 0.99,
+  minReplaySize: 1000,
+  maxReplaySize: 10_000,
+  windowLength: 1000,
+};
+
+/**
+ * Scaled to 2 cores: 64 envs instead of 512, batch 256, 24 gradient steps per 32-step unroll
+ * (UTD ≈ 1:85 instead of 1:40), 1 M env steps over 20 evaluations of 32 envs, smaller replay and
+ * windows, width 256 and depth 4 kept from the paper's defaults.
+ */
+export const CPU_PRESET: Partial<TrainConfigInput> = {
+  numEnvs: 64,
+  unrollLength: 32,
+  batchSize: 256,
+  sgdBatchesPerStep: 24,
+  totalEnvSteps: 1_000_000,
+  numEvals: 20,
+  numEvalEnvs: 32,
+  episodeLength: 1000,
+  minReplaySize: 100,
+  maxReplaySize: 4000,
+  windowLength: 500,
+};
+
+export const PRESETS: Record<string, Partial<TrainConfigInput>> = { paper: PAPER_PRESET, cpu: CPU_PRESET };

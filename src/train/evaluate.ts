@@ -1,0 +1,105 @@
+// Evaluation (SPEC §1, §8): fresh envs, deterministic actor tanh(μ), one episode per env.
+// Time at goal = steps of the episode spent within the success threshold (counting stops when the
+// episode ends, e.g. the Ant falls), averaged over envs.
+import type { CRLAgent } from "../agents/crl.js";
+import type { VecEnv } from "../envs/types.js";
+
+export interface EvalMetrics {
+  /** Mean steps at the goal per episode (the paper's "time at goal", out of episodeLength). */
+  "eval/episode_success": number;
+  /** Fraction of episodes that were at the goal at least once. */
+  "eval/episode_success_any": number;
+  /** Mean distance to the goal over all steps of all episodes. */
+  "eval/episode_dist": number;
+  "eval/avg_episode_length": number;
+  /** Env steps per second of the evaluation. */
+  "eval/sps": number;
+}
+
+export interface Trajectories {
+  env: string;
+  goalDim: number;
+  /** [episodes][steps][goalDim]: achieved goal (agent position) per step. */
+  achieved: number[][][];
+  /** [episodes][goalDim]: the commanded goal of each episode. */
+  goals: number[][];
+  /** [episodes][steps]: 1 where the step was within the threshold. */
+  success: number[][];
+}
+
+export interface EvalOptions {
+  seed: number;
+  /** Record achieved-goal trajectories (for plotting). */
+  recordTrajectories?: boolean;
+  /** Stop after this many steps (default: the env's episode length). */
+  maxSteps?: number;
+}
+
+/** Runs one episode in every env of `env` with the deterministic actor. */
+export async function evaluate(agent: CRLAgent, env: VecEnv, options: EvalOptions): Promise<{ metrics: EvalMetrics; trajectories?: Trajectories }> {
+  const N = env.numEnvs;
+  const { stateDim, goalDim, actionDim, goalIndices } = env;
+  const obsDim = env.obsDim;
+  const steps = options.maxSteps ?? env.episodeLength;
+  const t0 = performance.now();
+  let obs = await env.reset(options.seed);
+  const actions = new Float32Array(N * actionDim); // [N, A]
+  const alive = new Uint8Array(N).fill(1);
+  const atGoal = new Float64Array(N);
+  const anyGoal = new Uint8Array(N);
+  const length = new Float64Array(N);
+  let distSum = 0;
+  let distCount = 0;
+  const rec = options.recordTrajectories
+    ? {
+        env: env.id,
+        goalDim,
+        achieved: Array.from({ length: N }, () => [] as number[][]),
+        goals: Array.from({ length: N }, (_, i) => Array.from(obs.subarray(i * obsDim + stateDim, (i + 1) * obsDim))),
+        success: Array.from({ length: N }, () => [] as number[]),
+      }
+    : undefined;
+  let envSteps = 0;
+  for (let t = 0; t < steps; t++) {
+    agent.act(obs, N, actions, true);
+    const r = await env.step(actions);
+    envSteps += N;
+    let live = 0;
+    for (let i = 0; i < N; i++) {
+      if (!alive[i]) continue;
+      length[i]++;
+      atGoal[i] += r.success[i];
+      if (r.success[i]) anyGoal[i] = 1;
+      distSum += r.dist[i];
+      distCount++;
+      if (rec) {
+        const o = i * obsDim;
+        rec.achieved[i].push(goalIndices.map((g) => r.finalObs[o + g]));
+        rec.success[i].push(r.success[i]);
+      }
+      if (r.terminated[i] || r.truncated[i]) alive[i] = 0;
+      else live++;
+    }
+    obs = r.obs;
+    if (live === 0) break;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  let sSucc = 0;
+  let sAny = 0;
+  let sLen = 0;
+  for (let i = 0; i < N; i++) {
+    sSucc += atGoal[i];
+    sAny += anyGoal[i];
+    sLen += length[i];
+  }
+  return {
+    metrics: {
+      "eval/episode_success": sSucc / N,
+      "eval/episode_success_any": sAny / N,
+      "eval/episode_dist": distCount ? distSum / distCount : 0,
+      "eval/avg_episode_length": sLen / N,
+      "eval/sps": envSteps / Math.max(secs, 1e-9),
+    },
+    trajectories: rec,
+  };
+}

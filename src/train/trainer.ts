@@ -1,0 +1,336 @@
+// The training loop of the paper (SPEC §4–5): prefill with the random actor, then per training
+// step collect `unrollLength` steps from every env, sample hindsight batches and run up to
+// `sgdBatchesPerStep` CRL updates; evaluate every epoch with the deterministic actor; checkpoint.
+import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
+import { getBackend } from "../engine/index.js";
+import { getEnvSpec, makeVecEnv } from "../envs/registry.js";
+import type { VecEnv } from "../envs/types.js";
+import type { Tensor } from "../nn/safetensors.js";
+import { type Key, keyFromSeed, Rng, foldIn, split } from "../random.js";
+import { ReplayBuffer } from "../replay/buffer.js";
+import { HindsightSampler } from "../replay/sampler.js";
+import { CHECKPOINT_FORMAT, readSafetensorsFile, writeSafetensorsFile } from "./checkpoint.js";
+import type { TrainConfig } from "./config.js";
+import { type EvalMetrics, evaluate } from "./evaluate.js";
+import type { MetricsLogger } from "./logger.js";
+import { type RunDir, writeJsonAtomic } from "./rundir.js";
+
+export interface TrainOptions {
+  /** Where config, metrics and checkpoints go; null = nothing written (tests, benchmarks). */
+  runDir: RunDir | null;
+  logger?: MetricsLogger | null;
+  /** Aborting stops the run at the next gradient step, saving a checkpoint with the replay buffer. */
+  signal?: AbortSignal;
+  /** Human-readable progress lines. */
+  log?: (line: string) => void;
+  /** Called after every training step (for progress bars). */
+  onTrainingStep?: (s: TrainProgress) => void;
+  /** Called after every evaluation. */
+  onEval?: (m: EvalRecord) => void;
+  /** Resume from this checkpoint file (written by a run with the same config). */
+  resumeFrom?: string;
+}
+
+export interface TrainProgress {
+  envSteps: number;
+  totalEnvSteps: number;
+  trainingSteps: number;
+  updates: number;
+  sps: number;
+  metrics: CRLMetrics | null;
+}
+
+export type EvalRecord = EvalMetrics & { envsteps: number; step: number };
+
+export interface TrainResult {
+  status: "done" | "interrupted" | "nonfinite";
+  envSteps: number;
+  trainingSteps: number;
+  updates: number;
+  evals: EvalRecord[];
+  lastCheckpoint: string | null;
+  /** Set when status is "nonfinite". */
+  error?: string;
+  agent: CRLAgent;
+}
+
+interface LoopState {
+  envSteps: number;
+  trainingSteps: number;
+  evalIndex: number;
+  resumes: number;
+}
+
+const METRIC_NAMES: (keyof CRLMetrics)[] = [
+  "critic_loss",
+  "actor_loss",
+  "alpha_loss",
+  "log_alpha",
+  "logsumexp",
+  "categorical_accuracy",
+  "logits_pos",
+  "logits_neg",
+  "entropy",
+];
+
+function seedFromKey(k: Key): number {
+  return k[0] & 0x7fffffff;
+}
+
+/** Builds the agent a config describes (also used by `fathom eval`). */
+export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
+  const spec = getEnvSpec(config.env);
+  const [kAgent] = split(keyFromSeed(config.seed), 4);
+  return new CRLAgent(
+    getBackend(config.backend),
+    { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim },
+    {
+      actorDepth: config.actorDepth,
+      actorWidth: config.actorWidth,
+      criticDepth: config.criticDepth,
+      criticWidth: config.criticWidth,
+      reprDim: config.reprDim,
+      batchSize: config.batchSize,
+      lr: config.lr,
+      energyFn: config.energyFn,
+      contrastiveLoss: config.contrastiveLoss,
+      logsumexpPenalty: config.logsumexpPenalty,
+      recompute: config.recompute,
+    },
+    kAgent,
+    actBatch,
+  );
+}
+
+/** Loads an agent checkpoint into `agent`; returns the checkpoint's metadata. */
+export function loadAgentCheckpoint(path: string, agent: CRLAgent): Record<string, string> {
+  const { tensors, metadata } = readSafetensorsFile(path);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${path} is not a Fathom agent checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`);
+  }
+  agent.loadStateTensors(tensors, `checkpoint ${path}`);
+  return metadata;
+}
+
+export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const spec = getEnvSpec(config.env);
+  const evalId = spec.evalId ?? spec.id;
+  const N = config.numEnvs;
+  const { obsDim, actionDim, stateDim } = spec;
+  const agent = makeAgent(config, Math.max(N, config.numEvalEnvs));
+  const [, kEnv, kEval, kLoop] = split(keyFromSeed(config.seed), 4);
+  let loopRng = new Rng(kLoop);
+  const buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: Math.min(config.minReplaySize, config.maxReplaySize) });
+  const sampler = new HindsightSampler(buffer, {
+    stateDim,
+    goalIndices: spec.goalIndices,
+    actionDim,
+    goalDim: spec.goalDim,
+    batchSize: config.batchSize,
+    windowLength: config.windowLength,
+    gamma: config.discounting,
+    maxBatches: config.sgdBatchesPerStep,
+  });
+  const st: LoopState = { envSteps: 0, trainingSteps: 0, evalIndex: 0, resumes: 0 };
+  const evals: EvalRecord[] = [];
+  let lastCheckpoint: string | null = null;
+
+  if (options.resumeFrom) {
+    const meta = loadAgentCheckpoint(options.resumeFrom, agent);
+    const loop = JSON.parse(meta.loop ?? "null") as (LoopState & { rng: ReturnType<Rng["state"]> }) | null;
+    if (!loop) throw new Error(`checkpoint ${options.resumeFrom} has no training-loop state; it cannot be resumed`);
+    st.envSteps = loop.envSteps;
+    st.trainingSteps = loop.trainingSteps;
+    st.evalIndex = loop.evalIndex;
+    st.resumes = loop.resumes + 1;
+    loopRng = Rng.fromState(loop.rng);
+    const replayPath = meta.replay ? join(options.resumeFrom, "..", meta.replay) : null;
+    if (replayPath && existsSync(replayPath)) {
+      const r = readSafetensorsFile(replayPath);
+      const g = (k: string) => {
+        const t = r.tensors.get(k);
+        if (!t) throw new Error(`replay file ${replayPath} lacks "${k}"`);
+        return t.data;
+      };
+      const hs = g("head_size");
+      buffer.restore({
+        numEnvs: N,
+        capacity: config.maxReplaySize,
+        obsDim,
+        actionDim,
+        head: hs[0],
+        size: hs[1],
+        obs: g("obs") as Float32Array,
+        actions: g("actions") as Float32Array,
+        episodeIds: g("episode_ids") as Int32Array,
+      });
+      log(`resumed from ${options.resumeFrom} with its replay buffer (${buffer.size} rows per env)`);
+    } else log(`resumed from ${options.resumeFrom} (no replay buffer saved: refilling it with the current actor)`);
+    lastCheckpoint = options.resumeFrom;
+  }
+
+  // Env seeds: a fresh stream per (run, resume) so a resumed run does not replay old episodes.
+  const envSeed = seedFromKey(foldIn(kEnv, st.resumes));
+  const env: VecEnv = await makeVecEnv(config.env, {
+    numEnvs: N,
+    threads: config.threads,
+    episodeLength: config.episodeLength,
+    referenceResetBug: config.referenceResetBug,
+  });
+  let evalEnv: VecEnv | null = null;
+  try {
+    evalEnv = await makeVecEnv(evalId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
+    let obs = Float32Array.from(await env.reset(envSeed)); // [N, obsDim]
+    const episodeId = new Int32Array(N); // [N] episode of each row of `obs`
+    const actions = new Float32Array(N * actionDim); // [N, A]
+
+    const stepEnvs = async () => {
+      buffer.insert(obs, actions, episodeId);
+      const r = await env.step(actions);
+      obs.set(r.obs);
+      episodeId.set(r.episodeId);
+      st.envSteps += N;
+    };
+
+    // Prefill with the uniform random actor (SPEC §4: minimum rows before training).
+    if (!buffer.ready) {
+      const t0 = performance.now();
+      while (!buffer.ready) {
+        for (let i = 0; i < actions.length; i++) actions[i] = 2 * loopRng.uniform() - 1;
+        await stepEnvs();
+      }
+      log(`prefilled the replay buffer: ${buffer.size} rows per env (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+
+    const envStepsPerEval = config.totalEnvSteps / config.numEvals;
+    const sums = new Float64Array(METRIC_NAMES.length);
+    let status: TrainResult["status"] = "done";
+    let error: string | undefined;
+
+    const saveCheckpoint = (tag: string, withReplay: boolean): string | null => {
+      if (!options.runDir) return null;
+      const dir = options.runDir.checkpointsDir;
+      const base = `${tag}_${String(st.envSteps).padStart(10, "0")}`;
+      let name = `${base}.safetensors`;
+      for (let k = 2; existsSync(join(dir, name)); k++) name = `${base}-${k}.safetensors`;
+      const meta: Record<string, string> = {
+        format: CHECKPOINT_FORMAT,
+        agent: "crl",
+        config: JSON.stringify(config),
+        loop: JSON.stringify({ ...st, rng: loopRng.state() }),
+      };
+      if (withReplay) {
+        const rs = buffer.state();
+        const replayName = name.replace(/\.safetensors$/, ".replay.safetensors");
+        const t = new Map<string, Tensor>([
+          ["obs", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.obsDim], data: rs.obs }],
+          ["actions", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.actionDim], data: rs.actions }],
+          ["episode_ids", { dtype: "I32", shape: [rs.numEnvs, rs.capacity], data: rs.episodeIds }],
+          ["head_size", { dtype: "I32", shape: [2], data: Int32Array.from([rs.head, rs.size]) }],
+        ]);
+        writeSafetensorsFile(join(dir, replayName), t, { format: "fathom-replay-v1" });
+        meta.replay = replayName;
+      }
+      const path = join(dir, name);
+      writeSafetensorsFile(path, agent.stateTensors(), meta);
+      writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: st.envSteps, step: st.trainingSteps });
+      if (tag === "step") {
+        // Retention: keep the newest `keepCheckpoints` periodic checkpoints of this run.
+        const periodic = readdirSync(dir)
+          .filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f))
+          .sort();
+        for (const f of periodic.slice(0, Math.max(0, periodic.length - config.keepCheckpoints))) unlinkSync(join(dir, f));
+      }
+      lastCheckpoint = path;
+      return path;
+    };
+
+    outer: while (st.evalIndex < config.numEvals) {
+      const evalAt = Math.round((st.evalIndex + 1) * envStepsPerEval);
+      while (st.envSteps < evalAt) {
+        if (options.signal?.aborted) {
+          status = "interrupted";
+          break outer;
+        }
+        const t0 = performance.now();
+        for (let u = 0; u < config.unrollLength; u++) {
+          agent.act(obs, N, actions, false, loopRng);
+          await stepEnvs();
+        }
+        st.trainingSteps++;
+        sums.fill(0);
+        let n = 0;
+        let last: CRLMetrics | null = null;
+        if (buffer.ready) {
+          const batches = sampler.sample(loopRng);
+          for (let b = 0; b < batches; b++) {
+            if (options.signal?.aborted) break;
+            const batch = sampler.batch(b);
+            try {
+              last = agent.update(batch.state, batch.action, batch.goal);
+            } catch (e) {
+              if (!(e instanceof NonFiniteError)) throw e;
+              status = "nonfinite";
+              error =
+                `training stopped at training step ${st.trainingSteps} (env step ${st.envSteps}, gradient step ${agent.updates + 1}): ` +
+                `${e.message}. Parameters were not updated with it. ` +
+                (lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint}.` : "No checkpoint was saved before it.") +
+                " Deep actors can diverge (the paper saw the actor loss explode at 1024 layers): try a lower --lr or a shallower --actor-depth.";
+              break outer;
+            }
+            for (let k = 0; k < METRIC_NAMES.length; k++) sums[k] += last[METRIC_NAMES[k]];
+            n++;
+          }
+        }
+        const secs = (performance.now() - t0) / 1000;
+        const sps = (N * config.unrollLength) / secs;
+        const rec: Record<string, number> = { step: st.trainingSteps, envsteps: st.envSteps };
+        if (n > 0) for (let k = 0; k < METRIC_NAMES.length; k++) rec[`training/${METRIC_NAMES[k]}`] = sums[k] / n;
+        rec["training/sps"] = sps;
+        rec["training/updates_per_s"] = n / secs;
+        rec["training/envsteps"] = st.envSteps;
+        rec["training/buffer_size"] = buffer.size * N;
+        options.logger?.log(rec);
+        options.onTrainingStep?.({
+          envSteps: st.envSteps,
+          totalEnvSteps: config.totalEnvSteps,
+          trainingSteps: st.trainingSteps,
+          updates: agent.updates,
+          sps,
+          metrics: last,
+        });
+      }
+      st.evalIndex++;
+      const ev = await evaluate(agent, evalEnv, { seed: seedFromKey(foldIn(kEval, st.evalIndex)) });
+      const record: EvalRecord = { ...ev.metrics, envsteps: st.envSteps, step: st.trainingSteps };
+      evals.push(record);
+      options.logger?.log({ step: st.trainingSteps, envsteps: st.envSteps, ...ev.metrics });
+      options.onEval?.(record);
+      log(
+        `eval ${st.evalIndex}/${config.numEvals} at ${st.envSteps} env steps: time at goal ${record["eval/episode_success"].toFixed(1)}, ` +
+          `success any ${record["eval/episode_success_any"].toFixed(2)}, dist ${record["eval/episode_dist"].toFixed(2)}`,
+      );
+      if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) saveCheckpoint("step", st.evalIndex === config.numEvals);
+    }
+    if (status === "interrupted") {
+      const p = saveCheckpoint("interrupt", true);
+      if (p) log(`interrupted: saved ${p} (resume with: fathom train --resume ${options.runDir?.path})`);
+    }
+    return { status, envSteps: st.envSteps, trainingSteps: st.trainingSteps, updates: agent.updates, evals, lastCheckpoint, error, agent };
+  } finally {
+    await env.close();
+    if (evalEnv) await evalEnv.close();
+  }
+}
+
+/** The checkpoint `latest.json` of a run directory points to. */
+export function latestCheckpoint(checkpointsDir: string): string {
+  const p = join(checkpointsDir, "latest.json");
+  if (!existsSync(p)) throw new Error(`no checkpoint in ${checkpointsDir} (no latest.json): the run saved none before it stopped`);
+  const j = JSON.parse(readFileSync(p, "utf8")) as { checkpoint?: string };
+  if (!j.checkpoint) throw new Error(`${p} is damaged: it names no checkpoint`);
+  return join(checkpointsDir, j.checkpoint);
+}
