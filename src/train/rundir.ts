@@ -204,22 +204,33 @@ export function listRunDirs(dir: string): string[] {
 /**
  * Resolves what the user gave (`fathom eval <path>`, `--resume <path>`) to a run directory: the
  * run directory itself, its config.json, its checkpoints/ folder, or a checkpoint file inside
- * checkpoints/. Throws an error that says what was found and what is expected.
+ * checkpoints/. A bare run name that does not exist here is also looked up in `runsDir` (default
+ * "runs"). Throws an error that says what was found and what is expected.
  */
-export function findRunDir(pathOrCheckpoint: string): FoundRun {
+export function findRunDir(pathOrCheckpoint: string, options: { runsDir?: string } = {}): FoundRun {
   if (typeof pathOrCheckpoint !== "string" || pathOrCheckpoint.length === 0) {
     throw new Error("expected a run directory or checkpoint path, got an empty path");
   }
-  const p = resolve(pathOrCheckpoint);
+  let p = resolve(pathOrCheckpoint);
+  if (!existsSync(p) && !/[\\/]/.test(pathOrCheckpoint)) {
+    const inRuns = resolve(options.runsDir ?? "runs", pathOrCheckpoint);
+    if (existsSync(inRuns)) p = inRuns;
+  }
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(p);
   } catch {
     let hint = "";
-    const parent = dirname(p);
     const prefix = basename(p);
-    const near = listRunDirs(parent).filter((n) => n.startsWith(prefix));
-    if (near.length > 0) hint = `; runs in ${parent} starting with "${prefix}": ${near.slice(-5).join(", ")}`;
+    const places = [dirname(p)];
+    if (!/[\\/]/.test(pathOrCheckpoint)) places.push(resolve(options.runsDir ?? "runs"));
+    for (const dir of places) {
+      const near = listRunDirs(dir).filter((n) => n.startsWith(prefix));
+      if (near.length > 0) {
+        hint = `; runs in ${dir} starting with "${prefix}": ${near.slice(-5).join(", ")}`;
+        break;
+      }
+    }
     throw new Error(`${pathOrCheckpoint} does not exist (resolved to ${p})${hint}`);
   }
   if (st.isDirectory()) {

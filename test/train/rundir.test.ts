@@ -93,6 +93,8 @@ test("findRunDir resolves a run directory, its config, its checkpoints and a che
     assert.equal(findRunDir(a.checkpointsDir).run.path, a.path);
     assert.deepEqual(findRunDir(ckpt), { run: a, checkpoint: ckpt });
     assert.deepEqual(listRunDirs(runs), [a.name, b.name]);
+    assert.equal(findRunDir(b.name, { runsDir: runs }).run.path, b.path); // a bare name, looked up in runs/
+    assert.throws(() => findRunDir("e__crl__d4__s0", { runsDir: runs }), new RegExp(`does not exist.*runs in .*runs starting with.*${a.name}`));
 
     assert.throws(() => findRunDir(join(runs, "nope")), /nope does not exist/);
     assert.throws(() => findRunDir(join(runs, "e__crl__d4__s1")), new RegExp(`does not exist.*starting with.*${b.name}`));
