@@ -1,6 +1,7 @@
 // Env registry: versioned ids (Gymnasium style, e.g. "simple_u_maze-v1") → EnvSpec + the core
 // factory a worker loads by module URL and export name. Dynamics never change under an existing
 // id; a change gets a new version.
+import { ANT_ENV_SPECS } from "./mujoco/ant.js";
 import { POINT_ENV_SPECS } from "./point/point.js";
 import type { EnvSpec, MakeEnvOptions, VecEnv } from "./types.js";
 import { type CoreFactoryRef, createVecEnv } from "./vec.js";
@@ -24,6 +25,7 @@ function register(specs: readonly EnvSpec[], modulePath: string, exportName: str
 }
 
 register(POINT_ENV_SPECS, "./point/point", "createPointCore");
+register(ANT_ENV_SPECS, "./mujoco/ant", "createAntCore");
 
 function entry(id: string): Entry {
   const e = REGISTRY.get(id);

@@ -1,0 +1,33 @@
+// Runs the env checker (./checker.ts) over every registered env id.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { MAZE_NAMES, parseMaze } from "../../src/envs/mazes.js";
+import { listEnvs } from "../../src/envs/registry.js";
+import { type CheckOptions, checkEnv } from "./checker.js";
+
+/** Where the achieved goal starts: the maze's 'R' cell centre at cell size 4 (origin for ant-v1), ± reset noise 0.1. */
+function expectedStart(id: string): CheckOptions["start"] {
+  if (id === "ant-v1") return { goal: [0, 0], tol: 0.1 + 1e-6 };
+  const maze = id.replace(/^(simple|ant)_/, "").replace(/-v\d+$/, "");
+  if (!MAZE_NAMES.includes(maze)) return undefined;
+  const r = parseMaze(maze).start;
+  return { goal: [4 * r[0], 4 * r[1]], tol: 0.1 + 1e-6 };
+}
+
+test("the registry has the point mazes and the Ant tasks", () => {
+  const ids = listEnvs();
+  for (const id of ["simple_u_maze-v1", "simple_big_maze-v1", "simple_hardest_maze-v1", "ant-v1", "ant_u4_maze-v1", "ant_u5_maze-v1", "ant_big_maze-v1", "ant_hardest_maze-v1"]) {
+    assert.ok(ids.includes(id), `${id} is not registered`);
+  }
+});
+
+for (const id of listEnvs()) {
+  // MuJoCo envs are ~100× slower to step and to build than the point mazes: fewer envs and steps.
+  const mujoco = id.startsWith("ant");
+  const options: CheckOptions = mujoco ? { numEnvs: 3, steps: 14, episodeLength: 4 } : { numEnvs: 5, steps: 40, episodeLength: 7 };
+  options.start = expectedStart(id);
+  test(`env checker: ${id}`, async () => {
+    const rep = await checkEnv(id, options);
+    assert.ok(rep.resets >= 3 * (options.numEnvs ?? 5), `${id}: only ${rep.resets} resets`);
+  });
+}
