@@ -130,7 +130,8 @@ export function decodeSafetensors(buf: Uint8Array, what = "file"): DecodedSafete
     if (off[1] > dataLen) throw new SafetensorsError(`${what} is truncated: tensor "${name}" ends at byte ${off[1]} of a ${dataLen}-byte data section`);
     spans.push([off[0], off[1], name]);
     // Copy into an aligned array (the data section need not be aligned in memory).
-    const bytes = buf.slice(dataStart + off[0], dataStart + off[1]);
+    const bytes = new Uint8Array(nbytes); // a fresh buffer (a Node Buffer's slice would share its pool)
+    bytes.set(buf.subarray(dataStart + off[0], dataStart + off[1]));
     const ab = bytes.buffer;
     const data =
       dtype === "F32" ? new Float32Array(ab) : dtype === "F64" ? new Float64Array(ab) : dtype === "I32" ? new Int32Array(ab) : new Uint32Array(ab);

@@ -5,6 +5,9 @@ import type { Adam } from "./adam.js";
 import type { ParamStore } from "./params.js";
 import type { Tensor } from "./safetensors.js";
 
+/** Names of optimizer state start with this; they are never network parameters. */
+export const OPTIM_PREFIX = "optim.";
+
 /** Tensors of a ParamStore, as views (no copy), names prefixed with `prefix`. */
 export function paramTensors(store: ParamStore, prefix = ""): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
@@ -40,6 +43,13 @@ export function checkParamTensors(store: ParamStore, tensors: ReadonlyMap<string
         `${what}: tensor "${prefix}${t.name}" has shape [${got.shape.join(", ")}] but the network expects [${t.shape.join(", ")}] (different width, depth or input size?)`,
       );
     }
+  }
+  // Tensors under the prefix that the network lacks mean a different architecture (e.g. deeper).
+  const known = new Set(store.tensors.map((t) => prefix + t.name));
+  const extra = [...tensors.keys()].filter((k) => k.startsWith(prefix) && !k.startsWith(OPTIM_PREFIX) && !known.has(k));
+  if (extra.length) {
+    const more = extra.length > 3 ? ` and ${extra.length - 3} more` : "";
+    throw new Error(`${what} holds ${extra.length} tensor(s) the network lacks: ${extra.slice(0, 3).join(", ")}${more} (different depth or architecture?)`);
   }
   if (missing.length) {
     const more = missing.length > 3 ? ` and ${missing.length - 3} more` : "";

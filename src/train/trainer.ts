@@ -183,7 +183,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   let evalEnv: VecEnv | null = null;
   try {
     evalEnv = await makeVecEnv(evalId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
-    let obs = Float32Array.from(await env.reset(envSeed)); // [N, obsDim]
+    const obs = Float32Array.from(await env.reset(envSeed)); // [N, obsDim]
     const episodeId = new Int32Array(N); // [N] episode of each row of `obs`
     const actions = new Float32Array(N * actionDim); // [N, A]
 

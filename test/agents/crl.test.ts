@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { CRLAgent } from "../../src/agents/crl.js";
+import { getBackend } from "../../src/engine/index.js";
+import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
+import { keyFromSeed, Rng } from "../../src/random.js";
+
+const dims = { stateDim: 5, goalDim: 2, actionDim: 3 };
+const cfg = { actorDepth: 4, criticDepth: 4, actorWidth: 32, criticWidth: 32, reprDim: 16, batchSize: 16 };
+
+function batch(seed: number) {
+  const rng = new Rng(keyFromSeed(seed));
+  const B = cfg.batchSize;
+  const f = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
+  return { state: f(B * dims.stateDim), action: f(B * dims.actionDim, 0.5).map(Math.tanh), goal: f(B * dims.goalDim) };
+}
+
+describe("CRL agent", () => {
+  test("rejects a depth that is not a multiple of 4 with a clear error", () => {
+    assert.throws(() => new CRLAgent(getBackend(), dims, { ...cfg, criticDepth: 10 }, keyFromSeed(0)), /multiple of 4.*got 10/);
+  });
+
+  test("one update changes every network and logs the reference metrics", () => {
+    const agent = new CRLAgent(getBackend(), dims, cfg, keyFromSeed(1));
+    const before = [agent.actor, agent.saEncoder, agent.goalEncoder].map((n) => Float32Array.from(n.params.data));
+    const b = batch(2);
+    const m = agent.update(b.state, b.action, b.goal);
+    for (const k of ["critic_loss", "actor_loss", "alpha_loss", "log_alpha", "logsumexp", "categorical_accuracy", "logits_pos", "logits_neg", "entropy"]) {
+      assert.ok(Number.isFinite((m as unknown as Record<string, number>)[k]), k);
+    }
+    // At init the critic can't tell positives apart: InfoNCE ≈ log B.
+    assert.ok(Math.abs(m.critic_loss - Math.log(cfg.batchSize)) < 1.0, `critic_loss ${m.critic_loss} vs log B ${Math.log(cfg.batchSize)}`);
+    [agent.actor, agent.saEncoder, agent.goalEncoder].forEach((n, i) => {
+      let diff = 0;
+      for (let j = 0; j < n.params.data.length; j++) diff += Math.abs(n.params.data[j] - before[i][j]);
+      assert.ok(diff > 0, `network ${i} did not move`);
+    });
+    assert.ok(m.log_alpha !== 0, "log α moved");
+  });
+
+  test("the critic learns to classify positives on a fixed batch", () => {
+    const agent = new CRLAgent(getBackend(), dims, { ...cfg, lr: 1e-3 }, keyFromSeed(3));
+    const b = batch(4);
+    let m = agent.update(b.state, b.action, b.goal);
+    const first = m.critic_loss;
+    for (let i = 0; i < 150; i++) m = agent.update(b.state, b.action, b.goal);
+    assert.ok(m.critic_loss < 0.5 * first, `critic loss ${first} → ${m.critic_loss}`);
+    assert.ok(m.categorical_accuracy >= 0.9, `accuracy ${m.categorical_accuracy}`);
+  });
+
+  test("checkpoint → restore gives exactly the same next update as the uninterrupted agent", () => {
+    const a = new CRLAgent(getBackend(), dims, cfg, keyFromSeed(5));
+    for (let i = 0; i < 3; i++) {
+      const b = batch(10 + i);
+      a.update(b.state, b.action, b.goal);
+    }
+    const bytes = encodeSafetensors(a.stateTensors(), { note: "test" });
+    const restored = new CRLAgent(getBackend(), dims, cfg, keyFromSeed(999)); // different init and rng
+    restored.loadStateTensors(decodeSafetensors(bytes).tensors);
+    const b = batch(20);
+    const ma = a.update(b.state, b.action, b.goal);
+    const mb = restored.update(b.state, b.action, b.goal);
+    assert.deepEqual(mb, ma);
+    assert.deepEqual(Array.from(restored.actor.params.data), Array.from(a.actor.params.data));
+    assert.deepEqual(Array.from(restored.saEncoder.params.data), Array.from(a.saEncoder.params.data));
+    assert.deepEqual(Array.from(restored.goalEncoder.params.data), Array.from(a.goalEncoder.params.data));
+    assert.equal(restored.logAlpha, a.logAlpha);
+  });
+
+  test("a mismatched checkpoint is rejected and leaves the agent untouched", () => {
+    const a = new CRLAgent(getBackend(), dims, { ...cfg, criticDepth: 8 }, keyFromSeed(5));
+    const b = new CRLAgent(getBackend(), dims, cfg, keyFromSeed(6));
+    const before = Float32Array.from(b.actor.params.data);
+    assert.throws(() => b.loadStateTensors(decodeSafetensors(encodeSafetensors(a.stateTensors())).tensors), /lacks|shape|holds/);
+    assert.deepEqual(Array.from(b.actor.params.data), Array.from(before));
+  });
+
+  test("deterministic actions are tanh(μ) and lie in [-1, 1]", () => {
+    const agent = new CRLAgent(getBackend(), dims, cfg, keyFromSeed(7), 40);
+    const rng = new Rng(keyFromSeed(8));
+    const n = 40;
+    const obs = Float32Array.from({ length: n * (dims.stateDim + dims.goalDim) }, () => 3 * rng.normal());
+    const a1 = new Float32Array(n * dims.actionDim);
+    const a2 = new Float32Array(n * dims.actionDim);
+    agent.act(obs, n, a1, true);
+    const [mean] = agent.actor.forward(obs, n);
+    for (let i = 0; i < a1.length; i++) assert.ok(Math.abs(a1[i] - Math.tanh(mean[i])) < 1e-6);
+    agent.act(obs, n, a2, false, rng);
+    assert.ok(a2.every((v) => v >= -1 && v <= 1));
+    assert.ok(a2.some((v, i) => v !== a1[i]), "stochastic actions differ from the mean");
+  });
+});
