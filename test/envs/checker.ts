@@ -122,7 +122,7 @@ function checkTrace(spec: EnvSpec, n: number, len: number, tr: Trace, start: Che
   };
   for (let i = 0; i < n; i++) checkStart(row(tr.reset, i, od), i, "at reset");
   let prev = tr.reset;
-  let prevEp = new Int32Array(n); // [N] all episodes start at 0
+  let prevEp: Int32Array = new Int32Array(n); // [N] all episodes start at 0
   for (let t = 0; t < tr.obs.length; t++) {
     const obs = tr.obs[t];
     const fin = tr.finalObs[t];
