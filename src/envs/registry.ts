@@ -51,7 +51,7 @@ export function getCoreFactory(id: string): CoreFactoryRef {
 }
 
 /** Builds `options.numEnvs` envs of `id` on worker threads (see MakeEnvOptions). Close it when done. */
-export function makeVecEnv(id: string, options: MakeEnvOptions): Promise<VecEnv> {
+export async function makeVecEnv(id: string, options: MakeEnvOptions): Promise<VecEnv> {
   const e = entry(id);
   return createVecEnv(e.spec, e.factory, options);
 }

@@ -1,0 +1,78 @@
+// VecEnv and registry boundaries: ids, options, call order, worker failures, the env table.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatEnvTable, getCoreFactory, getEnvSpec, listEnvs, makeVecEnv } from "../../src/envs/registry.js";
+import { createVecEnv } from "../../src/envs/vec.js";
+
+test("unknown ids are refused with the list of known ids", async () => {
+  assert.throws(() => getEnvSpec("simple_u_maze-v0"), /unknown env id "simple_u_maze-v0": known ids are simple_u_maze-v1, .*ant-v1/);
+  await assert.rejects(makeVecEnv("nope-v1", { numEnvs: 1 }), /known ids are/);
+});
+
+test("every evalId names a registered env with the same dimensions", () => {
+  for (const id of listEnvs()) {
+    const s = getEnvSpec(id);
+    if (s.evalId === undefined) continue;
+    const e = getEnvSpec(s.evalId);
+    assert.deepEqual([e.stateDim, e.goalDim, e.actionDim, e.goalIndices], [s.stateDim, s.goalDim, s.actionDim, s.goalIndices], id);
+  }
+});
+
+test("bad options say what is allowed", async () => {
+  await assert.rejects(makeVecEnv("simple_u_maze-v1", { numEnvs: 0 }), /numEnvs must be a positive integer, got 0/);
+  await assert.rejects(makeVecEnv("simple_u_maze-v1", { numEnvs: 2, threads: -1 }), /threads must be a non-negative integer/);
+  await assert.rejects(makeVecEnv("simple_u_maze-v1", { numEnvs: 2, episodeLength: 2.5 }), /episodeLength must be a positive integer, got 2.5 \(default for simple_u_maze-v1: 1000\)/);
+});
+
+test("call order, action count and close are checked; threads never exceed envs", async () => {
+  const env = await makeVecEnv("simple_u_maze-v1", { numEnvs: 2, threads: 4 });
+  assert.equal((env as unknown as { threads: number }).threads, 2);
+  await assert.rejects(env.step(new Float32Array(4)), /step called before reset/);
+  await env.reset(0);
+  await assert.rejects(env.step(new Float32Array(3)), /needs 2×2 = 4 actions, got 3/);
+  const r = await env.step(new Float32Array(4));
+  assert.equal(r.obs.length, 12);
+  await env.close();
+  await env.close();
+  await assert.rejects(env.reset(0), /closed/);
+});
+
+test("a core factory that cannot be loaded fails makeVecEnv with the module and export named", async () => {
+  const spec = getEnvSpec("simple_u_maze-v1");
+  const f = getCoreFactory("simple_u_maze-v1");
+  for (const threads of [0, 1]) {
+    await assert.rejects(createVecEnv(spec, { module: f.module, export: "noSuchFactory" }, { numEnvs: 2, threads }), /has no function export "noSuchFactory"/);
+  }
+});
+
+test("the env table lists every id with its dimensions", () => {
+  const t = formatEnvTable();
+  const lines = t.split("\n");
+  assert.match(lines[0], /^id\s+state\s+goal\s+action\s+episode\s+threshold\s+eval id\s+description$/);
+  assert.equal(lines.length, 2 + listEnvs().length);
+  assert.match(t, /\nsimple_u_maze-v1\s+4\s+2\s+2\s+1000\s+0\.5\s+simple_u_maze_eval-v1\s+point mass/);
+  assert.match(t, /\nant_u4_maze-v1\s+29\s+2\s+8\s+1000\s+0\.5\s+ant_u4_maze_eval-v1\s/);
+});
+
+test("a long run on two threads matches the calling thread (trajectories independent of threads)", async () => {
+  const n = 37;
+  const a = await makeVecEnv("simple_big_maze-v1", { numEnvs: n, threads: 0, episodeLength: 50 });
+  const b = await makeVecEnv("simple_big_maze-v1", { numEnvs: n, threads: 2, episodeLength: 50 });
+  try {
+    const act = new Float32Array(n * 2); // [N, 2]
+    await a.reset(3);
+    await b.reset(3);
+    for (let t = 0; t < 300; t++) {
+      for (let k = 0; k < act.length; k++) act[k] = Math.sin(0.1 * t + k);
+      const ra = await a.step(act);
+      const rb = await b.step(act);
+      if (t % 50 === 49) {
+        assert.deepEqual(rb.obs, ra.obs, `step ${t}`);
+        assert.deepEqual(rb.episodeId, ra.episodeId, `step ${t}`);
+      }
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
