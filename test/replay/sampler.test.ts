@@ -353,3 +353,17 @@ test("shuffling mixes envs: full draws are a permutation of all tuples; partial 
   const sd = Math.sqrt(draws * pOld * (1 - pOld));
   assert.ok(Math.abs(older - draws * pOld) < 4 * sd, `${older} of ${draws} draws from rows 0..31, expected ${(draws * pOld).toFixed(0)} ± ${(4 * sd).toFixed(0)}`);
 });
+
+test("goal = goalIndices slice of the future row's state, in the given order (non-contiguous indices)", () => {
+  const buf = makeBuffer(3, 40, 40, (e, s) => 10 * e + (s >> 3));
+  const s = new HindsightSampler(buf, { stateDim: STATE_DIM, goalIndices: [2, 0], batchSize: 16, windowLength: 40, gamma: 0.8 });
+  const nb = s.sample(new Rng(keyFromSeed(12)));
+  assert.equal(nb, Math.floor((3 * 39) / 16));
+  for (let i = 0; i < nb * 16; i++) {
+    const e = s.sourceEnv[i];
+    const futureStep = s.sourceTime[i] + s.delta[i]; // the ring holds steps 0..39, time index = step
+    const futureId = buf.episodeIds[e * 40 + futureStep];
+    assert.deepEqual(Array.from(s.goal.subarray(i * 2, i * 2 + 2)), [futureId, futureStep]);
+    assert.equal(futureId, 10 * e + (s.sourceTime[i] >> 3), "goal row left the episode");
+  }
+});
