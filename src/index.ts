@@ -1,0 +1,27 @@
+// Fathom's public API (the package entry). See README.md.
+export { CRL_DEFAULTS, CRLAgent, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError } from "./agents/crl.js";
+export { CONTRASTIVE_LOSSES, ENERGY_FNS, type ContrastiveLoss, type EnergyFn } from "./agents/losses.js";
+export { BACKEND_NAMES, type Backend, type BackendName, getBackend, nativeBackendError, RefBackend } from "./engine/index.js";
+export { formatEnvTable, getEnvSpec, listEnvs, makeVecEnv } from "./envs/registry.js";
+export type { EnvSpec, MakeEnvOptions, StepResult, VecEnv } from "./envs/types.js";
+export {
+  ADAM_DEFAULTS,
+  Adam,
+  type AdamConfig,
+  decodeSafetensors,
+  encodeSafetensors,
+  type HeadSpec,
+  LAYER_NORM_EPS,
+  ParamStore,
+  ResNet,
+  type ResNetConfig,
+  SafetensorsError,
+  type Tensor,
+} from "./nn/index.js";
+export { foldIn, type Key, keyFromSeed, Rng, split } from "./random.js";
+export { HindsightSampler } from "./replay/sampler.js";
+export { ReplayBuffer } from "./replay/buffer.js";
+export { loadNetwork, saveNetwork } from "./train/checkpoint.js";
+export { CPU_PRESET, PAPER_PRESET, PRESETS, type TrainConfig, TrainConfigSchema } from "./train/config.js";
+export { evaluate } from "./train/evaluate.js";
+export { loadAgentCheckpoint, makeAgent, train } from "./train/trainer.js";
