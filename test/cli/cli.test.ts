@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { run } from "../../src/cli/main.js";
+import { readSafetensorsFile } from "../../src/train/checkpoint.js";
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await run(args);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const runsDir = mkdtempSync(join(tmpdir(), "fathom-cli-"));
+const tiny = [
+  "--env",
+  "simple_u_maze-v1",
+  "--num-envs",
+  "4",
+  "--unroll-length",
+  "10",
+  "--batch-size",
+  "16",
+  "--sgd-batches-per-step",
+  "2",
+  "--total-env-steps",
+  "400",
+  "--num-evals",
+  "2",
+  "--num-eval-envs",
+  "3",
+  "--episode-length",
+  "40",
+  "--min-replay-size",
+  "10",
+  "--max-replay-size",
+  "100",
+  "--window-length",
+  "40",
+  "--actor-width",
+  "16",
+  "--critic-width",
+  "16",
+  "--repr-dim",
+  "8",
+  "--threads",
+  "0",
+  "--runs-dir",
+  runsDir,
+];
+
+describe("fathom CLI", () => {
+  test("train writes a complete run directory; eval and resume use it", async () => {
+    const r = await cli(["train", ...tiny]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /backend: /);
+    const runs = readdirSync(runsDir);
+    assert.equal(runs.length, 1);
+    const dir = join(runsDir, runs[0]);
+    assert.match(runs[0], /^simple_u_maze-v1__crl__d4__s0__\d{8}-\d{6}$/);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    assert.equal(cfg.config.batchSize, 16);
+    assert.equal(cfg.preset, "cpu");
+    const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(lines.some((l) => typeof l["training/critic_loss"] === "number"));
+    assert.equal(lines.filter((l) => "eval/episode_success" in l).length, 2);
+    assert.ok(readdirSync(dir).some((f) => f.startsWith("events.out.tfevents.")));
+    const ckpts = readdirSync(join(dir, "checkpoints"));
+    assert.ok(ckpts.includes("latest.json"));
+    const latest = JSON.parse(readFileSync(join(dir, "checkpoints", "latest.json"), "utf8")).checkpoint as string;
+    const { tensors, metadata } = readSafetensorsFile(join(dir, "checkpoints", latest));
+    assert.equal(metadata.format, "fathom-checkpoint-v1");
+    assert.ok(tensors.has("actor.blocks.0.dense.3.weight"));
+    assert.ok(tensors.has("optim.sa_encoder.m"));
+
+    const trajPath = join(runsDir, "traj.json");
+    const e = await cli(["eval", dir, "--episodes", "2", "--trajectories", trajPath, "--threads", "0"]);
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /time at goal: +[\d.]+ of 40 steps/);
+    const traj = JSON.parse(readFileSync(trajPath, "utf8"));
+    assert.equal(traj.achieved.length, 2);
+    assert.equal(traj.achieved[0][0].length, 2);
+    const again = await cli(["eval", dir, "--episodes", "2", "--trajectories", trajPath, "--threads", "0"]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /refusing to overwrite/);
+
+    // Resume: the run is complete, so nothing more to train, but the loop state is restored.
+    const res = await cli(["train", "--resume", dir]);
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.out, /resumed from/);
+    assert.equal(readdirSync(runsDir).filter((n) => n.startsWith("simple_u_maze")).length, 1, "resume made no new run directory");
+  });
+
+  test("a second run never overwrites the first", async () => {
+    const before = readdirSync(runsDir).filter((n) => n.startsWith("simple_u_maze"));
+    const r = await cli(["train", ...tiny, "--total-env-steps", "100", "--num-evals", "1"]);
+    assert.equal(r.code, 0, r.err);
+    const after = readdirSync(runsDir).filter((n) => n.startsWith("simple_u_maze"));
+    assert.equal(after.length, before.length + 1);
+    for (const b of before) assert.ok(existsSync(join(runsDir, b, "config.json")));
+  });
+
+  test("bad input gets errors that say what is allowed", async () => {
+    const badEnv = await cli(["train", "--env", "ant_u9_maze-v1", "--runs-dir", runsDir]);
+    assert.equal(badEnv.code, 1);
+    assert.match(badEnv.err, /ant_u9_maze-v1/);
+    assert.match(badEnv.err, /simple_u_maze-v1/);
+    const badDepth = await cli(["train", "--env", "simple_u_maze-v1", "--critic-depth", "6", "--runs-dir", runsDir]);
+    assert.equal(badDepth.code, 2);
+    assert.match(badDepth.err, /critic-depth 6.*multiple of 4/s);
+    const badKey = await cli(["train", "--env", "simple_u_maze-v1", "--batch-sise", "6"]);
+    assert.equal(badKey.code, 2);
+    assert.match(badKey.err, /batch-size/);
+    const badPreset = await cli(["train", "--env", "simple_u_maze-v1", "--preset", "gpu"]);
+    assert.match(badPreset.err, /unknown preset "gpu".*paper, cpu/);
+    const notRun = await cli(["eval", runsDir]);
+    assert.equal(notRun.code, 1);
+    assert.match(notRun.err, /not a run directory/);
+    const corrupt = join(runsDir, readdirSync(runsDir).find((n) => n.startsWith("simple_u_maze"))!, "checkpoints", "broken.safetensors");
+    writeFileSync(corrupt, "garbage!garbage!");
+    const c = await cli(["eval", corrupt]);
+    assert.equal(c.code, 1);
+    assert.match(c.err, /corrupt|truncated|not a safetensors/);
+    const unknownCmd = await cli(["trian"]);
+    assert.equal(unknownCmd.code, 2);
+    assert.match(unknownCmd.err, /allowed are train, eval, envs, bench/);
+  });
+});
