@@ -19,7 +19,7 @@
 typedef struct {
   float* packB;     // [KC, roundup(n, NR)] shared packed B block
   size_t packBCap;  // floats
-  float* packA;     // [threads, KC * MR] one edge/transposed A micro-panel per thread
+  float* packA;     // [KC, roundup(m, MR)] packed transposed A, or [KC, MR] the partial panel
   size_t packACap;  // floats
   double* colsum;   // [threads, 3, cols] float64 per-thread column partial sums
   size_t colsumCap; // doubles

@@ -21,7 +21,9 @@ typedef int32_t vi __attribute__((vector_size(VW * 4)));
 
 INLINE vf vload(const float* p) { return *(const vfu*)p; }
 INLINE void vstore(float* p, vf v) { *(vfu*)p = v; }
-INLINE vf vbcast(float x) { return (vf){0} + x; }
+// x − 0 is exactly x (also for −0), so this folds to one broadcast; `(vf){0} + x` would not
+// (0 + (−0) = +0) and costs an add per broadcast in the GEMM loop.
+INLINE vf vbcast(float x) { return x - (vf){0}; }
 INLINE float hsum(vf v) {
   float s = 0.f;
   for (int i = 0; i < VW; i++) s += v[i];
@@ -132,24 +134,39 @@ static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, floa
   }
 }
 
-// Packs op(A)[i0:i0+MR, pc:pc+kc] into dst [kc, MR], zero-padding rows past m.
-static void pack_a_panel(const fathom_gemm_args* g, int pc, int kc, int i0, float* restrict dst) {
-  const int m = g->m, k = g->k, mr = min_i(MR, m - i0);
+// Packs op(A)[ip0·MR : ip1·MR, pc:pc+kc] into panels dst + (ip − ip0)·kc·MR, each [kc, MR],
+// zero-padding rows past m. Transposed A is read row by row (contiguous), so each source cache
+// line is loaded once for all the panels it feeds.
+static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, int ip1, float* restrict dst) {
+  const int m = g->m, k = g->k;
+  if (ip1 <= ip0) return;
   if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]
+    const int full1 = min_i(ip1, m / MR); // panels with MR real rows
     for (int p = 0; p < kc; p++) {
-      const float* src = g->a + (long)(pc + p) * m + i0;
-      float* d = dst + (long)p * MR;
-      int i = 0;
-      for (; i < mr; i++) d[i] = src[i];
-      for (; i < MR; i++) d[i] = 0.f;
+      const float* src = g->a + (long)(pc + p) * m;
+      for (int ip = ip0; ip < full1; ip++) {
+        float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
+        for (int i = 0; i < MR; i++) d[i] = src[ip * MR + i];
+      }
+      for (int ip = full1 > ip0 ? full1 : ip0; ip < ip1; ip++) {
+        float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
+        const int mr = min_i(MR, m - ip * MR);
+        int i = 0;
+        for (; i < mr; i++) d[i] = src[ip * MR + i];
+        for (; i < MR; i++) d[i] = 0.f;
+      }
     }
   } else { // A: [m, k]
-    for (int i = 0; i < mr; i++) {
-      const float* src = g->a + (long)(i0 + i) * k + pc;
-      for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = src[p];
+    for (int ip = ip0; ip < ip1; ip++) {
+      float* d = dst + (long)(ip - ip0) * kc * MR;
+      const int i0 = ip * MR, mr = min_i(MR, m - i0);
+      for (int i = 0; i < mr; i++) {
+        const float* src = g->a + (long)(i0 + i) * k + pc;
+        for (int p = 0; p < kc; p++) d[(long)p * MR + i] = src[p];
+      }
+      for (int i = mr; i < MR; i++)
+        for (int p = 0; p < kc; p++) d[(long)p * MR + i] = 0.f;
     }
-    for (int i = mr; i < MR; i++)
-      for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = 0.f;
   }
 }
 
@@ -204,29 +221,36 @@ static void gemm_job(void* args, int tid, int nt) {
   const int working = tid < tm * tn;
   const int ip0 = (int)((long)ti * mPanels / tm), ip1 = (int)((long)(ti + 1) * mPanels / tm);
   const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
-  float* packA = fathom_scr.packA + (long)tid * FATHOM_KC * MR; // [KC, MR]
+  // Packed A: transposed A is packed whole, panel ip at packA + ip·kc·MR; row-major A is read
+  // in place except its last, partial panel, packed at packA.
+  float* packA = fathom_scr.packA;
+  const int edge = m % MR != 0 && !g->transA ? mPanels - 1 : -1;
   const int nblk = k == 0 ? 1 : (k + FATHOM_KC - 1) / FATHOM_KC;
   for (int blk = 0; blk < nblk; blk++) {
     const int pc = blk * FATHOM_KC, kc = min_i(FATHOM_KC, k - pc);
     const int last = blk == nblk - 1;
     if (blk > 0) pool_barrier(nt); // everyone is done with the previous packed block
     for (int jp = tid; jp < nPanels; jp += nt) pack_b_panel(g, pc, kc, jp * NR, fathom_scr.packB + (long)jp * kc * NR);
+    if (working && tj == 0) { // threads sharing rows (tn > 1) share their packed A
+      if (g->transA) pack_a_panels(g, pc, kc, ip0, ip1, packA + (long)ip0 * kc * MR);
+      else if (edge >= ip0 && edge < ip1) pack_a_panels(g, pc, kc, edge, edge + 1, packA);
+    }
     pool_barrier(nt);
     if (!working) continue;
     const float beta = blk == 0 ? g->beta : 1.0f;
     for (int ip = ip0; ip < ip1; ip++) {
       const int i0 = ip * MR, mr = min_i(MR, m - i0);
       float* crow = g->c + (long)i0 * n;
-      if (!g->transA && mr == MR) {
+      if (!g->transA && ip != edge) {
         const float* ap = g->a + (long)i0 * k + pc;
         for (int jp = jp0; jp < jp1; jp++)
           kernel_rowsA(kc, ap, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
                        g->alpha, beta);
       } else {
-        pack_a_panel(g, pc, kc, i0, packA);
+        const float* ap = g->transA ? packA + (long)ip * kc * MR : packA;
         for (int jp = jp0; jp < jp1; jp++)
-          kernel_packedA(kc, packA, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
-                         min_i(NR, n - jp * NR), g->alpha, beta);
+          kernel_packedA(kc, ap, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
+                         g->alpha, beta);
       }
       // The rows are complete and still in L1: run the epilogue now.
       if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
