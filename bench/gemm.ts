@@ -56,7 +56,7 @@ function medianSeconds(fn: () => void, samples: number): number {
 }
 
 function openblas(shapes: Shape[], threads: number, samples: number): (number | null)[] {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const script = fileURLToPath(new URL("./_openblas.py", import.meta.url));
