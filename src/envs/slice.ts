@@ -174,7 +174,9 @@ export class SliceRunner {
         b.episodeId[g] = e;
         this.startEpisode(i, e);
       } else {
-        this.obsRows[i].set(fin);
+        // A plain loop: TypedArray.set costs more than the copy itself for rows this short.
+        const o = this.obsRows[i];
+        for (let k = 0; k < fin.length; k++) o[k] = fin[k];
       }
     }
   }
