@@ -8,6 +8,8 @@
 // - Same-step auto-reset: when an env terminates or truncates, `step` returns its *final*
 //   observation in `finalObs` and the first observation of the next episode in `obs`;
 //   `episodeId` increments for that env. Every reset draws a fresh start and a fresh goal.
+// - `terminated` and `truncated` are never both 1 (Brax's convention): a step that terminates at
+//   the last allowed step counts as a termination only.
 // - Seeding: `reset(seed)` makes all future trajectories a pure function of (seed, actions),
 //   whatever the number of worker threads.
 // - `success` is 1 when ‖achieved − commanded‖ < successThreshold, computed on the observation
@@ -50,6 +52,13 @@ export interface StepResult {
 
 export interface VecEnv extends EnvSpec {
   readonly numEnvs: number;
+  /** Worker threads stepping the envs (0: the calling thread steps them). */
+  readonly threads: number;
+  /**
+   * [N, actionDim]: the VecEnv's own action buffer. Writing actions here and passing it to
+   * step() saves a copy.
+   */
+  readonly actionBuffer: Float32Array;
   /** Resets all envs; returns [N, obsDim]. */
   reset(seed: number): Promise<Float32Array>;
   /** Steps all envs with actions [N, actionDim]. Buffers in the result are reused across calls. */

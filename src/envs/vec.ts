@@ -176,17 +176,14 @@ class ThreadedVecEnv implements VecEnv {
   readonly episodeLength: number;
   readonly successThreshold: number;
   readonly evalId?: string;
-  /** Worker threads in use (0: the calling thread steps every env). */
   readonly threads: number;
-  /**
-   * [N, actionDim]: the shared action buffer. Write actions here and pass it to step() to skip
-   * one copy.
-   */
-  readonly actionBuffer: Float32Array;
+  readonly actionBuffer: Float32Array; // [N, actionDim], shared with the workers
   private readonly result: StepResult;
   private seq = 0;
   private isReset = false;
   private closed = false;
+  /** A reset or step is in flight (the caller must await one before starting the next). */
+  private busy = false;
 
   constructor(
     spec: EnvSpec,
@@ -213,6 +210,7 @@ class ThreadedVecEnv implements VecEnv {
 
   async reset(seed: number): Promise<Float32Array> {
     this.checkOpen();
+    this.checkIdle();
     const key = keyFromSeed(seed);
     if (this.local !== null) this.local.reset(key);
     else {
@@ -228,6 +226,7 @@ class ThreadedVecEnv implements VecEnv {
 
   async step(actions: Float32Array): Promise<StepResult> {
     this.checkOpen();
+    this.checkIdle();
     if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
     const a = this.buffers.actions;
     if (actions.length !== a.length) {
@@ -249,6 +248,7 @@ class ThreadedVecEnv implements VecEnv {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.checkIdle();
     this.closed = true;
     if (this.local !== null) {
       this.local.dispose();
@@ -265,12 +265,25 @@ class ThreadedVecEnv implements VecEnv {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 
+  private checkIdle(): void {
+    if (this.busy) throw new Error(`${this.id}: reset/step called while another is in flight; await each call before the next`);
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new Error(`${this.id}: the VecEnv is closed`);
   }
 
   /** Runs one command on every worker and waits for all of them. */
   private async command(cmd: number): Promise<void> {
+    this.busy = true;
+    try {
+      await this.runCommand(cmd);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async runCommand(cmd: number): Promise<void> {
     const seq = ++this.seq | 0;
     for (const w of this.workers) {
       if (w.exited !== null) throw new Error(`${this.id}: ${w.exited}`);

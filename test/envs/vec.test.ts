@@ -26,12 +26,22 @@ test("bad options say what is allowed", async () => {
 
 test("call order, action count and close are checked; threads never exceed envs", async () => {
   const env = await makeVecEnv("simple_u_maze-v1", { numEnvs: 2, threads: 4 });
-  assert.equal((env as unknown as { threads: number }).threads, 2);
+  assert.equal(env.threads, 2);
   await assert.rejects(env.step(new Float32Array(4)), /step called before reset/);
   await env.reset(0);
   await assert.rejects(env.step(new Float32Array(3)), /needs 2×2 = 4 actions, got 3/);
   const r = await env.step(new Float32Array(4));
   assert.equal(r.obs.length, 12);
+  const first = env.step(new Float32Array(4));
+  await assert.rejects(env.step(new Float32Array(4)), /while another is in flight; await each call/);
+  await first;
+  // The shared action buffer is accepted as is (no copy) and still checked for NaN.
+  env.actionBuffer.fill(2);
+  const before = r.obs[0];
+  await env.step(env.actionBuffer);
+  assert.ok(r.obs[0] > before, "the pushed body moved along +x");
+  env.actionBuffer[1] = Number.NaN;
+  await assert.rejects(env.step(env.actionBuffer), /action 1 of env 0 is NaN/);
   await env.close();
   await env.close();
   await assert.rejects(env.reset(0), /closed/);
