@@ -7,8 +7,9 @@ import { getBackend, nativeBackendError } from "../engine/index.js";
 import { formatEnvTable, getEnvSpec, makeVecEnv } from "../envs/registry.js";
 import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
+import { type Curve, learningCurvesSvg } from "../train/plot.js";
 import { MetricsLogger } from "../train/logger.js";
-import { createRunDir, findRunDir, writeJsonAtomic } from "../train/rundir.js";
+import { createRunDir, findRunDir, listRunDirs, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { z } from "zod";
@@ -29,6 +30,8 @@ Usage:
   fathom train --env <id> [--preset cpu|paper] [options]   train a CRL agent (fathom train --help)
   fathom train --resume <run dir>                          continue a stopped run
   fathom eval <run dir | checkpoint> [options]             evaluate a trained agent (fathom eval --help)
+  fathom sweep --env <id> --depths 4,16,64 --seeds 0,1,2 [train options]   one run per depth and seed
+  fathom plot <run dirs | runs dir>... --out curves.svg     learning curves (time at goal vs env steps)
   fathom envs                                              list the environments
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version
@@ -222,6 +225,98 @@ async function cmdEval(argv: string[]): Promise<number> {
   }
 }
 
+function takeList(args: string[], name: string, def: number[]): number[] {
+  const v = takeOption(args, name);
+  if (v === undefined) return def;
+  const out = v.split(",").map((x) => Number(x));
+  if (out.length === 0 || out.some((x) => !Number.isInteger(x) || x < 0)) {
+    throw new FlagError(`--${name} takes a comma-separated list of non-negative integers, got "${v}"`);
+  }
+  return out;
+}
+
+async function cmdSweep(argv: string[]): Promise<number> {
+  const args = [...argv];
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(
+      "Usage: fathom sweep --env <id> [--depths 4,16,64] [--seeds 0,1,2] [fathom train options]\n\n" +
+        "Trains one run per (depth, seed), actor and critic at the same depth, one after the other, each in its own run\n" +
+        "directory. Then plot them with: fathom plot <runs dir> --out curves.svg",
+    );
+    return 0;
+  }
+  const depths = takeList(args, "depths", [4, 16, 64]);
+  const seeds = takeList(args, "seeds", [0, 1, 2]);
+  let worst = 0;
+  for (const d of depths) {
+    for (const s of seeds) {
+      console.log(`\n=== depth ${d}, seed ${s} ===`);
+      const code = await cmdTrain([...args, "--actor-depth", String(d), "--critic-depth", String(d), "--seed", String(s)]);
+      if (code === 2) return code; // a configuration error applies to every run
+      worst = Math.max(worst, code);
+    }
+  }
+  return worst;
+}
+
+function cmdPlot(argv: string[]): number {
+  const args = [...argv];
+  const out = takeOption(args, "out");
+  const title = takeOption(args, "title");
+  const metric = takeOption(args, "metric") ?? "eval/episode_success";
+  if (args.includes("--help") || args.includes("-h") || args.length === 0) {
+    console.log(
+      "Usage: fathom plot <run dir | runs dir>... --out curves.svg [--title T] [--metric eval/episode_success]\n\n" +
+        "Draws the metric against env steps, one line per critic depth (mean over runs, band = min..max).",
+    );
+    return args.length === 0 ? 2 : 0;
+  }
+  if (!out) throw new FlagError("fathom plot needs --out <file.svg>");
+  if (existsSync(out)) throw new Error(`refusing to overwrite ${out}: choose another file name`);
+  const dirs: string[] = [];
+  for (const a of args) {
+    if (existsSync(join(a, "config.json"))) dirs.push(a);
+    else {
+      const inside = listRunDirs(a);
+      if (inside.length === 0) throw new Error(`${a} is neither a run directory nor a folder of run directories`);
+      dirs.push(...inside.map((n) => join(a, n)));
+    }
+  }
+  const curves: Curve[] = [];
+  const envs = new Set<string>();
+  let episodeLength = 0;
+  for (const d of dirs) {
+    const saved = JSON.parse(readFileSync(join(d, "config.json"), "utf8")) as { config: TrainConfig };
+    const c = saved.config;
+    envs.add(c.env);
+    episodeLength = Math.max(episodeLength, c.episodeLength);
+    const points: [number, number][] = [];
+    const path = join(d, "metrics.jsonl");
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        continue; // a torn last line of a run that is still going
+      }
+      const v = rec[metric];
+      if (typeof v === "number" && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
+    }
+    const group = c.actorDepth === c.criticDepth ? `depth ${c.criticDepth}` : `actor ${c.actorDepth} / critic ${c.criticDepth}`;
+    curves.push({ group, points });
+  }
+  curves.sort((a, b) => Number(a.group.replace(/\D+/g, " ").trim().split(" ")[0]) - Number(b.group.replace(/\D+/g, " ").trim().split(" ")[0]));
+  const svg = learningCurvesSvg(curves, {
+    title: title ?? `${[...envs].join(", ")}: ${metric}`,
+    yLabel: metric === "eval/episode_success" ? `time at goal (of ${episodeLength} steps)` : metric,
+  });
+  writeFileAtomic(out, svg);
+  console.log(`${curves.length} runs → ${out}`);
+  return 0;
+}
+
 function cmdBench(argv: string[]): number {
   const main = join(root, "bench", "main.ts");
   if (!existsSync(main)) {
@@ -250,13 +345,17 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdTrain(rest);
       case "eval":
         return await cmdEval(rest);
+      case "sweep":
+        return await cmdSweep(rest);
+      case "plot":
+        return cmdPlot(rest);
       case "envs":
         console.log(formatEnvTable());
         return 0;
       case "bench":
         return cmdBench(rest);
       default:
-        console.error(`unknown command "${cmd}": allowed are train, eval, envs, bench (see fathom --help)`);
+        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, envs, bench (see fathom --help)`);
         return 2;
     }
   } catch (e) {

@@ -112,6 +112,19 @@ describe("fathom CLI", () => {
     for (const b of before) assert.ok(existsSync(join(runsDir, b, "config.json")));
   });
 
+  test("plot draws the runs' learning curves as SVG and never overwrites", async () => {
+    const out = join(runsDir, "curves.svg");
+    const r = await cli(["plot", runsDir, "--out", out]);
+    assert.equal(r.code, 0, r.err);
+    const svg = readFileSync(out, "utf8");
+    assert.match(svg, /^<svg /);
+    assert.match(svg, /depth 4 \(2 runs\)/);
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 1);
+    const again = await cli(["plot", runsDir, "--out", out]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /refusing to overwrite/);
+  });
+
   test("bad input gets errors that say what is allowed", async () => {
     const badEnv = await cli(["train", "--env", "ant_u9_maze-v1", "--runs-dir", runsDir]);
     assert.equal(badEnv.code, 1);
@@ -135,6 +148,6 @@ describe("fathom CLI", () => {
     assert.match(c.err, /corrupt|truncated|not a safetensors/);
     const unknownCmd = await cli(["trian"]);
     assert.equal(unknownCmd.code, 2);
-    assert.match(unknownCmd.err, /allowed are train, eval, envs, bench/);
+    assert.match(unknownCmd.err, /allowed are train, eval, sweep, plot, envs, bench/);
   });
 });
