@@ -32,7 +32,7 @@ export async function run(args: string[]): Promise<void> {
       continue;
     }
     const spec = getEnvSpec(id);
-    const mujoco = spec.id.startsWith("ant") || spec.id.startsWith("humanoid") || spec.id.startsWith("arm");
+    const mujoco = !spec.id.startsWith("simple_"); // every registered env but the point mazes is MuJoCo
     const target = mujoco ? 10_000 : 2_000_000;
     for (const numEnvs of envCounts) {
       for (const threads of threadCounts) {
