@@ -247,25 +247,54 @@ export function contrastiveLoss(
 ): CriticLossStats {
   const L = logits;
   const { lseRow, lseCol } = s;
+  const invB = 1 / B;
+  const rowInfoNce = kind === "fwd_infonce" || kind === "sym_infonce";
   let correct = 0;
   let pos = 0;
   let neg = 0;
+  let loss = 0;
+  let lseMean = 0;
+  // One pass per row: max, exp(L − max) kept in G, logsumexp, then G row = P_i· × coefficient,
+  // where P is the row softmax: ∂(fwd InfoNCE)/∂L_ij = (P_ij − δ_ij)/B and
+  // ∂(c·mean lse²)/∂L_ij = 2c·lse_i·P_ij/B.
   for (let i = 0; i < B; i++) {
+    const o = i * B;
     let m = Number.NEGATIVE_INFINITY;
     let arg = 0;
+    let rowSum = 0;
     for (let j = 0; j < B; j++) {
-      const v = L[i * B + j];
+      const v = L[o + j];
       if (v > m) {
         m = v;
         arg = j;
       }
-      if (i === j) pos += v;
-      else neg += v;
+      rowSum += v;
     }
+    pos += L[o + i];
+    neg += rowSum - L[o + i];
     if (arg === i) correct++;
     let z = 0;
-    for (let j = 0; j < B; j++) z += Math.exp(L[i * B + j] - m);
-    lseRow[i] = m + Math.log(z);
+    for (let j = 0; j < B; j++) {
+      const e = Math.exp(L[o + j] - m);
+      G[o + j] = e;
+      z += e;
+    }
+    const lse = m + Math.log(z);
+    lseRow[i] = lse;
+    const l = lse + 1e-6; // the reference takes logsumexp(logits + 1e-6)
+    lseMean += l * invB;
+    let coef = 0;
+    if (rowInfoNce) {
+      loss -= (L[o + i] - lse) * invB;
+      coef += invB;
+    }
+    if (penalty !== 0) {
+      loss += penalty * l * l * invB;
+      coef += 2 * penalty * l * invB;
+    }
+    const scale = coef / z;
+    for (let j = 0; j < B; j++) G[o + j] *= scale;
+    if (rowInfoNce) G[o + i] -= invB;
   }
   if (kind === "bwd_infonce" || kind === "sym_infonce") {
     for (let j = 0; j < B; j++) {
@@ -275,18 +304,6 @@ export function contrastiveLoss(
       for (let i = 0; i < B; i++) z += Math.exp(L[i * B + j] - m);
       lseCol[j] = m + Math.log(z);
     }
-  }
-  let loss = 0;
-  const invB = 1 / B;
-  G.fill(0, 0, B * B);
-  if (kind === "fwd_infonce" || kind === "sym_infonce") {
-    for (let i = 0; i < B; i++) {
-      loss -= (L[i * B + i] - lseRow[i]) * invB;
-      for (let j = 0; j < B; j++) G[i * B + j] += Math.exp(L[i * B + j] - lseRow[i]) * invB;
-      G[i * B + i] -= invB;
-    }
-  }
-  if (kind === "bwd_infonce" || kind === "sym_infonce") {
     for (let j = 0; j < B; j++) {
       loss -= (L[j * B + j] - lseCol[j]) * invB;
       for (let i = 0; i < B; i++) G[i * B + j] += Math.exp(L[i * B + j] - lseCol[j]) * invB;
@@ -302,16 +319,6 @@ export function contrastiveLoss(
         loss += (softplus(x) - x * y) * invB2;
         G[i * B + j] += (1 / (1 + Math.exp(-x)) - y) * invB2;
       }
-  }
-  let lseMean = 0;
-  for (let i = 0; i < B; i++) {
-    const l = lseRow[i] + 1e-6;
-    lseMean += l * invB;
-    if (penalty !== 0) {
-      loss += penalty * l * l * invB;
-      const c = 2 * penalty * l * invB;
-      for (let j = 0; j < B; j++) G[i * B + j] += c * Math.exp(L[i * B + j] - lseRow[i]);
-    }
   }
   return {
     criticLoss: loss,
