@@ -11,6 +11,12 @@
 #include "common.h"
 #include "pool.h"
 
+#if defined(__SSE2__) || defined(__AVX__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 #define NV (NR / VW)
 
 typedef float vf __attribute__((vector_size(VW * 4)));
@@ -30,14 +36,26 @@ INLINE float hsum(vf v) {
   return s;
 }
 INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
+// Clamp to [lo, hi] in one min and one max where the ISA has them (cmp + blend otherwise).
+// The operand order returns x when x is NaN, so NaN propagates as in the ref.
+INLINE vf vclamp(vf x, float lo, float hi) {
+#if VW == 16 && defined(__AVX512F__)
+  return (vf)_mm512_min_ps((__m512)vbcast(hi), _mm512_max_ps((__m512)vbcast(lo), (__m512)x));
+#elif VW == 8 && defined(__AVX__)
+  return (vf)_mm256_min_ps((__m256)vbcast(hi), _mm256_max_ps((__m256)vbcast(lo), (__m256)x));
+#elif VW == 4 && defined(__SSE2__)
+  return (vf)_mm_min_ps((__m128)vbcast(hi), _mm_max_ps((__m128)vbcast(lo), (__m128)x));
+#else
+  x = vselect(x < vbcast(lo), vbcast(lo), x);
+  return vselect(x > vbcast(hi), vbcast(hi), x);
+#endif
+}
 
 // exp(x) for float32 (Cephes expf: range reduction by ln 2, degree-6 polynomial, ~1 ulp).
 // Clamped so 2^n stays a normal float: exp(x) saturates below -87.3 and above 88.3, which the
 // sigmoid below turns into exactly 0/1 weights anyway.
 INLINE vf vexp(vf x) {
-  const vf lo = vbcast(-87.3f), hi = vbcast(88.3f);
-  x = vselect(x < lo, lo, x);
-  x = vselect(x > hi, hi, x);
+  x = vclamp(x, -87.3f, 88.3f);
   const vf magic = vbcast(12582912.0f); // 1.5·2^23: adding it rounds to the nearest integer
   vf n = (x * 1.44269504088896341f + magic) - magic;
   vf r = x - n * 0.693359375f;
