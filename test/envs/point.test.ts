@@ -164,3 +164,76 @@ test("starts at the 'R' centre ± 0.1; goals uniform over 'G' cells, centre ± 1
 test("unknown point-maze ids are refused with the known ids", () => {
   assert.throws(() => new PointMazeCore({ ...spec("simple_u_maze-v1"), id: "simple_nope-v1" }, 1), /not a point-maze id: known are simple_u_maze-v1/);
 });
+
+/** Next waypoint from (x, y) towards goal (gx, gy): BFS over free cells, centre of the next cell. */
+function waypoint(maze: ReturnType<typeof parseMaze>, x: number, y: number, gx: number, gy: number): [number, number] {
+  const ci = Math.round(x / 4);
+  const cj = Math.round(y / 4);
+  const ti = Math.round(gx / 4);
+  const tj = Math.round(gy / 4);
+  if (ci === ti && cj === tj) return [gx, gy];
+  // BFS backwards from the goal cell, so the first step from the current cell is read off directly.
+  const dist = new Map<string, number>([[`${ti},${tj}`, 0]]);
+  const queue: [number, number][] = [[ti, tj]];
+  while (queue.length > 0) {
+    const [i, j] = queue.shift()!;
+    for (const [di, dj] of [
+      [1, 0],
+      [-1, 0],
+      [0, 1],
+      [0, -1],
+    ]) {
+      const a = i + di;
+      const b = j + dj;
+      if (maze.grid[a][b] !== "#" && !dist.has(`${a},${b}`)) {
+        dist.set(`${a},${b}`, dist.get(`${i},${j}`)! + 1);
+        queue.push([a, b]);
+      }
+    }
+  }
+  const here = dist.get(`${ci},${cj}`)!;
+  for (const [di, dj] of [
+    [1, 0],
+    [-1, 0],
+    [0, 1],
+    [0, -1],
+  ]) {
+    if (dist.get(`${ci + di},${cj + dj}`) === here - 1) return [4 * (ci + di), 4 * (cj + dj)];
+  }
+  throw new Error(`no path from (${ci}, ${cj})`);
+}
+
+test("a scripted BFS + PD controller reaches every goal well within an episode (the mazes are solvable)", async () => {
+  const { makeVecEnv } = await import("../../src/envs/registry.js");
+  for (const [id, mazeName] of [
+    ["simple_u_maze-v1", "u_maze"],
+    ["simple_big_maze-v1", "big_maze"],
+    ["simple_hardest_maze-v1", "hardest_maze"],
+  ] as const) {
+    const maze = parseMaze(mazeName);
+    const n = 16;
+    const env = await makeVecEnv(id, { numEnvs: n, threads: 0 });
+    try {
+      let obs = await env.reset(11);
+      const reached = new Int32Array(n).fill(-1); // [N] first step at the goal
+      const act = new Float32Array(2 * n); // [N, 2]
+      for (let t = 0; t < 1000; t++) {
+        for (let i = 0; i < n; i++) {
+          const o = obs.subarray(6 * i, 6 * i + 6);
+          const [wx, wy] = waypoint(maze, o[0], o[1], o[4], o[5]);
+          act[2 * i] = Math.max(-1, Math.min(1, 1.0 * (wx - o[0]) - 0.8 * o[2]));
+          act[2 * i + 1] = Math.max(-1, Math.min(1, 1.0 * (wy - o[1]) - 0.8 * o[3]));
+        }
+        const r = await env.step(act);
+        obs = r.obs;
+        for (let i = 0; i < n; i++) if (r.success[i] && reached[i] < 0) reached[i] = t;
+        if (r.truncated.some((v) => v === 1)) break;
+      }
+      const worst = Math.max(...reached);
+      assert.ok(reached.every((t) => t >= 0), `${id}: goals not reached: ${Array.from(reached)}`);
+      assert.ok(worst < 600, `${id}: the slowest goal took ${worst} steps`);
+    } finally {
+      await env.close();
+    }
+  }
+});
