@@ -5,6 +5,8 @@
 //
 // Randomness: env `globalIndex` is reset with an Rng whose key is foldIn(foldIn(seedKey,
 // globalIndex), episodeId), so trajectories do not depend on how envs are spread over threads.
+// (Under MakeEnvOptions.referenceResetBug the VecEnv hands every reset episode 0's key instead.)
+// The SliceRunner (./slice.ts) calls these methods; a core never sees the shared buffers whole.
 import type { Rng } from "../random.js";
 import type { EnvSpec } from "./types.js";
 

@@ -124,6 +124,7 @@ export class SliceRunner {
   }
 
   private startEpisode(i: number, episode: number): void {
+    // Allocates a key and an Rng: once per episode, not per step.
     const key = episodeKey(this.seedKey!, this.offset + i, this.referenceResetBug ? 0 : episode);
     const rng = new Rng(key);
     this.rngs[i] = rng;
