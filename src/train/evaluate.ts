@@ -1,8 +1,12 @@
 // Evaluation (SPEC §1, §8): fresh envs, deterministic actor tanh(μ), one episode per env.
 // Time at goal = steps of the episode spent within the success threshold (counting stops when the
 // episode ends, e.g. the Ant falls), averaged over envs.
-import type { CRLAgent } from "../agents/crl.js";
 import type { VecEnv } from "../envs/types.js";
+
+/** Anything that maps observations [n, obsDim] to actions [n, actionDim] (e.g. a CRLAgent). */
+export interface Policy {
+  act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean): void;
+}
 
 export interface EvalMetrics {
   /** Mean steps at the goal per episode (the paper's "time at goal", out of episodeLength). */
@@ -36,7 +40,7 @@ export interface EvalOptions {
 }
 
 /** Runs one episode in every env of `env` with the deterministic actor. */
-export async function evaluate(agent: CRLAgent, env: VecEnv, options: EvalOptions): Promise<{ metrics: EvalMetrics; trajectories?: Trajectories }> {
+export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions): Promise<{ metrics: EvalMetrics; trajectories?: Trajectories }> {
   const N = env.numEnvs;
   const { stateDim, goalDim, actionDim, goalIndices } = env;
   const obsDim = env.obsDim;
