@@ -6,12 +6,14 @@
 //   npm run bench -- gemm [--threads N] [--samples S] [--batches 256,1024,4096] [--width 256]
 //                         [--simd auto|avx512|avx2|generic] [--layer] [--no-openblas]
 //
-// One JSON line per shape; medians over S samples after a warm-up. OpenBLAS runs with the same
-// thread count and with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment only
-// (this machine sets them, which halves OpenBLAS). Its dW line is timed with beta = 0 (numpy
+// One JSON line per shape; medians over S samples (each a ~5 ms batch) after a warm-up. OpenBLAS
+// runs in a python3 child with the same thread count and with OPENBLAS_CORETYPE /
+// OPENBLAS_L2_SIZE removed from its environment only (this machine sets them, which halves
+// OpenBLAS); its samples alternate with ours so both see the same load. Its dW line is timed with beta = 0 (numpy
 // has no beta), which can only favour OpenBLAS.
-import { spawnSync } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Backend } from "../src/engine/backend.js";
 import { loadNativeBackend, type NativeOptions } from "../src/engine/native/native.js";
@@ -38,36 +40,58 @@ function filled(rng: Rng, n: number): Float32Array {
   return v;
 }
 
-/** Median seconds per call of fn, over `samples` batches sized to ~5 ms each, after a warm-up. */
-function medianSeconds(fn: () => void, samples: number): number {
-  let t0 = process.hrtime.bigint();
+/** A timer for fn: warm-up, then each sample() times one batch of calls lasting ~5 ms. */
+function sampler(fn: () => void): () => number {
+  const t0 = process.hrtime.bigint();
   fn();
   const one = Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-7);
   const iters = Math.max(1, Math.round(5e-3 / one));
   for (let i = 0; i < 3 * iters; i++) fn();
-  const times: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    t0 = process.hrtime.bigint();
+  return () => {
+    const s0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) fn();
-    times.push(Number(process.hrtime.bigint() - t0) / 1e9 / iters);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+    return Number(process.hrtime.bigint() - s0) / 1e9 / iters;
+  };
 }
 
-function openblas(shapes: Shape[], threads: number, samples: number): (number | null)[] {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const script = fileURLToPath(new URL("./_openblas.py", import.meta.url));
-  const list = JSON.stringify(shapes.map((s) => [s.m, s.n, s.k, s.transA ? 1 : 0, s.transB ? 1 : 0]));
-  const r = spawnSync("python3", [script, list, String(samples)], { env, encoding: "utf8" });
-  if (r.status !== 0) {
-    console.error(`gemm bench: OpenBLAS side skipped (python3 + numpy needed): ${r.error?.message ?? r.stderr.trim().split("\n").pop()}`);
-    return shapes.map(() => null);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Seconds per call of np.matmul, from a long-lived python3 child (bench/_openblas.py). */
+class OpenBlas {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private constructor(threads: number) {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const script = fileURLToPath(new URL("./_openblas.py", import.meta.url));
+    this.child = spawn("python3", [script], { env });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
-  const lines = r.stdout.trim().split("\n");
-  return shapes.map((_, i) => (JSON.parse(lines[i]) as { gflops: number }).gflops);
+  /** null (with a note on stderr) when python3 + numpy are missing. */
+  static async start(threads: number): Promise<OpenBlas | null> {
+    const probe = spawnSync("python3", ["-c", "import numpy"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+      console.error(`gemm bench: no OpenBLAS comparison (python3 with numpy not found): ${probe.error?.message ?? probe.stderr.trim()}`);
+      return null;
+    }
+    return new OpenBlas(threads);
+  }
+  async samples(s: Shape, count: number): Promise<number[]> {
+    this.child.stdin.write(`${s.m} ${s.n} ${s.k} ${s.transA ? 1 : 0} ${s.transB ? 1 : 0} ${count}\n`);
+    const r = await this.lines.next();
+    if (r.done) throw new Error("gemm bench: the OpenBLAS helper (bench/_openblas.py) exited");
+    // OpenBLAS's idle threads keep spinning for a while after a call: let them go to sleep
+    // before our samples, or they take CPU from us.
+    await new Promise((res) => setTimeout(res, 300));
+    return r.value.trim().split(" ").map(Number);
+  }
+  close(): void {
+    this.child.stdin.end();
+  }
 }
 
 function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samples: number): number {
@@ -87,13 +111,14 @@ function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samp
   const [mw, vw] = [new Float32Array(width * width), new Float32Array(width * width)]; // [W, W]
   const g0 = filled(rng, rows * width); // [B, W] upstream gradient
   let step = 0;
-  const sec = medianSeconds(() => {
+  const sample = sampler(() => {
     backend.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, width, width, 1e-6);
     dy.set(g0);
     dw.fill(0);
     backend.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dg, dbe, rows, width, width);
     backend.adamStep(w, dw, mw, vw, width * width, 1e-9, 0.9, 0.999, 1e-8, ++step);
-  }, samples);
+  });
+  const sec = median(Array.from({ length: samples }, sample));
   return (6 * rows * width * width) / sec / 1e9;
 }
 
@@ -112,14 +137,18 @@ export async function run(args: string[]): Promise<void> {
     shapes.push({ op: "bwd_dx", m: B, n: width, k: width, transA: false, transB: true, beta: 0 });
     shapes.push({ op: "bwd_dw", m: width, n: width, k: B, transA: true, transB: false, beta: 1 });
   }
-  const ob = args.includes("--no-openblas") ? shapes.map(() => null) : openblas(shapes, threads, samples);
+  const ob = args.includes("--no-openblas") ? null : await OpenBlas.start(threads);
   const rng = new Rng(keyFromSeed(7));
-  shapes.forEach((s, i) => {
+  for (const s of shapes) {
     const a = filled(rng, s.m * s.k);
     const b = filled(rng, s.k * s.n);
     const c = filled(rng, s.m * s.n);
-    const sec = medianSeconds(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c), samples);
-    const gflops = (2 * s.m * s.n * s.k) / sec / 1e9;
+    // OpenBLAS, then ours, back to back on each shape, so both see about the same load.
+    const tBlas = ob ? await ob.samples(s, samples) : [];
+    const ours = sampler(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c));
+    const tOurs = Array.from({ length: samples }, ours);
+    const flops = 2 * s.m * s.n * s.k;
+    const gflops = flops / median(tOurs) / 1e9;
     const line: Record<string, unknown> = {
       bench: "gemm",
       backend: backend.describe(),
@@ -133,12 +162,14 @@ export async function run(args: string[]): Promise<void> {
       threads: backend.threads,
       gflops: +gflops.toFixed(1),
     };
-    if (ob[i] !== null) {
-      line.openblas_gflops = +ob[i]!.toFixed(1);
-      line.ratio = +(gflops / ob[i]!).toFixed(3);
+    if (ob) {
+      const blas = flops / median(tBlas) / 1e9;
+      line.openblas_gflops = +blas.toFixed(1);
+      line.ratio = +(gflops / blas).toFixed(3);
     }
     console.log(JSON.stringify(line));
-  });
+  }
+  ob?.close();
   if (args.includes("--layer")) {
     for (const B of batches) {
       const gflops = layerStep(backend, rng, B, width, samples);
