@@ -286,6 +286,7 @@ for (const cfg of configs) {
         [257, 33, 257],
         [130, 256, 256],
         [20, 600, 40],
+        [2, 40, 300], // fewer row panels than threads: columns split, epilogue after a barrier
       ]) {
         const x = randn(rng, rows * inD);
         const w = randn(rng, inD * outD, 1 / Math.sqrt(inD));
