@@ -148,11 +148,8 @@ export class AntCore implements EnvCore {
         this.goalCells[2 * g + 1] = y;
       }
     }
-    // Mazes get a larger arena: an Ant pressed into a wall corner has many more contacts than on
-    // open ground, and a full arena would silently drop contacts (the Ant would pass walls).
     const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
-    const memory = layout === null ? 256 * 1024 : 512 * 1024;
-    this.model = modelFromXml(mj, antXml(walls, memory), spec.id);
+    this.model = modelFromXml(mj, antXml(walls), spec.id);
     this.data = [];
     try {
       for (let i = 0; i < count; i++) this.data.push(new mj.MjData(this.model));
