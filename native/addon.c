@@ -129,12 +129,12 @@ static int grow(void** p, size_t* cap, size_t need, size_t elem) {
   return 0;
 }
 
-// op(A): [m, k] (transA: packed whole, else only its partial last panel); op(B): [k, n].
-static int ensure_gemm_scratch(napi_env env, int m, int n, int transA) {
+// op(B): [k, n] is packed one [KC, n] block at a time; A micro-panels in groups, per thread.
+static int ensure_gemm_scratch(napi_env env, int n) {
   const size_t panels = ((size_t)n + K->nr - 1) / K->nr;
-  const size_t aPanels = transA ? ((size_t)m + K->mr - 1) / K->mr : 1;
   if (grow((void**)&fathom_scr.packB, &fathom_scr.packBCap, (size_t)FATHOM_KC * panels * K->nr, sizeof(float)) ||
-      grow((void**)&fathom_scr.packA, &fathom_scr.packACap, (size_t)FATHOM_KC * aPanels * K->mr, sizeof(float)))
+      grow((void**)&fathom_scr.packA, &fathom_scr.packACap,
+           (size_t)pool_threads() * FATHOM_PACK_GROUP * FATHOM_KC * K->mr, sizeof(float)))
     return throw_range(env, "native backend: out of memory for GEMM scratch");
   return 0;
 }
@@ -184,7 +184,7 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   g.a = a;
   g.b = b;
   g.c = c;
-  CHECK(ensure_gemm_scratch(env, g.m, g.n, g.transA));
+  CHECK(ensure_gemm_scratch(env, g.n));
   run(K->gemm, &g, (double)m * n * k >= PAR_MIN_MACS);
   return NULL;
 }
@@ -368,7 +368,7 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.rstd = rstd;
   g.y = y;
   g.eps = (float)eps;
-  CHECK(ensure_gemm_scratch(env, rows, out, 0));
+  CHECK(ensure_gemm_scratch(env, out));
   run(K->gemm, &g, (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
   return NULL;
 }
@@ -416,8 +416,8 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.db = db;
   f.dgamma = dgamma;
   f.dbeta = dbeta;
-  // dW += xᵀ·dz: m = in (transposed A), n = out; dx = dz·Wᵀ: n = in.
-  CHECK(ensure_gemm_scratch(env, f.in, f.out > f.in ? f.out : f.in, 1));
+  // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in.
+  CHECK(ensure_gemm_scratch(env, f.out > f.in ? f.out : f.in));
   CHECK(ensure_colsum_scratch(env, f.out));
   run(K->fused_bwd, &f, (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
   return NULL;

@@ -11,6 +11,8 @@
 
 // GEMM blocking along k: a packed B block is [KC, n]; one A micro-panel is [KC, MR].
 #define FATHOM_KC 256
+// Transposed A is packed this many [KC, MR] micro-panels at a time.
+#define FATHOM_PACK_GROUP 8
 // Rows of float partial column sums folded into the float64 totals (keeps long sums accurate).
 #define FATHOM_SUM_BLOCK 32
 
@@ -19,7 +21,7 @@
 typedef struct {
   float* packB;     // [KC, roundup(n, NR)] shared packed B block
   size_t packBCap;  // floats
-  float* packA;     // [KC, roundup(m, MR)] packed transposed A, or [KC, MR] the partial panel
+  float* packA;     // [threads, PACK_GROUP, KC, MR] A micro-panels packed by each thread
   size_t packACap;  // floats
   double* colsum;   // [threads, 3, cols] float64 per-thread column partial sums
   size_t colsumCap; // doubles

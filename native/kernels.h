@@ -159,19 +159,26 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   const int m = g->m, k = g->k;
   if (ip1 <= ip0) return;
   if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]
+    // Groups of FATHOM_PACK_GROUP panels: each source row segment is read once, and the writes
+    // go to few enough streams (panels are kc·MR floats apart, a near power-of-two stride) to
+    // stay within the associativity of L1.
+    enum { PACK_GROUP = FATHOM_PACK_GROUP };
     const int full1 = min_i(ip1, m / MR); // panels with MR real rows
-    for (int p = 0; p < kc; p++) {
-      const float* src = g->a + (long)(pc + p) * m;
-      for (int ip = ip0; ip < full1; ip++) {
-        float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
-        for (int i = 0; i < MR; i++) d[i] = src[ip * MR + i];
-      }
-      for (int ip = full1 > ip0 ? full1 : ip0; ip < ip1; ip++) {
-        float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
-        const int mr = min_i(MR, m - ip * MR);
-        int i = 0;
-        for (; i < mr; i++) d[i] = src[ip * MR + i];
-        for (; i < MR; i++) d[i] = 0.f;
+    for (int gp = ip0; gp < ip1; gp += PACK_GROUP) {
+      const int ge = min_i(gp + PACK_GROUP, ip1), gfull = min_i(ge, full1 > gp ? full1 : gp);
+      for (int p = 0; p < kc; p++) {
+        const float* src = g->a + (long)(pc + p) * m;
+        for (int ip = gp; ip < gfull; ip++) {
+          float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
+          for (int i = 0; i < MR; i++) d[i] = src[ip * MR + i];
+        }
+        for (int ip = gfull; ip < ge; ip++) {
+          float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
+          const int mr = min_i(MR, m - ip * MR);
+          int i = 0;
+          for (; i < mr; i++) d[i] = src[ip * MR + i];
+          for (; i < MR; i++) d[i] = 0.f;
+        }
       }
     }
   } else { // A: [m, k]
@@ -239,9 +246,10 @@ static void gemm_job(void* args, int tid, int nt) {
   const int working = tid < tm * tn;
   const int ip0 = (int)((long)ti * mPanels / tm), ip1 = (int)((long)(ti + 1) * mPanels / tm);
   const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
-  // Packed A: transposed A is packed whole, panel ip at packA + ip·kc·MR; row-major A is read
-  // in place except its last, partial panel, packed at packA.
-  float* packA = fathom_scr.packA;
+  // Packed A, private to each thread (threads sharing rows each pack their own copy): transposed
+  // A is packed FATHOM_PACK_GROUP panels at a time, just before use, so the packed group stays
+  // in L2 beside the packed B block; row-major A is read in place, except its partial last panel.
+  float* packA = fathom_scr.packA + (long)tid * FATHOM_PACK_GROUP * FATHOM_KC * MR;
   const int edge = m % MR != 0 && !g->transA ? mPanels - 1 : -1;
   const int nblk = k == 0 ? 1 : (k + FATHOM_KC - 1) / FATHOM_KC;
   for (int blk = 0; blk < nblk; blk++) {
@@ -249,23 +257,29 @@ static void gemm_job(void* args, int tid, int nt) {
     const int last = blk == nblk - 1;
     if (blk > 0) pool_barrier(nt); // everyone is done with the previous packed block
     for (int jp = tid; jp < nPanels; jp += nt) pack_b_panel(g, pc, kc, jp * NR, fathom_scr.packB + (long)jp * kc * NR);
-    if (working && tj == 0) { // threads sharing rows (tn > 1) share their packed A
-      if (g->transA) pack_a_panels(g, pc, kc, ip0, ip1, packA + (long)ip0 * kc * MR);
-      else if (edge >= ip0 && edge < ip1) pack_a_panels(g, pc, kc, edge, edge + 1, packA);
-    }
     pool_barrier(nt);
     if (!working) continue;
     const float beta = blk == 0 ? g->beta : 1.0f;
     for (int ip = ip0; ip < ip1; ip++) {
       const int i0 = ip * MR, mr = min_i(MR, m - i0);
       float* crow = g->c + (long)i0 * n;
-      if (!g->transA && ip != edge) {
-        const float* ap = g->a + (long)i0 * k + pc;
-        for (int jp = jp0; jp < jp1; jp++)
-          kernel_rowsA(kc, ap, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
-                       g->alpha, beta);
+      const float* ap;
+      if (g->transA) {
+        const int off = (ip - ip0) % FATHOM_PACK_GROUP;
+        if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ip1), packA);
+        ap = packA + (long)off * kc * MR;
+      } else if (ip == edge) {
+        pack_a_panels(g, pc, kc, ip, ip + 1, packA);
+        ap = packA;
       } else {
-        const float* ap = g->transA ? packA + (long)ip * kc * MR : packA;
+        ap = NULL;
+      }
+      if (!ap) {
+        const float* arow = g->a + (long)i0 * k + pc;
+        for (int jp = jp0; jp < jp1; jp++)
+          kernel_rowsA(kc, arow, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+                       min_i(NR, n - jp * NR), g->alpha, beta);
+      } else {
         for (int jp = jp0; jp < jp1; jp++)
           kernel_packedA(kc, ap, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
                          g->alpha, beta);
