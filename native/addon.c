@@ -13,6 +13,7 @@
 #include "pool.h"
 
 fathom_scratch fathom_scr;
+int fathom_claims[FATHOM_MAX_THREADS * FATHOM_CLAIM_STRIDE] __attribute__((aligned(64)));
 static const fathom_kernels* K;
 
 // Below these sizes a job runs on the calling thread alone: waking the pool costs a few µs.
@@ -507,7 +508,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
   size_t len;
   char msg[256];
   CHECK(get_dim(env, argv[0], FN, "threads", &threads));
-  if (threads < 1 || threads > 1024) {
+  if (threads < 1 || threads > FATHOM_MAX_THREADS) {
     snprintf(msg, sizeof msg, "configure: threads = %d is not allowed: use 1 to 1024", threads);
     throw_range(env, msg);
     return NULL;

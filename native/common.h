@@ -111,6 +111,11 @@ typedef struct {
 // Scratch and pool are process-wide; the kernel jobs read this pointer.
 extern fathom_scratch fathom_scr;
 
+// Work-claiming counters, one per thread, each on its own cache line (see claim_next).
+#define FATHOM_MAX_THREADS 1024
+#define FATHOM_CLAIM_STRIDE 16
+extern int fathom_claims[FATHOM_MAX_THREADS * FATHOM_CLAIM_STRIDE];
+
 const fathom_kernels* fathom_kernels_avx512(void);
 const fathom_kernels* fathom_kernels_avx2(void);
 const fathom_kernels* fathom_kernels_avx2x16(void);

@@ -76,6 +76,45 @@ INLINE float ssigmoid(float u) { return 1.0f / (1.0f + expf(-u)); }
 static inline int min_i(int a, int b) { return a < b ? a : b; }
 
 // ---------------------------------------------------------------------------------------------
+// Work claiming. Thread t owns items [t·total/nt, (t+1)·total/nt) and takes them `unit` at a time
+// from the front; once its own range is empty it takes from the other threads' ranges. With
+// even load this is the static split; when a thread runs slow (or the OS deschedules it on a busy
+// machine) the others finish its work instead of waiting at the next barrier.
+// claim_reset by every thread, then a barrier, then claim_next until it returns 0.
+
+typedef struct {
+  int nt, total, unit, tid, v; // v: how many ranges this thread has moved past
+} claimer;
+
+static inline int* claim_counter(int t) { return &fathom_claims[t * FATHOM_CLAIM_STRIDE]; }
+static inline int claim_begin_of(int t, int nt, int total) { return (int)((long)t * total / nt); }
+
+static inline void claim_reset(int tid, int nt, int total) {
+  __atomic_store_n(claim_counter(tid), claim_begin_of(tid, nt, total), __ATOMIC_RELAXED);
+}
+
+static inline claimer claim_init(int tid, int nt, int total, int unit) {
+  claimer c = {nt, total, unit, tid, 0};
+  return c;
+}
+
+// Next items [*b, *e) for this thread, or 0 when all ranges are empty.
+static inline int claim_next(claimer* c, int* b, int* e) {
+  while (c->v < c->nt) {
+    const int t = (c->tid + c->v) % c->nt;
+    const int end = claim_begin_of(t + 1, c->nt, c->total);
+    const int i = __atomic_fetch_add(claim_counter(t), c->unit, __ATOMIC_RELAXED);
+    if (i < end) {
+      *b = i;
+      *e = min_i(i + c->unit, end);
+      return 1;
+    }
+    c->v++;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 // GEMM: packed B panels [kc, NR] shared by all threads, A read in place (row-major, no
 // transpose) or packed per micro-panel [kc, MR] (transposed A, or the last partial panel).
 
@@ -246,6 +285,10 @@ static void gemm_job(void* args, int tid, int nt) {
   const int working = tid < tm * tn;
   const int ip0 = (int)((long)ti * mPanels / tm), ip1 = (int)((long)(ti + 1) * mPanels / tm);
   const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
+  // Row panels are claimed (see claim_next) when each thread owns whole rows; transposed A is
+  // claimed a pack group at a time.
+  const int claiming = tn == 1 && tm == nt;
+  const int unit = g->transA ? FATHOM_PACK_GROUP : 1;
   // Packed A, private to each thread (threads sharing rows each pack their own copy): transposed
   // A is packed FATHOM_PACK_GROUP panels at a time, just before use, so the packed group stays
   // in L2 beside the packed B block; row-major A is read in place, except its partial last panel.
@@ -256,36 +299,43 @@ static void gemm_job(void* args, int tid, int nt) {
     const int pc = blk * FATHOM_KC, kc = min_i(FATHOM_KC, k - pc);
     const int last = blk == nblk - 1;
     if (blk > 0) pool_barrier(nt); // everyone is done with the previous packed block
+    if (claiming) claim_reset(tid, nt, mPanels);
     for (int jp = tid; jp < nPanels; jp += nt) pack_b_panel(g, pc, kc, jp * NR, fathom_scr.packB + (long)jp * kc * NR);
     pool_barrier(nt);
     if (!working) continue;
     const float beta = blk == 0 ? g->beta : 1.0f;
-    for (int ip = ip0; ip < ip1; ip++) {
-      const int i0 = ip * MR, mr = min_i(MR, m - i0);
-      float* crow = g->c + (long)i0 * n;
-      const float* ap;
-      if (g->transA) {
-        const int off = (ip - ip0) % FATHOM_PACK_GROUP;
-        if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ip1), packA);
-        ap = packA + (long)off * kc * MR;
-      } else if (ip == edge) {
-        pack_a_panels(g, pc, kc, ip, ip + 1, packA);
-        ap = packA;
-      } else {
-        ap = NULL;
+    claimer cl = claim_init(tid, nt, mPanels, unit);
+    int cb = ip0, ce = ip1; // static split unless claiming
+    if (claiming && !claim_next(&cl, &cb, &ce)) continue;
+    for (;;) {
+      for (int ip = cb; ip < ce; ip++) {
+        const int i0 = ip * MR, mr = min_i(MR, m - i0);
+        float* crow = g->c + (long)i0 * n;
+        const float* ap;
+        if (g->transA) {
+          const int off = (ip - cb) % FATHOM_PACK_GROUP;
+          if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ce), packA);
+          ap = packA + (long)off * kc * MR;
+        } else if (ip == edge) {
+          pack_a_panels(g, pc, kc, ip, ip + 1, packA);
+          ap = packA;
+        } else {
+          ap = NULL;
+        }
+        if (!ap) {
+          const float* arow = g->a + (long)i0 * k + pc;
+          for (int jp = jp0; jp < jp1; jp++)
+            kernel_rowsA(kc, arow, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+                         min_i(NR, n - jp * NR), g->alpha, beta);
+        } else {
+          for (int jp = jp0; jp < jp1; jp++)
+            kernel_packedA(kc, ap, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+                           min_i(NR, n - jp * NR), g->alpha, beta);
+        }
+        // The rows are complete and still in L1: run the epilogue now.
+        if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
       }
-      if (!ap) {
-        const float* arow = g->a + (long)i0 * k + pc;
-        for (int jp = jp0; jp < jp1; jp++)
-          kernel_rowsA(kc, arow, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
-                       min_i(NR, n - jp * NR), g->alpha, beta);
-      } else {
-        for (int jp = jp0; jp < jp1; jp++)
-          kernel_packedA(kc, ap, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR),
-                         g->alpha, beta);
-      }
-      // The rows are complete and still in L1: run the epilogue now.
-      if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
+      if (!claiming || !claim_next(&cl, &cb, &ce)) break;
     }
   }
   if (g->bias && tn > 1) { // rows were split across threads by columns: finish after a barrier
@@ -396,10 +446,13 @@ static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, colsums* cs) {
 
 static void fused_bwd_job(void* args, int tid, int nt) {
   const fathom_fused_bwd_args* f = (const fathom_fused_bwd_args*)args;
-  int r0, r1;
-  row_range(f->rows, tid, nt, &r0, &r1);
   colsums cs = colsums_begin(tid, 3, f->out);
-  for (int r = r0; r < r1; r++) fused_bwd_row(f, r, &cs);
+  claim_reset(tid, nt, f->rows);
+  pool_barrier(nt);
+  claimer cl = claim_init(tid, nt, f->rows, 4);
+  int r0, r1;
+  while (claim_next(&cl, &r0, &r1))
+    for (int r = r0; r < r1; r++) fused_bwd_row(f, r, &cs);
   colsums_flush(&cs);
   colsums_reduce(tid, nt, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
   // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
