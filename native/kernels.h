@@ -70,7 +70,21 @@ INLINE vf vexp(vf x) {
   vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
   return e * (vf)bits;
 }
-INLINE vf vsigmoid(vf u) { return vbcast(1.0f) / (vbcast(1.0f) + vexp(-u)); }
+// 1/d for d ≥ 1 (finite or NaN): a hardware reciprocal estimate refined by one Newton step
+// (relative error ~1e-7 with AVX2's 12-bit estimate, ~1e-8 with AVX-512's 14-bit one), which
+// is much cheaper than a division where vdivps is slow (zmm divisions on Intel cores).
+INLINE vf vrecip(vf d) {
+#if VW == 16 && defined(__AVX512F__)
+  vf r = (vf)_mm512_rcp14_ps((__m512)d);
+  return r * (2.0f - d * r);
+#elif VW == 8 && defined(__AVX__)
+  vf r = (vf)_mm256_rcp_ps((__m256)d);
+  return r * (2.0f - d * r);
+#else
+  return vbcast(1.0f) / d;
+#endif
+}
+INLINE vf vsigmoid(vf u) { return vrecip(vbcast(1.0f) + vexp(-u)); }
 INLINE float ssigmoid(float u) { return 1.0f / (1.0f + expf(-u)); }
 
 static inline int min_i(int a, int b) { return a < b ? a : b; }
