@@ -140,10 +140,10 @@ static int ensure_gemm_scratch(napi_env env, int n) {
   return 0;
 }
 
-static int ensure_colsum_scratch(napi_env env, int cols) {
-  const size_t need = (size_t)pool_threads() * 3 * (size_t)cols;
-  if (grow((void**)&fathom_scr.colsum, &fathom_scr.colsumCap, need, sizeof(double)) ||
-      grow((void**)&fathom_scr.colblk, &fathom_scr.colblkCap, need, sizeof(float)))
+static int ensure_colsum_scratch(napi_env env, int rows, int cols) {
+  const size_t chunks = ((size_t)rows + FATHOM_SUM_BLOCK - 1) / FATHOM_SUM_BLOCK;
+  if (grow((void**)&fathom_scr.colsum, &fathom_scr.colsumCap, (size_t)pool_threads() * 3 * cols, sizeof(double)) ||
+      grow((void**)&fathom_scr.colblk, &fathom_scr.colblkCap, chunks * 3 * cols, sizeof(float)))
     return throw_range(env, "native backend: out of memory for column-sum scratch");
   return 0;
 }
@@ -220,7 +220,7 @@ static napi_value BiasBackward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[1], FN, "db", (size_t)r.cols, "[cols]", &db));
   r.x = dy;
   r.dgamma = db;
-  CHECK(ensure_colsum_scratch(env, r.cols));
+  CHECK(ensure_colsum_scratch(env, r.rows, r.cols));
   run(K->bias_bwd, &r, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS);
   return NULL;
 }
@@ -284,7 +284,7 @@ static napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
   r.y = dx;
   r.dgamma = dgamma;
   r.dbeta = dbeta;
-  CHECK(ensure_colsum_scratch(env, r.cols));
+  CHECK(ensure_colsum_scratch(env, r.rows, r.cols));
   run(K->ln_bwd, &r, rc >= PAR_MIN_ELEMS);
   return NULL;
 }
@@ -419,7 +419,7 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.dbeta = dbeta;
   // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in.
   CHECK(ensure_gemm_scratch(env, f.out > f.in ? f.out : f.in));
-  CHECK(ensure_colsum_scratch(env, f.out));
+  CHECK(ensure_colsum_scratch(env, f.rows, f.out));
   run(K->fused_bwd, &f, (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
   return NULL;
 }

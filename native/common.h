@@ -13,7 +13,7 @@
 #define FATHOM_KC 256
 // Transposed A is packed this many [KC, MR] micro-panels at a time.
 #define FATHOM_PACK_GROUP 8
-// Rows of float partial column sums folded into the float64 totals (keeps long sums accurate).
+// Rows per chunk of float32 column sums, reduced in float64 (keeps long sums accurate).
 #define FATHOM_SUM_BLOCK 32
 
 // Scratch memory owned by the addon, grown on demand on the calling thread before a job is
@@ -23,9 +23,9 @@ typedef struct {
   size_t packBCap;  // floats
   float* packA;     // [threads, PACK_GROUP, KC, MR] A micro-panels packed by each thread
   size_t packACap;  // floats
-  double* colsum;   // [threads, 3, cols] float64 per-thread column partial sums
+  double* colsum;   // [threads, 3, cols] float64 column totals (each thread its columns)
   size_t colsumCap; // doubles
-  float* colblk;    // [threads, 3, cols] float32 block partial sums
+  float* colblk;    // [ceil(rows / SUM_BLOCK), 3, cols] float32 column sums per row chunk
   size_t colblkCap; // floats
 } fathom_scratch;
 

@@ -359,44 +359,33 @@ static void gemm_job(void* args, int tid, int nt) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Column sums over rows (bias and LayerNorm parameter gradients): each thread sums its rows in
-// float32 blocks of FATHOM_SUM_BLOCK rows, folds them into float64 totals, and after a barrier
-// the threads reduce disjoint column ranges into the outputs.
+// Column sums over rows (bias and LayerNorm parameter gradients), bitwise identical for any
+// thread count and any claiming order: rows are cut into chunks of FATHOM_SUM_BLOCK; a chunk's
+// float32 sums go to that chunk's own slot, whichever thread claims it; after a barrier the
+// threads reduce disjoint column ranges over the chunks, in chunk order, in float64.
 
-typedef struct {
-  float* blk;  // [nsum, cols] float32 block sums
-  double* tot; // [nsum, cols] float64 totals
-  int nsum, cols, rowsInBlk;
-} colsums;
-
-static colsums colsums_begin(int tid, int nsum, int cols) {
-  colsums s = {fathom_scr.colblk + (long)tid * 3 * cols, fathom_scr.colsum + (long)tid * 3 * cols, nsum, cols, 0};
-  memset(s.blk, 0, sizeof(float) * (size_t)nsum * cols);
-  memset(s.tot, 0, sizeof(double) * (size_t)nsum * cols);
+static inline int sum_chunks(int rows) { return (rows + FATHOM_SUM_BLOCK - 1) / FATHOM_SUM_BLOCK; }
+// Chunk c's sums: [nsum, cols], zeroed.
+static float* chunk_sums_begin(int c, int nsum, int cols) {
+  float* s = fathom_scr.colblk + (long)c * nsum * cols;
+  memset(s, 0, sizeof(float) * (size_t)nsum * cols);
   return s;
 }
-static void colsums_flush(colsums* s) {
-  const long len = (long)s->nsum * s->cols;
-  for (long j = 0; j < len; j++) {
-    s->tot[j] += s->blk[j];
-    s->blk[j] = 0.f;
-  }
-  s->rowsInBlk = 0;
-}
-static void colsums_row_done(colsums* s) {
-  if (++s->rowsInBlk == FATHOM_SUM_BLOCK) colsums_flush(s);
-}
-// After every thread's colsums_flush: out_q[j] += Σ_t tot_t[q, j] for this thread's columns.
-static void colsums_reduce(int tid, int nt, int nsum, int cols, float* out0, float* out1, float* out2) {
+// After every chunk is summed: out_q[j] += Σ_c sums_c[q, j] for this thread's columns.
+static void colsums_reduce(int tid, int nt, int chunks, int nsum, int cols, float* out0, float* out1, float* out2) {
   pool_barrier(nt);
   float* outs[3] = {out0, out1, out2};
   const int j0 = (int)((long)tid * cols / nt), j1 = (int)((long)(tid + 1) * cols / nt);
+  double* acc = fathom_scr.colsum + (long)tid * 3 * cols; // [nsum, cols], this thread's columns used
   for (int q = 0; q < nsum; q++)
-    for (int j = j0; j < j1; j++) {
-      double t = 0;
-      for (int u = 0; u < nt; u++) t += fathom_scr.colsum[(long)u * 3 * cols + (long)q * cols + j];
-      outs[q][j] = (float)((double)outs[q][j] + t);
+    for (int j = j0; j < j1; j++) acc[(long)q * cols + j] = 0;
+  for (int c = 0; c < chunks; c++)
+    for (int q = 0; q < nsum; q++) {
+      const float* sc = fathom_scr.colblk + ((long)c * nsum + q) * cols;
+      for (int j = j0; j < j1; j++) acc[(long)q * cols + j] += sc[j];
     }
+  for (int q = 0; q < nsum; q++)
+    for (int j = j0; j < j1; j++) outs[q][j] = (float)((double)outs[q][j] + acc[(long)q * cols + j]);
 }
 
 static inline void row_range(int rows, int tid, int nt, int* r0, int* r1) {
@@ -406,14 +395,14 @@ static inline void row_range(int rows, int tid, int nt, int* r0, int* r1) {
 
 // Fused backward, phase 1 for one row: g = dy·swish'(u) with u = LN(z); then the LayerNorm
 // backward writes dz into dy. Column sums: [0] dgamma += g·x̂, [1] dbeta += g, [2] db += dz.
-static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, colsums* cs) {
+static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, float* sums) {
   const int n = f->out;
   float* dy = f->dy + (long)r * n;      // [out]
   const float* z = f->z + (long)r * n;  // [out]
   const float mu = f->mean[r], rs = f->rstd[r];
-  float* sg = cs->blk;
-  float* sb = cs->blk + n;
-  float* sd = cs->blk + 2 * n;
+  float* sg = sums;         // [out] dgamma partial
+  float* sb = sums + n;     // [out] dbeta partial
+  float* sd = sums + 2 * n; // [out] db partial
   vf vD = (vf){0}, vDX = (vf){0};
   float sD = 0.f, sDX = 0.f;
   int j = 0;
@@ -455,20 +444,21 @@ static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, colsums* cs) {
     dy[j] = dz;
     sd[j] += dz;
   }
-  colsums_row_done(cs);
 }
 
 static void fused_bwd_job(void* args, int tid, int nt) {
   const fathom_fused_bwd_args* f = (const fathom_fused_bwd_args*)args;
-  colsums cs = colsums_begin(tid, 3, f->out);
-  claim_reset(tid, nt, f->rows);
+  const int chunks = sum_chunks(f->rows);
+  claim_reset(tid, nt, chunks);
   pool_barrier(nt);
-  claimer cl = claim_init(tid, nt, f->rows, 4);
-  int r0, r1;
-  while (claim_next(&cl, &r0, &r1))
-    for (int r = r0; r < r1; r++) fused_bwd_row(f, r, &cs);
-  colsums_flush(&cs);
-  colsums_reduce(tid, nt, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
+  claimer cl = claim_init(tid, nt, chunks, 1);
+  int c0, c1;
+  while (claim_next(&cl, &c0, &c1)) {
+    float* sums = chunk_sums_begin(c0, 3, f->out);
+    const int r1 = min_i(f->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
+    for (int r = c0 * FATHOM_SUM_BLOCK; r < r1; r++) fused_bwd_row(f, r, sums);
+  }
+  colsums_reduce(tid, nt, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
   // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
   fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
                          .a = f->x, .b = f->dy, .c = f->dw};
@@ -516,50 +506,52 @@ static void ln_fwd_job(void* args, int tid, int nt) {
 
 static void ln_bwd_job(void* args, int tid, int nt) {
   const fathom_rows_args* a = (const fathom_rows_args*)args;
-  const int n = a->cols;
-  int r0, r1;
-  row_range(a->rows, tid, nt, &r0, &r1);
-  colsums cs = colsums_begin(tid, 2, n);
-  float* sg = cs.blk;
-  float* sb = cs.blk + n;
-  for (int r = r0; r < r1; r++) {
-    const float* x = a->x + (long)r * n;   // [cols]
-    const float* dy = a->dy + (long)r * n; // [cols]
-    float* dx = a->y + (long)r * n;        // [cols] (may alias dy)
-    const float mu = a->mean[r], rs = a->rstd[r];
-    vf vD = (vf){0}, vDX = (vf){0};
-    float sD = 0.f, sDX = 0.f;
-    int j = 0;
-    for (; j + VW <= n; j += VW) {
-      vf xh = (vload(x + j) - mu) * rs;
-      vf g = vload(dy + j);
-      vf d = g * vload(a->gamma + j);
-      vD += d;
-      vDX += d * xh;
-      vstore(sg + j, vload(sg + j) + g * xh);
-      vstore(sb + j, vload(sb + j) + g);
+  const int n = a->cols, chunks = sum_chunks(a->rows);
+  claim_reset(tid, nt, chunks);
+  pool_barrier(nt);
+  claimer cl = claim_init(tid, nt, chunks, 1);
+  int c0, c1;
+  while (claim_next(&cl, &c0, &c1)) {
+    float* sg = chunk_sums_begin(c0, 2, n); // [cols] dgamma partial
+    float* sb = sg + n;                     // [cols] dbeta partial
+    const int rEnd = min_i(a->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
+    for (int r = c0 * FATHOM_SUM_BLOCK; r < rEnd; r++) {
+      const float* x = a->x + (long)r * n;   // [cols]
+      const float* dy = a->dy + (long)r * n; // [cols]
+      float* dx = a->y + (long)r * n;        // [cols] (may alias dy)
+      const float mu = a->mean[r], rs = a->rstd[r];
+      vf vD = (vf){0}, vDX = (vf){0};
+      float sD = 0.f, sDX = 0.f;
+      int j = 0;
+      for (; j + VW <= n; j += VW) {
+        vf xh = (vload(x + j) - mu) * rs;
+        vf g = vload(dy + j);
+        vf d = g * vload(a->gamma + j);
+        vD += d;
+        vDX += d * xh;
+        vstore(sg + j, vload(sg + j) + g * xh);
+        vstore(sb + j, vload(sb + j) + g);
+      }
+      for (; j < n; j++) {
+        float xh = (x[j] - mu) * rs;
+        float d = dy[j] * a->gamma[j];
+        sD += d;
+        sDX += d * xh;
+        sg[j] += dy[j] * xh;
+        sb[j] += dy[j];
+      }
+      const float mD = (hsum(vD) + sD) / (float)n, mDX = (hsum(vDX) + sDX) / (float)n;
+      for (j = 0; j + VW <= n; j += VW) {
+        vf xh = (vload(x + j) - mu) * rs;
+        vstore(dx + j, rs * (vload(dy + j) * vload(a->gamma + j) - mD - xh * mDX));
+      }
+      for (; j < n; j++) {
+        float xh = (x[j] - mu) * rs;
+        dx[j] = rs * (dy[j] * a->gamma[j] - mD - xh * mDX);
+      }
     }
-    for (; j < n; j++) {
-      float xh = (x[j] - mu) * rs;
-      float d = dy[j] * a->gamma[j];
-      sD += d;
-      sDX += d * xh;
-      sg[j] += dy[j] * xh;
-      sb[j] += dy[j];
-    }
-    const float mD = (hsum(vD) + sD) / (float)n, mDX = (hsum(vDX) + sDX) / (float)n;
-    for (j = 0; j + VW <= n; j += VW) {
-      vf xh = (vload(x + j) - mu) * rs;
-      vstore(dx + j, rs * (vload(dy + j) * vload(a->gamma + j) - mD - xh * mDX));
-    }
-    for (; j < n; j++) {
-      float xh = (x[j] - mu) * rs;
-      dx[j] = rs * (dy[j] * a->gamma[j] - mD - xh * mDX);
-    }
-    colsums_row_done(&cs);
   }
-  colsums_flush(&cs);
-  colsums_reduce(tid, nt, 2, n, a->dgamma, a->dbeta, NULL);
+  colsums_reduce(tid, nt, chunks, 2, n, a->dgamma, a->dbeta, NULL);
 }
 
 static void bias_add_job(void* args, int tid, int nt) {
@@ -575,17 +567,20 @@ static void bias_add_job(void* args, int tid, int nt) {
 
 static void bias_bwd_job(void* args, int tid, int nt) {
   const fathom_rows_args* a = (const fathom_rows_args*)args;
-  const int n = a->cols;
-  int r0, r1;
-  row_range(a->rows, tid, nt, &r0, &r1);
-  colsums cs = colsums_begin(tid, 1, n);
-  for (int r = r0; r < r1; r++) {
-    const float* dy = a->x + (long)r * n; // [cols]
-    for (int j = 0; j < n; j++) cs.blk[j] += dy[j];
-    colsums_row_done(&cs);
+  const int n = a->cols, chunks = sum_chunks(a->rows);
+  claim_reset(tid, nt, chunks);
+  pool_barrier(nt);
+  claimer cl = claim_init(tid, nt, chunks, 1);
+  int c0, c1;
+  while (claim_next(&cl, &c0, &c1)) {
+    float* sb = chunk_sums_begin(c0, 1, n); // [cols]
+    const int rEnd = min_i(a->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
+    for (int r = c0 * FATHOM_SUM_BLOCK; r < rEnd; r++) {
+      const float* dy = a->x + (long)r * n; // [cols]
+      for (int j = 0; j < n; j++) sb[j] += dy[j];
+    }
   }
-  colsums_flush(&cs);
-  colsums_reduce(tid, nt, 1, n, a->dgamma, NULL, NULL);
+  colsums_reduce(tid, nt, chunks, 1, n, a->dgamma, NULL, NULL);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -383,6 +383,45 @@ for (const cfg of configs) {
   });
 }
 
+describe("native results are bitwise identical for every thread count and run", { skip }, () => {
+  // Every output element is computed by one fixed sequence of float operations whichever thread
+  // runs it (column sums go through fixed row chunks), so training is reproducible under a seed
+  // whatever FATHOM_THREADS is.
+  test("gemm, fused layer forward/backward, LayerNorm and bias backward, Adam", () => {
+    const rng = new Rng(keyFromSeed(99));
+    const [rows, inD, outD] = [300, 70, 260];
+    const x = randn(rng, rows * inD);
+    const w = randn(rng, inD * outD, 0.1);
+    const [bias, gamma, beta] = [randn(rng, outD, 0.1), randn(rng, outD, 0.1, 1), randn(rng, outD, 0.1)];
+    const dy = randn(rng, rows * outD);
+    const run = (threads: number): Float32Array[] => {
+      const r = loadNativeBackend({ threads });
+      assert.ok("backend" in r);
+      const b = r.backend;
+      const [z, mean, rstd, y] = [view(rows * outD), view(rows), view(rows), view(rows * outD)];
+      b.denseLnSwishForward(x, w, bias, gamma, beta, z, mean, rstd, y, rows, inD, outD, 1e-6);
+      const [dyc, dx, dw, db, dg, dbe] = [copy(dy), view(rows * inD), view(inD * outD).fill(0), view(outD).fill(0), view(outD).fill(0), view(outD).fill(0)];
+      b.denseLnSwishBackward(dyc, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dg, dbe, rows, inD, outD);
+      const [lg, lb, ldx] = [view(outD).fill(0), view(outD).fill(0), view(rows * outD)];
+      b.layerNormBackward(dy, z, mean, rstd, gamma, ldx, lg, lb, rows, outD);
+      const bb = view(outD).fill(0);
+      b.biasBackward(dy, bb, rows, outD);
+      const c = view(outD * outD);
+      b.gemm(true, false, outD, outD, rows, 0.5, dy, y, 0, c);
+      const [p, m, v] = [copy(w), view(inD * outD).fill(0), view(inD * outD).fill(0)];
+      b.adamStep(p, dw, m, v, inD * outD, 1e-3, 0.9, 0.999, 1e-8, 1);
+      return [z, mean, rstd, y, dyc, dx, dw, db, dg, dbe, lg, lb, ldx, bb, c, p];
+    };
+    const base = run(1);
+    for (const threads of [2, 3, 2]) {
+      const other = run(threads);
+      base.forEach((a, i) => {
+        assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(other[i].buffer, other[i].byteOffset, other[i].byteLength)), `output #${i} differs with ${threads} threads`);
+      });
+    }
+  });
+});
+
 describe("native argument checks", { skip }, () => {
   const nat = () => {
     const r = loadNativeBackend();
