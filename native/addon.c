@@ -13,7 +13,6 @@
 #include "pool.h"
 
 fathom_scratch fathom_scr;
-int fathom_claims[FATHOM_MAX_THREADS * FATHOM_CLAIM_STRIDE] __attribute__((aligned(64)));
 static const fathom_kernels* K;
 
 // Below these sizes a job runs on the calling thread alone: waking the pool costs a few µs.
@@ -148,14 +147,10 @@ static int ensure_colsum_scratch(napi_env env, int rows, int cols) {
   return 0;
 }
 
-static void run(fathom_job fn, void* args, int parallel) {
-  if (parallel && pool_threads() > 1) {
-    pool_run(fn, args);
-  } else {
-    pool_lock();
-    fn(args, 0, 1);
-    pool_unlock();
-  }
+static int run(napi_env env, fathom_job fn, void* args, int slots, int parallel) {
+  if (pool_reserve(slots)) return throw_range(env, "native backend: out of memory for claim counters");
+  pool_run(fn, args, slots, parallel);
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,7 +181,7 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   g.b = b;
   g.c = c;
   CHECK(ensure_gemm_scratch(env, g.n));
-  run(K->gemm, &g, (double)m * n * k >= PAR_MIN_MACS);
+  CHECK(run(env, K->gemm, &g, FATHOM_GEMM_SLOTS(g.k), (double)m * n * k >= PAR_MIN_MACS));
   return NULL;
 }
 
@@ -203,7 +198,7 @@ static napi_value BiasAdd(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[1], FN, "bias", (size_t)r.cols, "[cols]", &bias));
   r.xo = x;
   r.beta = bias;
-  run(K->bias_add, &r, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->bias_add, &r, 1, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -221,7 +216,7 @@ static napi_value BiasBackward(napi_env env, napi_callback_info info) {
   r.x = dy;
   r.dgamma = db;
   CHECK(ensure_colsum_scratch(env, r.rows, r.cols));
-  run(K->bias_bwd, &r, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->bias_bwd, &r, 1, (size_t)r.rows * r.cols >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -254,7 +249,7 @@ static napi_value LayerNormForward(napi_env env, napi_callback_info info) {
   r.mean = mean;
   r.rstd = rstd;
   r.eps = (float)eps;
-  run(K->ln_fwd, &r, rc >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->ln_fwd, &r, 1, rc >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -285,7 +280,7 @@ static napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
   r.dgamma = dgamma;
   r.dbeta = dbeta;
   CHECK(ensure_colsum_scratch(env, r.rows, r.cols));
-  run(K->ln_bwd, &r, rc >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->ln_bwd, &r, 1, rc >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -303,7 +298,7 @@ static napi_value SwishForward(napi_env env, napi_callback_info info) {
   e.a = x;
   e.out = y;
   e.n = (size_t)n;
-  run(K->swish_fwd, &e, n >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->swish_fwd, &e, 1, n >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -323,7 +318,7 @@ static napi_value SwishBackward(napi_env env, napi_callback_info info) {
   e.b = dy;
   e.out = dx;
   e.n = (size_t)n;
-  run(K->swish_bwd, &e, n >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->swish_bwd, &e, 1, n >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -370,7 +365,7 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.y = y;
   g.eps = (float)eps;
   CHECK(ensure_gemm_scratch(env, out));
-  run(K->gemm, &g, (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
+  CHECK(run(env, K->gemm, &g, FATHOM_GEMM_SLOTS(in), (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -420,7 +415,9 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in.
   CHECK(ensure_gemm_scratch(env, f.out > f.in ? f.out : f.in));
   CHECK(ensure_colsum_scratch(env, f.rows, f.out));
-  run(K->fused_bwd, &f, (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS);
+  // Slots: row chunks, then the dW GEMM (k = rows), then the dx GEMM (k = out).
+  CHECK(run(env, K->fused_bwd, &f, 1 + FATHOM_GEMM_SLOTS(f.rows) + FATHOM_GEMM_SLOTS(f.out),
+            (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -460,7 +457,7 @@ static napi_value AdamStep(napi_env env, napi_callback_info info) {
   // Bias corrections in float64 (β2^t is close to 1 for small t).
   e.lr_c1 = (float)(lr / (1.0 - pow(b1, step)));
   e.rbc2 = (float)(1.0 / (1.0 - pow(b2, step)));
-  run(K->adam, &e, n >= 2 * PAR_MIN_ELEMS);
+  CHECK(run(env, K->adam, &e, 1, n >= 2 * PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -480,7 +477,7 @@ static napi_value Add(napi_env env, napi_callback_info info) {
   e.b = b;
   e.out = out;
   e.n = (size_t)n;
-  run(K->add, &e, n >= 2 * PAR_MIN_ELEMS);
+  CHECK(run(env, K->add, &e, 1, n >= 2 * PAR_MIN_ELEMS));
   return NULL;
 }
 
@@ -533,9 +530,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  pool_lock();
-  K = k;
-  pool_unlock();
+  K = k; // the N-API thread is blocked here, so no job of this thread is running
   return info_object(env);
 }
 

@@ -11,8 +11,8 @@
 
 // GEMM blocking along k: a packed B block is [KC, n]; one A micro-panel is [KC, MR].
 #define FATHOM_KC 256
-// Transposed A is packed this many [KC, MR] micro-panels at a time.
-#define FATHOM_PACK_GROUP 8
+// Transposed A is claimed and packed this many [KC, MR] micro-panels at a time.
+#define FATHOM_PACK_GROUP 2
 // Rows per chunk of float32 column sums, reduced in float64 (keeps long sums accurate).
 #define FATHOM_SUM_BLOCK 32
 
@@ -96,9 +96,9 @@ typedef struct {
   float beta1, beta2, eps;
 } fathom_elem_args;
 
-// One ISA's kernels. Each *_job runs as thread `tid` of `nt` inside the pool (nt = 1 when the
-// caller runs it alone); jobs that need it synchronise with pool_barrier.
-typedef void (*fathom_job)(void* args, int tid, int nt);
+// One ISA's kernels. Each *_job runs as thread `tid` of the pool's current job (see pool.h:
+// work before the first barrier is claimed, the thread count is known after it).
+typedef void (*fathom_job)(void* args, int tid);
 typedef struct {
   const char* name; // "avx512", "avx2", "avx2x16", "generic"
   int mr, nr;       // GEMM register tile
@@ -111,10 +111,13 @@ typedef struct {
 // Scratch and pool are process-wide; the kernel jobs read this pointer.
 extern fathom_scratch fathom_scr;
 
-// Work-claiming counters, one per thread, each on its own cache line (see claim_next).
 #define FATHOM_MAX_THREADS 1024
-#define FATHOM_CLAIM_STRIDE 16
-extern int fathom_claims[FATHOM_MAX_THREADS * FATHOM_CLAIM_STRIDE];
+// Elements per claim in element-wise kernels (a multiple of 16 floats: whole cache lines).
+#define FATHOM_ELEM_CHUNK 4096
+// Rows per claim in row kernels that need no column sums.
+#define FATHOM_ROW_CHUNK 8
+// Claim counters a GEMM over k uses (one pack and one compute counter per k block).
+#define FATHOM_GEMM_SLOTS(k) (2 * ((k) == 0 ? 1 : ((k) + FATHOM_KC - 1) / FATHOM_KC))
 
 const fathom_kernels* fathom_kernels_avx512(void);
 const fathom_kernels* fathom_kernels_avx2(void);

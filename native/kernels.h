@@ -90,42 +90,16 @@ INLINE float ssigmoid(float u) { return 1.0f / (1.0f + expf(-u)); }
 static inline int min_i(int a, int b) { return a < b ? a : b; }
 
 // ---------------------------------------------------------------------------------------------
-// Work claiming. Thread t owns items [t·total/nt, (t+1)·total/nt) and takes them `unit` at a time
-// from the front; once its own range is empty it takes from the other threads' ranges. With
-// even load this is the static split; when a thread runs slow (or the OS deschedules it on a busy
-// machine) the others finish its work instead of waiting at the next barrier.
-// claim_reset by every thread, then a barrier, then claim_next until it returns 0.
+// Work claiming (pool.h): items [*b, *e) taken `unit` at a time from the shared counter `slot`,
+// until `total` items are gone. Whichever thread takes an item computes it the same way, so
+// results do not depend on the thread count or on timing.
 
-typedef struct {
-  int nt, total, unit, tid, v; // v: how many ranges this thread has moved past
-} claimer;
-
-static inline int* claim_counter(int t) { return &fathom_claims[t * FATHOM_CLAIM_STRIDE]; }
-static inline int claim_begin_of(int t, int nt, int total) { return (int)((long)t * total / nt); }
-
-static inline void claim_reset(int tid, int nt, int total) {
-  __atomic_store_n(claim_counter(tid), claim_begin_of(tid, nt, total), __ATOMIC_RELAXED);
-}
-
-static inline claimer claim_init(int tid, int nt, int total, int unit) {
-  claimer c = {nt, total, unit, tid, 0};
-  return c;
-}
-
-// Next items [*b, *e) for this thread, or 0 when all ranges are empty.
-static inline int claim_next(claimer* c, int* b, int* e) {
-  while (c->v < c->nt) {
-    const int t = (c->tid + c->v) % c->nt;
-    const int end = claim_begin_of(t + 1, c->nt, c->total);
-    const int i = __atomic_fetch_add(claim_counter(t), c->unit, __ATOMIC_RELAXED);
-    if (i < end) {
-      *b = i;
-      *e = min_i(i + c->unit, end);
-      return 1;
-    }
-    c->v++;
-  }
-  return 0;
+static inline int claim(int slot, int unit, int total, int* b, int* e) {
+  const int i = pool_claim(slot, unit);
+  if (i >= total) return 0;
+  *b = i;
+  *e = min_i(i + unit, total);
+  return 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,41 +260,39 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
   }
 }
 
-// All threads: C = alpha·op(A)·op(B) + beta·C, then the optional epilogue.
-static void gemm_job(void* args, int tid, int nt) {
-  const fathom_gemm_args* g = (const fathom_gemm_args*)args;
+// C = alpha·op(A)·op(B) + beta·C, then the optional epilogue, by every thread of the job, using
+// claim counters slot0 … slot0 + FATHOM_GEMM_SLOTS(k) − 1.
+static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
   const int m = g->m, n = g->n, k = g->k;
   if (m == 0 || n == 0) return;
   const int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
-  // Thread grid: rows first (each thread then owns whole rows, which the epilogue needs).
-  const int tm = min_i(nt, mPanels);
-  const int tn = min_i(nt / tm, nPanels);
-  const int ti = tid % tm, tj = tid / tm;
-  const int working = tid < tm * tn;
-  const int ip0 = (int)((long)ti * mPanels / tm), ip1 = (int)((long)(ti + 1) * mPanels / tm);
-  const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
-  // Row panels are claimed (see claim_next) when each thread owns whole rows; transposed A is
-  // claimed a pack group at a time.
-  const int claiming = tn == 1 && tm == nt;
-  const int unit = g->transA ? FATHOM_PACK_GROUP : 1;
-  // Packed A, private to each thread (threads sharing rows each pack their own copy): transposed
-  // A is packed FATHOM_PACK_GROUP panels at a time, just before use, so the packed group stays
-  // in L2 beside the packed B block; row-major A is read in place, except its partial last panel.
+  // Packed A, private to each thread: transposed A is packed FATHOM_PACK_GROUP micro-panels at a
+  // time, just before use; row-major A is read in place, except its partial last panel.
   float* packA = fathom_scr.packA + (long)tid * FATHOM_PACK_GROUP * FATHOM_KC * MR;
   const int edge = m % MR != 0 && !g->transA ? mPanels - 1 : -1;
   const int nblk = k == 0 ? 1 : (k + FATHOM_KC - 1) / FATHOM_KC;
+  int nt = 1, tm = 1, tn = 1;
   for (int blk = 0; blk < nblk; blk++) {
     const int pc = blk * FATHOM_KC, kc = min_i(FATHOM_KC, k - pc);
     const int last = blk == nblk - 1;
-    if (blk > 0) pool_barrier(nt); // everyone is done with the previous packed block
-    if (claiming) claim_reset(tid, nt, mPanels);
-    for (int jp = tid; jp < nPanels; jp += nt) pack_b_panel(g, pc, kc, jp * NR, fathom_scr.packB + (long)jp * kc * NR);
-    pool_barrier(nt);
-    if (!working) continue;
+    const int slot = slot0 + 2 * blk;
+    if (blk > 0) pool_barrier(); // everyone is done with the previous packed block
+    int b0, b1;
+    while (claim(slot, 1, nPanels, &b0, &b1))
+      pack_b_panel(g, pc, kc, b0 * NR, fathom_scr.packB + (long)b0 * kc * NR);
+    nt = pool_barrier();
+    // Thread grid: rows first. With at least one row panel per thread, each thread owns whole
+    // rows (the epilogue needs them) and row panels are claimed; else rows × columns, fixed.
+    tm = min_i(nt, mPanels);
+    tn = min_i(nt / tm, nPanels);
+    const int claiming = tm == nt;
+    const int ti = tid % tm, tj = tid / tm;
+    if (!claiming && tid >= tm * tn) continue;
+    const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
+    const int unit = g->transA ? FATHOM_PACK_GROUP : 1;
     const float beta = blk == 0 ? g->beta : 1.0f;
-    claimer cl = claim_init(tid, nt, mPanels, unit);
-    int cb = ip0, ce = ip1; // static split unless claiming
-    if (claiming && !claim_next(&cl, &cb, &ce)) continue;
+    int cb = (int)((long)ti * mPanels / tm), ce = (int)((long)(ti + 1) * mPanels / tm);
+    if (claiming && !claim(slot + 1, unit, mPanels, &cb, &ce)) continue;
     for (;;) {
       for (int ip = cb; ip < ce; ip++) {
         const int i0 = ip * MR, mr = min_i(MR, m - i0);
@@ -349,14 +321,16 @@ static void gemm_job(void* args, int tid, int nt) {
         // The rows are complete and still in L1: run the epilogue now.
         if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
       }
-      if (!claiming || !claim_next(&cl, &cb, &ce)) break;
+      if (!claiming || !claim(slot + 1, unit, mPanels, &cb, &ce)) break;
     }
   }
   if (g->bias && tn > 1) { // rows were split across threads by columns: finish after a barrier
-    pool_barrier(nt);
+    pool_barrier();
     dense_epilogue_rows(g, (int)((long)tid * m / nt), (int)((long)(tid + 1) * m / nt));
   }
 }
+
+static void gemm_job(void* args, int tid) { gemm_run((const fathom_gemm_args*)args, tid, 0); }
 
 // ---------------------------------------------------------------------------------------------
 // Column sums over rows (bias and LayerNorm parameter gradients), bitwise identical for any
@@ -372,8 +346,8 @@ static float* chunk_sums_begin(int c, int nsum, int cols) {
   return s;
 }
 // After every chunk is summed: out_q[j] += Σ_c sums_c[q, j] for this thread's columns.
-static void colsums_reduce(int tid, int nt, int chunks, int nsum, int cols, float* out0, float* out1, float* out2) {
-  pool_barrier(nt);
+static void colsums_reduce(int tid, int chunks, int nsum, int cols, float* out0, float* out1, float* out2) {
+  const int nt = pool_barrier();
   float* outs[3] = {out0, out1, out2};
   const int j0 = (int)((long)tid * cols / nt), j1 = (int)((long)(tid + 1) * cols / nt);
   double* acc = fathom_scr.colsum + (long)tid * 3 * cols; // [nsum, cols], this thread's columns used
@@ -386,11 +360,6 @@ static void colsums_reduce(int tid, int nt, int chunks, int nsum, int cols, floa
     }
   for (int q = 0; q < nsum; q++)
     for (int j = j0; j < j1; j++) outs[q][j] = (float)((double)outs[q][j] + acc[(long)q * cols + j]);
-}
-
-static inline void row_range(int rows, int tid, int nt, int* r0, int* r1) {
-  *r0 = (int)((long)tid * rows / nt);
-  *r1 = (int)((long)(tid + 1) * rows / nt);
 }
 
 // Fused backward, phase 1 for one row: g = dy·swish'(u) with u = LN(z); then the LayerNorm
@@ -446,40 +415,38 @@ static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, float* sums) {
   }
 }
 
-static void fused_bwd_job(void* args, int tid, int nt) {
+static void fused_bwd_job(void* args, int tid) {
   const fathom_fused_bwd_args* f = (const fathom_fused_bwd_args*)args;
   const int chunks = sum_chunks(f->rows);
-  claim_reset(tid, nt, chunks);
-  pool_barrier(nt);
-  claimer cl = claim_init(tid, nt, chunks, 1);
   int c0, c1;
-  while (claim_next(&cl, &c0, &c1)) {
+  while (claim(0, 1, chunks, &c0, &c1)) { // slot 0: row chunks
     float* sums = chunk_sums_begin(c0, 3, f->out);
     const int r1 = min_i(f->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
     for (int r = c0 * FATHOM_SUM_BLOCK; r < r1; r++) fused_bwd_row(f, r, sums);
   }
-  colsums_reduce(tid, nt, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
+  colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
   // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
   fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
                          .a = f->x, .b = f->dy, .c = f->dw};
-  gemm_job(&gw, tid, nt);
+  gemm_run(&gw, tid, 1);
   if (!f->dx) return;
-  pool_barrier(nt); // the packed-B scratch is reused
+  pool_barrier(); // the packed-B scratch is reused
   // dx = dz·Wᵀ   (W: [in, out])
   fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
                          .a = f->dy, .b = f->w, .c = f->dx};
-  gemm_job(&gx, tid, nt);
+  gemm_run(&gx, tid, 1 + FATHOM_GEMM_SLOTS(f->rows));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Row kernels.
 
-static void ln_fwd_job(void* args, int tid, int nt) {
+static void ln_fwd_job(void* args, int tid) {
+  (void)tid;
   const fathom_rows_args* a = (const fathom_rows_args*)args;
   const int n = a->cols;
   const float inv_n = 1.0f / (float)n;
   int r0, r1;
-  row_range(a->rows, tid, nt, &r0, &r1);
+  while (claim(0, FATHOM_ROW_CHUNK, a->rows, &r0, &r1))
   for (int r = r0; r < r1; r++) {
     const float* x = a->x + (long)r * n; // [cols]
     float* y = a->y + (long)r * n;       // [cols] (may alias x)
@@ -504,14 +471,11 @@ static void ln_fwd_job(void* args, int tid, int nt) {
   }
 }
 
-static void ln_bwd_job(void* args, int tid, int nt) {
+static void ln_bwd_job(void* args, int tid) {
   const fathom_rows_args* a = (const fathom_rows_args*)args;
   const int n = a->cols, chunks = sum_chunks(a->rows);
-  claim_reset(tid, nt, chunks);
-  pool_barrier(nt);
-  claimer cl = claim_init(tid, nt, chunks, 1);
   int c0, c1;
-  while (claim_next(&cl, &c0, &c1)) {
+  while (claim(0, 1, chunks, &c0, &c1)) {
     float* sg = chunk_sums_begin(c0, 2, n); // [cols] dgamma partial
     float* sb = sg + n;                     // [cols] dbeta partial
     const int rEnd = min_i(a->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
@@ -551,28 +515,26 @@ static void ln_bwd_job(void* args, int tid, int nt) {
       }
     }
   }
-  colsums_reduce(tid, nt, chunks, 2, n, a->dgamma, a->dbeta, NULL);
+  colsums_reduce(tid, chunks, 2, n, a->dgamma, a->dbeta, NULL);
 }
 
-static void bias_add_job(void* args, int tid, int nt) {
+static void bias_add_job(void* args, int tid) {
+  (void)tid;
   const fathom_rows_args* a = (const fathom_rows_args*)args;
   const int n = a->cols;
   int r0, r1;
-  row_range(a->rows, tid, nt, &r0, &r1);
+  while (claim(0, FATHOM_ROW_CHUNK, a->rows, &r0, &r1))
   for (int r = r0; r < r1; r++) {
     float* x = a->xo + (long)r * n; // [cols]
     for (int j = 0; j < n; j++) x[j] += a->beta[j];
   }
 }
 
-static void bias_bwd_job(void* args, int tid, int nt) {
+static void bias_bwd_job(void* args, int tid) {
   const fathom_rows_args* a = (const fathom_rows_args*)args;
   const int n = a->cols, chunks = sum_chunks(a->rows);
-  claim_reset(tid, nt, chunks);
-  pool_barrier(nt);
-  claimer cl = claim_init(tid, nt, chunks, 1);
   int c0, c1;
-  while (claim_next(&cl, &c0, &c1)) {
+  while (claim(0, 1, chunks, &c0, &c1)) {
     float* sb = chunk_sums_begin(c0, 1, n); // [cols]
     const int rEnd = min_i(a->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
     for (int r = c0 * FATHOM_SUM_BLOCK; r < rEnd; r++) {
@@ -580,74 +542,80 @@ static void bias_bwd_job(void* args, int tid, int nt) {
       for (int j = 0; j < n; j++) sb[j] += dy[j];
     }
   }
-  colsums_reduce(tid, nt, chunks, 1, n, a->dgamma, NULL, NULL);
+  colsums_reduce(tid, chunks, 1, n, a->dgamma, NULL, NULL);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Element-wise kernels: contiguous chunks, cut at multiples of 16 floats (one cache line).
+// Element-wise kernels: claimed in chunks of FATHOM_ELEM_CHUNK values (whole cache lines).
 
-static inline void elem_range(size_t n, int tid, int nt, size_t* i0, size_t* i1) {
-  const size_t lines = (n + 15) / 16;
-  *i0 = lines * (size_t)tid / (size_t)nt * 16;
-  *i1 = lines * (size_t)(tid + 1) / (size_t)nt * 16;
-  if (*i0 > n) *i0 = n;
-  if (*i1 > n) *i1 = n;
+static inline int elem_claim(size_t n, size_t* i0, size_t* i1) {
+  const size_t i = (size_t)pool_claim(0, 1) * FATHOM_ELEM_CHUNK;
+  if (i >= n) return 0;
+  *i0 = i;
+  *i1 = i + FATHOM_ELEM_CHUNK < n ? i + FATHOM_ELEM_CHUNK : n;
+  return 1;
 }
 
-static void swish_fwd_job(void* args, int tid, int nt) {
+static void swish_fwd_job(void* args, int tid) {
+  (void)tid;
   const fathom_elem_args* e = (const fathom_elem_args*)args;
   size_t i, i1;
-  elem_range(e->n, tid, nt, &i, &i1);
-  for (; i + VW <= i1; i += VW) {
-    vf x = vload(e->a + i);
-    vstore(e->out + i, x * vsigmoid(x));
+  while (elem_claim(e->n, &i, &i1)) {
+    for (; i + VW <= i1; i += VW) {
+      vf x = vload(e->a + i);
+      vstore(e->out + i, x * vsigmoid(x));
+    }
+    for (; i < i1; i++) e->out[i] = e->a[i] * ssigmoid(e->a[i]);
   }
-  for (; i < i1; i++) e->out[i] = e->a[i] * ssigmoid(e->a[i]);
 }
 
-static void swish_bwd_job(void* args, int tid, int nt) {
+static void swish_bwd_job(void* args, int tid) {
+  (void)tid;
   const fathom_elem_args* e = (const fathom_elem_args*)args;
   size_t i, i1;
-  elem_range(e->n, tid, nt, &i, &i1);
-  for (; i + VW <= i1; i += VW) {
-    vf x = vload(e->a + i);
-    vf s = vsigmoid(x);
-    vstore(e->out + i, vload(e->b + i) * (s * (1.0f + x * (1.0f - s))));
-  }
-  for (; i < i1; i++) {
-    float x = e->a[i], s = ssigmoid(x);
-    e->out[i] = e->b[i] * (s * (1.0f + x * (1.0f - s)));
+  while (elem_claim(e->n, &i, &i1)) {
+    for (; i + VW <= i1; i += VW) {
+      vf x = vload(e->a + i);
+      vf s = vsigmoid(x);
+      vstore(e->out + i, vload(e->b + i) * (s * (1.0f + x * (1.0f - s))));
+    }
+    for (; i < i1; i++) {
+      float x = e->a[i], s = ssigmoid(x);
+      e->out[i] = e->b[i] * (s * (1.0f + x * (1.0f - s)));
+    }
   }
 }
 
-static void add_job(void* args, int tid, int nt) {
+static void add_job(void* args, int tid) {
+  (void)tid;
   const fathom_elem_args* e = (const fathom_elem_args*)args;
-  size_t i0, i1;
-  elem_range(e->n, tid, nt, &i0, &i1);
   const float* a = e->a;
   const float* b = e->b;
   float* out = e->out;
-  for (size_t i = i0; i < i1; i++) out[i] = a[i] + b[i];
+  size_t i0, i1;
+  while (elem_claim(e->n, &i0, &i1))
+    for (size_t i = i0; i < i1; i++) out[i] = a[i] + b[i];
 }
 
-static void adam_job(void* args, int tid, int nt) {
+static void adam_job(void* args, int tid) {
+  (void)tid;
   const fathom_elem_args* e = (const fathom_elem_args*)args;
-  size_t i0, i1;
-  elem_range(e->n, tid, nt, &i0, &i1);
   const float b1 = e->beta1, b2 = e->beta2, c1 = 1.0f - e->beta1, c2 = 1.0f - e->beta2;
   const float lr_c1 = e->lr_c1, rbc2 = e->rbc2, eps = e->eps;
   float* restrict p = e->out;
   const float* restrict g = e->a;
   float* restrict m = e->m;
   float* restrict v = e->v;
-  for (size_t i = i0; i < i1; i++) {
-    const float gi = g[i];
-    const float mi = b1 * m[i] + c1 * gi;
-    const float vi_ = b2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi_;
-    p[i] -= lr_c1 * mi / (sqrtf(vi_ * rbc2) + eps);
-  }
+  size_t i0, i1;
+  while (elem_claim(e->n, &i0, &i1))
+    for (size_t i = i0; i < i1; i++) {
+      const float gi = g[i];
+      const float mi = b1 * m[i] + c1 * gi;
+      const float vi_ = b2 * v[i] + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi_;
+      p[i] -= lr_c1 * mi / (sqrtf(vi_ * rbc2) + eps);
+    }
 }
 
 static const fathom_kernels kernels_table = {

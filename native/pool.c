@@ -17,29 +17,41 @@
 #define cpu_relax() ((void)0)
 #endif
 
-// How long an idle worker spins before it sleeps. Kernel calls inside a training step come a
-// few µs apart, so 300 µs keeps the pool hot through a step while a sleeping pool costs nothing
-// during env collection.
-#define SPIN_NS 300000LL
+// How long an idle worker spins before it sleeps (FATHOM_SPIN_US overrides, read at start).
+// Kernel calls inside a training step come a few µs apart, so 100 µs keeps the pool hot through
+// a step; a sleeping worker costs nothing, and on a busy machine it also does not burn the time
+// slice it will need when the next job comes.
+static long long spin_ns = 100000LL;
 // Spinning on a busy machine (more runnable threads than cores) starves the thread being waited
 // for: yield the core every so often while waiting.
 #define YIELD_EVERY 256
 
 static struct {
-  int n;             // threads in all, caller included
-  pthread_t* th;     // [n - 1] workers
-  _Atomic unsigned gen;    // job generation, bumped per job
-  _Atomic int done;        // workers finished with the current job
-  _Atomic int sleepers;    // workers blocked on cv
+  int n;                // threads in all, caller included
+  pthread_t* th;        // [n - 1] workers
+  _Atomic unsigned gen; // job generation, bumped per job (wakes the workers)
+  // Membership of the current job: epoch (= gen) << 32 | closed << 31 | participants.
+  _Atomic unsigned long long member;
+  _Atomic int done;     // joined workers finished with the current job
+  _Atomic int sleepers; // workers blocked on cv
   _Atomic int quit;
   fathom_job fn;
   void* args;
+  int solo; // the current job runs on the caller alone
   pthread_mutex_t mu;
   pthread_cond_t cv;
   _Atomic int bar_count;
   _Atomic unsigned bar_gen;
   unsigned start_gen; // generation when the workers were created (their first `seen`)
 } P = {.n = 1};
+
+// Claim counters, one per cache line.
+#define SLOT_STRIDE 16
+static int* slots_mem;
+static int slots_cap;
+
+#define CLOSED (1ull << 31)
+#define COUNT_MASK (CLOSED - 1)
 
 static pthread_mutex_t submit_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -49,8 +61,25 @@ static long long now_ns(void) {
   return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+// Joins job `g` if it is still open; returns the thread id, or -1.
+static int try_join(unsigned g) {
+  unsigned long long s = atomic_load(&P.member);
+  for (;;) {
+    if ((unsigned)(s >> 32) != g || (s & CLOSED)) return -1;
+    if (atomic_compare_exchange_weak(&P.member, &s, s + 1)) return (int)(s & COUNT_MASK);
+  }
+}
+
+// Closes membership (idempotent); returns the number of participants.
+static int close_membership(void) {
+  unsigned long long s = atomic_load(&P.member);
+  while (!(s & CLOSED) && !atomic_compare_exchange_weak(&P.member, &s, s | CLOSED)) {
+  }
+  return (int)(s & COUNT_MASK);
+}
+
 static void* worker(void* arg) {
-  int tid = (int)(intptr_t)arg;
+  (void)arg;
   unsigned seen = P.start_gen; // not P.gen: a job may already have been posted
   for (;;) {
     unsigned g = atomic_load_explicit(&P.gen, memory_order_acquire);
@@ -59,8 +88,7 @@ static void* worker(void* arg) {
       int spins = 0;
       while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen) {
         cpu_relax();
-        if (++spins % 64 == 0 && now_ns() - t0 > SPIN_NS) break;
-        if (spins % (YIELD_EVERY * 16) == 0) sched_yield();
+        if (++spins % 64 == 0 && now_ns() - t0 > spin_ns) break;
       }
       if (g == seen) {
         pthread_mutex_lock(&P.mu);
@@ -72,7 +100,9 @@ static void* worker(void* arg) {
     }
     if (atomic_load(&P.quit)) return NULL;
     seen = g;
-    P.fn(P.args, tid, P.n);
+    const int tid = try_join(g);
+    if (tid < 0) continue; // too late: the others have done the work
+    P.fn(P.args, tid);
     atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
   }
 }
@@ -94,6 +124,8 @@ static void pool_stop(void) {
 
 int pool_start(int threads) {
   pthread_mutex_lock(&submit_mu);
+  const char* env = getenv("FATHOM_SPIN_US");
+  if (env && *env) spin_ns = atoll(env) * 1000LL;
   pool_stop();
   int err = 0;
   if (threads > 1) {
@@ -107,7 +139,7 @@ int pool_start(int threads) {
     if (!P.th) err = ENOMEM;
     int started = 0;
     for (; !err && started < threads - 1; started++) {
-      err = pthread_create(&P.th[started], NULL, worker, (void*)(intptr_t)(started + 1));
+      err = pthread_create(&P.th[started], NULL, worker, NULL);
       if (err) break;
     }
     P.n = started + 1;
@@ -119,45 +151,67 @@ int pool_start(int threads) {
 
 int pool_threads(void) { return P.n; }
 
-void pool_lock(void) { pthread_mutex_lock(&submit_mu); }
-void pool_unlock(void) { pthread_mutex_unlock(&submit_mu); }
-
-void pool_run(fathom_job fn, void* args) {
+int pool_reserve(int slots) {
+  if (slots <= slots_cap) return 0;
+  int* q = (int*)aligned_alloc(64, (size_t)slots * SLOT_STRIDE * sizeof(int));
+  if (!q) return ENOMEM;
   pthread_mutex_lock(&submit_mu);
-  if (P.n == 1) {
-    fn(args, 0, 1);
+  free(slots_mem);
+  slots_mem = q;
+  slots_cap = slots;
+  pthread_mutex_unlock(&submit_mu);
+  return 0;
+}
+
+int pool_claim(int slot, int unit) {
+  return atomic_fetch_add_explicit((_Atomic int*)&slots_mem[slot * SLOT_STRIDE], unit, memory_order_relaxed);
+}
+
+void pool_run(fathom_job fn, void* args, int slots, int parallel) {
+  pthread_mutex_lock(&submit_mu);
+  for (int i = 0; i < slots; i++) atomic_store_explicit((_Atomic int*)&slots_mem[i * SLOT_STRIDE], 0, memory_order_relaxed);
+  if (!parallel || P.n == 1) {
+    P.solo = 1;
+    fn(args, 0);
+    P.solo = 0;
     pthread_mutex_unlock(&submit_mu);
     return;
   }
   P.fn = fn;
   P.args = args;
   atomic_store(&P.done, 0);
-  atomic_fetch_add(&P.gen, 1); // seq_cst: pairs with the sleepers check below (no lost wake-up)
+  const unsigned g = atomic_load(&P.gen) + 1;
+  atomic_store(&P.member, ((unsigned long long)g << 32) | 1); // the caller is participant 0
+  atomic_store(&P.gen, g); // seq_cst: pairs with the sleepers check below (no lost wake-up)
   if (atomic_load(&P.sleepers) > 0) {
     pthread_mutex_lock(&P.mu);
     pthread_cond_broadcast(&P.cv);
     pthread_mutex_unlock(&P.mu);
   }
-  fn(args, 0, P.n);
+  fn(args, 0);
+  const int nt = close_membership();
   int spins = 0;
-  while (atomic_load_explicit(&P.done, memory_order_acquire) != P.n - 1) {
+  while (atomic_load_explicit(&P.done, memory_order_acquire) != nt - 1) {
     cpu_relax();
     if (++spins % YIELD_EVERY == 0) sched_yield();
   }
   pthread_mutex_unlock(&submit_mu);
 }
 
-void pool_barrier(int nt) {
-  if (nt <= 1) return;
+int pool_barrier(void) {
+  if (P.solo) return 1;
+  const int nt = close_membership();
+  if (nt <= 1) return 1;
   unsigned g = atomic_load_explicit(&P.bar_gen, memory_order_acquire);
   if (atomic_fetch_add(&P.bar_count, 1) == nt - 1) {
     atomic_store(&P.bar_count, 0);
     atomic_fetch_add_explicit(&P.bar_gen, 1, memory_order_release);
-    return;
+    return nt;
   }
   int spins = 0;
   while (atomic_load_explicit(&P.bar_gen, memory_order_acquire) == g) {
     cpu_relax();
     if (++spins % YIELD_EVERY == 0) sched_yield();
   }
+  return nt;
 }
