@@ -76,9 +76,8 @@ static int get_f32(napi_env env, napi_value v, const char* fn, const char* name,
   size_t len;
   void* data;
   char msg[320];
-  bool is;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+  // (napi_get_typedarray_info fails on anything that is not a typed array.)
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
     snprintf(msg, sizeof msg, "%s: %s must be a Float32Array", fn, name);
     return throw_type(env, msg);
   }

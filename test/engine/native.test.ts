@@ -458,6 +458,7 @@ describe("native argument checks", { skip }, () => {
       name: "TypeError",
       message: /add: b must be a Float32Array/,
     });
+    assert.throws(() => b.add(null as unknown as Float32Array, a, a, 4), { name: "TypeError", message: /add: a must be a Float32Array/ });
     assert.throws(() => b.adamStep(a, a, a, a, 8, 1e-3, 0.9, 0.999, 1e-8, 0), /adamStep: step = 0 is not allowed/);
   });
   test("unknown or unsupported configurations are reported, not thrown", () => {
