@@ -1,7 +1,8 @@
 // GEMM GFLOP/s of the native backend vs OpenBLAS sgemm (numpy, in a child process), on the
 // shapes of training (DESIGN §3, W = 256): forward x[B,W]·W[W,W]; backward dx = dz·Wᵀ (transB)
 // and dW += xᵀ·dz (transA, beta = 1). Also, with --layer, one fused Dense→LayerNorm→Swish layer's
-// whole training step (forward, backward, Adam) in effective GFLOP/s (6·B·W·W per layer).
+// whole training step (forward, backward with dx, Adam on W) in effective GFLOP/s (6·B·W·W per
+// layer), with the median µs of each part; the step also includes refilling dy and zeroing dW.
 //
 //   npm run bench -- gemm [--threads N] [--samples S] [--batches 256,1024,4096] [--width 256]
 //                         [--simd auto|avx512|avx2|generic] [--layer] [--no-openblas]
@@ -94,7 +95,8 @@ class OpenBlas {
   }
 }
 
-function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samples: number): number {
+/** One Dense→LN→Swish layer's training step (forward, backward with dx, Adam on W), medians. */
+function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samples: number): Record<string, number> {
   const x = filled(rng, rows * width); // [B, W]
   const w = filled(rng, width * width).map((v) => v / Math.sqrt(width)); // [W, W]
   const b = new Float32Array(width); // [W]
@@ -111,15 +113,40 @@ function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samp
   const [mw, vw] = [new Float32Array(width * width), new Float32Array(width * width)]; // [W, W]
   const g0 = filled(rng, rows * width); // [B, W] upstream gradient
   let step = 0;
+  const parts = [0, 0, 0]; // seconds in fwd, bwd, adam since the last sample
+  const now = () => Number(process.hrtime.bigint()) / 1e9;
   const sample = sampler(() => {
+    const t0 = now();
     backend.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, width, width, 1e-6);
+    const t1 = now();
     dy.set(g0);
     dw.fill(0);
+    const t2 = now();
     backend.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dg, dbe, rows, width, width);
+    const t3 = now();
     backend.adamStep(w, dw, mw, vw, width * width, 1e-9, 0.9, 0.999, 1e-8, ++step);
+    const t4 = now();
+    parts[0] += t1 - t0;
+    parts[1] += t3 - t2;
+    parts[2] += t4 - t3;
   });
-  const sec = median(Array.from({ length: samples }, sample));
-  return (6 * rows * width * width) / sec / 1e9;
+  const steps: number[] = [];
+  const split: number[][] = [[], [], []];
+  for (let i = 0; i < samples; i++) {
+    parts.fill(0);
+    const before = step;
+    steps.push(sample());
+    const calls = step - before;
+    for (let j = 0; j < 3; j++) split[j].push((parts[j] / calls) * 1e6);
+  }
+  const sec = median(steps);
+  return {
+    effective_gflops: +((6 * rows * width * width) / sec / 1e9).toFixed(1),
+    step_us: +(sec * 1e6).toFixed(1),
+    fwd_us: +median(split[0]).toFixed(1),
+    bwd_us: +median(split[1]).toFixed(1),
+    adam_us: +median(split[2]).toFixed(1),
+  };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -172,10 +199,8 @@ export async function run(args: string[]): Promise<void> {
   ob?.close();
   if (args.includes("--layer")) {
     for (const B of batches) {
-      const gflops = layerStep(backend, rng, B, width, samples);
-      console.log(
-        JSON.stringify({ bench: "gemm-layer", backend: backend.describe(), rows: B, width, threads: backend.threads, effective_gflops: +gflops.toFixed(1) }),
-      );
+      const r = layerStep(backend, rng, B, width, samples);
+      console.log(JSON.stringify({ bench: "gemm-layer", backend: backend.describe(), rows: B, width, threads: backend.threads, ...r }));
     }
   }
 }
