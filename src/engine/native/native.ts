@@ -4,7 +4,11 @@
 // in C, where a too-short array throws a RangeError naming the argument.
 //
 // Environment: FATHOM_THREADS (default: all cores), FATHOM_SIMD (auto | avx512 | avx2 | generic;
-// avx2x16 = the AVX-512 code shape compiled for AVX2, for tests).
+// avx2x16 = the AVX-512 code shape compiled for AVX2, for tests), FATHOM_SPIN_US (how long idle
+// pool threads spin before sleeping, default 100).
+//
+// Results are bitwise identical for any thread count (same SIMD level): every output element is
+// computed by one fixed sequence of float operations, whichever thread computes it.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
