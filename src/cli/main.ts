@@ -9,6 +9,7 @@ import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js
 import { evaluate } from "../train/evaluate.js";
 import { type Curve, learningCurvesSvg } from "../train/plot.js";
 import { MetricsLogger } from "../train/logger.js";
+import { ProgressReporter } from "../train/progress.js";
 import { createRunDir, findRunDir, listRunDirs, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
@@ -123,35 +124,28 @@ async function cmdTrain(argv: string[]): Promise<number> {
     ac.abort();
   };
   process.on("SIGINT", onSigint);
-  const tty = process.stdout.isTTY === true;
-  let lastLine = 0;
+  const progress = new ProgressReporter({
+    total: config.totalEnvSteps,
+    label: config.env,
+    stream: process.stdout,
+    startStep: 0,
+  });
   try {
     const res = await train(config, {
       runDir,
       logger,
       signal: ac.signal,
       resumeFrom,
-      log: (l) => {
-        if (tty) process.stdout.write("\r\x1b[K");
-        console.log(l);
-      },
+      log: (l) => progress.log(l),
       onTrainingStep: (p) => {
-        const now = Date.now();
-        if (now - lastLine < (tty ? 250 : 10_000)) return;
-        lastLine = now;
-        const frac = p.envSteps / p.totalEnvSteps;
         const m = p.metrics;
-        const txt =
-          `${(100 * frac).toFixed(1).padStart(5)}% env steps ${p.envSteps}/${p.totalEnvSteps} | ${Math.round(p.sps)} steps/s | ${p.updates} updates` +
-          (m ? ` | critic ${m.critic_loss.toFixed(3)} acc ${m.categorical_accuracy.toFixed(2)} actor ${m.actor_loss.toFixed(3)}` : "");
-        if (tty) {
-          const width = 20;
-          const filled = Math.round(frac * width);
-          process.stdout.write(`\r\x1b[K[${"#".repeat(filled)}${".".repeat(width - filled)}] ${txt}`);
-        } else console.log(txt);
+        progress.update(p.envSteps, {
+          envsteps: p.envSteps,
+          metrics: m ? { critic_loss: m.critic_loss, accuracy: m.categorical_accuracy, actor_loss: m.actor_loss } : undefined,
+        });
       },
     });
-    if (tty) process.stdout.write("\n");
+    progress.finish();
     if (res.status === "nonfinite") {
       console.error(`error: ${res.error}`);
       return 1;

@@ -168,7 +168,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         episodeIds: g("episode_ids") as Int32Array,
       });
       log(`resumed from ${options.resumeFrom} with its replay buffer (${buffer.size} rows per env)`);
-    } else log(`resumed from ${options.resumeFrom} (no replay buffer saved: refilling it with the current actor)`);
+    } else log(`resumed from ${options.resumeFrom} (no replay buffer saved with it: refilling the buffer with the random actor first)`);
     lastCheckpoint = options.resumeFrom;
   }
 
