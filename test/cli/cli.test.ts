@@ -12,14 +12,20 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   const err: string[] = [];
   const log = console.log;
   const error = console.error;
+  const write = process.stdout.write;
   console.log = (...a: unknown[]) => out.push(a.join(" "));
   console.error = (...a: unknown[]) => err.push(a.join(" "));
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     const code = await run(args);
     return { code, out: out.join("\n"), err: err.join("\n") };
   } finally {
     console.log = log;
     console.error = error;
+    process.stdout.write = write;
   }
 }
 
