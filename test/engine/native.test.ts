@@ -416,7 +416,7 @@ describe("native results are bitwise identical for every thread count and run", 
     const base = run(1);
     for (const threads of [2, 3, 2]) {
       const other = run(threads);
-      base.forEach((a, i) => assert.ok(same(a, other[i]), `output #${i} differs with ${threads} threads`));
+      for (let i = 0; i < base.length; i++) assert.ok(same(base[i], other[i]), `output #${i} differs with ${threads} threads`);
     }
     // Workers that sleep at once (no spinning) often wake after a job's first barrier and must
     // then skip it: the results must not change, however the work was shared out.
@@ -426,7 +426,7 @@ describe("native results are bitwise identical for every thread count and run", 
       loadNativeBackend({ threads: 1 }); // the pool reads FATHOM_SPIN_US when it (re)starts
       for (let rep = 0; rep < 20; rep++) {
         const other = run(3);
-        base.forEach((a, i) => assert.ok(same(a, other[i]), `output #${i} differs (3 sleeping threads, run ${rep})`));
+        for (let i = 0; i < base.length; i++) assert.ok(same(base[i], other[i]), `output #${i} differs (3 sleeping threads, run ${rep})`);
       }
     } finally {
       if (spin === undefined) delete process.env.FATHOM_SPIN_US;
