@@ -52,7 +52,12 @@ export const TrainConfigSchema = z
     keepCheckpoints: z.number().int().min(1).default(3).describe("Periodic checkpoints kept on disk (oldest removed)"),
     runsDir: z.string().default("runs").describe("Parent directory of run directories"),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.minReplaySize <= c.maxReplaySize, {
+    message: "minReplaySize must not exceed maxReplaySize (the buffer could never fill to it)",
+    path: ["minReplaySize"],
+  })
+  .refine((c) => c.numEvals <= c.totalEnvSteps, { message: "numEvals must not exceed totalEnvSteps", path: ["numEvals"] });
 
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;

@@ -123,7 +123,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const agent = makeAgent(config, Math.max(N, config.numEvalEnvs));
   const [, kEnv, kEval, kLoop] = split(keyFromSeed(config.seed), 4);
   let loopRng = new Rng(kLoop);
-  const buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: Math.min(config.minReplaySize, config.maxReplaySize) });
+  const buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: config.minReplaySize });
   const sampler = new HindsightSampler(buffer, {
     stateDim,
     goalIndices: spec.goalIndices,

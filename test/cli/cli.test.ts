@@ -136,6 +136,9 @@ describe("fathom CLI", () => {
     const badDepth = await cli(["train", "--env", "simple_u_maze-v1", "--critic-depth", "6", "--runs-dir", runsDir]);
     assert.equal(badDepth.code, 2);
     assert.match(badDepth.err, /critic-depth 6.*multiple of 4/s);
+    const badReplay = await cli(["train", "--env", "simple_u_maze-v1", "--min-replay-size", "5000", "--runs-dir", runsDir]);
+    assert.equal(badReplay.code, 2);
+    assert.match(badReplay.err, /minReplaySize must not exceed maxReplaySize/);
     const badKey = await cli(["train", "--env", "simple_u_maze-v1", "--batch-sise", "6"]);
     assert.equal(badKey.code, 2);
     assert.match(badKey.err, /batch-size/);
