@@ -13,6 +13,7 @@ import {
   contrastiveLoss,
   type EnergyFn,
   EnergyScratch,
+  logStdFromRaw,
   LossScratch,
   pairwiseEnergy,
   pairwiseEnergyBackward,
@@ -339,7 +340,7 @@ export class CRLAgent {
       for (let i = 0; i < m * A; i++) {
         let x = mean[i];
         if (!deterministic) {
-          const ls = -5 + 3.5 * (Math.tanh(raw[i]) + 1);
+          const ls = logStdFromRaw(raw[i]);
           x += Math.exp(ls) * rng!.normal();
         }
         out[start * A + i] = Math.tanh(x);
