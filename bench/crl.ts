@@ -4,7 +4,8 @@
 //   {"bench":"crl","depth":64,"batch":256,"ms":…,"gflops":…,"target_ms":200,"ratio":…}
 // GFLOP counts 13 network passes per update (actor fwd+bwd, φ fwd+bwd and ψ fwd in the actor
 // step, φ and ψ fwd+bwd in the critic step; ≈ 28 GFLOP at depth 64, batch 256). Fathom reuses ψ's
-// forward between the two steps, so it runs 12; the saving shows as a higher effective rate.
+// forward between the two steps and skips φ's weight gradient in the actor step, so it runs ≈ 11;
+// the saving shows as a higher effective rate.
 import { CRLAgent } from "../src/agents/crl.js";
 import { getBackend } from "../src/engine/index.js";
 import { keyFromSeed, Rng } from "../src/random.js";

@@ -388,7 +388,7 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[6], FN, "mean", (size_t)f.rows, "[rows]", &mean));
   CHECK(get_f32(env, argv[7], FN, "rstd", (size_t)f.rows, "[rows]", &rstd));
   CHECK(get_f32_or_null(env, argv[8], FN, "dx", ri, "[rows, inDim]", &dx));
-  CHECK(get_f32(env, argv[9], FN, "dw", (size_t)f.in * f.out, "[inDim, outDim]", &dw));
+  CHECK(get_f32_or_null(env, argv[9], FN, "dw", (size_t)f.in * f.out, "[inDim, outDim]", &dw));
   CHECK(get_f32(env, argv[10], FN, "db", (size_t)f.out, "[outDim]", &db));
   CHECK(get_f32(env, argv[11], FN, "dgamma", (size_t)f.out, "[outDim]", &dgamma));
   CHECK(get_f32(env, argv[12], FN, "dbeta", (size_t)f.out, "[outDim]", &dbeta));

@@ -60,7 +60,7 @@ typedef struct {
   const float* mean;  // [rows]
   const float* rstd;  // [rows]
   float* dx;          // [rows, in] or NULL
-  float* dw;          // [in, out] accumulated
+  float* dw;          // [in, out] accumulated, or NULL (no weight gradient)
   float* db;          // [out] accumulated
   float* dgamma;      // [out] accumulated
   float* dbeta;       // [out] accumulated

@@ -425,12 +425,15 @@ static void fused_bwd_job(void* args, int tid) {
     for (int r = c0 * FATHOM_SUM_BLOCK; r < r1; r++) fused_bwd_row(f, r, sums);
   }
   colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
-  // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
-  fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
-                         .a = f->x, .b = f->dy, .c = f->dw};
-  gemm_run(&gw, tid, 1);
+  if (f->dw) {
+    // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
+    fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
+                           .a = f->x, .b = f->dy, .c = f->dw};
+    gemm_run(&gw, tid, 1);
+    if (!f->dx) return;
+    pool_barrier(); // the packed-B scratch is reused
+  }
   if (!f->dx) return;
-  pool_barrier(); // the packed-B scratch is reused
   // dx = dz·Wᵀ   (W: [in, out])
   fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
                          .a = f->dy, .b = f->w, .c = f->dx};

@@ -262,8 +262,8 @@ export class CRLAgent {
     if (!Number.isFinite(actorLoss)) throw new NonFiniteError("actor", "actor_loss", actorLoss);
     // ∂loss/∂qf_i = −1/B → ∂loss/∂φ_i, then through φ to its input (only the action part is used).
     rowEnergyGradPhi(energy, this.phiCopy, psi, B, R, -1 / B, this.dPhi);
-    this.saEncoder.params.zeroGrad(); // φ's parameter gradients from this pass are discarded
-    const dSaIn = this.saEncoder.backward([this.dPhi], true)!;
+    // Only ∂/∂action is wanted from φ here (the actor loss does not update the critic).
+    const dSaIn = this.saEncoder.backward([this.dPhi], true, false)!;
     for (let i = 0; i < B; i++) for (let k = 0; k < A; k++) this.dA[i * A + k] = dSaIn[i * (S + A) + S + k];
     this.dLogp.fill(alpha / B);
     tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw);

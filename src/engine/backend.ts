@@ -105,7 +105,9 @@ export interface Backend {
   /**
    * Backward of denseLnSwishForward, given dy = ∂L/∂y [rows, out] (overwritten: used as scratch).
    * Accumulates dw [in, out], db, dgamma, dbeta [out]. Writes dx [rows, in] unless dx is null
-   * (the first layer of a network needs no input gradient unless asked).
+   * (the first layer of a network needs no input gradient unless asked). dw null skips the
+   * weight-gradient GEMM (only the input gradient is wanted, e.g. the actor's pass through φ);
+   * db, dgamma, dbeta are then still accumulated into the buffers given.
    * x, z, mean, rstd: what the forward read and cached.
    */
   denseLnSwishBackward(
@@ -118,7 +120,7 @@ export interface Backend {
     mean: Float32Array,
     rstd: Float32Array,
     dx: Float32Array | null,
-    dw: Float32Array,
+    dw: Float32Array | null,
     db: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,

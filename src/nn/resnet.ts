@@ -248,7 +248,7 @@ export class ResNet {
     );
   }
 
-  private unitBackward(u: DlsParams, dy: Float32Array, x: Float32Array, c: UnitCache, dx: Float32Array | null, batch: number): void {
+  private unitBackward(u: DlsParams, dy: Float32Array, x: Float32Array, c: UnitCache, dx: Float32Array | null, batch: number, paramGrads: boolean): void {
     const P = this.params;
     this.be.denseLnSwishBackward(
       dy,
@@ -260,7 +260,7 @@ export class ResNet {
       c.mean,
       c.rstd,
       dx,
-      P.gradView(u.w),
+      paramGrads ? P.gradView(u.w) : null,
       P.gradView(u.b),
       P.gradView(u.scale),
       P.gradView(u.bias),
@@ -316,9 +316,11 @@ export class ResNet {
    * Backward pass of the last forward. dOut[k]: ∂L/∂output_k [batch, dim_k] (null for a head
    * that does not enter the loss). Parameter gradients ACCUMULATE into params.grad (call
    * params.zeroGrad() first). Returns ∂L/∂x [batch, inDim] when wantInputGrad (a view, valid
-   * until the next backward), else null.
+   * until the next backward), else null. With paramGrads = false only the input gradient is
+   * wanted: the weight-gradient GEMMs are skipped and params.grad is left in an unspecified state
+   * (zero it before the next backward that needs parameter gradients).
    */
-  backward(dOut: readonly (Float32Array | null)[], wantInputGrad = false): Float32Array | null {
+  backward(dOut: readonly (Float32Array | null)[], wantInputGrad = false, paramGrads = true): Float32Array | null {
     const batch = this.lastBatch;
     if (batch === 0) throw new Error("ResNet.backward called before forward");
     if (dOut.length !== this.headParams.length) {
@@ -337,8 +339,10 @@ export class ResNet {
       if (d.length < batch * hp.dim) {
         throw new Error(`gradient of head "${this.config.heads[h].name}" has ${d.length} values, expected ${batch * hp.dim}`);
       }
-      be.biasBackward(d, P.gradView(hp.b), batch, hp.dim);
-      be.gemm(true, false, W, hp.dim, batch, 1, trunk, d, 1, P.gradView(hp.w)); // dW += trunkᵀ·d
+      if (paramGrads) {
+        be.biasBackward(d, P.gradView(hp.b), batch, hp.dim);
+        be.gemm(true, false, W, hp.dim, batch, 1, trunk, d, 1, P.gradView(hp.w)); // dW += trunkᵀ·d
+      }
       be.gemm(false, true, batch, W, hp.dim, 1, d, P.view(hp.w), first ? 0 : 1, gT); // dTrunk (+)= d·Wᵀ
       first = false;
     }
@@ -360,14 +364,14 @@ export class ResNet {
       const units = this.blockUnits[b];
       const n = batch * W;
       this.gA.set(gT.subarray(0, n));
-      this.unitBackward(units[3], this.gA, ys[2], cs[3], this.gB, batch);
-      this.unitBackward(units[2], this.gB, ys[1], cs[2], this.gA, batch);
-      this.unitBackward(units[1], this.gA, ys[0], cs[1], this.gB, batch);
-      this.unitBackward(units[0], this.gB, this.blockIn[b], cs[0], this.gA, batch);
+      this.unitBackward(units[3], this.gA, ys[2], cs[3], this.gB, batch, paramGrads);
+      this.unitBackward(units[2], this.gB, ys[1], cs[2], this.gA, batch, paramGrads);
+      this.unitBackward(units[1], this.gA, ys[0], cs[1], this.gB, batch, paramGrads);
+      this.unitBackward(units[0], this.gB, this.blockIn[b], cs[0], this.gA, batch, paramGrads);
       be.add(gT, this.gA, gT, n); // ∂L/∂x_b = skip path + residual path
     }
     const dx = wantInputGrad ? this.dInput : null;
-    this.unitBackward(this.inputUnit, gT, this.xIn, this.inputCache, dx, batch);
+    this.unitBackward(this.inputUnit, gT, this.xIn, this.inputCache, dx, batch, paramGrads);
     return dx ? dx.subarray(0, batch * this.config.inDim) : null;
   }
 }

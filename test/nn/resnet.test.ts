@@ -163,6 +163,24 @@ describe("ResNet recomputation", () => {
   });
 });
 
+describe("ResNet input gradient without parameter gradients", () => {
+  test("backward(…, paramGrads = false) gives the same input gradient", () => {
+    for (const be of backends()) {
+      const net = new ResNet(be, { inDim: 5, width: 24, depth: 8, heads: [{ name: "o", dim: 3 }], maxBatch: 16 });
+      net.init(new Rng(keyFromSeed(21)));
+      const rng = new Rng(keyFromSeed(22));
+      const x = randn(rng, 16 * 5);
+      const d = randn(rng, 16 * 3);
+      net.forward(x, 16);
+      net.params.zeroGrad();
+      const full = Float32Array.from(net.backward([Float32Array.from(d)], true)!);
+      net.forward(x, 16);
+      const only = net.backward([Float32Array.from(d)], true, false)!;
+      assert.deepEqual(Array.from(only), Array.from(full), be.name);
+    }
+  });
+});
+
 describe("ResNet + Adam fit a regression target", () => {
   test("loss falls by at least 10x in 300 steps", () => {
     const be = getBackend("auto");

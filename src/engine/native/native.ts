@@ -143,7 +143,7 @@ class NativeBackend implements Backend {
     mean: Float32Array,
     rstd: Float32Array,
     dx: Float32Array | null,
-    dw: Float32Array,
+    dw: Float32Array | null,
     db: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,

@@ -156,7 +156,7 @@ export class RefBackend implements Backend {
     mean: Float32Array,
     rstd: Float32Array,
     dx: Float32Array | null,
-    dw: Float32Array,
+    dw: Float32Array | null,
     db: Float32Array,
     dgamma: Float32Array,
     dbeta: Float32Array,
@@ -175,7 +175,7 @@ export class RefBackend implements Backend {
     }
     this.layerNormBackward(dy, z, mean, rstd, gamma, dy, dgamma, dbeta, rows, outDim); // dy ← dz
     this.biasBackward(dy, db, rows, outDim);
-    this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw); // dW += xᵀ·dz
+    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw); // dW += xᵀ·dz
     if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx); // dx = dz·Wᵀ
   }
 
