@@ -91,6 +91,16 @@ export class NonFiniteError extends Error {
   }
 }
 
+/** out[i] = a[i] ++ b[i] for `rows` rows (a: [rows, aDim], b: [rows, bDim], out: [rows, aDim + bDim]); no views allocated. */
+function concatRows(a: Float32Array, aDim: number, b: Float32Array, bDim: number, rows: number, out: Float32Array): void {
+  const w = aDim + bDim;
+  for (let i = 0; i < rows; i++) {
+    const o = i * w;
+    for (let k = 0; k < aDim; k++) out[o + k] = a[i * aDim + k];
+    for (let k = 0; k < bDim; k++) out[o + aDim + k] = b[i * bDim + k];
+  }
+}
+
 function allFinite(a: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
@@ -237,17 +247,11 @@ export class CRLAgent {
     const energy = this.config.energyFn;
 
     // ── actor loss: mean(α·log π(a|s,g) − f(s, a, g)), a ~ π, gradients through φ into a ──
-    for (let i = 0; i < B; i++) {
-      this.actorIn.set(state.subarray(i * S, (i + 1) * S), i * (S + G));
-      this.actorIn.set(goal.subarray(i * G, (i + 1) * G), i * (S + G) + S);
-    }
+    concatRows(state, S, goal, G, B, this.actorIn);
     const [mean, raw] = this.actor.forward(this.actorIn, B);
     for (let i = 0; i < B * A; i++) this.eps[i] = this.rng.normal();
     tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp);
-    for (let i = 0; i < B; i++) {
-      this.saIn.set(state.subarray(i * S, (i + 1) * S), i * (S + A));
-      this.saIn.set(this.acts.subarray(i * A, (i + 1) * A), i * (S + A) + S);
-    }
+    concatRows(state, S, this.acts, A, B, this.saIn);
     const [phi] = this.saEncoder.forward(this.saIn, B);
     this.phiCopy.set(phi);
     const [psi] = this.goalEncoder.forward(goal, B);
@@ -278,10 +282,7 @@ export class CRLAgent {
     this.alphaAdam(alpha * alphaTerm);
 
     // ── critic loss: InfoNCE over the B×B logits + logsumexp penalty ──
-    for (let i = 0; i < B; i++) {
-      this.saIn.set(state.subarray(i * S, (i + 1) * S), i * (S + A));
-      this.saIn.set(action.subarray(i * A, (i + 1) * A), i * (S + A) + S);
-    }
+    concatRows(state, S, action, A, B, this.saIn);
     const [phiC] = this.saEncoder.forward(this.saIn, B);
     // ψ(g) is unchanged since the actor step (only actor and α moved): reuse its output and cache.
     const psiC = psi;
