@@ -2,6 +2,7 @@
 // factory a worker loads by module URL and export name. Dynamics never change under an existing
 // id; a change gets a new version.
 import { ANT_ENV_SPECS } from "./mujoco/ant.js";
+import { HUMANOID_ENV_SPECS } from "./mujoco/humanoid.js";
 import { POINT_ENV_SPECS } from "./point/point.js";
 import type { EnvSpec, MakeEnvOptions, VecEnv } from "./types.js";
 import { type CoreFactoryRef, createVecEnv } from "./vec.js";
@@ -26,6 +27,7 @@ function register(specs: readonly EnvSpec[], modulePath: string, exportName: str
 
 register(POINT_ENV_SPECS, "./point/point", "createPointCore");
 register(ANT_ENV_SPECS, "./mujoco/ant", "createAntCore");
+register(HUMANOID_ENV_SPECS, "./mujoco/humanoid", "createHumanoidCore");
 
 function entry(id: string): Entry {
   const e = REGISTRY.get(id);

@@ -1,0 +1,496 @@
+// The MuJoCo Humanoid family (SPEC §6): the Humanoid on open ground (goal on a circle) and in the
+// paper's U-maze and big maze (cell size 2). Model: ./humanoid_model.ts. Control step 0.015 s:
+// humanoid-v1 steps MuJoCo 5 × 0.003 s (the standard humanoid's step, as the reference's MuJoCo
+// backends run it); the mazes step 10 × 0.0015 s (SPEC §6, the reference's maze setting).
+// Actions in [-1, 1] map linearly onto the motors' control range [-0.4, 0.4] (ctrl = 0.4 · action).
+//
+// Observation [271] = state [268] ++ commanded goal [3]. The state has the reference's layout
+// (JaxGCRL envs/humanoid.py `_get_obs`, Brax link conventions). The reference's model carries a
+// goal-marker body "target" on two slide joints (x, y) after the humanoid; Brax fuses the
+// joint-less feet into the shins, so it counts 12 links: the 11 bodies of humanoid_model.ts and
+// the target. Its entries are kept (filled from the commanded goal; this model has no such body):
+//   | index    | meaning                                                                    |
+//   | 0..2     | torso (chest) x, y, z (qpos)                                               |
+//   | 3..6     | torso orientation quaternion w, x, y, z (qpos)                             |
+//   | 7..23    | 17 hinge angles, HUMANOID_JOINTS order (abdomen_z, abdomen_y, abdomen_x,   |
+//   |          | right_hip_x/z/y, right_knee, left_hip_x/z/y, left_knee, right_shoulder1/2, |
+//   |          | right_elbow, left_shoulder1/2, left_elbow)                                 |
+//   | 24..25   | target qpos = commanded goal x, y (as in the reference, whose state        |
+//   |          | carries the goal marker's joints)                                          |
+//   | 26..28   | torso linear velocity (qvel, world frame)                                  |
+//   | 29..31   | torso angular velocity (qvel, local frame)                                 |
+//   | 32..48   | 17 hinge velocities, same order as 7..23                                   |
+//   | 49..50   | target qvel: 0                                                             |
+//   | 51..170  | per link (torso, lwaist, pelvis, right_thigh, right_shin, left_thigh,      |
+//   |          | left_shin, right_upper_arm, right_lower_arm, left_upper_arm,               |
+//   |          | left_lower_arm, target) 10 values: its 3 × 3 inertia matrix about the      |
+//   |          | system centre of mass c, world axes, row-major (R·diag(I)·Rᵀ + m(|p|²E −   |
+//   |          | ppᵀ), p = link COM − c), then its mass m                                   |
+//   | 171..242 | per link (same order) 6 values: (m / M) · velocity of the link's COM       |
+//   |          | (world), then its angular velocity (world); M = total mass                 |
+//   | 243..267 | actuator generalised forces (qfrc_actuator, 25 dofs: 6 free-joint zeros,   |
+//   |          | gear · ctrl on the 17 hinges in qvel order, 2 target zeros)                |
+//   | 268..270 | commanded goal x, y, z (z = 1.25)                                          |
+// As in the reference, the target is a link of mass 1 (a sphere of radius 0.5, inertia 0.1·E)
+// resting at (goal x, goal y, 1.25): it enters c and M, and its velocity is 0. (The reference's
+// spring backend, which it trains with, also replaces every link's rotational inertia by the
+// identity in this computation; this env runs MuJoCo dynamics, so it uses the true inertias, as
+// the reference's MuJoCo-style backends do.)
+// The link quantities are those of the state reached by the step: after the last physics step the
+// env runs mj_kinematics + mj_comPos + mj_comVel (mj_step computes them at the start of a step,
+// i.e. for the previous state; these three are all the observation needs, far cheaper than a
+// full mj_forward, and they do not change the dynamics: the next mj_step recomputes them).
+// Achieved goal: torso x, y, z (goalIndices [0, 1, 2]). Success: ‖torso xyz − goal‖ < 0.5.
+// Termination: torso z ∉ [1.0, 2.0] (unhealthy), or a non-finite physics state (see step()).
+//
+// Reset (every episode, fresh draws from the env's rng, in this order):
+//   qpos = standing pose (chest at z 1.4) + U(−0.01, 0.01) on each of the 24 coordinates
+//          (quaternion renormalised), plus the centre of the maze's 'R' cell on x, y (the origin
+//          for humanoid-v1);
+//   qvel = U(−0.01, 0.01) on each of the 23 coordinates;
+//   goal = humanoid-v1: distance U(1, 5) from the origin, then a uniform angle (as the reference:
+//          not uniform on the annulus), z = 1.25;
+//          mazes: centre of a 'G' cell drawn uniformly (the _eval ids use their far-goal layout),
+//          z = 1.25.
+// The reference draws no reset noise (its reset_noise_scale is 0, so every episode of a maze
+// starts from the same state); the 0.01 here is Brax's and Gymnasium's Humanoid default, and it
+// gives every episode a fresh start (the VecEnv contract).
+// MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
+// actions, not on what the instance simulated before (solver warm-starts included).
+
+import type { MainModule, MjData, MjModel } from "@mujoco/mujoco";
+import type { Rng } from "../../random.js";
+import type { EnvCore } from "../core.js";
+import { type MazeLayout, cellCentre, parseMaze } from "../mazes.js";
+import type { EnvSpec } from "../types.js";
+import { mazeWalls } from "./ant_model.js";
+import {
+  HUMANOID_CTRL_LIMIT,
+  HUMANOID_INIT_QPOS,
+  HUMANOID_NBODY,
+  HUMANOID_NQ,
+  HUMANOID_NU,
+  HUMANOID_NV,
+  type HumanoidPhysics,
+  humanoidXml,
+} from "./humanoid_model.js";
+import { loadMujoco, modelFromXml } from "./loader.js";
+
+/** Maze cell size for the Humanoid (SPEC appendix A). */
+export const HUMANOID_MAZE_CELL_SIZE = 2;
+/** Wall height: the reference's maze height 0.5 × cell size 2 (it notes a humanoid could jump it). */
+export const HUMANOID_MAZE_WALL_HEIGHT = 1;
+/** Healthy torso height range; outside it the episode terminates (SPEC §6). */
+export const HUMANOID_HEALTHY_Z: readonly [number, number] = [1.0, 2.0];
+/** Height of every goal (the reference's TARGET_Z_COORD: about the chest height standing). */
+export const HUMANOID_GOAL_Z = 1.25;
+/** humanoid-v1: goal distance from the origin is drawn from U(min, max). */
+export const HUMANOID_GOAL_RADIUS: readonly [number, number] = [1, 5];
+/** Half-width of the uniform reset noise on qpos and qvel. */
+export const HUMANOID_RESET_NOISE = 0.01;
+/** Physics of humanoid-v1: the standard humanoid's 3 ms step, 5 per control step. */
+export const HUMANOID_OPEN_PHYSICS: HumanoidPhysics = { timestep: 0.003, frameSkip: 5 };
+/** Physics of the mazes (SPEC §6): 1.5 ms, 10 per control step. */
+export const HUMANOID_MAZE_PHYSICS: HumanoidPhysics = { timestep: 0.0015, frameSkip: 10 };
+
+/** Links of the observation: the 11 bodies and the reference's goal marker. */
+const NLINK = HUMANOID_NBODY + 1;
+/** The goal marker's mass and rotational inertia (a sphere of radius 0.5 and mass 1: 0.4·m·r²). */
+const TARGET_MASS = 1;
+const TARGET_INERTIA = 0.1;
+/** Layout of the state (see the table above). */
+const OBS_QPOS = 0;
+const OBS_QVEL = HUMANOID_NQ + 2; // 26
+const OBS_CINERT = OBS_QVEL + HUMANOID_NV + 2; // 51
+const OBS_CVEL = OBS_CINERT + 10 * NLINK; // 171
+const OBS_QFRC = OBS_CVEL + 6 * NLINK; // 243
+const STATE_DIM = OBS_QFRC + HUMANOID_NV + 2; // 268
+const GOAL_DIM = 3;
+
+function humanoidSpec(id: string, description: string, evalId?: string): EnvSpec {
+  const spec: EnvSpec = {
+    id,
+    description,
+    stateDim: STATE_DIM,
+    goalDim: GOAL_DIM,
+    obsDim: STATE_DIM + GOAL_DIM,
+    actionDim: HUMANOID_NU,
+    goalIndices: [0, 1, 2],
+    episodeLength: 1000,
+    successThreshold: 0.5,
+  };
+  return evalId === undefined ? spec : { ...spec, evalId };
+}
+
+/** The Humanoid tasks. Pure data: importing this file does not load MuJoCo. */
+export const HUMANOID_ENV_SPECS: EnvSpec[] = [
+  humanoidSpec("humanoid-v1", "MuJoCo Humanoid on open ground; goal at distance U(1, 5) from the start, height 1.25"),
+  humanoidSpec("humanoid_u_maze-v1", "MuJoCo Humanoid in the U-maze (cell 2); goals: any 'G' cell", "humanoid_u_maze_eval-v1"),
+  humanoidSpec("humanoid_u_maze_eval-v1", "MuJoCo Humanoid in the U-maze; evaluation goals: the far 'G' cells"),
+  humanoidSpec("humanoid_big_maze-v1", "MuJoCo Humanoid in the big maze (cell 2); goals: any 'G' cell", "humanoid_big_maze_eval-v1"),
+  humanoidSpec("humanoid_big_maze_eval-v1", "MuJoCo Humanoid in the big maze; evaluation goals: the far 'G' cells"),
+];
+
+/** Maze layout of each maze id (src/envs/mazes.ts names); humanoid-v1 has none. */
+const HUMANOID_LAYOUTS: Readonly<Record<string, string | null>> = {
+  "humanoid-v1": null,
+  "humanoid_u_maze-v1": "u_maze",
+  "humanoid_u_maze_eval-v1": "u_maze_eval",
+  "humanoid_big_maze-v1": "big_maze",
+  "humanoid_big_maze_eval-v1": "big_maze_eval",
+};
+
+/**
+ * Builds `count` Humanoid envs of task `spec` on this thread: one compiled MjModel shared by
+ * `count` MjData instances. Loads the MuJoCo module on first use.
+ */
+export async function createHumanoidCore(spec: EnvSpec, count: number): Promise<EnvCore> {
+  const layoutName = HUMANOID_LAYOUTS[spec.id];
+  if (layoutName === undefined) {
+    throw new Error(`createHumanoidCore: unknown Humanoid env id "${spec.id}"; known ids are ${Object.keys(HUMANOID_LAYOUTS).join(", ")}`);
+  }
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`createHumanoidCore: count must be a positive integer, got ${count}`);
+  }
+  const mj = await loadMujoco();
+  const layout = layoutName === null ? null : parseMaze(layoutName);
+  return new HumanoidCore(mj, spec, count, layout);
+}
+
+/** Adds m(|p|²E − ppᵀ) (the parallel-axis term) to the row-major 3 × 3 matrix a [9]. */
+function addParallelAxis(a: Float64Array, m: number, px: number, py: number, pz: number): void {
+  a[0] += m * (py * py + pz * pz);
+  a[4] += m * (px * px + pz * pz);
+  a[8] += m * (px * px + py * py);
+  const xy = -m * px * py;
+  const xz = -m * px * pz;
+  const yz = -m * py * pz;
+  a[1] += xy;
+  a[3] += xy;
+  a[2] += xz;
+  a[6] += xz;
+  a[5] += yz;
+  a[7] += yz;
+}
+
+/** Typed views of one MjData, into the wasm heap. */
+interface DataViews {
+  readonly qpos: Float64Array; // [HUMANOID_NQ]
+  readonly qvel: Float64Array; // [HUMANOID_NV]
+  readonly ctrl: Float64Array; // [HUMANOID_NU]
+  readonly xipos: Float64Array; // [nbody, 3] body COM positions
+  readonly ximat: Float64Array; // [nbody, 9] body inertia frames, row-major
+  readonly cvel: Float64Array; // [nbody, 6] (angular, linear at subtree_com of the root), world axes
+  readonly subtreeCom: Float64Array; // [nbody, 3]
+}
+
+/**
+ * The Humanoid cores' class. createHumanoidCore returns one; beyond EnvCore it can read and
+ * overwrite the physics state of an env (tests, scripted pushes, state restore).
+ */
+export class HumanoidCore implements EnvCore {
+  readonly spec: EnvSpec;
+  readonly count: number;
+  /** Physics step and steps per control step of this task. */
+  readonly physics: HumanoidPhysics;
+  /** Control steps that ended with a non-finite physics state (reported as terminations). */
+  divergences = 0;
+
+  private readonly mj: MainModule;
+  private model: MjModel | null;
+  private readonly data: MjData[];
+  // Views detach when the wasm heap grows (another core built on this thread later, say), so
+  // they are re-fetched whenever one is found detached.
+  private views: DataViews[] = [];
+  private readonly goal: Float64Array; // [count, 3]
+  private readonly prevQpos = new Float64Array(HUMANOID_NQ); // state before the current step
+  private readonly prevQvel = new Float64Array(HUMANOID_NV);
+  private readonly mat3 = new Float64Array(9); // scratch 3 × 3 matrix
+  // Model constants copied out of the wasm heap once.
+  private readonly bodyMass: Float64Array; // [HUMANOID_NBODY]
+  private readonly bodyInertia: Float64Array; // [HUMANOID_NBODY, 3] principal moments
+  private readonly totalMass: number; // humanoid + target marker
+  private readonly motorDof: Int32Array; // [HUMANOID_NU] dof index driven by each motor
+  private readonly motorGear: Float64Array; // [HUMANOID_NU]
+  private readonly rootBody: number; // body whose subtree_com anchors cvel (the torso)
+  private readonly startX: number;
+  private readonly startY: number;
+  private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
+  private readonly nGoals: number;
+
+  constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
+    this.mj = mj;
+    this.spec = spec;
+    this.count = count;
+    this.goal = new Float64Array(count * GOAL_DIM);
+    this.physics = layout === null ? HUMANOID_OPEN_PHYSICS : HUMANOID_MAZE_PHYSICS;
+    if (layout === null) {
+      this.startX = 0;
+      this.startY = 0;
+      this.goalCells = new Float64Array(0);
+      this.nGoals = 0;
+    } else {
+      [this.startX, this.startY] = cellCentre(layout.start, HUMANOID_MAZE_CELL_SIZE);
+      this.nGoals = layout.goals.length;
+      this.goalCells = new Float64Array(this.nGoals * 2);
+      for (let g = 0; g < this.nGoals; g++) {
+        const [x, y] = cellCentre(layout.goals[g], HUMANOID_MAZE_CELL_SIZE);
+        this.goalCells[2 * g] = x;
+        this.goalCells[2 * g + 1] = y;
+      }
+    }
+    const walls = layout === null ? [] : mazeWalls(layout, HUMANOID_MAZE_CELL_SIZE, HUMANOID_MAZE_WALL_HEIGHT);
+    const model = modelFromXml(mj, humanoidXml(this.physics, walls), spec.id);
+    this.model = model;
+    if (model.nq !== HUMANOID_NQ || model.nv !== HUMANOID_NV || model.nu !== HUMANOID_NU || model.nbody !== HUMANOID_NBODY + 1) {
+      const got = `nq ${model.nq}, nv ${model.nv}, nu ${model.nu}, nbody ${model.nbody}`;
+      model.delete();
+      this.model = null;
+      throw new Error(`${spec.id}: the Humanoid model compiled to ${got}; humanoid.ts expects nq ${HUMANOID_NQ}, nv ${HUMANOID_NV}, nu ${HUMANOID_NU}, nbody ${HUMANOID_NBODY + 1}`);
+    }
+    this.bodyMass = (model.body_mass as Float64Array).slice(1, HUMANOID_NBODY + 1);
+    this.bodyInertia = (model.body_inertia as Float64Array).slice(3, 3 * (HUMANOID_NBODY + 1));
+    this.totalMass = this.bodyMass.reduce((a, b) => a + b, 0) + TARGET_MASS;
+    const trnid = model.actuator_trnid as Int32Array; // [nu, 2] joint id of each motor
+    const dofadr = model.jnt_dofadr as Int32Array;
+    const gear = model.actuator_gear as Float64Array; // [nu, 6]
+    this.motorDof = new Int32Array(HUMANOID_NU);
+    this.motorGear = new Float64Array(HUMANOID_NU);
+    for (let a = 0; a < HUMANOID_NU; a++) {
+      this.motorDof[a] = dofadr[trnid[2 * a]];
+      this.motorGear[a] = gear[6 * a];
+    }
+    this.rootBody = (model.body_rootid as Int32Array)[1];
+    this.data = [];
+    try {
+      for (let i = 0; i < count; i++) this.data.push(new mj.MjData(model));
+    } catch (err) {
+      this.dispose();
+      throw new Error(
+        `could not allocate ${count} MuJoCo instances for ${spec.id} on one thread (${err instanceof Error ? err.message : String(err)}); ` +
+          "use more worker threads or fewer envs",
+      );
+    }
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    this.views = this.data.map((d) => ({
+      qpos: d.qpos as Float64Array,
+      qvel: d.qvel as Float64Array,
+      ctrl: d.ctrl as Float64Array,
+      xipos: d.xipos as Float64Array,
+      ximat: d.ximat as Float64Array,
+      cvel: d.cvel as Float64Array,
+      subtreeCom: d.subtree_com as Float64Array,
+    }));
+  }
+
+  private liveModel(): MjModel {
+    if (this.model === null) throw new Error(`${this.spec.id}: this EnvCore was disposed`);
+    if (this.views[0].qpos.length === 0) this.refreshViews();
+    return this.model;
+  }
+
+  reset(i: number, rng: Rng, obs: Float32Array): void {
+    const model = this.liveModel();
+    this.mj.mj_resetData(model, this.data[i]);
+    const { qpos, qvel } = this.views[i];
+    const noise = HUMANOID_RESET_NOISE;
+    for (let k = 0; k < HUMANOID_NQ; k++) qpos[k] = HUMANOID_INIT_QPOS[k] + rng.uniformIn(-noise, noise);
+    qpos[0] += this.startX;
+    qpos[1] += this.startY;
+    // The noise leaves the quaternion slightly off unit length; MuJoCo would renormalise it on the
+    // first step, but the first observation should already be a valid orientation.
+    const qn = Math.hypot(qpos[3], qpos[4], qpos[5], qpos[6]);
+    for (let k = 3; k < 7; k++) qpos[k] /= qn;
+    for (let k = 0; k < HUMANOID_NV; k++) qvel[k] = rng.uniformIn(-noise, noise);
+    const g = this.goal;
+    if (this.nGoals === 0) {
+      const r = rng.uniformIn(HUMANOID_GOAL_RADIUS[0], HUMANOID_GOAL_RADIUS[1]);
+      const angle = rng.uniformIn(0, 2 * Math.PI);
+      g[3 * i] = r * Math.cos(angle);
+      g[3 * i + 1] = r * Math.sin(angle);
+    } else {
+      const c = rng.int(this.nGoals);
+      g[3 * i] = this.goalCells[2 * c];
+      g[3 * i + 1] = this.goalCells[2 * c + 1];
+    }
+    g[3 * i + 2] = HUMANOID_GOAL_Z;
+    this.writeObs(i, obs);
+  }
+
+  step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
+    const model = this.liveModel();
+    const data = this.data[i];
+    const { qpos, qvel, ctrl } = this.views[i];
+    this.prevQpos.set(qpos);
+    this.prevQvel.set(qvel);
+    for (let k = 0; k < HUMANOID_NU; k++) ctrl[k] = HUMANOID_CTRL_LIMIT * action[k];
+    const mj = this.mj;
+    const frames = this.physics.frameSkip;
+    for (let f = 0; f < frames; f++) mj.mj_step(model, data);
+    let finite = true;
+    for (let k = 0; k < HUMANOID_NQ && finite; k++) finite = Number.isFinite(qpos[k]);
+    for (let k = 0; k < HUMANOID_NV && finite; k++) finite = Number.isFinite(qvel[k]);
+    if (!finite) {
+      // The model is built with MuJoCo's auto-reset off, so a blow-up shows here instead of as a
+      // silent teleport to the model's default pose. The step reports the last finite state and
+      // ends the episode; the VecEnv's reset restores the instance.
+      this.divergences++;
+      qpos.set(this.prevQpos);
+      qvel.set(this.prevQvel);
+      this.writeObs(i, obs);
+      return true;
+    }
+    this.writeObs(i, obs);
+    const z = qpos[2];
+    return z < HUMANOID_HEALTHY_Z[0] || z > HUMANOID_HEALTHY_Z[1];
+  }
+
+  /** Copies env i's physics state into qpos [24] and qvel [23]. */
+  getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
+    this.liveModel();
+    qpos.set(this.views[i].qpos);
+    qvel.set(this.views[i].qvel);
+  }
+
+  /**
+   * Overwrites env i's physics state with qpos [24] and qvel [23] (the quaternion is used as
+   * given); the commanded goal and the last control are kept. Writes the resulting observation
+   * into obs [271].
+   */
+  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
+    this.liveModel();
+    if (qpos.length !== HUMANOID_NQ || qvel.length !== HUMANOID_NV) {
+      throw new Error(
+        `HumanoidCore.setState: qpos must have ${HUMANOID_NQ} values and qvel ${HUMANOID_NV}, got ${qpos.length} and ${qvel.length}`,
+      );
+    }
+    this.views[i].qpos.set(qpos);
+    this.views[i].qvel.set(qvel);
+    this.writeObs(i, obs);
+  }
+
+  /**
+   * Copies the world positions of the 11 bodies' centres of mass (HUMANOID_BODIES order) of env
+   * i, as of its last observation, into out [33].
+   */
+  getBodyPositions(i: number, out: Float64Array): void {
+    this.liveModel();
+    if (out.length !== 3 * HUMANOID_NBODY) {
+      throw new Error(`HumanoidCore.getBodyPositions: out must have ${3 * HUMANOID_NBODY} values, got ${out.length}`);
+    }
+    out.set(this.views[i].xipos.subarray(3, 3 * (HUMANOID_NBODY + 1)));
+  }
+
+  /** Brings env i's derived quantities up to its qpos/qvel and writes its observation (see the table). */
+  private writeObs(i: number, obs: Float32Array): void {
+    const model = this.model!;
+    const data = this.data[i];
+    const mj = this.mj;
+    mj.mj_kinematics(model, data);
+    mj.mj_comPos(model, data);
+    mj.mj_comVel(model, data);
+    const { qpos, qvel, ctrl, xipos, ximat, cvel, subtreeCom } = this.views[i];
+    const gx = this.goal[3 * i];
+    const gy = this.goal[3 * i + 1];
+    const gz = this.goal[3 * i + 2];
+    for (let k = 0; k < HUMANOID_NQ; k++) obs[OBS_QPOS + k] = qpos[k];
+    obs[OBS_QPOS + HUMANOID_NQ] = gx;
+    obs[OBS_QPOS + HUMANOID_NQ + 1] = gy;
+    for (let k = 0; k < HUMANOID_NV; k++) obs[OBS_QVEL + k] = qvel[k];
+    obs[OBS_QVEL + HUMANOID_NV] = 0;
+    obs[OBS_QVEL + HUMANOID_NV + 1] = 0;
+
+    // Centre of mass c of the humanoid and the goal marker.
+    const mass = this.bodyMass;
+    let cx = TARGET_MASS * gx;
+    let cy = TARGET_MASS * gy;
+    let cz = TARGET_MASS * gz;
+    for (let b = 0; b < HUMANOID_NBODY; b++) {
+      const m = mass[b];
+      cx += m * xipos[3 * (b + 1)];
+      cy += m * xipos[3 * (b + 1) + 1];
+      cz += m * xipos[3 * (b + 1) + 2];
+    }
+    const M = this.totalMass;
+    cx /= M;
+    cy /= M;
+    cz /= M;
+
+    // Inertia about c: R·diag(I)·Rᵀ + m(|p|²E − ppᵀ), p = link COM − c; then m.
+    const inr = this.bodyInertia;
+    const a = this.mat3;
+    for (let b = 0; b < HUMANOID_NBODY; b++) {
+      const r = 9 * (b + 1);
+      const i0 = inr[3 * b];
+      const i1 = inr[3 * b + 1];
+      const i2 = inr[3 * b + 2];
+      for (let u = 0; u < 3; u++) {
+        for (let v = 0; v < 3; v++) {
+          // (R diag(I) Rᵀ)[u][v] = Σ_k R[u][k] I_k R[v][k]
+          const ru = r + 3 * u;
+          const rv = r + 3 * v;
+          a[3 * u + v] = ximat[ru] * i0 * ximat[rv] + ximat[ru + 1] * i1 * ximat[rv + 1] + ximat[ru + 2] * i2 * ximat[rv + 2];
+        }
+      }
+      const m = mass[b];
+      addParallelAxis(a, m, xipos[3 * (b + 1)] - cx, xipos[3 * (b + 1) + 1] - cy, xipos[3 * (b + 1) + 2] - cz);
+      const o = OBS_CINERT + 10 * b;
+      for (let k = 0; k < 9; k++) obs[o + k] = a[k];
+      obs[o + 9] = m;
+    }
+    {
+      a.fill(0);
+      a[0] = a[4] = a[8] = TARGET_INERTIA;
+      addParallelAxis(a, TARGET_MASS, gx - cx, gy - cy, gz - cz);
+      const o = OBS_CINERT + 10 * HUMANOID_NBODY;
+      for (let k = 0; k < 9; k++) obs[o + k] = a[k];
+      obs[o + 9] = TARGET_MASS;
+    }
+
+    // Velocities: MuJoCo's cvel is (ω, v at the root's subtree COM s); the link COM moves at
+    // v + ω × (xipos − s).
+    const root = this.rootBody;
+    const sx = subtreeCom[3 * root];
+    const sy = subtreeCom[3 * root + 1];
+    const sz = subtreeCom[3 * root + 2];
+    for (let b = 0; b < HUMANOID_NBODY; b++) {
+      const c6 = 6 * (b + 1);
+      const wx = cvel[c6];
+      const wy = cvel[c6 + 1];
+      const wz = cvel[c6 + 2];
+      const dx = xipos[3 * (b + 1)] - sx;
+      const dy = xipos[3 * (b + 1) + 1] - sy;
+      const dz = xipos[3 * (b + 1) + 2] - sz;
+      const f = mass[b] / M;
+      const o = OBS_CVEL + 6 * b;
+      obs[o] = f * (cvel[c6 + 3] + wy * dz - wz * dy);
+      obs[o + 1] = f * (cvel[c6 + 4] + wz * dx - wx * dz);
+      obs[o + 2] = f * (cvel[c6 + 5] + wx * dy - wy * dx);
+      obs[o + 3] = wx;
+      obs[o + 4] = wy;
+      obs[o + 5] = wz;
+    }
+    for (let k = OBS_CVEL + 6 * HUMANOID_NBODY; k < OBS_QFRC; k++) obs[k] = 0;
+
+    // Actuator forces in dof space: gear · ctrl (motors have no bias, gain 1, no force limits).
+    for (let k = OBS_QFRC; k < STATE_DIM; k++) obs[k] = 0;
+    for (let a = 0; a < HUMANOID_NU; a++) obs[OBS_QFRC + this.motorDof[a]] = this.motorGear[a] * ctrl[a];
+
+    obs[STATE_DIM] = gx;
+    obs[STATE_DIM + 1] = gy;
+    obs[STATE_DIM + 2] = gz;
+  }
+
+  dispose(): void {
+    for (const d of this.data) d.delete();
+    this.data.length = 0;
+    this.views = [];
+    if (this.model !== null) {
+      this.model.delete();
+      this.model = null;
+    }
+  }
+}
