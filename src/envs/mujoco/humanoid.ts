@@ -1,7 +1,10 @@
 // The MuJoCo Humanoid family (SPEC §6): the Humanoid on open ground (goal on a circle) and in the
 // paper's U-maze and big maze (cell size 2). Model: ./humanoid_model.ts. Control step 0.015 s:
-// humanoid-v1 steps MuJoCo 5 × 0.003 s (the standard humanoid's step, as the reference's MuJoCo
-// backends run it); the mazes step 10 × 0.0015 s (SPEC §6, the reference's maze setting).
+// humanoid-v1 steps MuJoCo 5 × 0.003 s (the standard humanoid's step; the reference's envs/
+// humanoid.py runs it so on its MuJoCo-style backends); the mazes step 10 × 0.0015 s (SPEC §6).
+// (The reference trains both on Brax's "spring" backend at 10 × 0.0015 s with gears raised to
+// 350 / 100 for that engine; this MuJoCo model keeps the standard humanoid's gears, as the
+// reference's MuJoCo-style backends do.)
 // Actions in [-1, 1] map linearly onto the motors' control range [-0.4, 0.4] (ctrl = 0.4 · action).
 //
 // Observation [271] = state [268] ++ commanded goal [3]. The state has the reference's layout
@@ -27,7 +30,7 @@
 //   |          | system centre of mass c, world axes, row-major (R·diag(I)·Rᵀ + m(|p|²E −   |
 //   |          | ppᵀ), p = link COM − c), then its mass m                                   |
 //   | 171..242 | per link (same order) 6 values: (m / M) · velocity of the link's COM       |
-//   |          | (world), then its angular velocity (world); M = total mass                 |
+//   |          | (world), then its angular velocity (world); M = total mass of the links    |
 //   | 243..267 | actuator generalised forces (qfrc_actuator, 25 dofs: 6 free-joint zeros,   |
 //   |          | gear · ctrl on the 17 hinges in qvel order, 2 target zeros)                |
 //   | 268..270 | commanded goal x, y, z (z = 1.25)                                          |
@@ -36,6 +39,9 @@
 // spring backend, which it trains with, also replaces every link's rotational inertia by the
 // identity in this computation; this env runs MuJoCo dynamics, so it uses the true inertias, as
 // the reference's MuJoCo-style backends do.)
+// So, as in the reference, the state itself depends on the commanded goal (indices 24..25, the
+// target's inertia 161..170, and through c every link's inertia); a relabelled goal does not
+// change these entries.
 // The link quantities are those of the state reached by the step: after the last physics step the
 // env runs mj_kinematics + mj_comPos + mj_comVel (mj_step computes them at the start of a step,
 // i.e. for the previous state; these three are all the observation needs, far cheaper than a

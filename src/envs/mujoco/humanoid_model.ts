@@ -9,15 +9,16 @@
 // standard model hangs them on joint-less foot bodies, which Brax and MuJoCo's fusestatic merge
 // into the shins anyway): 11 bodies below the world.
 //
-// Not in this model: the reference's "target" body (a massless-in-effect sphere on two slide
-// joints that only marks the goal); the env writes its entries into the observation itself (see
-// humanoid.ts), so the physics does not carry two extra degrees of freedom.
+// Not in this model: the reference's "target" body (a sphere of mass 1 on two slide joints that
+// touches nothing and only marks the goal); the env writes its entries into the observation itself
+// (see humanoid.ts), so the physics does not carry two extra degrees of freedom.
 //
-// Solver: Newton, 4 iterations, 8 line-search iterations (the reference's MuJoCo/MJX setting is
-// Newton with 1 iteration and 4 line searches; 4 iterations let it converge on contact-rich
-// steps). Implicit joint damping (eulerdamp) is off as in the reference's MJX setting: damping
-// ≤ 5 on these inertias is stable explicitly at 3 ms. Islands are off (one articulated body);
-// MuJoCo's auto-reset is off so that a blow-up reaches the env (see humanoid.ts).
+// Solver: Newton, 4 iterations, 8 line-search iterations (the reference's XML asks for 8
+// iterations, its MJX setting for 1 iteration and 4 line searches; Newton usually converges in
+// 1–3 with warm starts, the cap only bounds the rare hard step). Implicit joint damping
+// (eulerdamp) is off as in the reference's MJX setting: damping ≤ 5 on these inertias is stable
+// explicitly at 3 ms, and it saves a factorisation per step. Islands are off (one articulated
+// body); MuJoCo's auto-reset is off so that a blow-up reaches the env (see humanoid.ts).
 //
 // Contacts (the standard model lets every body geom touch the floor and walls, never each other).
 // Here the floor only meets the legs (thighs, shins, feet) and the hands: while the humanoid is
@@ -197,8 +198,9 @@ function armXml(side: "right" | "left", indent: string): string {
 
 /**
  * The Humanoid's MJCF for `physics` (step and frame skip; only the step goes into the model), with
- * optional wall boxes. `memoryBytes` bounds MuJoCo's per-instance arena (see antXml): a humanoid
- * thrashing against a maze corner under random actions peaked at 38 KiB.
+ * optional wall boxes. `memoryBytes` bounds MuJoCo's per-instance arena (see antXml): humanoids
+ * falling about the U-maze under random actions peaked at 17 KiB, one started inside a wall block
+ * at 38 KiB.
  */
 export function humanoidXml(physics: HumanoidPhysics, walls: readonly WallBox[] = [], memoryBytes = 256 * 1024): string {
   if (!(physics.timestep > 0) || !Number.isInteger(physics.frameSkip) || physics.frameSkip < 1) {
