@@ -2,16 +2,18 @@
 // Env steps per second (numEnvs × VecEnv steps / s, auto-resets included) for each env id, env count
 // and worker-thread count (threads 0 = the calling thread, point mazes only). One JSON line each.
 // Targets (for 512 envs): point mazes ≥ 2 M env steps/s; MuJoCo Ant ≥ 10 k env steps/s on 2 threads;
-// Humanoid ≥ 4 k (humanoid-v1; its mazes step twice as many physics steps per control step: 2 k).
+// Humanoid ≥ 4 k (humanoid-v1; its mazes step twice as many physics steps per control step: 2 k);
+// arm tasks ≥ 3 k (25 physics steps of 0.002 s per control step).
 import { getEnvSpec, listEnvs, makeVecEnv } from "../src/envs/registry.js";
 import { Rng, keyFromSeed } from "../src/random.js";
 
-const DEFAULT_IDS = ["simple_u_maze-v1", "ant-v1", "ant_big_maze-v1", "humanoid-v1"];
+const DEFAULT_IDS = ["simple_u_maze-v1", "ant-v1", "ant_big_maze-v1", "humanoid-v1", "arm_push_easy-v1"];
 
 /** Env steps/s target of a MuJoCo env id at 512 envs on 2 threads (see the header). */
 function mujocoTarget(id: string): number {
   if (id === "humanoid-v1") return 4_000;
   if (id.startsWith("humanoid_")) return 2_000;
+  if (id.startsWith("arm_")) return 3_000;
   return 10_000;
 }
 

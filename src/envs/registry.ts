@@ -2,6 +2,7 @@
 // factory a worker loads by module URL and export name. Dynamics never change under an existing
 // id; a change gets a new version.
 import { ANT_ENV_SPECS } from "./mujoco/ant.js";
+import { ARM_ENV_SPECS } from "./mujoco/arm.js";
 import { HUMANOID_ENV_SPECS } from "./mujoco/humanoid.js";
 import { POINT_ENV_SPECS } from "./point/point.js";
 import type { EnvSpec, MakeEnvOptions, VecEnv } from "./types.js";
@@ -28,6 +29,7 @@ function register(specs: readonly EnvSpec[], modulePath: string, exportName: str
 register(POINT_ENV_SPECS, "./point/point", "createPointCore");
 register(ANT_ENV_SPECS, "./mujoco/ant", "createAntCore");
 register(HUMANOID_ENV_SPECS, "./mujoco/humanoid", "createHumanoidCore");
+register(ARM_ENV_SPECS, "./mujoco/arm", "createArmCore");
 
 function entry(id: string): Entry {
   const e = REGISTRY.get(id);

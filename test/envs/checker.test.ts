@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MAZE_NAMES, parseMaze } from "../../src/envs/mazes.js";
+import { ARM_CUBE_DROP_Z, ARM_TASKS } from "../../src/envs/mujoco/arm.js";
 import { listEnvs } from "../../src/envs/registry.js";
 import { type CheckOptions, checkEnv } from "./checker.js";
 
@@ -9,7 +10,8 @@ import { type CheckOptions, checkEnv } from "./checker.js";
  * Where the achieved goal starts, for the families whose start we know: the maze's 'R' cell centre
  * at cell size 4 (point and Ant mazes; the origin for ant-v1), ± reset noise 0.1; for the Humanoid
  * (achieved goal: chest x, y, z) the 'R' cell centre at cell size 2 (the origin for humanoid-v1)
- * and the standing chest height 1.4, ± reset noise 0.01.
+ * and the standing chest height 1.4, ± reset noise 0.01; for the arm tasks (achieved goal: the cube)
+ * the task's cube start centre at the drop height, ± its cube noise.
  */
 function expectedStart(id: string): CheckOptions["start"] {
   if (id === "ant-v1") return { goal: [0, 0], tol: 0.1 + 1e-6 };
@@ -18,6 +20,8 @@ function expectedStart(id: string): CheckOptions["start"] {
     const r = parseMaze(id.replace(/^humanoid_/, "").replace(/-v\d+$/, "")).start;
     return { goal: [2 * r[0], 2 * r[1], 1.4], tol: 0.01 + 1e-6 };
   }
+  const arm = ARM_TASKS[id];
+  if (arm !== undefined) return { goal: [arm.cube[0], arm.cube[1], ARM_CUBE_DROP_Z], tol: arm.cubeNoise + 1e-6 };
   if (!/^(simple|ant)_/.test(id)) return undefined;
   const maze = id.replace(/^(simple|ant)_/, "").replace(/-v\d+$/, "");
   if (!MAZE_NAMES.includes(maze)) return undefined;
@@ -25,9 +29,9 @@ function expectedStart(id: string): CheckOptions["start"] {
   return { goal: [4 * r[0], 4 * r[1]], tol: 0.1 + 1e-6 };
 }
 
-test("the registry has the point mazes, the Ant and the Humanoid tasks", () => {
+test("the registry has the point mazes, the Ant, the Humanoid and the arm tasks", () => {
   const ids = listEnvs();
-  for (const id of ["simple_u_maze-v1", "simple_big_maze-v1", "simple_hardest_maze-v1", "ant-v1", "ant_u4_maze-v1", "ant_u5_maze-v1", "ant_big_maze-v1", "ant_hardest_maze-v1", "humanoid-v1", "humanoid_u_maze-v1", "humanoid_u_maze_eval-v1", "humanoid_big_maze-v1", "humanoid_big_maze_eval-v1"]) {
+  for (const id of ["simple_u_maze-v1", "simple_big_maze-v1", "simple_hardest_maze-v1", "ant-v1", "ant_u4_maze-v1", "ant_u5_maze-v1", "ant_big_maze-v1", "ant_hardest_maze-v1", "humanoid-v1", "humanoid_u_maze-v1", "humanoid_u_maze_eval-v1", "humanoid_big_maze-v1", "humanoid_big_maze_eval-v1", "arm_push_easy-v1", "arm_push_hard-v1", "arm_binpick_hard-v1"]) {
     assert.ok(ids.includes(id), `${id} is not registered`);
   }
 });
