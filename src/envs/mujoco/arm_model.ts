@@ -99,8 +99,9 @@ export interface ArmBin {
 
 /** Inner half-width of a bin (m): the walls' inner faces are this far from its centre. */
 export const ARM_BIN_INNER_HALF = 0.185;
-/** Wall thickness (m) and height (m) of the bins. */
+/** Wall thickness of the bins (m). */
 export const ARM_BIN_WALL = 0.01;
+/** Wall height of the bins (m): a resting cube (0.06) fits below the rim. */
 export const ARM_BIN_HEIGHT = 0.066;
 
 /** What differs between the arm tasks' scenes. */
