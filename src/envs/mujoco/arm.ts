@@ -34,10 +34,10 @@
 //   goal x, y = task goal centre + U(−g, g) each, z = 0.03 (a cube resting on the table);
 //   arm: home pose (1.571, 0.742, 0, −1.571, 0, 3.054, 1.449) rad, fingers 0.04 m each, at rest
 //   (the reference's arm noise is 0).
-//   | task                | cube centre, s        | goal centre, g          | fingers |
-//   | arm_push_easy-v1    | (−0.1, 0.6), 0.1      | (0.1, 0.6, 0.03), 0.1   | 0.05    |
-//   | arm_push_hard-v1    | (−0.25, 0.65), 0.25   | (0.25, 0.65, 0.03), 0.25| 0.05    |
-//   | arm_binpick_hard-v1 | (−0.3, 0.6), 0.15     | (0.3, 0.6, 0.03), 0.15  | 0.08    |
+//   | task                | cube centre, s        | goal centre, g          | finger range |
+//   | arm_push_easy-v1    | (−0.1, 0.6), 0.1      | (0.1, 0.6, 0.03), 0.1   | 0.05 m       |
+//   | arm_push_hard-v1    | (−0.25, 0.65), 0.25   | (0.25, 0.65, 0.03), 0.25| 0.05 m       |
+//   | arm_binpick_hard-v1 | (−0.3, 0.6), 0.15     | (0.3, 0.6, 0.03), 0.15  | 0.08 m       |
 // Binpick: two bins (inner 0.37 × 0.37 m, walls 0.066 m high) centred at (∓0.3, 0.6).
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
