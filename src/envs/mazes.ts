@@ -172,6 +172,27 @@ export function cellCentre(cell: Cell, cellSize: number): [number, number] {
   return [cell[0] * cellSize, cell[1] * cellSize];
 }
 
+/** World positions of a layout's cells at cell size s: the start cell's centre and the goal cells' centres. */
+export interface MazeCentres {
+  readonly startX: number;
+  readonly startY: number;
+  /** [nGoals, 2] centres of the 'G' cells, in layout order. */
+  readonly goals: Float64Array;
+}
+
+/** The start and goal cell centres of `layout` at cell size s; no layout (open ground): origin, no goals. */
+export function mazeCentres(layout: MazeLayout | null, cellSize: number): MazeCentres {
+  if (layout === null) return { startX: 0, startY: 0, goals: new Float64Array(0) };
+  const [startX, startY] = cellCentre(layout.start, cellSize);
+  const goals = new Float64Array(layout.goals.length * 2);
+  for (let g = 0; g < layout.goals.length; g++) {
+    const [x, y] = cellCentre(layout.goals[g], cellSize);
+    goals[2 * g] = x;
+    goals[2 * g + 1] = y;
+  }
+  return { startX, startY, goals };
+}
+
 /** True where cell (i, j) is a wall ('#'); cells outside the grid count as walls. */
 export function isWall(layout: MazeLayout, i: number, j: number): boolean {
   if (i < 0 || j < 0 || i >= layout.rows || j >= layout.cols) return true;

@@ -319,7 +319,7 @@ describe("Ant determinism", () => {
     const rng = rngFor(12, 0);
     a.reset(0, rng, obs);
     // 160 more instances × 256 KiB arenas (40 MiB) force the heap to grow, detaching a's old views.
-    const oldView = (a as unknown as { qpos: Float64Array[] }).qpos[0];
+    const oldView = (a as unknown as { views: { qpos: Float64Array }[] }).views[0].qpos;
     const big = await antCore("ant_u4_maze-v1", 160);
     try {
       assert.equal(oldView.length, 0, "the heap did not grow: this test no longer exercises detached views");

@@ -577,7 +577,7 @@ describe("Arm observation and determinism", () => {
     const act = new Float32Array(5);
     const rng = rngFor(12, 0);
     a.reset(0, rng, obs);
-    const oldView = (a as unknown as { xpos: Float64Array[] }).xpos[0];
+    const oldView = (a as unknown as { views: { xpos: Float64Array }[] }).views[0].xpos;
     const big = await armCore("arm_push_hard-v1", 200);
     try {
       assert.equal(oldView.length, 0, "the heap did not grow: this test no longer exercises detached views");

@@ -14,7 +14,7 @@
 // Achieved goal: torso x, y (goalIndices [0, 1]). Success: ‖torso xy − goal‖ < 0.5.
 // Action [8] in [-1, 1], motor order hip_4, ankle_4, hip_1, ankle_1, hip_2, ankle_2, hip_3,
 // ankle_3 (the standard Ant's), torque = 150 · action.
-// Termination: torso z ∉ [0.2, 1.0] (unhealthy), or a non-finite physics state (see step()).
+// Termination: torso z ∉ [0.2, 1.0] (unhealthy), or a non-finite physics state (see ./core.ts).
 //
 // Reset (every episode, fresh draws from the env's rng, in this order):
 //   qpos = standing pose + U(−0.1, 0.1) on each of the 15 coordinates (quaternion renormalised),
@@ -25,12 +25,13 @@
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
 
-import type { MainModule, MjData, MjModel } from "@mujoco/mujoco";
+import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type MazeLayout, cellCentre, parseMaze } from "../mazes.js";
+import { type MazeLayout, mazeCentres, parseMaze } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { ANT_FRAME_SKIP, ANT_INIT_QPOS, ANT_NQ, ANT_NU, ANT_NV, antXml, mazeWalls } from "./ant_model.js";
+import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
 import { loadMujoco, modelFromXml } from "./loader.js";
 
 /** Maze cell size for the Ant (SPEC appendix A). */
@@ -91,13 +92,7 @@ const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
  * MjData instances. Loads the MuJoCo module on first use.
  */
 export async function createAntCore(spec: EnvSpec, count: number): Promise<EnvCore> {
-  const layoutName = ANT_LAYOUTS[spec.id];
-  if (layoutName === undefined) {
-    throw new Error(`createAntCore: unknown Ant env id "${spec.id}"; known ids are ${Object.keys(ANT_LAYOUTS).join(", ")}`);
-  }
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Error(`createAntCore: count must be a positive integer, got ${count}`);
-  }
+  const layoutName = familyEntry("createAntCore", "Ant", ANT_LAYOUTS, spec, count);
   const mj = await loadMujoco();
   const layout = layoutName === null ? null : parseMaze(layoutName);
   return new AntCore(mj, spec, count, layout);
@@ -107,79 +102,32 @@ export async function createAntCore(spec: EnvSpec, count: number): Promise<EnvCo
  * The Ant cores' class. createAntCore returns one; beyond EnvCore it can read and overwrite the
  * physics state of an env (tests, scripted pushes, state restore).
  */
-export class AntCore implements EnvCore {
-  readonly spec: EnvSpec;
-  readonly count: number;
-  /** Control steps that ended with a non-finite physics state (reported as terminations). */
-  divergences = 0;
-
-  private readonly mj: MainModule;
-  private model: MjModel | null;
-  private readonly data: MjData[];
-  // Typed views into the wasm heap, one per env. They detach when the heap grows (another core
-  // built on this thread later, say), so they are re-fetched whenever one is found detached.
-  private qpos: Float64Array[] = []; // [count][ANT_NQ]
-  private qvel: Float64Array[] = []; // [count][ANT_NV]
-  private ctrl: Float64Array[] = []; // [count][ANT_NU]
+export class AntCore extends MujocoCore<MujocoViews> {
   private readonly goal: Float64Array; // [count, 2]
-  private readonly prevState = new Float64Array(STATE_DIM); // [29] state before the current step
   private readonly startX: number;
   private readonly startY: number;
   private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
   private readonly nGoals: number;
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
-    this.mj = mj;
-    this.spec = spec;
-    this.count = count;
-    this.goal = new Float64Array(count * GOAL_DIM);
-    if (layout === null) {
-      this.startX = 0;
-      this.startY = 0;
-      this.goalCells = new Float64Array(0);
-      this.nGoals = 0;
-    } else {
-      [this.startX, this.startY] = cellCentre(layout.start, ANT_MAZE_CELL_SIZE);
-      this.nGoals = layout.goals.length;
-      this.goalCells = new Float64Array(this.nGoals * 2);
-      for (let g = 0; g < this.nGoals; g++) {
-        const [x, y] = cellCentre(layout.goals[g], ANT_MAZE_CELL_SIZE);
-        this.goalCells[2 * g] = x;
-        this.goalCells[2 * g + 1] = y;
-      }
-    }
     const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
-    this.model = modelFromXml(mj, antXml(walls), spec.id);
-    this.data = [];
-    try {
-      for (let i = 0; i < count; i++) this.data.push(new mj.MjData(this.model));
-    } catch (err) {
-      this.dispose();
-      throw new Error(
-        `could not allocate ${count} MuJoCo instances for ${spec.id} on one thread (${err instanceof Error ? err.message : String(err)}); ` +
-          "use more worker threads or fewer envs",
-      );
-    }
-    this.refreshViews();
-  }
-
-  private refreshViews(): void {
-    this.qpos = this.data.map((d) => d.qpos as Float64Array);
-    this.qvel = this.data.map((d) => d.qvel as Float64Array);
-    this.ctrl = this.data.map((d) => d.ctrl as Float64Array);
-  }
-
-  private liveModel(): MjModel {
-    if (this.model === null) throw new Error(`${this.spec.id}: this EnvCore was disposed`);
-    if (this.qpos[0].length === 0) this.refreshViews();
-    return this.model;
+    super(mj, spec, count, modelFromXml(mj, antXml(walls), spec.id), (d) => ({
+      qpos: d.qpos as Float64Array,
+      qvel: d.qvel as Float64Array,
+      ctrl: d.ctrl as Float64Array,
+    }));
+    this.goal = new Float64Array(count * GOAL_DIM);
+    const centres = mazeCentres(layout, ANT_MAZE_CELL_SIZE);
+    this.startX = centres.startX;
+    this.startY = centres.startY;
+    this.goalCells = centres.goals;
+    this.nGoals = centres.goals.length / 2;
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
     const model = this.liveModel();
     this.mj.mj_resetData(model, this.data[i]);
-    const qpos = this.qpos[i];
-    const qvel = this.qvel[i];
+    const { qpos, qvel } = this.views[i];
     for (let k = 0; k < ANT_NQ; k++) qpos[k] = ANT_INIT_QPOS[k] + rng.uniformIn(-ANT_RESET_NOISE, ANT_RESET_NOISE);
     qpos[0] += this.startX;
     qpos[1] += this.startY;
@@ -201,40 +149,14 @@ export class AntCore implements EnvCore {
   }
 
   step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
-    const model = this.liveModel();
-    const data = this.data[i];
-    const qpos = this.qpos[i];
-    const qvel = this.qvel[i];
-    const ctrl = this.ctrl[i];
-    const prev = this.prevState;
-    for (let k = 0; k < ANT_NQ; k++) prev[k] = qpos[k];
-    for (let k = 0; k < ANT_NV; k++) prev[ANT_NQ + k] = qvel[k];
+    this.liveModel();
+    const { qpos, ctrl } = this.views[i];
     for (let k = 0; k < ANT_NU; k++) ctrl[k] = action[k];
-    const mj = this.mj;
-    for (let f = 0; f < ANT_FRAME_SKIP; f++) mj.mj_step(model, data);
-    let finite = true;
-    for (let k = 0; k < ANT_NQ && finite; k++) finite = Number.isFinite(qpos[k]);
-    for (let k = 0; k < ANT_NV && finite; k++) finite = Number.isFinite(qvel[k]);
-    if (!finite) {
-      // The model is built with MuJoCo's auto-reset off, so a blow-up shows here instead of as a
-      // silent teleport to the model's default pose. The step reports the last finite state and
-      // ends the episode; the VecEnv's reset restores the instance.
-      this.divergences++;
-      for (let k = 0; k < STATE_DIM; k++) obs[k] = prev[k];
-      obs[STATE_DIM] = this.goal[2 * i];
-      obs[STATE_DIM + 1] = this.goal[2 * i + 1];
-      return true;
-    }
+    const finite = this.stepPhysics(i, ANT_FRAME_SKIP);
     this.writeObs(i, obs);
+    if (!finite) return true;
     const z = qpos[2];
     return z < ANT_HEALTHY_Z[0] || z > ANT_HEALTHY_Z[1];
-  }
-
-  /** Copies env i's physics state into qpos [15] and qvel [14]. */
-  getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
-    this.liveModel();
-    qpos.set(this.qpos[i]);
-    qvel.set(this.qvel[i]);
   }
 
   /**
@@ -242,33 +164,15 @@ export class AntCore implements EnvCore {
    * given); the commanded goal is kept. Writes the resulting observation into obs [31].
    */
   setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    this.liveModel();
-    if (qpos.length !== ANT_NQ || qvel.length !== ANT_NV) {
-      throw new Error(`AntCore.setState: qpos must have ${ANT_NQ} values and qvel ${ANT_NV}, got ${qpos.length} and ${qvel.length}`);
-    }
-    this.qpos[i].set(qpos);
-    this.qvel[i].set(qvel);
+    this.writeState(i, qpos, qvel);
     this.writeObs(i, obs);
   }
 
   private writeObs(i: number, obs: Float32Array): void {
-    const qpos = this.qpos[i];
-    const qvel = this.qvel[i];
+    const { qpos, qvel } = this.views[i];
     for (let k = 0; k < ANT_NQ; k++) obs[k] = qpos[k];
     for (let k = 0; k < ANT_NV; k++) obs[ANT_NQ + k] = qvel[k];
     obs[STATE_DIM] = this.goal[2 * i];
     obs[STATE_DIM + 1] = this.goal[2 * i + 1];
-  }
-
-  dispose(): void {
-    for (const d of this.data) d.delete();
-    this.data.length = 0;
-    this.qpos = [];
-    this.qvel = [];
-    this.ctrl = [];
-    if (this.model !== null) {
-      this.model.delete();
-      this.model = null;
-    }
   }
 }

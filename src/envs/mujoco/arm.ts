@@ -24,7 +24,7 @@
 // (target 0), ≤ 0 opens them (target = the slide range). The reference's servos for joints 3–7
 // have a gain ≠ stiffness (their targets land at 57 % or 50 % of the commanded angle); this model
 // uses true position servos, so every target is the angle the mapping names.
-// Termination: never, except a non-finite physics state (see step()), which ends the episode.
+// Termination: never, except a non-finite physics state (see ./core.ts), which ends the episode.
 // Episode length 1000: the reference's arm files call their 150 a recommendation (it only
 // scales a time feature they do not observe); the paper's runs use the training script's
 // episode length of 1000 (time at goal up to 762 on Push Easy).
@@ -42,7 +42,7 @@
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
 
-import type { MainModule, MjData, MjModel } from "@mujoco/mujoco";
+import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
 import type { EnvSpec } from "../types.js";
@@ -58,6 +58,7 @@ import {
   type ArmScene,
   armXml,
 } from "./arm_model.js";
+import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
 import { loadMujoco, modelFromXml } from "./loader.js";
 
 /** Home pose of joints 1..7 (rad) and the two fingers (m): the reference's start. */
@@ -151,41 +152,25 @@ export const ARM_ENV_SPECS: EnvSpec[] = [
  * MjData instances. Loads the MuJoCo module on first use.
  */
 export async function createArmCore(spec: EnvSpec, count: number): Promise<EnvCore> {
-  const task = ARM_TASKS[spec.id];
-  if (task === undefined) {
-    throw new Error(`createArmCore: unknown arm env id "${spec.id}"; known ids are ${Object.keys(ARM_TASKS).join(", ")}`);
-  }
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Error(`createArmCore: count must be a positive integer, got ${count}`);
-  }
+  const task = familyEntry("createArmCore", "arm", ARM_TASKS, spec, count);
   const mj = await loadMujoco();
   return new ArmCore(mj, spec, count, task);
+}
+
+/** Typed views of one MjData, into the wasm heap. */
+interface ArmViews extends MujocoViews {
+  readonly xpos: Float64Array; // [nbody, 3]
+  readonly cvel: Float64Array; // [nbody, 6] (angular, linear) about the tree's com
+  readonly subtreeCom: Float64Array; // [nbody, 3]
 }
 
 /**
  * The arm cores' class. createArmCore returns one; beyond EnvCore it can read and overwrite the
  * physics state of an env (tests, scripted scenes, state restore).
  */
-export class ArmCore implements EnvCore {
-  readonly spec: EnvSpec;
-  readonly count: number;
-  /** Control steps that ended with a non-finite physics state (reported as terminations). */
-  divergences = 0;
-
-  private readonly mj: MainModule;
-  private model: MjModel | null;
-  private readonly data: MjData[];
+export class ArmCore extends MujocoCore<ArmViews> {
   private readonly task: ArmTask;
-  // Typed views into the wasm heap, one per env. They detach when the heap grows (another core
-  // built on this thread later, say), so they are re-fetched whenever one is found detached.
-  private qpos: Float64Array[] = []; // [count][ARM_NQ]
-  private qvel: Float64Array[] = []; // [count][ARM_NV]
-  private ctrl: Float64Array[] = []; // [count][ARM_NU]
-  private xpos: Float64Array[] = []; // [count][nbody * 3]
-  private cvel: Float64Array[] = []; // [count][nbody * 6] (angular, linear) about the tree's com
-  private subtreeCom: Float64Array[] = []; // [count][nbody * 3]
   private readonly goal: Float64Array; // [count, 3]
-  private readonly lastState: Float32Array; // [count, 17] each env's latest observed state
   private readonly hand: number; // body id of the hand (flange)
   private readonly handRoot: number; // body id of the root of the hand's kinematic tree
   private readonly openTarget: number; // finger target when open (m)
@@ -193,60 +178,37 @@ export class ArmCore implements EnvCore {
   private readonly targetHalf = new Float64Array(7); // [7] target change per unit action
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, task: ArmTask) {
-    this.mj = mj;
-    this.spec = spec;
-    this.count = count;
+    const model = modelFromXml(mj, armXml(task.scene), spec.id);
+    const hand = mj.mj_name2id(model, mj.mjtObj.mjOBJ_BODY.value, "hand");
+    if (hand < 0 || model.nq !== ARM_NQ || model.nv !== ARM_NV || model.nu !== ARM_NU) {
+      model.delete();
+      throw new Error(`${spec.id}: the arm model does not have the expected layout (hand body, nq ${ARM_NQ}, nv ${ARM_NV}, nu ${ARM_NU})`);
+    }
+    super(mj, spec, count, model, (d) => ({
+      qpos: d.qpos as Float64Array,
+      qvel: d.qvel as Float64Array,
+      ctrl: d.ctrl as Float64Array,
+      xpos: d.xpos as Float64Array,
+      cvel: d.cvel as Float64Array,
+      subtreeCom: d.subtree_com as Float64Array,
+    }));
     this.task = task;
     this.goal = new Float64Array(count * GOAL_DIM);
-    this.lastState = new Float32Array(count * STATE_DIM);
     this.openTarget = task.scene.fingerRange;
     for (let j = 0; j < 7; j++) {
       const [lo, hi] = ARM_TARGET_RANGES[j];
       this.targetMid[j] = (lo + hi) / 2;
       this.targetHalf[j] = (hi - lo) / 2;
     }
-    const model = modelFromXml(mj, armXml(task.scene), spec.id);
-    this.model = model;
-    this.hand = mj.mj_name2id(model, mj.mjtObj.mjOBJ_BODY.value, "hand");
-    if (this.hand < 0 || model.nq !== ARM_NQ || model.nv !== ARM_NV || model.nu !== ARM_NU) {
-      model.delete();
-      throw new Error(`${spec.id}: the arm model does not have the expected layout (hand body, nq ${ARM_NQ}, nv ${ARM_NV}, nu ${ARM_NU})`);
-    }
-    this.handRoot = (model.body_rootid as Int32Array)[this.hand];
-    this.data = [];
-    try {
-      for (let i = 0; i < count; i++) this.data.push(new mj.MjData(model));
-    } catch (err) {
-      this.dispose();
-      throw new Error(
-        `could not allocate ${count} MuJoCo instances for ${spec.id} on one thread (${err instanceof Error ? err.message : String(err)}); ` +
-          "use more worker threads or fewer envs",
-      );
-    }
-    this.refreshViews();
-  }
-
-  private refreshViews(): void {
-    this.qpos = this.data.map((d) => d.qpos as Float64Array);
-    this.qvel = this.data.map((d) => d.qvel as Float64Array);
-    this.ctrl = this.data.map((d) => d.ctrl as Float64Array);
-    this.xpos = this.data.map((d) => d.xpos as Float64Array);
-    this.cvel = this.data.map((d) => d.cvel as Float64Array);
-    this.subtreeCom = this.data.map((d) => d.subtree_com as Float64Array);
-  }
-
-  private liveModel(): MjModel {
-    if (this.model === null) throw new Error(`${this.spec.id}: this EnvCore was disposed`);
-    if (this.qpos[0].length === 0) this.refreshViews();
-    return this.model;
+    this.hand = hand;
+    this.handRoot = (model.body_rootid as Int32Array)[hand];
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
     const model = this.liveModel();
     const data = this.data[i];
     this.mj.mj_resetData(model, data);
-    const qpos = this.qpos[i];
-    const qvel = this.qvel[i];
+    const { qpos, qvel } = this.views[i];
     const t = this.task;
     qpos[ARM_CUBE_QPOS] = t.cube[0] + rng.uniformIn(-t.cubeNoise, t.cubeNoise);
     qpos[ARM_CUBE_QPOS + 1] = t.cube[1] + rng.uniformIn(-t.cubeNoise, t.cubeNoise);
@@ -265,11 +227,8 @@ export class ArmCore implements EnvCore {
   }
 
   step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
-    const model = this.liveModel();
-    const data = this.data[i];
-    const qpos = this.qpos[i];
-    const qvel = this.qvel[i];
-    const ctrl = this.ctrl[i];
+    this.liveModel();
+    const { ctrl } = this.views[i];
     for (let j = 0; j < 7; j++) ctrl[j] = this.targetMid[j];
     for (let a = 0; a < 4; a++) {
       const j = ARM_ACTION_JOINTS[a];
@@ -278,43 +237,18 @@ export class ArmCore implements EnvCore {
     const finger = action[4] > 0 ? 0 : this.openTarget;
     ctrl[7] = finger;
     ctrl[8] = finger;
-    const mj = this.mj;
-    for (let f = 0; f < ARM_FRAME_SKIP; f++) mj.mj_step(model, data);
-    let finite = true;
-    for (let k = 0; k < ARM_NQ && finite; k++) finite = Number.isFinite(qpos[k]);
-    for (let k = 0; k < ARM_NV && finite; k++) finite = Number.isFinite(qvel[k]);
-    if (!finite) {
-      // The model is built with MuJoCo's auto-reset off, so a blow-up shows here instead of as a
-      // silent jump to the model's default pose. The step reports the last finite observation and
-      // ends the episode; the VecEnv's reset restores the instance.
-      this.divergences++;
-      for (let k = 0; k < STATE_DIM; k++) obs[k] = this.lastState[STATE_DIM * i + k];
-      this.writeGoal(i, obs);
-      return true;
-    }
+    const finite = this.stepPhysics(i, ARM_FRAME_SKIP);
     this.writeObs(i, obs);
-    return false;
-  }
-
-  /** Copies env i's physics state into qpos [16] and qvel [15] (layout: ./arm_model.ts). */
-  getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
-    this.liveModel();
-    qpos.set(this.qpos[i]);
-    qvel.set(this.qvel[i]);
+    return !finite;
   }
 
   /**
-   * Overwrites env i's physics state with qpos [16] and qvel [15] (the cube's quaternion is used
-   * as given); the commanded goal is kept. Writes the resulting observation into obs [20].
+   * Overwrites env i's physics state with qpos [16] and qvel [15] (layout: ./arm_model.ts; the
+   * cube's quaternion is used as given); the commanded goal is kept. Writes the resulting
+   * observation into obs [20].
    */
   setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    const model = this.liveModel();
-    if (qpos.length !== ARM_NQ || qvel.length !== ARM_NV) {
-      throw new Error(`ArmCore.setState: qpos must have ${ARM_NQ} values and qvel ${ARM_NV}, got ${qpos.length} and ${qvel.length}`);
-    }
-    this.qpos[i].set(qpos);
-    this.qvel[i].set(qvel);
-    this.mj.mj_forward(model, this.data[i]);
+    this.writeState(i, qpos, qvel);
     this.writeObs(i, obs);
   }
 
@@ -323,10 +257,7 @@ export class ArmCore implements EnvCore {
   }
 
   private writeObs(i: number, obs: Float32Array): void {
-    const qpos = this.qpos[i];
-    const xpos = this.xpos[i];
-    const cvel = this.cvel[i];
-    const com = this.subtreeCom[i];
+    const { qpos, xpos, cvel, subtreeCom: com } = this.views[i];
     for (let k = 0; k < 3; k++) obs[k] = qpos[ARM_CUBE_QPOS + k];
     for (let k = 0; k < 7; k++) obs[3 + k] = qpos[ARM_JOINT_QPOS + k];
     const h = 3 * this.hand;
@@ -350,23 +281,6 @@ export class ArmCore implements EnvCore {
     obs[14] = cvel[v + 4] + wz * rx - wx * rz;
     obs[15] = cvel[v + 5] + wx * ry - wy * rx;
     obs[16] = qpos[ARM_FINGER_QPOS] + qpos[ARM_FINGER_QPOS + 1];
-    const last = STATE_DIM * i;
-    for (let k = 0; k < STATE_DIM; k++) this.lastState[last + k] = obs[k];
     this.writeGoal(i, obs);
-  }
-
-  dispose(): void {
-    for (const d of this.data) d.delete();
-    this.data.length = 0;
-    this.qpos = [];
-    this.qvel = [];
-    this.ctrl = [];
-    this.xpos = [];
-    this.cvel = [];
-    this.subtreeCom = [];
-    if (this.model !== null) {
-      this.model.delete();
-      this.model = null;
-    }
   }
 }

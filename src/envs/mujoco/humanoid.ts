@@ -47,7 +47,7 @@
 // i.e. for the previous state; these three are all the observation needs, far cheaper than a
 // full mj_forward, and they do not change the dynamics: the next mj_step recomputes them).
 // Achieved goal: torso x, y, z (goalIndices [0, 1, 2]). Success: ‖torso xyz − goal‖ < 0.5.
-// Termination: torso z ∉ [1.0, 2.0] (unhealthy), or a non-finite physics state (see step()).
+// Termination: torso z ∉ [1.0, 2.0] (unhealthy), or a non-finite physics state (see ./core.ts).
 //
 // Reset (every episode, fresh draws from the env's rng, in this order):
 //   qpos = standing pose (chest at z 1.4) + U(−0.01, 0.01) on each of the 24 coordinates
@@ -64,10 +64,10 @@
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
 
-import type { MainModule, MjData, MjModel } from "@mujoco/mujoco";
+import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type MazeLayout, cellCentre, parseMaze } from "../mazes.js";
+import { type MazeLayout, mazeCentres, parseMaze } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { mazeWalls } from "./ant_model.js";
 import {
@@ -80,6 +80,7 @@ import {
   type HumanoidPhysics,
   humanoidXml,
 } from "./humanoid_model.js";
+import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
 import { loadMujoco, modelFromXml } from "./loader.js";
 
 /** Maze cell size for the Humanoid (SPEC appendix A). */
@@ -151,13 +152,7 @@ const HUMANOID_LAYOUTS: Readonly<Record<string, string | null>> = {
  * `count` MjData instances. Loads the MuJoCo module on first use.
  */
 export async function createHumanoidCore(spec: EnvSpec, count: number): Promise<EnvCore> {
-  const layoutName = HUMANOID_LAYOUTS[spec.id];
-  if (layoutName === undefined) {
-    throw new Error(`createHumanoidCore: unknown Humanoid env id "${spec.id}"; known ids are ${Object.keys(HUMANOID_LAYOUTS).join(", ")}`);
-  }
-  if (!Number.isInteger(count) || count < 1) {
-    throw new Error(`createHumanoidCore: count must be a positive integer, got ${count}`);
-  }
+  const layoutName = familyEntry("createHumanoidCore", "Humanoid", HUMANOID_LAYOUTS, spec, count);
   const mj = await loadMujoco();
   const layout = layoutName === null ? null : parseMaze(layoutName);
   return new HumanoidCore(mj, spec, count, layout);
@@ -180,10 +175,7 @@ function addParallelAxis(a: Float64Array, m: number, px: number, py: number, pz:
 }
 
 /** Typed views of one MjData, into the wasm heap. */
-interface DataViews {
-  readonly qpos: Float64Array; // [HUMANOID_NQ]
-  readonly qvel: Float64Array; // [HUMANOID_NV]
-  readonly ctrl: Float64Array; // [HUMANOID_NU]
+interface HumanoidViews extends MujocoViews {
   readonly xipos: Float64Array; // [nbody, 3] body COM positions
   readonly ximat: Float64Array; // [nbody, 9] body inertia frames, row-major
   readonly cvel: Float64Array; // [nbody, 6] (angular, linear at subtree_com of the root), world axes
@@ -194,23 +186,11 @@ interface DataViews {
  * The Humanoid cores' class. createHumanoidCore returns one; beyond EnvCore it can read and
  * overwrite the physics state of an env (tests, scripted pushes, state restore).
  */
-export class HumanoidCore implements EnvCore {
-  readonly spec: EnvSpec;
-  readonly count: number;
+export class HumanoidCore extends MujocoCore<HumanoidViews> {
   /** Physics step and steps per control step of this task. */
   readonly physics: HumanoidPhysics;
-  /** Control steps that ended with a non-finite physics state (reported as terminations). */
-  divergences = 0;
 
-  private readonly mj: MainModule;
-  private model: MjModel | null;
-  private readonly data: MjData[];
-  // Views detach when the wasm heap grows (another core built on this thread later, say), so
-  // they are re-fetched whenever one is found detached.
-  private views: DataViews[] = [];
   private readonly goal: Float64Array; // [count, 3]
-  private readonly prevQpos = new Float64Array(HUMANOID_NQ); // state before the current step
-  private readonly prevQvel = new Float64Array(HUMANOID_NV);
   private readonly mat3 = new Float64Array(9); // scratch 3 × 3 matrix
   // Model constants copied out of the wasm heap once.
   private readonly bodyMass: Float64Array; // [HUMANOID_NBODY]
@@ -225,35 +205,30 @@ export class HumanoidCore implements EnvCore {
   private readonly nGoals: number;
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
-    this.mj = mj;
-    this.spec = spec;
-    this.count = count;
-    this.goal = new Float64Array(count * GOAL_DIM);
-    this.physics = layout === null ? HUMANOID_OPEN_PHYSICS : HUMANOID_MAZE_PHYSICS;
-    if (layout === null) {
-      this.startX = 0;
-      this.startY = 0;
-      this.goalCells = new Float64Array(0);
-      this.nGoals = 0;
-    } else {
-      [this.startX, this.startY] = cellCentre(layout.start, HUMANOID_MAZE_CELL_SIZE);
-      this.nGoals = layout.goals.length;
-      this.goalCells = new Float64Array(this.nGoals * 2);
-      for (let g = 0; g < this.nGoals; g++) {
-        const [x, y] = cellCentre(layout.goals[g], HUMANOID_MAZE_CELL_SIZE);
-        this.goalCells[2 * g] = x;
-        this.goalCells[2 * g + 1] = y;
-      }
-    }
+    const physics = layout === null ? HUMANOID_OPEN_PHYSICS : HUMANOID_MAZE_PHYSICS;
     const walls = layout === null ? [] : mazeWalls(layout, HUMANOID_MAZE_CELL_SIZE, HUMANOID_MAZE_WALL_HEIGHT);
-    const model = modelFromXml(mj, humanoidXml(this.physics, walls), spec.id);
-    this.model = model;
+    const model = modelFromXml(mj, humanoidXml(physics, walls), spec.id);
     if (model.nq !== HUMANOID_NQ || model.nv !== HUMANOID_NV || model.nu !== HUMANOID_NU || model.nbody !== HUMANOID_NBODY + 1) {
       const got = `nq ${model.nq}, nv ${model.nv}, nu ${model.nu}, nbody ${model.nbody}`;
       model.delete();
-      this.model = null;
       throw new Error(`${spec.id}: the Humanoid model compiled to ${got}; humanoid.ts expects nq ${HUMANOID_NQ}, nv ${HUMANOID_NV}, nu ${HUMANOID_NU}, nbody ${HUMANOID_NBODY + 1}`);
     }
+    super(mj, spec, count, model, (d) => ({
+      qpos: d.qpos as Float64Array,
+      qvel: d.qvel as Float64Array,
+      ctrl: d.ctrl as Float64Array,
+      xipos: d.xipos as Float64Array,
+      ximat: d.ximat as Float64Array,
+      cvel: d.cvel as Float64Array,
+      subtreeCom: d.subtree_com as Float64Array,
+    }));
+    this.physics = physics;
+    this.goal = new Float64Array(count * GOAL_DIM);
+    const centres = mazeCentres(layout, HUMANOID_MAZE_CELL_SIZE);
+    this.startX = centres.startX;
+    this.startY = centres.startY;
+    this.goalCells = centres.goals;
+    this.nGoals = centres.goals.length / 2;
     this.bodyMass = (model.body_mass as Float64Array).slice(1, HUMANOID_NBODY + 1);
     this.bodyInertia = (model.body_inertia as Float64Array).slice(3, 3 * (HUMANOID_NBODY + 1));
     this.totalMass = this.bodyMass.reduce((a, b) => a + b, 0) + TARGET_MASS;
@@ -267,35 +242,6 @@ export class HumanoidCore implements EnvCore {
       this.motorGear[a] = gear[6 * a];
     }
     this.rootBody = (model.body_rootid as Int32Array)[1];
-    this.data = [];
-    try {
-      for (let i = 0; i < count; i++) this.data.push(new mj.MjData(model));
-    } catch (err) {
-      this.dispose();
-      throw new Error(
-        `could not allocate ${count} MuJoCo instances for ${spec.id} on one thread (${err instanceof Error ? err.message : String(err)}); ` +
-          "use more worker threads or fewer envs",
-      );
-    }
-    this.refreshViews();
-  }
-
-  private refreshViews(): void {
-    this.views = this.data.map((d) => ({
-      qpos: d.qpos as Float64Array,
-      qvel: d.qvel as Float64Array,
-      ctrl: d.ctrl as Float64Array,
-      xipos: d.xipos as Float64Array,
-      ximat: d.ximat as Float64Array,
-      cvel: d.cvel as Float64Array,
-      subtreeCom: d.subtree_com as Float64Array,
-    }));
-  }
-
-  private liveModel(): MjModel {
-    if (this.model === null) throw new Error(`${this.spec.id}: this EnvCore was disposed`);
-    if (this.views[0].qpos.length === 0) this.refreshViews();
-    return this.model;
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
@@ -327,38 +273,14 @@ export class HumanoidCore implements EnvCore {
   }
 
   step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
-    const model = this.liveModel();
-    const data = this.data[i];
-    const { qpos, qvel, ctrl } = this.views[i];
-    this.prevQpos.set(qpos);
-    this.prevQvel.set(qvel);
+    this.liveModel();
+    const { qpos, ctrl } = this.views[i];
     for (let k = 0; k < HUMANOID_NU; k++) ctrl[k] = HUMANOID_CTRL_LIMIT * action[k];
-    const mj = this.mj;
-    const frames = this.physics.frameSkip;
-    for (let f = 0; f < frames; f++) mj.mj_step(model, data);
-    let finite = true;
-    for (let k = 0; k < HUMANOID_NQ && finite; k++) finite = Number.isFinite(qpos[k]);
-    for (let k = 0; k < HUMANOID_NV && finite; k++) finite = Number.isFinite(qvel[k]);
-    if (!finite) {
-      // The model is built with MuJoCo's auto-reset off, so a blow-up shows here instead of as a
-      // silent teleport to the model's default pose. The step reports the last finite state and
-      // ends the episode; the VecEnv's reset restores the instance.
-      this.divergences++;
-      qpos.set(this.prevQpos);
-      qvel.set(this.prevQvel);
-      this.writeObs(i, obs);
-      return true;
-    }
+    const finite = this.stepPhysics(i, this.physics.frameSkip);
     this.writeObs(i, obs);
+    if (!finite) return true;
     const z = qpos[2];
     return z < HUMANOID_HEALTHY_Z[0] || z > HUMANOID_HEALTHY_Z[1];
-  }
-
-  /** Copies env i's physics state into qpos [24] and qvel [23]. */
-  getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
-    this.liveModel();
-    qpos.set(this.views[i].qpos);
-    qvel.set(this.views[i].qvel);
   }
 
   /**
@@ -367,14 +289,7 @@ export class HumanoidCore implements EnvCore {
    * into obs [271].
    */
   setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    this.liveModel();
-    if (qpos.length !== HUMANOID_NQ || qvel.length !== HUMANOID_NV) {
-      throw new Error(
-        `HumanoidCore.setState: qpos must have ${HUMANOID_NQ} values and qvel ${HUMANOID_NV}, got ${qpos.length} and ${qvel.length}`,
-      );
-    }
-    this.views[i].qpos.set(qpos);
-    this.views[i].qvel.set(qvel);
+    this.writeState(i, qpos, qvel);
     this.writeObs(i, obs);
   }
 
@@ -488,15 +403,5 @@ export class HumanoidCore implements EnvCore {
     obs[STATE_DIM] = gx;
     obs[STATE_DIM + 1] = gy;
     obs[STATE_DIM + 2] = gz;
-  }
-
-  dispose(): void {
-    for (const d of this.data) d.delete();
-    this.data.length = 0;
-    this.views = [];
-    if (this.model !== null) {
-      this.model.delete();
-      this.model = null;
-    }
   }
 }
