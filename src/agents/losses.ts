@@ -20,6 +20,10 @@ export class EnergyScratch {
   readonly psiNorm: Float64Array; // [B]
   readonly phiHat: Float32Array; // [B, dim] (cosine)
   readonly psiHat: Float32Array; // [B, dim] (cosine)
+  /** Flat indices i·B + j of the pairs whose distance was computed directly (norm, l2). */
+  readonly exact: Int32Array; // [B·B]
+  /** How many entries of `exact` are in use (set by pairwiseEnergy). */
+  exactCount = 0;
   constructor(
     readonly maxB: number,
     readonly dim: number,
@@ -31,7 +35,28 @@ export class EnergyScratch {
     this.psiNorm = new Float64Array(maxB);
     this.phiHat = new Float32Array(maxB * dim);
     this.psiHat = new Float32Array(maxB * dim);
+    this.exact = new Int32Array(maxB * maxB);
   }
+}
+
+/**
+ * A pair's squared distance is taken from the GEMM form ‖Φ_i‖² + ‖Ψ_j‖² − 2Φ_i·Ψ_j only when it is
+ * at least this fraction of ‖Φ_i‖² + ‖Ψ_j‖²; below, the float32 cancellation error (≈ 1e-7 ·
+ * (‖Φ_i‖² + ‖Ψ_j‖²) · √dim) would exceed ~1e-4 of the result, so the pair is computed directly as
+ * Σ_k (Φ_ik − Ψ_jk)². The positives (the diagonal) are always computed directly.
+ */
+export const GEMM_DIST_MIN_FRACTION = 1e-2;
+
+/** Σ_k (Φ_i,k − Ψ_j,k)² accumulated in float64. */
+function directSquaredDistance(phi: Float32Array, psi: Float32Array, i: number, j: number, d: number): number {
+  let s = 0;
+  const a = i * d;
+  const b = j * d;
+  for (let k = 0; k < d; k++) {
+    const t = phi[a + k] - psi[b + k];
+    s += t * t;
+  }
+  return s;
 }
 
 function rowNorms(x: Float32Array, B: number, d: number, out: Float64Array, squared: boolean): void {
@@ -48,7 +73,12 @@ function rowNorms(x: Float32Array, B: number, d: number, out: Float64Array, squa
  *   l2:     −‖Φ_i − Ψ_j‖₂²
  *   dot:    Φ_i·Ψ_j
  *   cosine: Φ_i·Ψ_j / (‖Φ_i‖‖Ψ_j‖)   (per row; JaxGCRL divides by whole-matrix norms instead)
- * The distances use ‖Φ_i‖² + ‖Ψ_j‖² − 2Φ_i·Ψ_j with one GEMM.
+ * The distances use ‖Φ_i‖² + ‖Ψ_j‖² − 2Φ_i·Ψ_j with one GEMM where that form is accurate, and
+ * Σ_k (Φ_ik − Ψ_jk)² directly for the diagonal and for every pair whose squared distance is below
+ * GEMM_DIST_MIN_FRACTION of ‖Φ_i‖² + ‖Ψ_j‖² (the reference computes √Σ(φ − ψ)² for all pairs; the
+ * GEMM form alone loses all precision for close pairs of large vectors, e.g. ‖φ‖ ≈ 64 and a distance
+ * of 0.01 rounds to 0 half the time). The directly computed pairs are listed in `s.exact` for the
+ * backward.
  */
 export function pairwiseEnergy(
   be: Backend,
@@ -81,23 +111,35 @@ export function pairwiseEnergy(
   }
   rowNorms(phi, B, d, s.phiNorm, true);
   rowNorms(psi, B, d, s.psiNorm, true);
+  let nExact = 0;
   for (let i = 0; i < B; i++) {
     for (let j = 0; j < B; j++) {
-      const d2 = Math.max(0, s.phiNorm[i] + s.psiNorm[j] - 2 * s.dot[i * B + j]);
-      if (fn === "l2") logits[i * B + j] = -d2;
+      const o = i * B + j;
+      const scale = s.phiNorm[i] + s.psiNorm[j];
+      let d2 = scale - 2 * s.dot[o];
+      if (i === j || d2 < GEMM_DIST_MIN_FRACTION * scale) {
+        d2 = directSquaredDistance(phi, psi, i, j, d);
+        s.exact[nExact++] = o;
+      }
+      if (fn === "l2") logits[o] = -d2;
       else {
         const dist = Math.sqrt(d2);
-        s.aux[i * B + j] = dist;
-        logits[i * B + j] = -dist;
+        s.aux[o] = dist;
+        logits[o] = -dist;
       }
     }
   }
+  s.exactCount = nExact;
 }
 
 /**
  * Backward of pairwiseEnergy: given G = ∂loss/∂L [B, B], writes dPhi, dPsi [B, d] (overwritten).
  * For norm: ∂L_ij/∂Φ_i = −(Φ_i − Ψ_j)/D_ij, so with H_ij = G_ij/D_ij:
  *   dΦ = −(rowsum(H)·Φ − H·Ψ),  dΨ = Hᵀ·Φ − colsum(H)·Ψ.   (l2: H_ij = 2·G_ij.)
+ * The pairs pairwiseEnergy computed directly (s.exact: the diagonal and the close pairs) are left
+ * out of the GEMM form and added as H_ij·(Ψ_j − Φ_i) with the difference taken directly, so
+ * their gradient is G_ij times a unit vector (bounded) instead of a cancellation of large terms.
+ * Must follow the pairwiseEnergy call that filled `s` for the same Φ, Ψ.
  */
 export function pairwiseEnergyBackward(
   be: Backend,
@@ -133,7 +175,9 @@ export function pairwiseEnergyBackward(
     return;
   }
   const H = s.h;
-  for (let i = 0; i < B * B; i++) H[i] = fn === "l2" ? 2 * G[i] : G[i] / Math.max(s.aux[i], MIN_DIST);
+  const weight = (o: number) => (fn === "l2" ? 2 * G[o] : G[o] / Math.max(s.aux[o], MIN_DIST));
+  for (let i = 0; i < B * B; i++) H[i] = weight(i);
+  for (let e = 0; e < s.exactCount; e++) H[s.exact[e]] = 0;
   // dΦ = H·Ψ − rowsum(H)·Φ ; dΨ = Hᵀ·Φ − colsum(H)·Ψ   (signs: L = −D)
   be.gemm(false, false, B, d, B, 1, H, psi, 0, dPhi);
   be.gemm(true, false, B, d, B, 1, H, phi, 0, dPsi);
@@ -147,6 +191,21 @@ export function pairwiseEnergyBackward(
     for (let k = 0; k < d; k++) {
       dPhi[i * d + k] -= r * phi[i * d + k];
       dPsi[i * d + k] -= c * psi[i * d + k];
+    }
+  }
+  // The directly computed pairs: dΦ_i += H_ij (Ψ_j − Φ_i), dΨ_j −= H_ij (Ψ_j − Φ_i).
+  for (let e = 0; e < s.exactCount; e++) {
+    const o = s.exact[e];
+    const i = (o / B) | 0;
+    const j = o - i * B;
+    const h = weight(o);
+    if (h === 0) continue;
+    const a = i * d;
+    const b = j * d;
+    for (let k = 0; k < d; k++) {
+      const t = h * (psi[b + k] - phi[a + k]);
+      dPhi[a + k] += t;
+      dPsi[b + k] -= t;
     }
   }
 }

@@ -199,3 +199,79 @@ describe("tanh-Gaussian policy (SPEC §2–3)", () => {
     }
   });
 });
+
+describe("pairwise distance at large norms (float64 reference)", () => {
+  // Deep encoders give ‖φ‖ ≈ 16–64 while positives sit ~0.01 apart: the GEMM form
+  // ‖φ‖² + ‖ψ‖² − 2φ·ψ cancels to noise (or exactly 0) there; the direct form must not.
+  for (const fn of ["norm", "l2"] as const) {
+    test(`${fn}: close pairs of vectors of norm 64 match float64 and give bounded finite gradients`, () => {
+      const rng = new Rng(keyFromSeed(23));
+      const B = 64;
+      const d = 64;
+      const centre = randn(rng, d);
+      let n = 0;
+      for (const v of centre) n += v * v;
+      for (let k = 0; k < d; k++) centre[k] *= 64 / Math.sqrt(n);
+      const phi = new Float32Array(B * d);
+      const psi = new Float32Array(B * d);
+      // Half the rows share one large centre (all their pairs are close), the rest are spread.
+      for (let i = 0; i < B; i++) {
+        const c = i < B / 2 ? 1 : 0;
+        for (let k = 0; k < d; k++) {
+          phi[i * d + k] = c * centre[k] + (c ? 0.002 : 30) * rng.normal();
+          psi[i * d + k] = phi[i * d + k] + (c ? 0.002 : 0.5) * rng.normal();
+        }
+      }
+      const s = new EnergyScratch(B, d);
+      const L = new Float32Array(B * B);
+      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+      let worst = 0;
+      for (let i = 0; i < B; i++)
+        for (let j = 0; j < B; j++) {
+          let d2 = 0;
+          for (let k = 0; k < d; k++) d2 += (phi[i * d + k] - psi[j * d + k]) ** 2; // float64 of the float32 inputs
+          const want = fn === "norm" ? -Math.sqrt(d2) : -d2;
+          assert.ok(L[i * B + j] < 0, `${fn} L[${i},${j}] = ${L[i * B + j]}: distinct vectors must not be at distance 0`);
+          worst = Math.max(worst, Math.abs(L[i * B + j] - want) / Math.abs(want));
+        }
+      assert.ok(worst < 1e-4, `${fn}: worst relative error ${worst} (the GEMM form alone is off by ~100 % here)`);
+      // Gradient of Σ G ⊙ L: finite, and for each pair bounded by |G_ij| · ‖∂L_ij/∂φ_i‖.
+      const G = randn(rng, B * B, 1 / B);
+      const dPhi = new Float32Array(B * d);
+      const dPsi = new Float32Array(B * d);
+      pairwiseEnergyBackward(be, fn, phi, psi, G, B, d, s, dPhi, dPsi);
+      // float64 reference gradient.
+      const refPhi = new Float64Array(B * d);
+      for (let i = 0; i < B; i++)
+        for (let j = 0; j < B; j++) {
+          let d2 = 0;
+          for (let k = 0; k < d; k++) d2 += (phi[i * d + k] - psi[j * d + k]) ** 2;
+          const h = fn === "norm" ? G[i * B + j] / Math.sqrt(d2) : 2 * G[i * B + j];
+          for (let k = 0; k < d; k++) refPhi[i * d + k] += h * (psi[j * d + k] - phi[i * d + k]);
+        }
+      let err = 0;
+      let scale = 0;
+      for (let i = 0; i < B * d; i++) {
+        assert.ok(Number.isFinite(dPhi[i]) && Number.isFinite(dPsi[i]), "gradient must be finite");
+        err = Math.max(err, Math.abs(dPhi[i] - refPhi[i]));
+        scale = Math.max(scale, Math.abs(refPhi[i]));
+      }
+      assert.ok(err <= 1e-3 * scale, `${fn}: dΦ max error ${err} against float64 (max |dΦ| ${scale})`);
+    });
+  }
+  test("norm: identical φ and ψ rows give distance 0 and a zero, finite gradient", () => {
+    const B = 3;
+    const d = 4;
+    const phi = Float32Array.from([10, 20, 30, 40, 1, 2, 3, 4, -5, 6, -7, 8]);
+    const psi = Float32Array.from(phi);
+    const s = new EnergyScratch(B, d);
+    const L = new Float32Array(B * B);
+    pairwiseEnergy(be, "norm", phi, psi, B, d, s, L);
+    for (let i = 0; i < B; i++) assert.equal(L[i * B + i], -0);
+    const G = new Float32Array(B * B).fill(1);
+    const dPhi = new Float32Array(B * d);
+    const dPsi = new Float32Array(B * d);
+    pairwiseEnergyBackward(be, "norm", phi, psi, G, B, d, s, dPhi, dPsi);
+    for (const v of [...dPhi, ...dPsi]) assert.ok(Number.isFinite(v));
+  });
+});
