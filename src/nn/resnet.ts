@@ -1,6 +1,7 @@
 // The residual network of the paper (SPEC §2):
 //   input Dense(W) → LayerNorm → Swish,
 //   depth/4 residual blocks: h = x; 4 × [h = Swish(LayerNorm(Dense_W(h)))]; out = x + h,
+//   [optional: LayerNorm of the stream (`headNorm`, not in the paper)],
 //   linear head(s) Dense(out_k).
 // Depth counts the Dense layers inside residual blocks (depth 4 = one block).
 //
@@ -17,6 +18,8 @@ export interface HeadSpec {
   /** Name used in parameter names: `head.<name>.weight`. */
   readonly name: string;
   readonly dim: number;
+  /** Multiplies the head kernel's init range (default 1 = SPEC §2; 0 = zero-initialised head). */
+  readonly initScale?: number;
 }
 
 export interface ResNetConfig {
@@ -30,6 +33,12 @@ export interface ResNetConfig {
   readonly maxBatch: number;
   /** Activation checkpointing per residual block. */
   readonly recompute?: boolean;
+  /**
+   * LayerNorm (scale, bias; no activation) on the residual stream before the heads:
+   * `head_norm.scale`, `head_norm.bias`. Not in the paper: its stream is unnormalised and grows
+   * with depth, so the heads' inputs (and how far one Adam step moves their outputs) grow with it.
+   */
+  readonly headNorm?: boolean;
 }
 
 /** Checks a ResNet configuration; throws an error that says what is allowed. */
@@ -48,6 +57,9 @@ export function validateResNetConfig(c: ResNetConfig): void {
   const names = new Set<string>();
   for (const h of c.heads) {
     if (!int(h.dim) || h.dim < 1) throw new Error(`head "${h.name}" dimension must be an integer >= 1, got ${h.dim}`);
+    if (h.initScale !== undefined && !(Number.isFinite(h.initScale) && h.initScale >= 0)) {
+      throw new Error(`head "${h.name}" initScale must be a finite number >= 0, got ${h.initScale}`);
+    }
     if (names.has(h.name)) throw new Error(`duplicate head name "${h.name}"`);
     names.add(h.name);
   }
@@ -85,6 +97,7 @@ export class ResNet {
   private readonly inputUnit: DlsParams;
   private readonly blockUnits: DlsParams[][]; // [numBlocks][4]
   private readonly headParams: HeadParams[];
+  private readonly headNormParams: { scale: TensorInfo; bias: TensorInfo } | null;
 
   // ---- forward caches (allocated once) ----
   private readonly xIn: Float32Array; // [maxBatch, inDim] copy of the input (backward needs it)
@@ -98,6 +111,10 @@ export class ResNet {
   private readonly scratchCaches: UnitCache[] | null;
   private readonly scratchYs: Float32Array[] | null;
   readonly outputs: Float32Array[]; // [maxBatch, dim_k] per head
+  /** With headNorm: the normalised stream the heads read [maxBatch, W], and its LayerNorm cache. */
+  private readonly headIn: Float32Array | null;
+  private readonly headNormMean: Float32Array | null;
+  private readonly headNormRstd: Float32Array | null;
 
   // ---- backward scratch ----
   private readonly gA: Float32Array; // [maxBatch, W]
@@ -129,6 +146,7 @@ export class ResNet {
       for (let l = 0; l < 4; l++) units.push(unit(`blocks.${b}.dense.${l}`, `blocks.${b}.norm.${l}`, W));
       this.blockUnits.push(units);
     }
+    this.headNormParams = config.headNorm ? { scale: P.declare("head_norm.scale", [W]), bias: P.declare("head_norm.bias", [W]) } : null;
     this.headParams = config.heads.map((h) => ({
       w: P.declare(`head.${h.name}.weight`, [W, h.dim]),
       b: P.declare(`head.${h.name}.bias`, [h.dim]),
@@ -162,6 +180,9 @@ export class ResNet {
       this.scratchYs = [new Float32Array(B * W), new Float32Array(B * W), new Float32Array(B * W)];
     }
     this.outputs = config.heads.map((h) => new Float32Array(B * h.dim));
+    this.headIn = config.headNorm ? new Float32Array(B * W) : null;
+    this.headNormMean = config.headNorm ? new Float32Array(B) : null;
+    this.headNormRstd = config.headNorm ? new Float32Array(B) : null;
     this.gA = new Float32Array(B * W);
     this.gB = new Float32Array(B * W);
     this.gTrunk = new Float32Array(B * W);
@@ -195,6 +216,7 @@ export class ResNet {
     if (this.scratchCaches) for (const c of this.scratchCaches) n += c.z.length + 2 * c.mean.length;
     if (this.scratchYs) for (const y of this.scratchYs) n += y.length;
     for (const o of this.outputs) n += o.length;
+    if (this.headIn) n += this.headIn.length + 2 * (this.headNormMean?.length ?? 0);
     return n * 4;
   }
 
@@ -205,19 +227,28 @@ export class ResNet {
       P.view(u.scale).fill(1);
       P.view(u.bias).fill(0);
     }
+    if (this.headNormParams) {
+      P.view(this.headNormParams.scale).fill(1);
+      P.view(this.headNormParams.bias).fill(0);
+    }
   }
 
   /**
    * SPEC §2 init: kernels U(−1/√fan_in, +1/√fan_in) (Flax variance_scaling(1/3, fan_in,
-   * uniform)), biases 0, LayerNorm scale 1, bias 0.
+   * uniform)), biases 0, LayerNorm scale 1, bias 0. A head's `initScale` multiplies its range
+   * (the random draws are the same whatever the scale, so scale 1 reproduces the default).
    */
   init(rng: Rng): void {
     const P = this.params;
     P.data.fill(0);
-    const kernels = [this.inputUnit.w, ...this.blockUnits.flat().map((u) => u.w), ...this.headParams.map((h) => h.w)];
-    for (const k of kernels) {
+    const kernels: [TensorInfo, number][] = [
+      [this.inputUnit.w, 1],
+      ...this.blockUnits.flat().map((u): [TensorInfo, number] => [u.w, 1]),
+      ...this.headParams.map((h, i): [TensorInfo, number] => [h.w, this.config.heads[i].initScale ?? 1]),
+    ];
+    for (const [k, scale] of kernels) {
       const v = P.view(k);
-      const lim = 1 / Math.sqrt(k.shape[0]);
+      const lim = scale / Math.sqrt(k.shape[0]);
       for (let i = 0; i < v.length; i++) v[i] = (2 * rng.uniform() - 1) * lim;
     }
     this.resetLayerNorm();
@@ -299,8 +330,13 @@ export class ResNet {
       if (this.scratchCaches && this.scratchYs) this.blockForward(b, this.scratchCaches, this.scratchYs, batch);
       else this.blockForward(b, this.caches[b], this.ys[b], batch);
     }
-    const trunk = this.blockIn[this.numBlocks];
+    let trunk = this.blockIn[this.numBlocks];
     const P = this.params;
+    if (this.headNormParams && this.headIn && this.headNormMean && this.headNormRstd) {
+      const hn = this.headNormParams;
+      this.be.layerNormForward(trunk, P.view(hn.scale), P.view(hn.bias), this.headIn, this.headNormMean, this.headNormRstd, batch, this.W, LAYER_NORM_EPS);
+      trunk = this.headIn;
+    }
     const res: Float32Array[] = [];
     for (let h = 0; h < this.headParams.length; h++) {
       const hp = this.headParams[h];
@@ -329,7 +365,7 @@ export class ResNet {
     const W = this.W;
     const P = this.params;
     const be = this.be;
-    const trunk = this.blockIn[this.numBlocks];
+    const trunk = this.headIn ?? this.blockIn[this.numBlocks];
     const gT = this.gTrunk;
     let first = true;
     for (let h = 0; h < this.headParams.length; h++) {
@@ -347,6 +383,11 @@ export class ResNet {
       first = false;
     }
     if (first) gT.fill(0, 0, batch * W);
+    if (this.headNormParams && this.headNormMean && this.headNormRstd) {
+      const hn = this.headNormParams;
+      // gT: ∂L/∂(normalised stream) → ∂L/∂(stream), in place.
+      be.layerNormBackward(gT, this.blockIn[this.numBlocks], this.headNormMean, this.headNormRstd, P.view(hn.scale), gT, P.gradView(hn.scale), P.gradView(hn.bias), batch, W);
+    }
 
     for (let b = this.numBlocks - 1; b >= 0; b--) {
       let cs: UnitCache[];

@@ -29,6 +29,21 @@ function dense(x: Float64Array, rows: number, inDim: number, w: Float64Array, b:
   return y;
 }
 
+function ln(z: Float64Array, rows: number, cols: number, g: Float64Array, bt: Float64Array): Float64Array {
+  const y = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let mu = 0;
+    for (let j = 0; j < cols; j++) mu += z[r * cols + j];
+    mu /= cols;
+    let v = 0;
+    for (let j = 0; j < cols; j++) v += (z[r * cols + j] - mu) ** 2;
+    v /= cols;
+    const rs = 1 / Math.sqrt(v + 1e-6);
+    for (let j = 0; j < cols; j++) y[r * cols + j] = (z[r * cols + j] - mu) * rs * g[j] + bt[j];
+  }
+  return y;
+}
+
 function lnSwish(z: Float64Array, rows: number, cols: number, g: Float64Array, bt: Float64Array): Float64Array {
   const y = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -64,5 +79,7 @@ export function forwardF64(net: F64Net, x: Float64Array, rows: number): Float64A
     for (let i = 0; i < o.length; i++) o[i] = h[i] + t[i];
     h = o;
   }
+  // Optional LayerNorm of the stream before the heads (ResNetConfig.headNorm).
+  if (net.p.has("head_norm.scale")) h = ln(h, rows, W, P("head_norm.scale"), P("head_norm.bias"));
   return net.heads.map((hd) => dense(h, rows, W, P(`head.${hd.name}.weight`), P(`head.${hd.name}.bias`), hd.dim));
 }

@@ -72,13 +72,15 @@ describe("ResNet init (SPEC §2)", () => {
 
 for (const be of backends()) {
   describe(`ResNet backward vs float64 central differences [${be.name}]`, () => {
-    for (const { depth, recompute } of [
-      { depth: 0, recompute: false },
-      { depth: 4, recompute: false },
-      { depth: 8, recompute: false },
-      { depth: 8, recompute: true },
+    for (const { depth, recompute, headNorm } of [
+      { depth: 0, recompute: false, headNorm: false },
+      { depth: 4, recompute: false, headNorm: false },
+      { depth: 8, recompute: false, headNorm: false },
+      { depth: 8, recompute: true, headNorm: false },
+      { depth: 8, recompute: false, headNorm: true },
+      { depth: 4, recompute: true, headNorm: true },
     ]) {
-      test(`depth ${depth}${recompute ? " with recomputation" : ""}: parameter and input gradients`, () => {
+      test(`depth ${depth}${recompute ? " with recomputation" : ""}${headNorm ? " with head LayerNorm" : ""}: parameter and input gradients`, () => {
         const rng = new Rng(keyFromSeed(100 + depth));
         const rows = 3;
         const inDim = 5;
@@ -87,7 +89,7 @@ for (const be of backends()) {
           { name: "a", dim: 3 },
           { name: "b", dim: 2 },
         ];
-        const net = new ResNet(be, { inDim, width, depth, heads, maxBatch: 4, recompute });
+        const net = new ResNet(be, { inDim, width, depth, heads, maxBatch: 4, recompute, headNorm });
         net.init(rng);
         perturbAll(net, rng);
         const x = randn(rng, rows * inDim);
@@ -221,5 +223,40 @@ describe("ResNet + Adam fit a regression target", () => {
     last = lossAt();
     assert.ok(Number.isFinite(last));
     assert.ok(first / last >= 10, `loss went from ${first} to ${last} (ratio ${first / last})`);
+  });
+});
+
+describe("ResNet head options", () => {
+  test("initScale multiplies a head's init range (0 = zero head, 1 = the default draws)", () => {
+    const mk = (initScale?: number) => {
+      const net = new ResNet(backends()[0], { inDim: 4, width: 8, depth: 4, heads: [{ name: "m", dim: 3 }, { name: "s", dim: 3, initScale }], maxBatch: 2 });
+      net.init(new Rng(keyFromSeed(5)));
+      return net;
+    };
+    const base = mk();
+    const v = (net: ResNet, name: string) => net.params.view(net.params.tensors.find((t) => t.name === name)!);
+    assert.deepEqual(v(mk(1), "head.s.weight"), v(base, "head.s.weight"));
+    const scaled = v(mk(0.01), "head.s.weight");
+    const ref = v(base, "head.s.weight");
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(scaled[i] - 0.01 * ref[i]) < 1e-9);
+    assert.ok(v(mk(0), "head.s.weight").every((x) => x === 0));
+    assert.deepEqual(v(mk(0), "head.m.weight"), v(base, "head.m.weight"));
+    assert.throws(() => mk(-1), /initScale must be a finite number >= 0/);
+  });
+  test("headNorm keeps the head outputs O(1) at depth 256 (the unnormalised stream grows with depth)", () => {
+    const rms = (headNorm: boolean) => {
+      const rng = new Rng(keyFromSeed(9));
+      const net = new ResNet(backends()[0], { inDim: 6, width: 32, depth: 256, heads: [{ name: "o", dim: 2 }], maxBatch: 64, headNorm });
+      net.init(rng);
+      const [y] = net.forward(randn(rng, 64 * 6), 64);
+      let s = 0;
+      for (const t of y) s += t * t;
+      return Math.sqrt(s / y.length);
+    };
+    // Head output rms ≈ |stream| · |w| : without the norm it grows with depth, with it stays O(1).
+    const plain = rms(false);
+    const normed = rms(true);
+    assert.ok(plain > 3, `head output rms without the norm ${plain} (≈ 9 measured at depth 256)`);
+    assert.ok(normed < 1.5, `head output rms with the norm ${normed}`);
   });
 });
