@@ -1,16 +1,20 @@
-// `fathom` — the command line: train | eval | envs | bench.
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+// `fathom` — the command line: train | eval | sweep | plot | export | envs | bench.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getBackend, nativeBackendError } from "../engine/index.js";
 import { formatEnvTable, getEnvSpec, makeVecEnv } from "../envs/registry.js";
 import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
-import { type Curve, learningCurvesSvg } from "../train/plot.js";
-import { MetricsLogger } from "../train/logger.js";
+import { exportRuns } from "../train/export.js";
+import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
+import { type Curve, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
-import { createRunDir, findRunDir, listRunDirs, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
+import { createRunDir, findRunDir, listRunDirs, sweepRunDirName, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
+import { finalPerformance, readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.js";
+import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { z } from "zod";
@@ -31,8 +35,11 @@ Usage:
   fathom train --env <id> [--preset cpu|paper] [options]   train a CRL agent (fathom train --help)
   fathom train --resume <run dir>                          continue a stopped run
   fathom eval <run dir | checkpoint> [options]             evaluate a trained agent (fathom eval --help)
-  fathom sweep --env <id> --depths 4,16,64 --seeds 0,1,2 [train options]   one run per depth and seed
-  fathom plot <run dirs | runs dir>... --out curves.svg     learning curves (time at goal vs env steps)
+  fathom sweep --env <id> --depths 4,16 --seeds 0-2 [--jobs N] [train options]
+                                                           one run per depth and seed; run it again to resume
+  fathom plot <run dirs | runs dir>... --out curves.svg [--summary summary.svg]
+                                                           learning curves; depth vs final performance
+  fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, summary
   fathom envs                                              list the environments
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version
@@ -68,6 +75,8 @@ function takeOption(argv: string[], name: string): string | undefined {
 async function cmdTrain(argv: string[]): Promise<number> {
   const args = [...argv];
   const resume = takeOption(args, "resume");
+  // Internal, for `fathom sweep`: train into this deterministic run directory (sweep.ts).
+  const sweepRunDir = takeOption(args, "sweep-run-dir");
   const presetName = takeOption(args, "preset") ?? "cpu";
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
@@ -84,7 +93,9 @@ async function cmdTrain(argv: string[]): Promise<number> {
   let runDir: ReturnType<typeof createRunDir>;
   let resumeFrom: string | undefined;
   if (resume) {
-    if (args.length > 0) throw new FlagError(`--resume continues a run with its saved configuration; other options are not allowed (got ${args.join(" ")})`);
+    if (args.length > 0 || sweepRunDir !== undefined) {
+      throw new FlagError(`--resume continues a run with its saved configuration; other options are not allowed (got ${args.join(" ")})`);
+    }
     const found = findRunDir(resume);
     runDir = found.run;
     const saved = JSON.parse(readFileSync(runDir.configPath, "utf8")) as { config?: unknown };
@@ -99,7 +110,10 @@ async function cmdTrain(argv: string[]): Promise<number> {
     if (r.help) return 0;
     config = r.config;
     getEnvSpec(config.env); // a bad id fails here, before a run directory is made
-    runDir = createRunDir(config.runsDir, { env: config.env, agent: "crl", depth: config.criticDepth, seed: config.seed });
+    runDir =
+      sweepRunDir !== undefined
+        ? openSweepRunDir(sweepRunDir)
+        : createRunDir(config.runsDir, { env: config.env, agent: "crl", depth: config.criticDepth, seed: config.seed });
     writeJsonAtomic(runDir.configPath, {
       fathom: version(),
       preset: presetName,
@@ -131,6 +145,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     startStep: 0,
   });
   try {
+    const t0 = performance.now();
     const res = await train(config, {
       runDir,
       logger,
@@ -146,6 +161,8 @@ async function cmdTrain(argv: string[]): Promise<number> {
       },
     });
     progress.finish();
+    // summary.json: a run is finished only when it says "done" (fathom sweep / export read it)
+    writeRunSummary(runDir.path, res, (performance.now() - t0) / 1000);
     if (res.status === "nonfinite") {
       console.error(`error: ${res.error}`);
       return 1;
@@ -222,92 +239,391 @@ async function cmdEval(argv: string[]): Promise<number> {
 function takeList(args: string[], name: string, def: number[]): number[] {
   const v = takeOption(args, name);
   if (v === undefined) return def;
-  const out = v.split(",").map((x) => Number(x));
-  if (out.length === 0 || out.some((x) => !Number.isInteger(x) || x < 0)) {
-    throw new FlagError(`--${name} takes a comma-separated list of non-negative integers, got "${v}"`);
+  try {
+    return parseIntList(v, `--${name}`);
+  } catch (e) {
+    throw new FlagError((e as Error).message);
   }
-  return out;
 }
+
+/** Removes a boolean `--name` from args; true when it was there. */
+function takeFlag(args: string[], name: string): boolean {
+  let found = false;
+  for (let i = args.length - 1; i >= 0; i--) {
+    if (args[i] === `--${name}`) {
+      args.splice(i, 1);
+      found = true;
+    }
+  }
+  return found;
+}
+
+/** How this process runs the CLI in a child: the compiled bin.js, or bin.ts through tsx from source. */
+function childCli(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith(".ts")) return ["--import", import.meta.resolve("tsx"), join(dirname(here), "bin.ts")];
+  const bin = join(dirname(here), "bin.js");
+  if (!existsSync(bin)) throw new Error(`fathom sweep --jobs needs ${bin}, which is missing: rebuild with \`npm run build\``);
+  return [bin];
+}
+
+interface SweepPoint {
+  actorDepth: number;
+  criticDepth: number;
+  seed: number;
+  label: string;
+  /** Arguments of `fathom train` for a fresh run (without --sweep-run-dir). */
+  trainArgs: string[];
+  decision: SweepDecision;
+  /** Set when the sweep is over: the run's summary status, or what went wrong. */
+  outcome?: string;
+  summary?: RunSummary | null;
+}
+
+const SWEEP_HELP = `Usage: fathom sweep --env <id> [--depths 4,16,64] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
+
+Trains one run per (depth, seed), actor and critic at the same depth (set --actor-depth or
+--critic-depth to keep that one fixed), each in the run directory <runs dir>/<env>__crl__d<depth>__s<seed>
+(a<actor>c<critic> when they differ). Running the same sweep again continues it: finished runs
+(summary.json says done) are skipped, interrupted ones are resumed from their last checkpoint, a
+directory with no checkpoint is moved aside to <name>.incomplete-<time> and restarted. A directory
+whose config.json differs from what the sweep would run is an error (nothing is reused or overwritten).
+
+  --depths 4,16,64     depths (lists and ranges)
+  --seeds 0-2          seeds (lists and ranges, e.g. 0,1,2 or 0-4 or 0-2,7)
+  --jobs N             runs at a time (default 1: in this process). With N > 1 every run is a child
+                       process writing to <run dir>/train.log, with FATHOM_THREADS = cores / N and,
+                       unless --threads is given, --threads 1; Ctrl-C stops them all with a checkpoint
+  --retry-nonfinite    resume runs that stopped on a non-finite loss (default: report them)
+
+Then: fathom plot <runs dir> --out curves.svg --summary summary.svg; fathom export <runs dir> --out results/<study>`;
 
 async function cmdSweep(argv: string[]): Promise<number> {
   const args = [...argv];
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(
-      "Usage: fathom sweep --env <id> [--depths 4,16,64] [--seeds 0,1,2] [fathom train options]\n\n" +
-        "Trains one run per (depth, seed), actor and critic at the same depth, one after the other, each in its own run\n" +
-        "directory. Then plot them with: fathom plot <runs dir> --out curves.svg",
-    );
+    console.log(SWEEP_HELP);
     return 0;
   }
   const depths = takeList(args, "depths", [4, 16, 64]);
   const seeds = takeList(args, "seeds", [0, 1, 2]);
-  let worst = 0;
+  const jobsText = takeOption(args, "jobs");
+  const jobs = jobsText === undefined ? 1 : Number(jobsText);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new FlagError(`--jobs takes an integer from 1 to 256, got "${jobsText}"`);
+  const presetName = takeOption(args, "preset") ?? "cpu";
+  const retryNonfinite = takeFlag(args, "retry-nonfinite");
+  if (args.some((a) => a === "--resume" || a.startsWith("--resume="))) {
+    throw new FlagError("fathom sweep resumes its runs by itself: run the same sweep command again (--resume is for fathom train)");
+  }
+  if (args.some((a) => a === "--sweep-run-dir" || a.startsWith("--sweep-run-dir="))) throw new FlagError("--sweep-run-dir is internal to fathom sweep");
+  const preset = PRESETS[presetName];
+  if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
+  const parseOpts = { preset, presetName, helpHint: "fathom sweep --help", maxPositionals: 0 };
+  const base = parseConfig(TrainConfigSchema, args, parseOpts);
+  if (base.help) return 0;
+  if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");
+  const fixedActor = base.fromFlags.includes("actorDepth");
+  const fixedCritic = base.fromFlags.includes("criticDepth");
+  if (fixedActor && fixedCritic) {
+    throw new FlagError("--actor-depth and --critic-depth are both set, which leaves nothing for --depths to sweep; drop one of them");
+  }
+  getEnvSpec(base.config.env); // a bad id fails here, before anything is done
+  // Env worker threads: one per run when runs share the machine, unless the user chose. Thread
+  // counts change speed, not results, so they are not compared unless the user set them.
+  const userThreads = base.fromFlags.includes("threads");
+  const injectThreads = jobs > 1 && !userThreads;
+  const ignoreKeys = userThreads ? ["runsDir"] : ["runsDir", "threads"];
+
+  const points: SweepPoint[] = [];
+  const seen = new Set<string>();
   for (const d of depths) {
-    for (const s of seeds) {
-      console.log(`\n=== depth ${d}, seed ${s} ===`);
-      const code = await cmdTrain([...args, "--actor-depth", String(d), "--critic-depth", String(d), "--seed", String(s)]);
-      if (code === 2) return code; // a configuration error applies to every run
-      worst = Math.max(worst, code);
+    for (const seed of seeds) {
+      const actorDepth = fixedActor ? base.config.actorDepth : d;
+      const criticDepth = fixedCritic ? base.config.criticDepth : d;
+      const cfgArgs = [...args, "--actor-depth", String(actorDepth), "--critic-depth", String(criticDepth), "--seed", String(seed)];
+      if (injectThreads) cfgArgs.push("--threads", "1");
+      const r = parseConfig(TrainConfigSchema, cfgArgs, parseOpts);
+      if (r.help) return 0;
+      const name = sweepRunDirName({ env: r.config.env, agent: "crl", actorDepth, criticDepth, seed });
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const dir = join(r.config.runsDir, name);
+      points.push({
+        actorDepth,
+        criticDepth,
+        seed,
+        label: `depth ${depthLabel(actorDepth, criticDepth)} seed ${seed}`,
+        trainArgs: ["--preset", presetName, ...cfgArgs],
+        decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
+      });
     }
   }
-  return worst;
+  const refused = points.filter((p) => p.decision.action === "refuse");
+  if (refused.length > 0) {
+    for (const p of refused) console.error(`error: ${p.label}: ${p.decision.reason}`);
+    console.error(`sweep not started: ${refused.length} of ${points.length} run directories conflict with it`);
+    return 1;
+  }
+  const count = (a: SweepDecision["action"]) => points.filter((p) => p.decision.action === a).length;
+  const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / jobs));
+  console.log(
+    `sweep: ${points.length} runs in ${base.config.runsDir}/ — ${count("skip")} finished, ${count("resume")} to resume, ` +
+      `${count("fresh") + count("move-aside")} to start${count("nonfinite") > 0 ? `, ${count("nonfinite")} stopped on a non-finite loss` : ""}` +
+      (jobs > 1 ? `; ${jobs} at a time (FATHOM_THREADS=${threadsPerRun}${injectThreads ? ", --threads 1" : ""}; output in <run dir>/train.log)` : ""),
+  );
+  for (const p of points) {
+    const d = p.decision;
+    if (d.action === "skip") {
+      p.outcome = "done (skipped)";
+      p.summary = d.summary;
+      console.log(`  skip ${p.label}: ${d.reason}`);
+    } else if (d.action === "nonfinite") {
+      p.outcome = "nonfinite (not retried)";
+      p.summary = d.summary;
+      console.log(`  skip ${p.label}: ${d.reason}`);
+    } else if (d.action === "move-aside") {
+      moveAside(d);
+      console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
+    }
+  }
+  const todo = points.filter((p) => p.decision.action === "fresh" || p.decision.action === "move-aside" || p.decision.action === "resume");
+  let interrupted = false;
+
+  const finishLine = (p: SweepPoint, code: number | string, log?: string) => {
+    let summary: RunSummary | null = null;
+    try {
+      summary = readRunSummary(p.decision.dir);
+    } catch {
+      summary = null;
+    }
+    p.summary = summary;
+    const resumed = p.decision.action === "resume" ? " (resumed)" : "";
+    p.outcome = summary ? `${summary.status}${resumed}` : typeof code === "string" ? `stopped by ${code}` : `failed (exit ${code})`;
+    if (summary?.status === "interrupted") interrupted = true;
+    const tag = summary?.last5["eval/episode_success"];
+    const goal = tag === undefined ? "no evaluation yet" : `time at goal (mean of the last ${Math.min(5, summary?.evals ?? 5)} evaluations) ${tag.toFixed(1)}`;
+    console.log(`finished ${p.label}: ${p.outcome}${summary ? `, ${summary.envSteps} env steps; ${goal}` : ""}${code !== 0 && log ? `; see ${log}` : ""}`);
+  };
+
+  if (jobs === 1) {
+    for (const p of todo) {
+      if (interrupted) break;
+      const resume = p.decision.action === "resume";
+      console.log(`\n=== ${resume ? "resume" : "start"} ${p.label}: ${p.decision.dir} ===`);
+      const code = await cmdTrain(resume ? ["--resume", p.decision.dir] : [...p.trainArgs, "--sweep-run-dir", p.decision.dir]);
+      if (code === 2) return code; // a configuration error applies to every run
+      finishLine(p, code);
+    }
+  } else {
+    const cli = todo.length > 0 ? childCli() : [];
+    const running = new Set<ChildProcess>();
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      interrupted = true;
+      console.error(
+        signals === 1
+          ? `\nCtrl-C: stopping the ${running.size} running run(s) after their current gradient step, with a checkpoint (Ctrl-C again to stop them now)`
+          : signals === 2
+            ? "\nsecond Ctrl-C: stopping the runs without a checkpoint (Ctrl-C again to kill them)"
+            : "\nCtrl-C: killing the runs",
+      );
+      for (const c of running) c.kill(signals <= 2 ? "SIGINT" : "SIGKILL");
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      await new Promise<void>((done) => {
+        let next = 0;
+        const startMore = () => {
+          while (!interrupted && running.size < jobs && next < todo.length) launch(todo[next++]);
+          if (running.size === 0) done();
+        };
+        const launch = (p: SweepPoint) => {
+          const resume = p.decision.action === "resume";
+          const dir = p.decision.dir;
+          const childArgs = resume ? ["train", "--resume", dir] : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
+          mkdirSync(dir, { recursive: true });
+          const log = join(dir, "train.log");
+          const fd = openSync(log, "a");
+          writeSync(fd, `\n# ${new Date().toISOString()} fathom sweep: ${resume ? "resume" : "start"}: fathom ${childArgs.join(" ")}\n`);
+          let child: ChildProcess;
+          try {
+            // detached: its own process group, so a terminal's Ctrl-C reaches it once, forwarded by onSignal
+            child = spawn(process.execPath, [...cli, ...childArgs], {
+              stdio: ["ignore", fd, fd],
+              env: { ...process.env, FATHOM_THREADS: String(threadsPerRun) },
+              detached: true,
+            });
+          } finally {
+            closeSync(fd);
+          }
+          running.add(child);
+          console.log(`${resume ? "resume" : "start"} ${p.label}: ${dir} (log: ${log})`);
+          let ended = false;
+          const end = (code: number | string) => {
+            if (ended) return;
+            ended = true;
+            running.delete(child);
+            finishLine(p, code, log);
+            startMore();
+          };
+          child.on("error", (e) => {
+            console.error(`error: ${p.label}: could not run ${process.execPath}: ${e.message}`);
+            end(1);
+          });
+          child.on("close", (code, signal) => end(code ?? signal ?? 1));
+        };
+        startMore();
+      });
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
+
+  for (const p of points) if (p.outcome === undefined) p.outcome = "not started";
+  console.log(`\n| depth | seed | status | time at goal (last 5) | run directory |\n|---|---:|---|---:|---|`);
+  for (const p of points) {
+    const v = p.summary?.last5?.["eval/episode_success"];
+    console.log(`| ${depthLabel(p.actorDepth, p.criticDepth)} | ${p.seed} | ${p.outcome} | ${v === undefined ? "–" : v.toFixed(1)} | ${p.decision.dir} |`);
+  }
+  if (interrupted) {
+    console.log("sweep stopped: run the same command again to resume it");
+    return 130;
+  }
+  return points.every((p) => p.outcome?.startsWith("done")) ? 0 : 1;
 }
+
+const GROUP_BY = ["depth", "actor-depth", "critic-depth"] as const;
+type GroupBy = (typeof GROUP_BY)[number];
+
+function groupOf(c: TrainConfig, by: GroupBy): { long: string; short: string; order: number[] } {
+  if (by === "actor-depth") return { long: `actor depth ${c.actorDepth}`, short: String(c.actorDepth), order: [c.actorDepth] };
+  if (by === "critic-depth") return { long: `critic depth ${c.criticDepth}`, short: String(c.criticDepth), order: [c.criticDepth] };
+  if (c.actorDepth === c.criticDepth) return { long: `depth ${c.criticDepth}`, short: String(c.criticDepth), order: [c.criticDepth, c.actorDepth] };
+  return { long: `actor ${c.actorDepth} / critic ${c.criticDepth}`, short: `a${c.actorDepth}/c${c.criticDepth}`, order: [c.criticDepth, c.actorDepth] };
+}
+
+const PLOT_HELP = `Usage: fathom plot <run dir | runs dir | results dir>... [--out curves.svg] [--summary summary.svg]
+                   [--metric eval/episode_success] [--group-by depth|actor-depth|critic-depth] [--title T] [--force]
+
+  --out F       learning curves: the metric against env steps, one line per group = mean over its runs
+                (seeds), band = 95 % bootstrap confidence interval of the mean (10,000 resamples, fixed seed)
+  --summary F   depth vs final performance (per run: mean of its last 5 evaluations): mean over seeds,
+                95 % bootstrap CI error bar, every seed as a dot
+  --force       replace existing figure files (without it, an existing file is an error)
+A markdown table of the final performance per group is printed. Run directories need only
+config.json and metrics.jsonl (fathom export's results folders work).`;
 
 function cmdPlot(argv: string[]): number {
   const args = [...argv];
   const out = takeOption(args, "out");
+  const summaryOut = takeOption(args, "summary");
   const title = takeOption(args, "title");
   const metric = takeOption(args, "metric") ?? "eval/episode_success";
+  const groupByText = takeOption(args, "group-by") ?? "depth";
+  const force = takeFlag(args, "force");
   if (args.includes("--help") || args.includes("-h") || args.length === 0) {
-    console.log(
-      "Usage: fathom plot <run dir | runs dir>... --out curves.svg [--title T] [--metric eval/episode_success]\n\n" +
-        "Draws the metric against env steps, one line per critic depth (mean over runs, band = min..max).",
-    );
+    console.log(PLOT_HELP);
     return args.length === 0 ? 2 : 0;
   }
-  if (!out) throw new FlagError("fathom plot needs --out <file.svg>");
-  if (existsSync(out)) throw new Error(`refusing to overwrite ${out}: choose another file name`);
+  const unknown = args.find((a) => a.startsWith("--"));
+  if (unknown) throw new FlagError(`fathom plot: unknown option ${unknown} (see fathom plot --help)`);
+  if (!(GROUP_BY as readonly string[]).includes(groupByText)) throw new FlagError(`--group-by "${groupByText}" is not allowed: allowed are ${GROUP_BY.join(", ")}`);
+  const groupBy = groupByText as GroupBy;
+  if (!out && !summaryOut) throw new FlagError("fathom plot needs --out <curves.svg> and/or --summary <summary.svg>");
+  if (out && summaryOut && resolve(out) === resolve(summaryOut)) throw new FlagError("--out and --summary name the same file");
+  for (const f of [out, summaryOut]) {
+    if (f && existsSync(f) && !force) throw new Error(`refusing to overwrite ${f}: choose another file name, or add --force to replace it (figures are regenerable)`);
+  }
   const dirs: string[] = [];
   for (const a of args) {
     if (existsSync(join(a, "config.json"))) dirs.push(a);
     else {
-      const inside = listRunDirs(a);
+      const inside = listRunDirs(a).filter((n) => !INCOMPLETE_DIR.test(n));
       if (inside.length === 0) throw new Error(`${a} is neither a run directory nor a folder of run directories`);
       dirs.push(...inside.map((n) => join(a, n)));
     }
   }
   const curves: Curve[] = [];
+  const finals: RunFinal[] = [];
   const envs = new Set<string>();
   let episodeLength = 0;
+  let noEvals = 0;
   for (const d of dirs) {
     const saved = JSON.parse(readFileSync(join(d, "config.json"), "utf8")) as { config: TrainConfig };
     const c = saved.config;
     envs.add(c.env);
     episodeLength = Math.max(episodeLength, c.episodeLength);
-    const points: [number, number][] = [];
     const path = join(d, "metrics.jsonl");
-    if (!existsSync(path)) continue;
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      if (!line.trim()) continue;
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        continue; // a torn last line of a run that is still going
-      }
+    const records = existsSync(path) ? readMetricsJsonl(path).records : [];
+    const points: [number, number][] = [];
+    for (const rec of records) {
       const v = rec[metric];
-      if (typeof v === "number" && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
+      if (typeof v === "number" && Number.isFinite(v) && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
     }
-    const group = c.actorDepth === c.criticDepth ? `depth ${c.criticDepth}` : `actor ${c.actorDepth} / critic ${c.criticDepth}`;
-    curves.push({ group, points });
+    const g = groupOf(c, groupBy);
+    curves.push({ group: g.long, order: g.order, points });
+    const final = finalPerformance(records, metric, 5);
+    if (final === null) noEvals++;
+    else finals.push({ group: g.short, order: g.order, seed: c.seed, run: basename(resolve(d)), value: final });
   }
-  curves.sort((a, b) => Number(a.group.replace(/\D+/g, " ").trim().split(" ")[0]) - Number(b.group.replace(/\D+/g, " ").trim().split(" ")[0]));
-  const svg = learningCurvesSvg(curves, {
-    title: title ?? `${[...envs].join(", ")}: ${metric}`,
-    yLabel: metric === "eval/episode_success" ? `time at goal (of ${episodeLength} steps)` : metric,
-  });
-  writeFileAtomic(out, svg);
-  console.log(`${curves.length} runs → ${out}`);
+  const envTitle = [...envs].join(", ");
+  const yLabel = metric === "eval/episode_success" ? `time at goal (of ${episodeLength} steps)` : metric;
+  if (out) {
+    writeFileAtomic(out, learningCurvesSvg(curves, { title: title ?? `${envTitle}: ${metric}`, yLabel }));
+    console.log(`${curves.length} runs → ${out}`);
+  }
+  const groups = finals.length > 0 ? summarizeFinal(finals) : [];
+  if (summaryOut) {
+    if (groups.length === 0) throw new Error(`no run has an evaluation of ${metric}: nothing to summarise in ${summaryOut}`);
+    const xLabel = groupBy === "depth" ? "depth (actor = critic)" : groupBy.replace("-", " ");
+    writeFileAtomic(
+      summaryOut,
+      finalSummarySvg(groups, { title: title ?? `${envTitle}: final ${metric}`, xLabel, yLabel: `${yLabel}, mean of the last 5 evaluations` }),
+    );
+    console.log(`${finals.length} runs in ${groups.length} groups → ${summaryOut}`);
+  }
+  if (groups.length > 0) {
+    console.log(`\nFinal performance: per run, the mean of its last 5 evaluations of ${metric}; mean over runs with a 95 % bootstrap CI.\n`);
+    console.log(finalSummaryMarkdown(groups, { groupLabel: groupBy.replace("-", " ") }));
+  }
+  if (noEvals > 0) console.log(`(${noEvals} run${noEvals === 1 ? " has" : "s have"} no evaluation of ${metric} yet)`);
+  return 0;
+}
+
+const EXPORT_HELP = `Usage: fathom export <runs dir> --out <results dir> [--update]
+
+Copies config.json, metrics.jsonl and summary.json (never checkpoints) of every finished run
+(summary.json status "done") into <results dir>/<run name>/, to be committed. Identical files are
+skipped; a file that differs is an error (nothing is written) unless --update is given, which
+replaces the files of runs whose summary is newer than the exported one.`;
+
+function cmdExport(argv: string[]): number {
+  const args = [...argv];
+  const out = takeOption(args, "out");
+  const update = takeFlag(args, "update");
+  if (args.includes("--help") || args.includes("-h") || args.length === 0) {
+    console.log(EXPORT_HELP);
+    return args.length === 0 ? 2 : 0;
+  }
+  const unknown = args.find((a) => a.startsWith("--"));
+  if (unknown) throw new FlagError(`fathom export: unknown option ${unknown} (see fathom export --help)`);
+  if (args.length !== 1) throw new FlagError(`fathom export takes one runs directory, got ${args.length}: ${args.join(" ")}`);
+  if (!out) throw new FlagError("fathom export needs --out <results dir>");
+  const plan = exportRuns(args[0], out, { update });
+  for (const run of plan.finished) {
+    const fs = plan.files.filter((f) => f.run === run);
+    const n = (a: string) => fs.filter((f) => f.action === a).length;
+    const what = n("copy") + n("replace") === 0 ? "unchanged" : [n("copy") && `${n("copy")} copied`, n("replace") && `${n("replace")} replaced`].filter(Boolean).join(", ");
+    console.log(`  ${run}: ${what}`);
+  }
+  for (const u of plan.unfinished) console.log(`  ${u.run}: not finished (${u.status}), not exported`);
+  const total = (a: string) => plan.files.filter((f) => f.action === a).length;
+  console.log(
+    `exported ${plan.finished.length} finished run(s) to ${out}: ${total("copy")} file(s) copied, ${total("replace")} replaced, ${total("same")} unchanged; ` +
+      `${plan.unfinished.length} unfinished run(s) left out`,
+  );
   return 0;
 }
 
@@ -343,13 +659,15 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdSweep(rest);
       case "plot":
         return cmdPlot(rest);
+      case "export":
+        return cmdExport(rest);
       case "envs":
         console.log(formatEnvTable());
         return 0;
       case "bench":
         return cmdBench(rest);
       default:
-        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, envs, bench (see fathom --help)`);
+        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, export, envs, bench (see fathom --help)`);
         return 2;
     }
   } catch (e) {

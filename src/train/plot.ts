@@ -1,13 +1,34 @@
-// Learning curves as a self-contained SVG (no plotting dependency): time at goal against env
-// steps, one line per group (e.g. depth) = the mean over its runs (seeds), with a band from the
-// lowest to the highest run.
+// Figures as self-contained SVG (no plotting dependency), regenerable from committed results:
+//   learningCurvesSvg  a metric against env steps, one line per group (e.g. depth) = the mean over
+//                      its runs (seeds), with a band = 95 % bootstrap confidence interval of the mean
+//   finalSummarySvg    final performance (per-run mean of the last 5 evaluations) per group: the
+//                      mean over seeds with a 95 % bootstrap CI error bar and every seed as a dot
+//   finalSummaryMarkdown  the same numbers as a markdown table
+// The bootstrap is deterministic (stats.ts, fixed seed), so a figure regenerated from the same
+// results is byte-identical.
+import { type BootstrapOptions, bootstrapMeanCI } from "./stats.js";
 
 export interface Curve {
   /** Group label, e.g. "depth 16". */
   group: string;
+  /** Sort key of the group (e.g. [criticDepth, actorDepth]); groups without one sort by label. */
+  order?: number[];
   /** [envsteps, value] points of one run, in order. */
   points: [number, number][];
 }
+
+export interface AggregateRow {
+  x: number;
+  mean: number;
+  /** 95 % (by default) bootstrap confidence interval of the mean over the runs at x. */
+  lo: number;
+  hi: number;
+  /** Runs with a point at x. */
+  n: number;
+}
+
+/** The CI every figure uses: 10,000 resamples, level 0.95, seed 0. */
+export const PLOT_BOOTSTRAP: Required<BootstrapOptions> = { resamples: 10_000, level: 0.95, seed: 0 };
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 
@@ -18,61 +39,99 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
+/** Axis range [lo, hi]: from 0 (or below, for negative data) to a round number above the data. */
+function yRange(lo: number, hi: number, yMax?: number): [number, number] {
+  const top = yMax ?? niceMax(Math.max(hi, 0));
+  const bottom = lo < 0 ? -niceMax(-lo) : 0;
+  return [bottom, top > bottom ? top : bottom + 1];
+}
+
 function fmtSteps(v: number): string {
   if (v >= 1e6) return `${+(v / 1e6).toFixed(2)}M`;
   if (v >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
   return String(v);
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** A number for a label or table: 3 significant digits, no exponent for ordinary magnitudes. */
+export function fmtValue(v: number): string {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toFixed(0);
+  if (a >= 1) return String(+v.toFixed(a >= 100 ? 1 : 2));
+  return String(+v.toPrecision(3));
 }
 
-/** Aggregates runs per group on the union of their x values (a run counts where it has a point). */
-export function aggregate(curves: Curve[]): Map<string, { x: number; mean: number; lo: number; hi: number; n: number }[]> {
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+function px(v: number): string {
+  return String(+v.toFixed(2));
+}
+
+function compareOrder(a: { group: string; order?: number[] }, b: { group: string; order?: number[] }): number {
+  const oa = a.order ?? [];
+  const ob = b.order ?? [];
+  for (let i = 0; i < Math.max(oa.length, ob.length); i++) {
+    const d = (oa[i] ?? Number.NEGATIVE_INFINITY) - (ob[i] ?? Number.NEGATIVE_INFINITY);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+  }
+  return a.group < b.group ? -1 : a.group > b.group ? 1 : 0;
+}
+
+/**
+ * Aggregates runs per group (groups sorted by `order`) on the union of their x values: a run
+ * counts where it has a point. Per x: the mean over runs and its bootstrap CI.
+ */
+export function aggregate(curves: Curve[], bootstrap: BootstrapOptions = PLOT_BOOTSTRAP): Map<string, AggregateRow[]> {
   const groups = new Map<string, Curve[]>();
-  for (const c of curves) {
+  for (const c of [...curves].sort(compareOrder)) {
     const g = groups.get(c.group) ?? [];
     g.push(c);
     groups.set(c.group, g);
   }
-  const out = new Map<string, { x: number; mean: number; lo: number; hi: number; n: number }[]>();
+  const out = new Map<string, AggregateRow[]>();
   for (const [g, cs] of groups) {
+    const byRun = cs.map((c) => new Map(c.points)); // a repeated x: the later point wins
     const xs = [...new Set(cs.flatMap((c) => c.points.map((p) => p[0])))].sort((a, b) => a - b);
-    const rows = [];
+    const rows: AggregateRow[] = [];
     for (const x of xs) {
-      const vals = cs.map((c) => c.points.find((p) => p[0] === x)?.[1]).filter((v): v is number => v !== undefined);
+      const vals = byRun.map((m) => m.get(x)).filter((v): v is number => v !== undefined && Number.isFinite(v));
       if (vals.length === 0) continue;
-      rows.push({ x, mean: vals.reduce((a, b) => a + b, 0) / vals.length, lo: Math.min(...vals), hi: Math.max(...vals), n: vals.length });
+      const ci = bootstrapMeanCI(vals, bootstrap);
+      rows.push({ x, mean: ci.mean, lo: ci.lo, hi: ci.hi, n: vals.length });
     }
     out.set(g, rows);
   }
   return out;
 }
 
-export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; yMax?: number }): string {
+export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; yMax?: number; bootstrap?: BootstrapOptions }): string {
   const W = 720;
   const H = 440;
-  const m = { l: 70, r: 150, t: 40, b: 55 };
-  const agg = aggregate(curves);
+  const m = { l: 70, r: 170, t: 40, b: 55 };
+  const bs = opts.bootstrap ?? PLOT_BOOTSTRAP;
+  const agg = aggregate(curves, bs);
   let xMax = 1;
-  let yMax = opts.yMax ?? 0;
+  let dataLo = 0;
+  let dataHi = 0;
   for (const rows of agg.values())
     for (const r of rows) {
       xMax = Math.max(xMax, r.x);
-      if (opts.yMax === undefined) yMax = Math.max(yMax, r.hi);
+      dataLo = Math.min(dataLo, r.lo);
+      dataHi = Math.max(dataHi, r.hi);
     }
-  yMax = niceMax(yMax);
-  const sx = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
-  const sy = (y: number) => H - m.b - (y / yMax) * (H - m.t - m.b);
+  const [y0, y1] = yRange(dataLo, dataHi, opts.yMax);
+  const sx = (x: number) => px(m.l + (x / xMax) * (W - m.l - m.r));
+  const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${W / 2 - m.r / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
   for (let i = 0; i <= 5; i++) {
-    const y = (yMax * i) / 5;
+    const y = y0 + ((y1 - y0) * i) / 5;
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${+y.toFixed(2)}</text>`);
+    parts.push(`<text x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
     const x = (xMax * i) / 5;
     parts.push(`<text x="${sx(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmtSteps(Math.round(x))}</text>`);
   }
@@ -84,10 +143,9 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
   for (const [g, rows] of agg) {
     const color = PALETTE[k % PALETTE.length];
     if (rows.length > 0) {
-      const band = [...rows.map((r) => `${sx(r.x)},${sy(r.hi)}`), ...rows.reverse().map((r) => `${sx(r.x)},${sy(r.lo)}`)];
-      rows.reverse();
-      parts.push(`<polygon points="${band.join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
-      parts.push(`<polyline points="${rows.map((r) => `${sx(r.x)},${sy(r.mean)}`).join(" ")}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      const band = [...rows.map((r) => `${sx(r.x)},${sy(r.hi)}`), ...[...rows].reverse().map((r) => `${sx(r.x)},${sy(r.lo)}`)];
+      parts.push(`<polygon class="ci-band" points="${band.join(" ")}" fill="${color}" fill-opacity="0.18" stroke="none"/>`);
+      parts.push(`<polyline class="mean" points="${rows.map((r) => `${sx(r.x)},${sy(r.mean)}`).join(" ")}" fill="none" stroke="${color}" stroke-width="2"/>`);
     }
     const n = curves.filter((c) => c.group === g).length;
     const ly = m.t + 10 + 20 * k;
@@ -95,6 +153,114 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
     parts.push(`<text x="${W - m.r + 38}" y="${ly + 4}">${esc(g)} (${n} run${n === 1 ? "" : "s"})</text>`);
     k++;
   }
+  const pct = Math.round(100 * (bs.level ?? 0.95));
+  const notes = ["line: mean over runs", `band: ${pct} % bootstrap CI`, "of the mean"];
+  for (const [i, t] of notes.entries()) {
+    parts.push(`<text x="${W - m.r + 12}" y="${m.t + 20 * k + 20 + 13 * i}" font-size="10" fill="#555">${t}</text>`);
+  }
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
+}
+
+/** One run's final performance (mean of its last evaluations of the metric). */
+export interface RunFinal {
+  group: string;
+  order?: number[];
+  seed: number;
+  /** Run directory name (for the table). */
+  run: string;
+  value: number;
+}
+
+export interface GroupSummary {
+  group: string;
+  order?: number[];
+  n: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  /** Per run, ordered by seed. */
+  values: { seed: number; run: string; value: number }[];
+}
+
+/** Groups runs' final performances (sorted by `order`) with the mean and its bootstrap CI. */
+export function summarizeFinal(runs: RunFinal[], bootstrap: BootstrapOptions = PLOT_BOOTSTRAP): GroupSummary[] {
+  const groups = new Map<string, RunFinal[]>();
+  for (const r of [...runs].sort(compareOrder)) {
+    const g = groups.get(r.group) ?? [];
+    g.push(r);
+    groups.set(r.group, g);
+  }
+  const out: GroupSummary[] = [];
+  for (const [group, rs] of groups) {
+    const values = rs.map((r) => ({ seed: r.seed, run: r.run, value: r.value })).sort((a, b) => a.seed - b.seed || (a.run < b.run ? -1 : 1));
+    const ci = bootstrapMeanCI(
+      values.map((v) => v.value),
+      bootstrap,
+    );
+    out.push({ group, order: rs[0].order, n: values.length, mean: ci.mean, lo: ci.lo, hi: ci.hi, values });
+  }
+  return out;
+}
+
+/** Depth vs final performance: mean over seeds, 95 % bootstrap CI error bar, seeds as dots. */
+export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; xLabel: string; yLabel: string; yMax?: number }): string {
+  const W = 600;
+  const H = 420;
+  const m = { l: 70, r: 30, t: 40, b: 70 };
+  let dataLo = 0;
+  let dataHi = 0;
+  for (const g of groups) {
+    dataLo = Math.min(dataLo, g.lo, ...g.values.map((v) => v.value));
+    dataHi = Math.max(dataHi, g.hi, ...g.values.map((v) => v.value));
+  }
+  const [y0, y1] = yRange(dataLo, dataHi, opts.yMax);
+  const slot = (W - m.l - m.r) / Math.max(1, groups.length);
+  const cx = (i: number) => m.l + slot * (i + 0.5);
+  const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const y = y0 + ((y1 - y0) * i) / 5;
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
+  }
+  parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
+  parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 30}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  parts.push(
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle" font-size="10" fill="#555">point: mean over seeds; bar: 95 % bootstrap CI of the mean; dots: seeds</text>`,
+  );
+  parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  groups.forEach((g, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const x = cx(i);
+    parts.push(`<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${esc(g.group)}</text>`);
+    parts.push(`<g class="group" data-group="${esc(g.group)}" data-n="${g.n}" data-mean="${g.mean}" data-lo="${g.lo}" data-hi="${g.hi}">`);
+    parts.push(`<line class="ci" x1="${px(x)}" x2="${px(x)}" y1="${sy(g.lo)}" y2="${sy(g.hi)}" stroke="${color}" stroke-width="2"/>`);
+    for (const y of [g.lo, g.hi]) parts.push(`<line class="ci-cap" x1="${px(x - 6)}" x2="${px(x + 6)}" y1="${sy(y)}" y2="${sy(y)}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<circle class="mean" cx="${px(x)}" cy="${sy(g.mean)}" r="5" fill="${color}"/>`);
+    g.values.forEach((v, j) => {
+      const dx = 14 + 5 * (j % 6); // beside the bar, spread so that equal values stay visible
+      parts.push(`<circle class="seed" cx="${px(x + dx)}" cy="${sy(v.value)}" r="2.5" fill="${color}" fill-opacity="0.6"><title>seed ${v.seed}: ${fmtValue(v.value)}</title></circle>`);
+    });
+    parts.push("</g>");
+  });
+  parts.push("</svg>");
+  return `${parts.join("\n")}\n`;
+}
+
+/** The summary as a markdown table: group, n runs, mean, 95 % CI, per-seed values. */
+export function finalSummaryMarkdown(groups: GroupSummary[], opts: { groupLabel?: string } = {}): string {
+  const lines = [
+    `| ${opts.groupLabel ?? "group"} | n runs | mean | 95 % CI | per-seed values |`,
+    "|---|---:|---:|---|---|",
+  ];
+  for (const g of groups) {
+    const seeds = g.values.map((v) => `s${v.seed}: ${fmtValue(v.value)}`).join(", ");
+    lines.push(`| ${g.group} | ${g.n} | ${fmtValue(g.mean)} | ${fmtValue(g.lo)}–${fmtValue(g.hi)} | ${seeds} |`);
+  }
+  return lines.join("\n");
 }

@@ -1,6 +1,7 @@
 // Run directories (DESIGN §6): `runs/<env>__<agent>__d<depth>__s<seed>__<YYYYMMDD-HHMMSS>/` holding
 // config.json, metrics.jsonl, metrics.csv, a TensorBoard event file, checkpoints/ and eval/.
 // A run directory is created exclusively: an existing directory is never reused or overwritten.
+// `fathom sweep` names its runs without the time (sweepRunDirName) so that it finds them again.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -48,8 +49,7 @@ export function formatRunTimestamp(d: Date): string {
   return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
 }
 
-/** The directory name for a run; throws if a part would make an ambiguous or unsafe name. */
-export function runDirName(parts: RunNameParts): string {
+function checkNameParts(parts: { env: string; agent: string; depth: number; seed: number }): void {
   for (const key of ["env", "agent"] as const) {
     const v = parts[key];
     if (typeof v !== "string" || !NAME_PART.test(v) || v.includes("__")) {
@@ -65,9 +65,28 @@ export function runDirName(parts: RunNameParts): string {
   if (!Number.isSafeInteger(parts.seed) || parts.seed < 0) {
     throw new Error(`run directory name: seed must be a non-negative integer, got ${parts.seed}`);
   }
+}
+
+/** The directory name for a run; throws if a part would make an ambiguous or unsafe name. */
+export function runDirName(parts: RunNameParts): string {
+  checkNameParts(parts);
   const t = parts.time ?? new Date();
   if (Number.isNaN(t.getTime())) throw new Error("run directory name: time is an invalid Date");
   return `${parts.env}__${parts.agent}__d${parts.depth}__s${parts.seed}__${formatRunTimestamp(t)}`;
+}
+
+/**
+ * The deterministic (timestamp-free) directory name of one sweep point, so that a sweep run again
+ * finds its runs: `<env>__<agent>__d<depth>__s<seed>`, or `…__a<actor>c<critic>__…` when the
+ * actor's depth differs from the critic's. Same validation as runDirName.
+ */
+export function sweepRunDirName(parts: { env: string; agent: string; actorDepth: number; criticDepth: number; seed: number }): string {
+  checkNameParts({ env: parts.env, agent: parts.agent, depth: parts.criticDepth, seed: parts.seed });
+  if (!Number.isSafeInteger(parts.actorDepth) || parts.actorDepth < 0) {
+    throw new Error(`run directory name: actor depth must be a non-negative integer, got ${parts.actorDepth}`);
+  }
+  const d = parts.actorDepth === parts.criticDepth ? `d${parts.criticDepth}` : `a${parts.actorDepth}c${parts.criticDepth}`;
+  return `${parts.env}__${parts.agent}__${d}__s${parts.seed}`;
 }
 
 /** The RunDir record of an existing directory path (no checks). */

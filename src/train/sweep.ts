@@ -1,0 +1,187 @@
+// What `fathom sweep` does with each (depth, seed) point, decided from its deterministic run
+// directory (rundir.ts sweepRunDirName) so that a sweep can be run again after an interruption:
+//
+//   no directory                               → fresh: train from scratch
+//   config.json differs from the sweep's config → refuse (name the keys; never reuse or overwrite)
+//   summary.json with status "done"            → skip: the run is finished
+//   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
+//   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
+//   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { type TrainConfig, TrainConfigSchema } from "./config.js";
+import { formatRunTimestamp, RUN_FILES, type RunDir, runDirAt } from "./rundir.js";
+import { type RunSummary, readRunSummary } from "./summary.js";
+
+/** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
+export const INCOMPLETE_DIR = /\.incomplete-\d{8}-\d{6}(-\d+)?$/;
+
+/**
+ * Parses `0-4`, `0,1,2`, `0-2,5,8-9` into non-negative integers (in order, duplicates removed).
+ * Throws an Error naming `what` and the text on anything else.
+ */
+export function parseIntList(text: string, what: string): number[] {
+  const out: number[] = [];
+  const bad = () => new Error(`${what} takes non-negative integers as a list or ranges (e.g. 0,1,2 or 0-4 or 0-2,7), got "${text}"`);
+  if (text.trim() === "") throw bad();
+  for (const part of text.split(",")) {
+    const p = part.trim();
+    const m = /^(\d+)(?:-(\d+))?$/.exec(p);
+    if (!m) throw bad();
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw bad();
+    if (b < a) throw new Error(`${what}: range "${p}" runs backwards; write it as ${b}-${a}`);
+    if (b - a > 100_000) throw new Error(`${what}: range "${p}" is too long`);
+    for (let v = a; v <= b; v++) if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+export interface ConfigDiff {
+  key: string;
+  /** The value in the existing run's config.json. */
+  run: unknown;
+  /** The value this sweep would run with. */
+  sweep: unknown;
+}
+
+function show(v: unknown): string {
+  return v === undefined ? "(unset)" : JSON.stringify(v);
+}
+
+export function formatDiffs(diffs: readonly ConfigDiff[]): string {
+  return diffs.map((d) => `${d.key}: run ${show(d.run)}, sweep ${show(d.sweep)}`).join("; ");
+}
+
+/** Keys whose values differ between two validated configs (JSON equality), `ignore` aside. */
+export function configDiff(run: TrainConfig, sweep: TrainConfig, ignore: readonly string[] = ["runsDir"]): ConfigDiff[] {
+  const a = run as Record<string, unknown>;
+  const b = sweep as Record<string, unknown>;
+  const keys = [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))];
+  const out: ConfigDiff[] = [];
+  for (const k of keys) {
+    if (ignore.includes(k)) continue;
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push({ key: k, run: a[k], sweep: b[k] });
+  }
+  return out;
+}
+
+export type SweepDecision =
+  | { action: "fresh"; dir: string; reason: string }
+  | { action: "skip"; dir: string; reason: string; summary: RunSummary }
+  | { action: "nonfinite"; dir: string; reason: string; summary: RunSummary }
+  | { action: "resume"; dir: string; reason: string }
+  | { action: "move-aside"; dir: string; reason: string; to: string }
+  | { action: "refuse"; dir: string; reason: string; diffs?: ConfigDiff[] };
+
+export interface PlanOptions {
+  /** Config keys not compared (default ["runsDir"]). */
+  ignoreKeys?: readonly string[];
+  /** Resume runs that stopped on a non-finite loss instead of reporting them (default false). */
+  retryNonfinite?: boolean;
+  /** Time for the name of a directory moved aside (default now). */
+  now?: Date;
+}
+
+/** Where a directory without a checkpoint is moved: `<dir>.incomplete-<time>`, suffixed if taken. */
+export function incompleteName(dir: string, now: Date): string {
+  const base = `${dir}.incomplete-${formatRunTimestamp(now)}`;
+  if (!existsSync(base)) return base;
+  for (let k = 2; ; k++) if (!existsSync(`${base}-${k}`)) return `${base}-${k}`;
+}
+
+/** Decides what a sweep does with run directory `dir`, which should run `expected`. Reads only. */
+export function planSweepPoint(dir: string, expected: TrainConfig, options: PlanOptions = {}): SweepDecision {
+  const ignore = options.ignoreKeys ?? ["runsDir"];
+  if (!existsSync(dir)) return { action: "fresh", dir, reason: "new run" };
+  if (!statSync(dir).isDirectory()) return { action: "refuse", dir, reason: `${dir} exists and is not a directory; move it away` };
+  const configPath = join(dir, RUN_FILES.config);
+  const latest = join(dir, RUN_FILES.checkpoints, "latest.json");
+  if (existsSync(configPath)) {
+    let saved: TrainConfig;
+    try {
+      const raw = JSON.parse(readFileSync(configPath, "utf8")) as { config?: unknown };
+      const parsed = TrainConfigSchema.safeParse(raw?.config);
+      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
+      saved = parsed.data;
+    } catch (e) {
+      return {
+        action: "refuse",
+        dir,
+        reason: `${configPath} holds no valid training configuration (${(e as Error).message}); move ${dir} away to rerun this point`,
+      };
+    }
+    const diffs = configDiff(saved, expected, ignore);
+    if (diffs.length > 0) {
+      return {
+        action: "refuse",
+        dir,
+        diffs,
+        reason:
+          `${dir} holds a run with a different configuration (${formatDiffs(diffs)}); ` +
+          "it is neither reused nor overwritten: use another --runs-dir, or move the directory away",
+      };
+    }
+    let summary: RunSummary | null;
+    try {
+      summary = readRunSummary(dir);
+    } catch (e) {
+      return { action: "refuse", dir, reason: (e as Error).message };
+    }
+    if (summary?.status === "done") {
+      return { action: "skip", dir, summary, reason: `finished (${summary.envSteps} env steps${summary.finishedAt ? `, ${summary.finishedAt}` : ""})` };
+    }
+    if (summary?.status === "nonfinite" && !options.retryNonfinite) {
+      return {
+        action: "nonfinite",
+        dir,
+        summary,
+        reason: `stopped on a non-finite loss at ${summary.envSteps} env steps; not retried (--retry-nonfinite resumes it from its last good checkpoint)`,
+      };
+    }
+    if (existsSync(latest)) {
+      return { action: "resume", dir, reason: summary ? `${summary.status} at ${summary.envSteps} env steps` : "stopped without a summary (killed)" };
+    }
+  }
+  const to = incompleteName(dir, options.now ?? new Date());
+  return {
+    action: "move-aside",
+    dir,
+    to,
+    reason: existsSync(configPath)
+      ? "it has no checkpoint (stopped before its first evaluation), so it cannot be resumed"
+      : `it has no ${RUN_FILES.config} (not a complete run directory)`,
+  };
+}
+
+/** Renames the directory of a "move-aside" decision; never deletes anything. */
+export function moveAside(decision: { dir: string; to: string }): void {
+  if (existsSync(decision.to)) throw new Error(`cannot move ${decision.dir} aside: ${decision.to} exists`);
+  renameSync(decision.dir, decision.to);
+}
+
+/**
+ * Opens the deterministic run directory of a sweep point for a fresh run: creates it (and its
+ * checkpoints/ and eval/) if missing; an existing one may hold only files such as train.log, never
+ * a config.json (that would be another run).
+ */
+export function openSweepRunDir(path: string): RunDir {
+  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(path, { recursive: true });
+  const rd = runDirAt(path);
+  if (existsSync(rd.configPath)) {
+    throw new Error(`${path} already holds a run (${RUN_FILES.config}); a sweep never reuses or overwrites it (run the sweep again to resume or skip it)`);
+  }
+  if (existsSync(rd.checkpointsDir) && existsSync(join(rd.checkpointsDir, "latest.json"))) {
+    throw new Error(`${path} already holds checkpoints; move it away first`);
+  }
+  mkdirSync(rd.checkpointsDir, { recursive: true });
+  mkdirSync(rd.evalDir, { recursive: true });
+  return rd;
+}
+
+/** Short depth label of a sweep point: `16`, or `a4c16` when actor and critic differ. */
+export function depthLabel(actorDepth: number, criticDepth: number): string {
+  return actorDepth === criticDepth ? String(criticDepth) : `a${actorDepth}c${criticDepth}`;
+}

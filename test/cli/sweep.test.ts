@@ -1,0 +1,169 @@
+// `fathom sweep` end to end on a tiny point-maze config: resumable sweeps (skip / resume / move
+// aside / refuse), child processes with --jobs, `fathom export` and `fathom plot --summary`.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { run } from "../../src/cli/main.js";
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await run(args);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const root = mkdtempSync(join(tmpdir(), "fathom-sweep-cli-"));
+const runsDir = join(root, "runs");
+const tiny = [
+  "--env",
+  "simple_u_maze-v1",
+  "--total-env-steps",
+  "2000",
+  "--num-evals",
+  "1",
+  "--num-envs",
+  "2",
+  "--sgd-batches-per-step",
+  "1",
+  "--batch-size",
+  "8",
+  "--actor-width",
+  "8",
+  "--critic-width",
+  "8",
+  "--min-replay-size",
+  "10",
+  "--max-replay-size",
+  "200",
+  "--num-eval-envs",
+  "2",
+  "--episode-length",
+  "50",
+  "--runs-dir",
+  runsDir,
+];
+const name = (seed: number) => `simple_u_maze-v1__crl__d4__s${seed}`;
+const summaryOf = (seed: number) => JSON.parse(readFileSync(join(runsDir, name(seed), "summary.json"), "utf8"));
+
+describe("fathom sweep", () => {
+  test("a finished run is skipped on the second sweep; one with a checkpoint but no summary is resumed", async () => {
+    const first = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0"]);
+    assert.equal(first.code, 0, first.err);
+    assert.deepEqual(readdirSync(runsDir), [name(0)]);
+    const s = summaryOf(0);
+    assert.equal(s.status, "done");
+    assert.equal(s.evals, 1);
+    assert.equal(typeof s.last5["eval/episode_success"], "number");
+    assert.ok(s.wallSeconds > 0 && s.envSteps >= 2000);
+    assert.match(first.out, /\| depth \| seed \| status \| time at goal \(last 5\) \|/);
+    assert.match(first.out, /\| 4 \| 0 \| done \| [\d.]+ \|/);
+    const metrics = readFileSync(join(runsDir, name(0), "metrics.jsonl"), "utf8");
+
+    const second = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0"]);
+    assert.equal(second.code, 0, second.err);
+    assert.match(second.out, /skip depth 4 seed 0: finished/);
+    assert.match(second.out, /\| 4 \| 0 \| done \(skipped\) \|/);
+    assert.doesNotMatch(second.out, /=== start/);
+    assert.equal(readFileSync(join(runsDir, name(0), "metrics.jsonl"), "utf8"), metrics);
+    assert.deepEqual(summaryOf(0), s);
+
+    // killed after its checkpoint but before its summary: resumed as `fathom train --resume` does
+    rmSync(join(runsDir, name(0), "summary.json"));
+    const third = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0"]);
+    assert.equal(third.code, 0, third.err);
+    assert.match(third.out, /=== resume depth 4 seed 0/);
+    assert.match(third.out, /finished depth 4 seed 0: done \(resumed\)/);
+    assert.equal(summaryOf(0).status, "done");
+    assert.equal(summaryOf(0).updates, s.updates);
+    assert.deepEqual(readdirSync(runsDir), [name(0)]);
+  });
+
+  test("a run directory with another configuration is refused, naming the keys", async () => {
+    const r = await cli(["sweep", ...tiny, "--batch-size", "16", "--depths", "4", "--seeds", "0"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /simple_u_maze-v1__crl__d4__s0 holds a run with a different configuration \(batchSize: run 8, sweep 16\)/);
+    assert.match(r.err, /sweep not started/);
+    const bad = await cli(["sweep", ...tiny, "--seed", "3"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--seeds/);
+  });
+
+  test("a directory without a checkpoint is moved aside and the run started afresh", async () => {
+    const dir = join(runsDir, name(1));
+    mkdirSync(join(dir, "checkpoints"), { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(runsDir, name(0), "config.json"), "utf8"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, config: { ...cfg.config, seed: 1 } }));
+    writeFileSync(join(dir, "metrics.jsonl"), "");
+    const r = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0-1"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /skip depth 4 seed 0/);
+    assert.match(r.out, /moved .*__s1 aside to simple_u_maze-v1__crl__d4__s1\.incomplete-\d{8}-\d{6} \(it has no checkpoint/);
+    assert.equal(summaryOf(1).status, "done");
+    assert.equal(readdirSync(runsDir).filter((n) => n.includes(".incomplete-")).length, 1);
+  });
+
+  test("--jobs 2 runs child processes with their output in train.log; thread settings it chose do not block a later sweep", async () => {
+    const r = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "2-3", "--jobs", "2"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /2 at a time \(FATHOM_THREADS=\d+, --threads 1/);
+    for (const seed of [2, 3]) {
+      assert.match(r.out, new RegExp(`start depth 4 seed ${seed}: `));
+      assert.match(r.out, new RegExp(`finished depth 4 seed ${seed}: done, \\d+ env steps; time at goal`));
+      const log = readFileSync(join(runsDir, name(seed), "train.log"), "utf8");
+      assert.match(log, /fathom sweep: start: fathom train --preset cpu/);
+      assert.match(log, /done: \d+ env steps/);
+      assert.equal(summaryOf(seed).status, "done");
+      assert.equal(JSON.parse(readFileSync(join(runsDir, name(seed), "config.json"), "utf8")).config.threads, 1);
+    }
+    const again = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0-3"]);
+    assert.equal(again.code, 0, again.err);
+    assert.equal((again.out.match(/done \(skipped\)/g) ?? []).length, 4);
+  });
+
+  test("export copies finished runs for committing; plot draws curves and the depth summary from them", async () => {
+    const results = join(root, "results", "study");
+    const e = await cli(["export", runsDir, "--out", results]);
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /exported 4 finished run\(s\)/);
+    assert.deepEqual(readdirSync(results).sort(), [0, 1, 2, 3].map(name));
+    for (const n of readdirSync(results)) assert.deepEqual(readdirSync(join(results, n)).sort(), ["config.json", "metrics.jsonl", "summary.json"]);
+    const again = await cli(["export", runsDir, "--out", results]);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /0 file\(s\) copied, 0 replaced, 12 unchanged/);
+    writeFileSync(join(results, name(0), "metrics.jsonl"), "changed\n");
+    const conflict = await cli(["export", runsDir, "--out", results]);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.err, /would be overwritten/);
+
+    writeFileSync(join(results, name(0), "metrics.jsonl"), readFileSync(join(runsDir, name(0), "metrics.jsonl")));
+    const curves = join(root, "curves.svg");
+    const summary = join(root, "summary.svg");
+    const p = await cli(["plot", results, "--out", curves, "--summary", summary]);
+    assert.equal(p.code, 0, p.err);
+    assert.match(readFileSync(curves, "utf8"), /<polygon class="ci-band"/);
+    assert.match(readFileSync(curves, "utf8"), /depth 4 \(4 runs\)/);
+    const svg = readFileSync(summary, "utf8");
+    assert.equal((svg.match(/<circle class="seed"/g) ?? []).length, 4);
+    assert.match(svg, /<line class="ci"/);
+    assert.match(p.out, /\| depth \| n runs \| mean \| 95 % CI \| per-seed values \|/);
+    assert.match(p.out, /\| 4 \| 4 \| [\d.]+ \| [\d.]+–[\d.]+ \| s0: [\d.]+, s1: [\d.]+, s2: [\d.]+, s3: [\d.]+ \|/);
+    const refuse = await cli(["plot", results, "--summary", summary]);
+    assert.equal(refuse.code, 1);
+    assert.match(refuse.err, /refusing to overwrite .*--force/);
+    const forced = await cli(["plot", results, "--summary", summary, "--force"]);
+    assert.equal(forced.code, 0, forced.err);
+    assert.ok(existsSync(summary));
+  });
+});

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { TrainConfigSchema } from "../../src/train/config.js";
+import { sweepRunDirName } from "../../src/train/rundir.js";
+import { evalRecords, lastKMeans, readRunSummary, writeRunSummary } from "../../src/train/summary.js";
+import { configDiff, moveAside, openSweepRunDir, parseIntList, planSweepPoint } from "../../src/train/sweep.js";
+
+const cfg = TrainConfigSchema.parse({ env: "simple_u_maze-v1", criticDepth: 16, actorDepth: 16, seed: 2, batchSize: 64 });
+const now = new Date(2026, 0, 2, 3, 4, 5);
+
+/** A fake run directory: config.json (with `config`), optional summary.json and checkpoints/latest.json. */
+function fakeRun(dir: string, opts: { config?: unknown; summary?: unknown; latest?: boolean; rawConfig?: string } = {}): string {
+  mkdirSync(join(dir, "checkpoints"), { recursive: true });
+  if (opts.rawConfig !== undefined) writeFileSync(join(dir, "config.json"), opts.rawConfig);
+  else if (opts.config !== undefined) writeFileSync(join(dir, "config.json"), JSON.stringify({ fathom: "0.1.0", preset: "cpu", config: opts.config }));
+  if (opts.summary !== undefined) writeFileSync(join(dir, "summary.json"), JSON.stringify(opts.summary));
+  if (opts.latest) writeFileSync(join(dir, "checkpoints", "latest.json"), JSON.stringify({ checkpoint: "step_0000001000.safetensors" }));
+  return dir;
+}
+
+const summary = (status: string) => ({ status, envSteps: 1000, updates: 5, trainingSteps: 5, wallSeconds: 1, last5: {}, evals: 1, finishedAt: now.toISOString() });
+
+test("sweep run directories have deterministic names", () => {
+  assert.equal(sweepRunDirName({ env: "ant-v1", agent: "crl", actorDepth: 64, criticDepth: 64, seed: 3 }), "ant-v1__crl__d64__s3");
+  assert.equal(sweepRunDirName({ env: "ant-v1", agent: "crl", actorDepth: 4, criticDepth: 16, seed: 0 }), "ant-v1__crl__a4c16__s0");
+  assert.throws(() => sweepRunDirName({ env: "a__b", agent: "crl", actorDepth: 4, criticDepth: 4, seed: 0 }), /"__"/);
+  assert.throws(() => sweepRunDirName({ env: "x", agent: "crl", actorDepth: -4, criticDepth: 4, seed: 0 }), /actor depth/);
+});
+
+test("--seeds and --depths take lists and ranges", () => {
+  assert.deepEqual(parseIntList("0-4", "--seeds"), [0, 1, 2, 3, 4]);
+  assert.deepEqual(parseIntList("0,1,2", "--seeds"), [0, 1, 2]);
+  assert.deepEqual(parseIntList("0-2,7,1", "--seeds"), [0, 1, 2, 7]);
+  assert.deepEqual(parseIntList("5", "--seeds"), [5]);
+  assert.throws(() => parseIntList("4-1", "--seeds"), /backwards/);
+  assert.throws(() => parseIntList("a", "--seeds"), /--seeds takes non-negative integers/);
+  assert.throws(() => parseIntList("1,,2", "--seeds"), /got "1,,2"/);
+  assert.throws(() => parseIntList("-1", "--seeds"), /non-negative/);
+});
+
+test("configDiff compares validated configs key by key, ignoring runsDir", () => {
+  assert.deepEqual(configDiff(cfg, { ...cfg, runsDir: "elsewhere" }), []);
+  assert.deepEqual(configDiff(cfg, { ...cfg, batchSize: 32, lr: 1e-3 }), [
+    { key: "batchSize", run: 64, sweep: 32 },
+    { key: "lr", run: 3e-4, sweep: 1e-3 },
+  ]);
+  assert.deepEqual(configDiff(cfg, { ...cfg, threads: 1 }), [{ key: "threads", run: undefined, sweep: 1 }]);
+  assert.deepEqual(configDiff(cfg, { ...cfg, threads: 1 }, ["runsDir", "threads"]), []);
+});
+
+test("planSweepPoint: skip finished, resume interrupted, start new", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  assert.equal(planSweepPoint(join(root, "new"), cfg).action, "fresh");
+  const done = planSweepPoint(fakeRun(join(root, "done"), { config: cfg, summary: summary("done"), latest: true }), cfg);
+  assert.equal(done.action, "skip");
+  // a results folder (no checkpoints at all) that is finished is skipped too
+  const results = join(root, "results");
+  mkdirSync(results);
+  writeFileSync(join(results, "config.json"), JSON.stringify({ config: cfg }));
+  writeFileSync(join(results, "summary.json"), JSON.stringify(summary("done")));
+  assert.equal(planSweepPoint(results, cfg).action, "skip");
+  assert.equal(planSweepPoint(fakeRun(join(root, "int"), { config: cfg, summary: summary("interrupted"), latest: true }), cfg).action, "resume");
+  const killed = planSweepPoint(fakeRun(join(root, "killed"), { config: cfg, latest: true }), cfg);
+  assert.equal(killed.action, "resume");
+  assert.match(killed.reason, /without a summary/);
+  // the saved config is validated: keys added to the schema since get their defaults
+  const { reprDim: _, ...older } = cfg;
+  assert.equal(planSweepPoint(fakeRun(join(root, "older"), { config: older, latest: true }), cfg).action, "resume");
+  // runsDir is not compared (a runs folder may be moved)
+  assert.equal(planSweepPoint(fakeRun(join(root, "moved"), { config: { ...cfg, runsDir: "/old/place" }, latest: true }), cfg).action, "resume");
+});
+
+test("planSweepPoint: non-finite runs are reported, not retried, unless asked", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const dir = fakeRun(join(root, "nan"), { config: cfg, summary: summary("nonfinite"), latest: true });
+  const d = planSweepPoint(dir, cfg);
+  assert.equal(d.action, "nonfinite");
+  assert.match(d.reason, /--retry-nonfinite/);
+  assert.equal(planSweepPoint(dir, cfg, { retryNonfinite: true }).action, "resume");
+});
+
+test("planSweepPoint refuses a directory whose config differs, naming keys and both values", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const dir = fakeRun(join(root, "other"), { config: { ...cfg, batchSize: 128, lr: 0.001 }, summary: summary("done"), latest: true });
+  const d = planSweepPoint(dir, cfg);
+  assert.equal(d.action, "refuse");
+  assert.ok(d.action === "refuse" && d.diffs);
+  assert.match(d.reason, new RegExp(`${dir}`));
+  assert.match(d.reason, /batchSize: run 128, sweep 64/);
+  assert.match(d.reason, /lr: run 0.001, sweep 0.0003/);
+  assert.match(d.reason, /neither reused nor overwritten/);
+  const bad = planSweepPoint(fakeRun(join(root, "bad"), { rawConfig: "{ not json", latest: true }), cfg);
+  assert.equal(bad.action, "refuse");
+  assert.match(bad.reason, /no valid training configuration/);
+  const invalid = planSweepPoint(fakeRun(join(root, "invalid"), { config: { ...cfg, criticDepth: 6 }, latest: true }), cfg);
+  assert.equal(invalid.action, "refuse");
+  writeFileSync(join(root, "file"), "x");
+  assert.equal(planSweepPoint(join(root, "file"), cfg).action, "refuse");
+});
+
+test("planSweepPoint moves a directory without a checkpoint aside, never deleting it", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const dir = fakeRun(join(root, "early"), { config: cfg });
+  writeFileSync(join(dir, "metrics.jsonl"), '{"step":1}\n');
+  const d = planSweepPoint(dir, cfg, { now });
+  assert.equal(d.action, "move-aside");
+  assert.ok(d.action === "move-aside");
+  assert.equal(d.to, `${dir}.incomplete-20260102-030405`);
+  assert.match(d.reason, /no checkpoint/);
+  moveAside(d);
+  assert.ok(!existsSync(dir));
+  assert.ok(existsSync(join(d.to, "metrics.jsonl")));
+  // a second one in the same second gets a suffix
+  fakeRun(dir, {});
+  const d2 = planSweepPoint(dir, cfg, { now });
+  assert.ok(d2.action === "move-aside");
+  assert.match(d2.reason, /no config.json/);
+  assert.equal(d2.to, `${dir}.incomplete-20260102-030405-2`);
+  moveAside(d2);
+  assert.deepEqual(readdirSync(root).sort(), ["early.incomplete-20260102-030405", "early.incomplete-20260102-030405-2"]);
+});
+
+test("openSweepRunDir creates the run directory or adopts one holding only a log, never a run", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const a = openSweepRunDir(join(root, "runs", "x__crl__d4__s0"));
+  assert.ok(existsSync(a.checkpointsDir) && existsSync(a.evalDir));
+  const b = join(root, "runs", "x__crl__d4__s1");
+  mkdirSync(b);
+  writeFileSync(join(b, "train.log"), "log\n");
+  assert.equal(openSweepRunDir(b).path, b);
+  writeFileSync(join(b, "config.json"), "{}");
+  assert.throws(() => openSweepRunDir(b), /already holds a run/);
+});
+
+test("summary: last-5 means of every eval metric from metrics.jsonl, later lines winning; wall time accumulates", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fathom-summary-"));
+  const lines: Record<string, unknown>[] = [];
+  for (let i = 1; i <= 7; i++) {
+    lines.push({ step: i, envsteps: 100 * i, "training/critic_loss": 1 });
+    lines.push({ step: i, envsteps: 100 * i, wall_time: 5, "eval/episode_success": i, "eval_far/episode_success": 10 * i, "eval/sps": 1000 });
+  }
+  // a resumed run logged the evaluation at 700 again: the later line wins
+  lines.push({ step: 7, envsteps: 700, "eval/episode_success": 17, "eval_far/episode_success": 170, "eval/sps": 1000 });
+  writeFileSync(join(dir, "metrics.jsonl"), `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
+  const s1 = writeRunSummary(dir, { status: "interrupted", envSteps: 700, updates: 7, trainingSteps: 7 }, 2.5, now);
+  assert.equal(s1.evals, 7);
+  assert.deepEqual(s1.last5, { "eval/episode_success": (3 + 4 + 5 + 6 + 17) / 5, "eval/sps": 1000, "eval_far/episode_success": (30 + 40 + 50 + 60 + 170) / 5 });
+  const s2 = writeRunSummary(dir, { status: "done", envSteps: 800, updates: 8, trainingSteps: 8 }, 1.5, now);
+  assert.equal(s2.wallSeconds, 4);
+  assert.deepEqual(readRunSummary(dir), { ...s2 });
+  assert.equal(readRunSummary(dir)?.finishedAt, now.toISOString());
+  assert.equal(readRunSummary(mkdtempSync(join(tmpdir(), "fathom-summary-"))), null);
+  assert.equal(evalRecords([{ step: 1, envsteps: 5, "training/x": 1 }]).length, 0);
+  assert.deepEqual(lastKMeans([{ step: 1, envsteps: 5, "eval/a": 2 }, { step: 2, envsteps: 6, "eval/a": 4 }], 5), { "eval/a": 3 });
+});
