@@ -19,6 +19,7 @@ import {
   pairwiseEnergyBackward,
   rowEnergy,
   rowEnergyGradPhi,
+  type TanhLogDet,
   tanhGaussianBackward,
   tanhGaussianSample,
 } from "./losses.js";
@@ -45,6 +46,15 @@ export interface CRLConfig {
   targetEntropyCoef: number;
   /** Activation checkpointing per residual block (for the deepest networks). */
   recompute: boolean;
+  // ── deep-actor stability (not in the paper; CRL_DEFAULTS keep the paper's behaviour) ──
+  /** LayerNorm of the actor's residual stream before its mean and log-std heads. */
+  actorHeadNorm: boolean;
+  /** Multiplies the init range of the actor's two head kernels (1 = SPEC §2). */
+  actorHeadInitScale: number;
+  /** The tanh change of variables in log π ("reference" = the paper's code). */
+  tanhLogDet: TanhLogDet;
+  /** Actor learning rate rises linearly from lr/N to lr over the first N updates (0 = none). */
+  actorLrWarmup: number;
 }
 
 export const CRL_DEFAULTS: CRLConfig = {
@@ -60,6 +70,10 @@ export const CRL_DEFAULTS: CRLConfig = {
   logsumexpPenalty: 0.1,
   targetEntropyCoef: -0.5,
   recompute: false,
+  actorHeadNorm: false,
+  actorHeadInitScale: 1,
+  tanhLogDet: "reference",
+  actorLrWarmup: 0,
 };
 
 export interface CRLDims {
@@ -78,6 +92,26 @@ export interface CRLMetrics {
   logits_pos: number;
   logits_neg: number;
   entropy: number;
+  /** Smallest and largest over action dims of the batch-mean log σ (SPEC §2 range [−5, 2]). */
+  log_std_min: number;
+  log_std_max: number;
+  /** Action dims whose raw log-std is beyond ±4 (tanh′ < 1.4e-3) for ≥ 90 % of the batch: stuck. */
+  log_std_stuck_dims: number;
+  /** Largest |pre-tanh mean| over the batch (≫ 3 means saturated actions). */
+  mean_abs_max: number;
+  /** L2 norms of each network's gradient in this update. */
+  grad_norm_actor: number;
+  grad_norm_sa_encoder: number;
+  grad_norm_goal_encoder: number;
+}
+
+/** Raw log-std beyond this is "saturated" (tanh′(4) = 1.3e-3). */
+export const RAW_LOG_STD_STUCK = 4;
+
+function l2norm(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 export class NonFiniteError extends Error {
@@ -101,10 +135,6 @@ function concatRows(a: Float32Array, aDim: number, b: Float32Array, bDim: number
   }
 }
 
-function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
-}
 
 export class CRLAgent {
   readonly config: CRLConfig;
@@ -186,11 +216,12 @@ export class CRLAgent {
       width: c.actorWidth,
       depth: c.actorDepth,
       heads: [
-        { name: "mean", dim: A },
-        { name: "log_std", dim: A },
+        { name: "mean", dim: A, initScale: c.actorHeadInitScale },
+        { name: "log_std", dim: A, initScale: c.actorHeadInitScale },
       ],
       maxBatch: this.actChunk,
       recompute: c.recompute,
+      headNorm: c.actorHeadNorm,
     });
     this.saEncoder.init(new Rng(kSa));
     this.goalEncoder.init(new Rng(kG));
@@ -250,7 +281,9 @@ export class CRLAgent {
     concatRows(state, S, goal, G, B, this.actorIn);
     const [mean, raw] = this.actor.forward(this.actorIn, B);
     for (let i = 0; i < B * A; i++) this.eps[i] = this.rng.normal();
-    tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp);
+    const logDet = this.config.tanhLogDet;
+    tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp, logDet);
+    const diag = this.actorDiagnostics(mean, raw, B, A);
     concatRows(state, S, this.acts, A, B, this.saIn);
     const [phi] = this.saEncoder.forward(this.saIn, B);
     this.phiCopy.set(phi);
@@ -270,15 +303,17 @@ export class CRLAgent {
     const dSaIn = this.saEncoder.backward([this.dPhi], true, false)!;
     for (let i = 0; i < B; i++) for (let k = 0; k < A; k++) this.dA[i * A + k] = dSaIn[i * (S + A) + S + k];
     this.dLogp.fill(alpha / B);
-    tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw);
+    tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw, logDet, this.xs);
     this.actor.params.zeroGrad();
     this.actor.backward([this.dMean, this.dRaw]);
-    if (!allFinite(this.actor.params.grad)) throw new NonFiniteError("actor", "actor gradient", Number.NaN);
+    const gradNormActor = l2norm(this.actor.params.grad);
+    if (!Number.isFinite(gradNormActor)) throw new NonFiniteError("actor", "actor gradient", Number.NaN);
 
     // ── α loss: α · mean(stopgrad(−log π − target_entropy)); d/d log α = α · mean(...) ──
     const alphaTerm = -meanLogp - this.targetEntropy;
     const alphaLoss = alpha * alphaTerm;
-    this.actorOpt.update();
+    const warm = this.config.actorLrWarmup;
+    this.actorOpt.update(warm > 0 ? (this.config.lr * Math.min(warm, this.actorOpt.step + 1)) / warm : this.config.lr);
     this.alphaAdam(alpha * alphaTerm);
 
     // ── critic loss: InfoNCE over the B×B logits + logsumexp penalty ──
@@ -294,8 +329,10 @@ export class CRLAgent {
     this.goalEncoder.params.zeroGrad();
     this.saEncoder.backward([this.dPhi]);
     this.goalEncoder.backward([this.dPsi]);
-    if (!allFinite(this.saEncoder.params.grad)) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", Number.NaN);
-    if (!allFinite(this.goalEncoder.params.grad)) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", Number.NaN);
+    const gradNormSa = l2norm(this.saEncoder.params.grad);
+    const gradNormGoal = l2norm(this.goalEncoder.params.grad);
+    if (!Number.isFinite(gradNormSa)) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", Number.NaN);
+    if (!Number.isFinite(gradNormGoal)) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", Number.NaN);
     this.saOpt.update();
     this.goalOpt.update();
     this.updates++;
@@ -310,7 +347,38 @@ export class CRLAgent {
       logits_pos: stats.logitsPos,
       logits_neg: stats.logitsNeg,
       entropy: -meanLogp,
+      ...diag,
+      grad_norm_actor: gradNormActor,
+      grad_norm_sa_encoder: gradNormSa,
+      grad_norm_goal_encoder: gradNormGoal,
     };
+  }
+
+  /** The actor's log-std and mean health over a batch (see CRLMetrics). */
+  private actorDiagnostics(
+    mean: Float32Array,
+    raw: Float32Array,
+    B: number,
+    A: number,
+  ): Pick<CRLMetrics, "log_std_min" | "log_std_max" | "log_std_stuck_dims" | "mean_abs_max"> {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    let stuck = 0;
+    let meanAbsMax = 0;
+    for (let k = 0; k < A; k++) {
+      let s = 0;
+      let nStuck = 0;
+      for (let i = 0; i < B; i++) {
+        const r = raw[i * A + k];
+        s += logStdFromRaw(r);
+        if (Math.abs(r) > RAW_LOG_STD_STUCK) nStuck++;
+        meanAbsMax = Math.max(meanAbsMax, Math.abs(mean[i * A + k]));
+      }
+      lo = Math.min(lo, s / B);
+      hi = Math.max(hi, s / B);
+      if (nStuck >= 0.9 * B) stuck++;
+    }
+    return { log_std_min: lo, log_std_max: hi, log_std_stuck_dims: stuck, mean_abs_max: meanAbsMax };
   }
 
   /** Adam on the scalar log α (same hyperparameters as the networks). */

@@ -388,6 +388,21 @@ export function contrastiveLoss(
   };
 }
 
+/**
+ * The tanh change of variables in log π: "reference" = −log(1 − a² + 1e-6) (the paper's code; its
+ * gradient vanishes once |x| ≳ 7 and the term saturates at 13.8), "exact" = −log(1 − tanh²x)
+ * computed as −2(log 2 − x − softplus(−2x)) (Brax/TFP's bijector; its gradient 2·tanh(x) never
+ * vanishes, so a saturated pre-tanh action is pulled back).
+ */
+export const TANH_LOG_DETS = ["exact", "reference"] as const;
+export type TanhLogDet = (typeof TANH_LOG_DETS)[number];
+const LOG2 = Math.log(2);
+
+/** log(1 − tanh²x) = 2(log 2 − x − softplus(−2x)), exact for every x. */
+export function logOneMinusTanhSq(x: number): number {
+  return 2 * (LOG2 - x - softplus(-2 * x));
+}
+
 export const LOG_STD_MIN = -5;
 export const LOG_STD_MAX = 2;
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -399,7 +414,8 @@ export function logStdFromRaw(raw: number): number {
 
 /**
  * Tanh-Gaussian sample and log-probability (SPEC §3):
- *   x = μ + σ·ε,  a = tanh(x),  log π = Σ_k [log N(x_k; μ_k, σ_k) − log(1 − a_k² + 1e-6)].
+ *   x = μ + σ·ε,  a = tanh(x),  log π = Σ_k [log N(x_k; μ_k, σ_k) − log(1 − a_k² + 1e-6)]
+ * (logDet "exact": − log(1 − tanh² x_k) instead of the last term, see TanhLogDet).
  * mean, raw: [B, A]; eps: [B, A] standard normals; writes x, a [B, A] and logp [B].
  */
 export function tanhGaussianSample(
@@ -411,7 +427,9 @@ export function tanhGaussianSample(
   x: Float32Array,
   a: Float32Array,
   logp: Float64Array,
+  logDet: TanhLogDet = "reference",
 ): void {
+  const exact = logDet === "exact";
   for (let i = 0; i < B; i++) {
     let lp = 0;
     for (let k = 0; k < A; k++) {
@@ -421,7 +439,7 @@ export function tanhGaussianSample(
       const av = Math.tanh(xv);
       x[o] = xv;
       a[o] = av;
-      lp += -0.5 * eps[o] * eps[o] - ls - HALF_LOG_2PI - Math.log(1 - av * av + 1e-6);
+      lp += -0.5 * eps[o] * eps[o] - ls - HALF_LOG_2PI - (exact ? logOneMinusTanhSq(xv) : Math.log(1 - av * av + 1e-6));
     }
     logp[i] = lp;
   }
@@ -431,7 +449,8 @@ export function tanhGaussianSample(
  * Backward of the actor loss through the tanh-Gaussian, given
  *   dLogp[i] = ∂loss/∂log π_i and dA [B, A] = ∂loss/∂a (from the critic),
  * writes dMean, dRaw [B, A] (∂loss w.r.t. the actor's two heads). With x = μ + σε:
- *   ∂log N/∂μ = 0 (x − μ = σε), ∂log N/∂log σ = −1, ∂/∂x[−log(1 − a² + 1e-6)] = 2a(1 − a²)/(1 − a² + 1e-6).
+ *   ∂log N/∂μ = 0 (x − μ = σε), ∂log N/∂log σ = −1, ∂/∂x[−log(1 − a² + 1e-6)] = 2a(1 − a²)/(1 − a² + 1e-6)
+ * ("exact": ∂/∂x[−log(1 − tanh²x)] = 2·tanh(x), and da/dx = 1/cosh²(x) from x; needs `x`).
  */
 export function tanhGaussianBackward(
   raw: Float32Array,
@@ -443,14 +462,25 @@ export function tanhGaussianBackward(
   A: number,
   dMean: Float32Array,
   dRaw: Float32Array,
+  logDet: TanhLogDet = "reference",
+  x?: Float32Array,
 ): void {
   const half = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
+  const exact = logDet === "exact";
+  if (exact && !x) throw new Error('tanhGaussianBackward with logDet "exact" needs the pre-tanh sample x');
   for (let i = 0; i < B; i++) {
     for (let k = 0; k < A; k++) {
       const o = i * A + k;
-      const av = a[o];
-      const oneMinus = 1 - av * av;
-      const gx = dA[o] * oneMinus + dLogp[i] * ((2 * av * oneMinus) / (oneMinus + 1e-6));
+      let gx: number;
+      if (exact) {
+        const xv = x![o];
+        const c = Math.cosh(xv);
+        gx = dA[o] / (c * c) + dLogp[i] * 2 * Math.tanh(xv);
+      } else {
+        const av = a[o];
+        const oneMinus = 1 - av * av;
+        gx = dA[o] * oneMinus + dLogp[i] * ((2 * av * oneMinus) / (oneMinus + 1e-6));
+      }
       const t = Math.tanh(raw[o]);
       const sigma = Math.exp(LOG_STD_MIN + half * (t + 1));
       const dLogStd = gx * sigma * eps[o] - dLogp[i];

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getBackend, nativeBackendError } from "../engine/index.js";
-import { formatEnvTable, getEnvSpec, makeVecEnv } from "../envs/registry.js";
+import { formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
@@ -207,7 +207,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   const config: TrainConfig = { ...cfg.data, backend: opts.backend ?? cfg.data.backend };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
   const spec = getEnvSpec(config.env);
-  const envId = opts.env ?? spec.evalId ?? spec.id;
+  const envId = opts.env ?? primaryEvalId(config.env);
   const evalSpec = getEnvSpec(envId);
   if (evalSpec.stateDim !== spec.stateDim || evalSpec.goalDim !== spec.goalDim || evalSpec.actionDim !== spec.actionDim) {
     throw new Error(`env ${envId} has different dimensions from ${config.env}, which the agent was trained on`);
@@ -223,7 +223,7 @@ async function cmdEval(argv: string[]): Promise<number> {
     console.log(`env: ${envId}, ${n} episodes of up to ${config.episodeLength} steps`);
     console.log(`time at goal:   ${metrics["eval/episode_success"].toFixed(1)} of ${config.episodeLength} steps`);
     console.log(`success rate:   ${(100 * metrics["eval/episode_success_any"]).toFixed(1)}% of episodes reached the goal`);
-    console.log(`mean distance:  ${metrics["eval/episode_dist"].toFixed(3)}`);
+    console.log(`mean distance:  ${metrics["eval/mean_dist"].toFixed(3)} (per step; summed over the episode: ${metrics["eval/episode_dist"].toFixed(1)})`);
     console.log(`episode length: ${metrics["eval/avg_episode_length"].toFixed(1)}`);
     if (opts.trajectories) {
       if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: choose another file name`);

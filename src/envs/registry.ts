@@ -49,6 +49,26 @@ export function getEnvSpec(id: string): EnvSpec {
   return entry(id).spec;
 }
 
+/**
+ * Tasks whose primary evaluation, as in the paper's runs, uses the far-goal layout: the reference
+ * (scaling-crl train.py) evaluates on the training env unless its run script passes
+ * `--eval_env_id`, which its job.slurm does for the big maze (`ant_big_maze_eval`). The point
+ * and Humanoid big mazes follow the Ant's.
+ */
+const FAR_GOAL_PRIMARY_EVAL = new Set(["ant_big_maze-v1", "humanoid_big_maze-v1", "simple_big_maze-v1"]);
+
+/** The env the paper's protocol evaluates `id` on (its `_eval` layout for the big mazes, else itself). */
+export function primaryEvalId(id: string): string {
+  const s = getEnvSpec(id);
+  return FAR_GOAL_PRIMARY_EVAL.has(id) && s.evalId !== undefined ? s.evalId : id;
+}
+
+/** The far-goal layout to evaluate on as an extra metric, when it differs from primaryEvalId. */
+export function farGoalEvalId(id: string): string | undefined {
+  const s = getEnvSpec(id);
+  return s.evalId !== undefined && s.evalId !== primaryEvalId(id) ? s.evalId : undefined;
+}
+
 /** The core factory of a registered id (module URL + export name), for tools that host cores themselves. */
 export function getCoreFactory(id: string): CoreFactoryRef {
   return entry(id).factory;

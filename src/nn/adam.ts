@@ -36,10 +36,11 @@ export class Adam {
     this.v = new Float32Array(params.numel);
   }
 
-  /** Applies one update from params.grad. */
-  update(): void {
+  /** Applies one update from params.grad; `lr` overrides the configured rate for this step (schedules). */
+  update(lr = this.config.lr): void {
+    if (!(lr >= 0)) throw new Error(`Adam learning rate must be >= 0, got ${lr}`);
     this.step++;
-    const { lr, beta1, beta2, eps } = this.config;
+    const { beta1, beta2, eps } = this.config;
     this.backend.adamStep(this.params.data, this.params.grad, this.m, this.v, this.params.numel, lr, beta1, beta2, eps, this.step);
   }
 }

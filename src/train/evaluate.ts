@@ -13,8 +13,13 @@ export interface EvalMetrics {
   "eval/episode_success": number;
   /** Fraction of episodes that were at the goal at least once. */
   "eval/episode_success_any": number;
-  /** Mean distance to the goal over all steps of all episodes. */
+  /**
+   * The reference's `eval/episode_dist` (Brax EvalWrapper): the distance to the goal summed over
+   * the live steps of an episode, averaged over episodes (≈ mean distance × episode length).
+   */
   "eval/episode_dist": number;
+  /** Mean distance to the goal over all live steps of all episodes. */
+  "eval/mean_dist": number;
   "eval/avg_episode_length": number;
   /** Env steps per second of the evaluation. */
   "eval/sps": number;
@@ -54,6 +59,7 @@ export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions)
   const length = new Float64Array(N);
   let distSum = 0;
   let distCount = 0;
+  const episodeDist = new Float64Array(N);
   const rec = options.recordTrajectories
     ? {
         env: env.id,
@@ -75,6 +81,7 @@ export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions)
       atGoal[i] += r.success[i];
       if (r.success[i]) anyGoal[i] = 1;
       distSum += r.dist[i];
+      episodeDist[i] += r.dist[i];
       distCount++;
       if (rec) {
         const o = i * obsDim;
@@ -91,7 +98,9 @@ export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions)
   let sSucc = 0;
   let sAny = 0;
   let sLen = 0;
+  let sDist = 0;
   for (let i = 0; i < N; i++) {
+    sDist += episodeDist[i];
     sSucc += atGoal[i];
     sAny += anyGoal[i];
     sLen += length[i];
@@ -100,7 +109,8 @@ export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions)
     metrics: {
       "eval/episode_success": sSucc / N,
       "eval/episode_success_any": sAny / N,
-      "eval/episode_dist": distCount ? distSum / distCount : 0,
+      "eval/episode_dist": sDist / N,
+      "eval/mean_dist": distCount ? distSum / distCount : 0,
       "eval/avg_episode_length": sLen / N,
       "eval/sps": envSteps / Math.max(secs, 1e-9),
     },

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
 import { getBackend } from "../engine/index.js";
-import { getEnvSpec, makeVecEnv } from "../envs/registry.js";
+import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import type { VecEnv } from "../envs/types.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { type Key, keyFromSeed, Rng, foldIn, split } from "../random.js";
@@ -42,7 +42,8 @@ export interface TrainProgress {
   metrics: CRLMetrics | null;
 }
 
-export type EvalRecord = EvalMetrics & { envsteps: number; step: number };
+/** One evaluation: the primary env's metrics (eval/…), the far goals' (eval_far/…) when evaluated. */
+export type EvalRecord = EvalMetrics & { envsteps: number; step: number } & { [far: `eval_far/${string}`]: number };
 
 export interface TrainResult {
   status: "done" | "interrupted" | "nonfinite";
@@ -73,6 +74,13 @@ const METRIC_NAMES: (keyof CRLMetrics)[] = [
   "logits_pos",
   "logits_neg",
   "entropy",
+  "log_std_min",
+  "log_std_max",
+  "log_std_stuck_dims",
+  "mean_abs_max",
+  "grad_norm_actor",
+  "grad_norm_sa_encoder",
+  "grad_norm_goal_encoder",
 ];
 
 function seedFromKey(k: Key): number {
@@ -98,6 +106,10 @@ export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
       contrastiveLoss: config.contrastiveLoss,
       logsumexpPenalty: config.logsumexpPenalty,
       recompute: config.recompute,
+      actorHeadNorm: config.actorHeadNorm,
+      actorHeadInitScale: config.actorHeadInitScale,
+      tanhLogDet: config.tanhLogDet,
+      actorLrWarmup: config.actorLrWarmup,
     },
     kAgent,
     actBatch,
@@ -117,7 +129,8 @@ export function loadAgentCheckpoint(path: string, agent: CRLAgent): Record<strin
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const spec = getEnvSpec(config.env);
-  const evalId = spec.evalId ?? spec.id;
+  const evalId = primaryEvalId(config.env);
+  const farId = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
   const N = config.numEnvs;
   const { obsDim, actionDim, stateDim } = spec;
   const agent = makeAgent(config, Math.max(N, config.numEvalEnvs));
@@ -181,8 +194,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     referenceResetBug: config.referenceResetBug,
   });
   let evalEnv: VecEnv | null = null;
+  let farEnv: VecEnv | null = null;
   try {
     evalEnv = await makeVecEnv(evalId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
+    if (farId) farEnv = await makeVecEnv(farId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
     const obs = Float32Array.from(await env.reset(envSeed)); // [N, obsDim]
     const episodeId = new Int32Array(N); // [N] episode of each row of `obs`
     const actions = new Float32Array(N * actionDim); // [N, A]
@@ -195,11 +210,13 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       st.envSteps += N;
     };
 
-    // Prefill with the uniform random actor (SPEC §4: minimum rows before training).
+    // Prefill (SPEC §4: minimum rows before training): with the initialised stochastic actor as
+    // the reference does (prefill_replay_buffer → actor_step), or uniform random actions.
     if (!buffer.ready) {
       const t0 = performance.now();
       while (!buffer.ready) {
-        for (let i = 0; i < actions.length; i++) actions[i] = 2 * loopRng.uniform() - 1;
+        if (config.prefillPolicy === "actor") agent.act(obs, N, actions, false, loopRng);
+        else for (let i = 0; i < actions.length; i++) actions[i] = 2 * loopRng.uniform() - 1;
         await stepEnvs();
       }
       log(`prefilled the replay buffer: ${buffer.size} rows per env (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -261,6 +278,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           await stepEnvs();
         }
         st.trainingSteps++;
+        // Let the event loop run once per training step (Ctrl-C handlers, progress output): env
+        // steps wait synchronously on their workers and never yield by themselves.
+        await new Promise((r) => setImmediate(r));
         sums.fill(0);
         let n = 0;
         let last: CRLMetrics | null = null;
@@ -304,14 +324,21 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         });
       }
       st.evalIndex++;
-      const ev = await evaluate(agent, evalEnv, { seed: seedFromKey(foldIn(kEval, st.evalIndex)) });
+      const evalSeed = seedFromKey(foldIn(kEval, st.evalIndex));
+      const ev = await evaluate(agent, evalEnv, { seed: evalSeed });
       const record: EvalRecord = { ...ev.metrics, envsteps: st.envSteps, step: st.trainingSteps };
+      if (farEnv) {
+        // The far goals only (the `_eval` layout), as an extra metric: eval_far/….
+        const far = await evaluate(agent, farEnv, { seed: evalSeed });
+        for (const [k, v] of Object.entries(far.metrics)) record[`eval_far/${k.replace(/^eval\//, "")}`] = v;
+      }
       evals.push(record);
-      options.logger?.log({ step: st.trainingSteps, envsteps: st.envSteps, ...ev.metrics });
+      options.logger?.log({ ...record });
       options.onEval?.(record);
       log(
         `eval ${st.evalIndex}/${config.numEvals} at ${st.envSteps} env steps: time at goal ${record["eval/episode_success"].toFixed(1)}, ` +
-          `success any ${record["eval/episode_success_any"].toFixed(2)}, dist ${record["eval/episode_dist"].toFixed(2)}`,
+          `success any ${record["eval/episode_success_any"].toFixed(2)}, mean dist ${record["eval/mean_dist"].toFixed(2)}` +
+          (farEnv ? `; far goals: time at goal ${record["eval_far/episode_success"].toFixed(1)}` : ""),
       );
       if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) saveCheckpoint("step", st.evalIndex === config.numEvals);
     }
@@ -323,6 +350,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   } finally {
     await env.close();
     if (evalEnv) await evalEnv.close();
+    if (farEnv) await farEnv.close();
   }
 }
 

@@ -6,6 +6,7 @@ import {
   ENERGY_FNS,
   EnergyScratch,
   LossScratch,
+  logOneMinusTanhSq,
   logStdFromRaw,
   pairwiseEnergy,
   pairwiseEnergyBackward,
@@ -197,6 +198,71 @@ describe("tanh-Gaussian policy (SPEC §2–3)", () => {
         close(g[i], (lp1 - lm1) / (2 * h), 1e-2, 1e-3, `${name}[${i}]`);
       }
     }
+  });
+});
+
+describe("tanh-Gaussian with the exact tanh log-det", () => {
+  test("log(1 − tanh²x) = 2(log 2 − x − softplus(−2x)) for small and saturated x", () => {
+    for (const x of [-30, -8, -1, 0, 0.3, 2, 9, 40]) {
+      // 1 − tanh²x = 1/cosh²x, computed as −2·log(cosh x) = −2(|x| + log((1 + e^{−2|x|})/2)).
+      const want = -2 * (Math.abs(x) + Math.log1p(Math.exp(-2 * Math.abs(x))) - Math.log(2));
+      close(logOneMinusTanhSq(x), want, 1e-12, 1e-12, `x = ${x}`);
+    }
+  });
+  test("log-probability and backward match finite differences, also with saturated pre-tanh actions", () => {
+    const rng = new Rng(keyFromSeed(6));
+    const B = 3;
+    const A = 4;
+    const mean = randn(rng, B * A, 0.5);
+    mean[1] = 12; // tanh is ±1 in float32 here: only the exact form keeps a gradient
+    mean[6] = -15;
+    const raw = randn(rng, B * A, 0.5);
+    const eps = randn(rng, B * A);
+    const dLogp = Float64Array.from([0.3, -0.2, 0.5]);
+    const dA = randn(rng, B * A);
+    const x = new Float32Array(B * A);
+    const a = new Float32Array(B * A);
+    const lp = new Float64Array(B);
+    tanhGaussianSample(mean, raw, eps, B, A, x, a, lp, "exact");
+    for (let i = 0; i < B; i++) {
+      let want = 0;
+      for (let k = 0; k < A; k++) {
+        const o = i * A + k;
+        const ls = logStdFromRaw(raw[o]);
+        const xv = mean[o] + Math.exp(ls) * eps[o];
+        want += -0.5 * eps[o] ** 2 - ls - 0.5 * Math.log(2 * Math.PI) + 2 * Math.log(Math.cosh(xv));
+      }
+      close(lp[i], want, 1e-6, 1e-5, `log π[${i}]`);
+    }
+    const dMean = new Float32Array(B * A);
+    const dRaw = new Float32Array(B * A);
+    tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, "exact", x);
+    // The saturated entries: ∂log π/∂μ = 2·tanh(x) ≈ ±2 (the reference form gives ~0 there).
+    close(dMean[1], dLogp[0] * 2, 1e-3, 1e-4, "saturated dMean[1]");
+    close(dMean[6], -dLogp[1] * 2, 1e-3, 1e-4, "saturated dMean[6]");
+    const loss = () => {
+      tanhGaussianSample(mean, raw, eps, B, A, x, a, lp, "exact");
+      let t = 0;
+      for (let i = 0; i < B; i++) t += dLogp[i] * lp[i];
+      for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
+      return t;
+    };
+    const h = 1e-3;
+    for (const [p, g, name] of [
+      [mean, Float32Array.from(dMean), "dMean"],
+      [raw, Float32Array.from(dRaw), "dRaw"],
+    ] as const) {
+      for (let i = 0; i < p.length; i++) {
+        const old = p[i];
+        p[i] = old + h;
+        const lp1 = loss();
+        p[i] = old - h;
+        const lm1 = loss();
+        p[i] = old;
+        close(g[i], (lp1 - lm1) / (2 * h), 1e-2, 2e-3, `${name}[${i}]`);
+      }
+    }
+    assert.throws(() => tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, "exact"), /needs the pre-tanh sample/);
   });
 });
 

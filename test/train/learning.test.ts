@@ -36,9 +36,9 @@ describe("CRL learns to reach goals (simple_u_maze-v1)", () => {
     assert.equal(res.status, "done");
     const last = res.evals.slice(-3);
     const success = last.reduce((a, e) => a + e["eval/episode_success_any"], 0) / last.length;
-    const dist = last.reduce((a, e) => a + e["eval/episode_dist"], 0) / last.length;
+    const dist = last.reduce((a, e) => a + e["eval/mean_dist"], 0) / last.length;
     const curve = res.evals
-      .map((e) => `${e.envsteps}: any ${e["eval/episode_success_any"].toFixed(2)}, at goal ${e["eval/episode_success"].toFixed(0)}, dist ${e["eval/episode_dist"].toFixed(2)}`)
+      .map((e) => `${e.envsteps}: any ${e["eval/episode_success_any"].toFixed(2)}, at goal ${e["eval/episode_success"].toFixed(0)}, dist ${e["eval/mean_dist"].toFixed(2)}`)
       .join("; ");
     assert.ok(success >= SUCCESS_BAR, `mean success_any of the last 3 evaluations ${success.toFixed(3)} < ${SUCCESS_BAR} (${curve})`);
     assert.ok(dist <= DIST_BAR, `mean distance of the last 3 evaluations ${dist.toFixed(2)} > ${DIST_BAR} (${curve})`);
@@ -55,7 +55,7 @@ describe("CRL learns to reach goals (simple_u_maze-v1)", () => {
     try {
       const { metrics } = await evaluate(random, env, { seed: 5 });
       assert.ok(metrics["eval/episode_success_any"] < SUCCESS_BAR, `random policy success_any ${metrics["eval/episode_success_any"]}`);
-      assert.ok(metrics["eval/episode_dist"] > DIST_BAR, `random policy distance ${metrics["eval/episode_dist"]}`);
+      assert.ok(metrics["eval/mean_dist"] > DIST_BAR, `random policy distance ${metrics["eval/mean_dist"]}`);
     } finally {
       await env.close();
     }
