@@ -129,15 +129,19 @@ async function cmdTrain(argv: string[]): Promise<number> {
   );
   const logger = new MetricsLogger(runDir.path);
   const ac = new AbortController();
-  const onSigint = () => {
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's time limit): stop after the current gradient
+  // step with a checkpoint and the replay buffer; a second signal exits at once.
+  const onSigint = (sig: NodeJS.Signals) => {
+    const what = sig === "SIGTERM" ? "SIGTERM" : "Ctrl-C";
     if (ac.signal.aborted) {
-      console.error("\nsecond Ctrl-C: exiting without a checkpoint");
-      process.exit(130);
+      console.error(`\nsecond ${what}: exiting without a checkpoint`);
+      process.exit(sig === "SIGTERM" ? 143 : 130);
     }
-    console.error("\nCtrl-C: stopping after the current gradient step and saving a checkpoint (Ctrl-C again to quit now)");
+    console.error(`\n${what}: stopping after the current gradient step and saving a checkpoint (${what} again to quit now)`);
     ac.abort();
   };
   process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
   const progress = new ProgressReporter({
     total: config.totalEnvSteps,
     label: config.env,
@@ -176,6 +180,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
     logger.close();
   }
 }
