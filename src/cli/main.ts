@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getBackend, nativeBackendError } from "../engine/index.js";
 import { formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
-import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
+import { parseSavedConfig, type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
@@ -99,7 +99,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     const found = findRunDir(resume);
     runDir = found.run;
     const saved = JSON.parse(readFileSync(runDir.configPath, "utf8")) as { config?: unknown };
-    const parsed = TrainConfigSchema.safeParse(saved.config);
+    const parsed = parseSavedConfig(saved.config);
     if (!parsed.success) throw new Error(`${runDir.configPath} does not hold a valid training configuration: ${parsed.error.issues[0]?.message}`);
     config = parsed.data;
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
@@ -207,7 +207,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
   const found = findRunDir(target);
   const saved = JSON.parse(readFileSync(found.run.configPath, "utf8")) as { config?: unknown };
-  const cfg = TrainConfigSchema.safeParse(saved.config);
+  const cfg = parseSavedConfig(saved.config);
   if (!cfg.success) throw new Error(`${found.run.configPath} does not hold a valid training configuration`);
   const config: TrainConfig = { ...cfg.data, backend: opts.backend ?? cfg.data.backend };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);

@@ -77,6 +77,28 @@ export const TrainConfigSchema = z
   })
   .refine((c) => c.numEvals <= c.totalEnvSteps, { message: "numEvals must not exceed totalEnvSteps", path: ["numEvals"] });
 
+/**
+ * Keys added after runs were already saved, with the value such a run used (its config.json lacks
+ * them, and today's defaults differ). Applied before validating a saved config (resume, eval,
+ * sweep), so an older run keeps the actor it was trained with.
+ */
+const KEYS_ADDED_LATER: Record<string, unknown> = {
+  actorHeadNorm: false,
+  actorHeadInitScale: 1,
+  tanhLogDet: "reference",
+  actorLrWarmup: 0,
+  prefillPolicy: "uniform",
+  farGoalEval: false,
+};
+
+/** Validates a config read from a run directory (fills keys older versions did not write; see KEYS_ADDED_LATER). */
+export function parseSavedConfig(raw: unknown): ReturnType<typeof TrainConfigSchema.safeParse> {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return TrainConfigSchema.safeParse(raw);
+  const filled: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(KEYS_ADDED_LATER)) if (!(k in filled)) filled[k] = v;
+  return TrainConfigSchema.safeParse(filled);
+}
+
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 

@@ -9,7 +9,7 @@
 //   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type TrainConfig, TrainConfigSchema } from "./config.js";
+import { parseSavedConfig, type TrainConfig } from "./config.js";
 import { formatRunTimestamp, RUN_FILES, type RunDir, runDirAt } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
 
@@ -102,7 +102,7 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
     let saved: TrainConfig;
     try {
       const raw = JSON.parse(readFileSync(configPath, "utf8")) as { config?: unknown };
-      const parsed = TrainConfigSchema.safeParse(raw?.config);
+      const parsed = parseSavedConfig(raw?.config);
       if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
       saved = parsed.data;
     } catch (e) {

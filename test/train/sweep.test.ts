@@ -156,3 +156,20 @@ test("summary: last-5 means of every eval metric from metrics.jsonl, later lines
   assert.equal(evalRecords([{ step: 1, envsteps: 5, "training/x": 1 }]).length, 0);
   assert.deepEqual(lastKMeans([{ step: 1, envsteps: 5, "eval/a": 2 }, { step: 2, envsteps: 6, "eval/a": 4 }], 5), { "eval/a": 3 });
 });
+
+test("a config saved before the actor options existed keeps the paper's actor when read back", async () => {
+  const { parseSavedConfig, TrainConfigSchema } = await import("../../src/train/config.js");
+  const today = TrainConfigSchema.parse({ env: "simple_u_maze-v1" });
+  const old: Record<string, unknown> = { ...today };
+  for (const k of ["actorHeadNorm", "actorHeadInitScale", "tanhLogDet", "actorLrWarmup", "prefillPolicy", "farGoalEval"]) delete old[k];
+  const r = parseSavedConfig(old);
+  assert.ok(r.success);
+  assert.equal(r.data.actorHeadNorm, false);
+  assert.equal(r.data.tanhLogDet, "reference");
+  assert.equal(r.data.prefillPolicy, "uniform");
+  // A config that has the keys is read as written.
+  const now = parseSavedConfig(today);
+  assert.ok(now.success);
+  assert.equal(now.data.actorHeadNorm, today.actorHeadNorm);
+  assert.equal(now.data.tanhLogDet, today.tanhLogDet);
+});
