@@ -132,38 +132,85 @@ export function createRunDir(root: string, parts: RunNameParts): RunDir {
 
 let tempCounter = 0;
 
+/** Largest single write/read request (Node refuses more than 2 GiB per call). */
+export const IO_CHUNK = 1 << 30;
+
+/**
+ * The fs calls writeFileAtomic makes, replaceable so that tests can simulate a full disk (ENOSPC)
+ * or another write error without filling one.
+ */
+export const atomicWriteIo = { writeSync: writeSync as (fd: number, buffer: Uint8Array, offset: number, length: number) => number, fsyncSync };
+
+/** A write error that names the file being written and says that the old file is untouched. */
+export function writeFileError(path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const hints: Record<string, string> = {
+    ENOSPC: "the disk is full: free some space (e.g. checkpoints of old runs) and try again",
+    EDQUOT: "the disk quota is exhausted: free some space and try again",
+    EROFS: "the file system is read-only",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EIO: "an I/O error: the disk may be failing",
+  };
+  const hint = err?.code && hints[err.code] ? ` (${hints[err.code]})` : "";
+  return new Error(`cannot write ${path}: ${err?.message ?? String(e)}${hint}; ${path} was not changed`, { cause: e });
+}
+
+/** What writeFileAtomic writes: text, bytes, or a function that writes the content in chunks. */
+export type AtomicContent = string | Uint8Array | ((write: (chunk: Uint8Array) => void) => void);
+
 /**
  * Writes `data` to `path` atomically: to a temporary file in the same directory (same file
  * system, so rename is atomic), fsynced, then renamed over `path`. Readers see the old content or
- * the new, never a torn file, even if the process dies mid-write.
+ * the new, never a torn file, even if the process dies mid-write. `data` may be a function that
+ * calls `write` with successive chunks (files larger than one Buffer, e.g. > 2 GiB checkpoints).
+ * Every failure (ENOSPC, EACCES, …) is an error naming `path`; the temporary file is removed.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: AtomicContent): void {
   const dir = dirname(resolve(path));
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${++tempCounter}`);
-  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let fd: number;
   try {
     fd = openSync(tmp, "wx");
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT") throw new Error(`cannot write ${path}: directory ${dir} does not exist (ENOENT); create it first`);
-    throw e;
+    throw writeFileError(path, e);
   }
+  const writeAll = (bytes: Uint8Array) => {
+    for (let c = 0; c < bytes.length; c += IO_CHUNK) {
+      const chunk = bytes.subarray(c, Math.min(bytes.length, c + IO_CHUNK));
+      let o = 0;
+      while (o < chunk.length) o += atomicWriteIo.writeSync(fd, chunk, o, chunk.length - o);
+    }
+  };
   try {
-    let o = 0;
-    while (o < bytes.length) o += writeSync(fd, bytes, o, bytes.length - o);
-    fsyncSync(fd);
-  } catch (e) {
+    if (typeof data === "function") data(writeAll);
+    else writeAll(typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    atomicWriteIo.fsyncSync(fd);
     closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to remove
+    }
+    throw writeFileError(path, e);
   }
-  closeSync(fd);
   try {
     renameSync(tmp, path);
   } catch (e) {
-    unlinkSync(tmp);
-    throw e;
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to remove
+    }
+    throw writeFileError(path, e);
   }
   // Make the rename itself durable; some platforms cannot fsync a directory, which is harmless.
   try {

@@ -6,9 +6,10 @@ import { describe, test } from "node:test";
 import { getBackend } from "../../src/engine/index.js";
 import { Adam } from "../../src/nn/adam.js";
 import { ResNet } from "../../src/nn/resnet.js";
-import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
+import { crc32 } from "../../src/nn/crc32.js";
+import { CHECKSUM_KEY, decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { loadNetwork, saveNetwork } from "../../src/train/checkpoint.js";
+import { fastCrc32, loadNetwork, readSafetensorsFile, saveNetwork, writeSafetensorsFile } from "../../src/train/checkpoint.js";
 
 const be = getBackend();
 const cfg = { inDim: 6, width: 16, depth: 8, heads: [{ name: "out", dim: 3 }], maxBatch: 8 };
@@ -106,5 +107,68 @@ describe("network checkpoints", () => {
     assert.throws(() => loadNetwork(deeperPath, target), /lacks|holds/);
     assert.throws(() => loadNetwork(join(dir, "missing.safetensors"), target), /does not exist/);
     assert.deepEqual(Array.from(target.params.data), Array.from(before));
+  });
+});
+
+/** Offset in the file of a tensor's data, from its header. */
+function dataOffset(bytes: Uint8Array, name: string): number {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  return 8 + n + header[name].data_offsets[0];
+}
+
+describe("checksums (issue 10: a flipped byte must not load silently)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fathom-crc-"));
+  test("CRC-32: the standard check value, incremental, same as zlib's", () => {
+    assert.equal(crc32(new TextEncoder().encode("123456789")).toString(16), "cbf43926");
+    const a = Uint8Array.from({ length: 1001 }, (_, i) => (i * 37) & 0xff);
+    assert.equal(crc32(a.subarray(500), crc32(a.subarray(0, 500))), crc32(a));
+    assert.equal(fastCrc32(a), crc32(a));
+  });
+  test("a flipped data byte is rejected naming the file and the tensor; the network is unchanged", () => {
+    const { net, adam } = trained(4);
+    const path = join(dir, "net.safetensors");
+    saveNetwork(path, net, adam);
+    const bytes = readFileSync(path);
+    const name = "blocks.1.dense.0.weight";
+    const bad = Uint8Array.from(bytes);
+    bad[dataOffset(bad, name) + 5] ^= 0x40;
+    const badPath = join(dir, "flipped.safetensors");
+    writeFileSync(badPath, bad);
+    const target = new ResNet(be, cfg);
+    target.init(new Rng(keyFromSeed(9)));
+    const before = Float32Array.from(target.params.data);
+    assert.throws(
+      () => loadNetwork(badPath, target, new Adam(be, target.params)),
+      (e: Error) => e.message.includes(badPath) && e.message.includes(`tensor "${name}"`) && /CRC-32/.test(e.message) && /damaged/.test(e.message),
+    );
+    assert.deepEqual(Array.from(target.params.data), Array.from(before));
+    // The in-memory decoder checks too.
+    assert.throws(() => decodeSafetensors(bad, "buf"), new RegExp(`tensor "${name.replace(/\./g, "\\.")}" fails its CRC-32 check`));
+    // So is a changed metadata value (e.g. the training-loop state).
+    const text = new TextDecoder("latin1").decode(bytes);
+    const i = text.indexOf('"kind":"resnet"');
+    assert.ok(i > 0);
+    const meta = Uint8Array.from(bytes);
+    meta.set(new TextEncoder().encode('"kind":"rosnet"'), i);
+    const metaPath = join(dir, "meta.safetensors");
+    writeFileSync(metaPath, meta);
+    assert.throws(() => loadNetwork(metaPath, target), /metadata fails the CRC-32 check/);
+  });
+  test("files without checksums (older checkpoints) still load; the checksum key is not returned as metadata", () => {
+    const { net, adam } = trained(5);
+    const path = join(dir, "with.safetensors");
+    saveNetwork(path, net, adam);
+    const withSums = readSafetensorsFile(path);
+    assert.equal(withSums.metadata[CHECKSUM_KEY], undefined);
+    const oldPath = join(dir, "old.safetensors");
+    writeFileSync(oldPath, encodeSafetensors(withSums.tensors, withSums.metadata, { checksums: false }));
+    assert.ok(!readFileSync(oldPath).includes(CHECKSUM_KEY));
+    const target = new ResNet(be, cfg);
+    const targetAdam = new Adam(be, target.params);
+    loadNetwork(oldPath, target, targetAdam);
+    assert.deepEqual(Array.from(target.params.data), Array.from(net.params.data));
+    assert.deepEqual(Array.from(targetAdam.v), Array.from(adam.v));
+    assert.throws(() => writeSafetensorsFile(join(dir, "x.safetensors"), new Map(), { [CHECKSUM_KEY]: "{}" }), /reserved/);
   });
 });
