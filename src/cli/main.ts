@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getBackend, nativeBackendError } from "../engine/index.js";
 import { formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
-import { parseSavedConfig, type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
+import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
@@ -15,7 +15,7 @@ import { ProgressReporter } from "../train/progress.js";
 import { createRunDir, findRunDir, listRunDirs, sweepRunDirName, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
 import { finalPerformance, readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.js";
 import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
-import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
+import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { z } from "zod";
 
@@ -98,10 +98,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     }
     const found = findRunDir(resume);
     runDir = found.run;
-    const saved = JSON.parse(readFileSync(runDir.configPath, "utf8")) as { config?: unknown };
-    const parsed = parseSavedConfig(saved.config);
-    if (!parsed.success) throw new Error(`${runDir.configPath} does not hold a valid training configuration: ${parsed.error.issues[0]?.message}`);
-    config = parsed.data;
+    config = readRunConfig(runDir.configPath);
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
   } else {
     const preset = PRESETS[presetName];
@@ -206,10 +203,8 @@ async function cmdEval(argv: string[]): Promise<number> {
   const target = parsed.positionals[0];
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
   const found = findRunDir(target);
-  const saved = JSON.parse(readFileSync(found.run.configPath, "utf8")) as { config?: unknown };
-  const cfg = parseSavedConfig(saved.config);
-  if (!cfg.success) throw new Error(`${found.run.configPath} does not hold a valid training configuration`);
-  const config: TrainConfig = { ...cfg.data, backend: opts.backend ?? cfg.data.backend };
+  const saved = readRunConfig(found.run.configPath);
+  const config: TrainConfig = { ...saved, backend: opts.backend ?? saved.backend };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
   const spec = getEnvSpec(config.env);
   const envId = opts.env ?? primaryEvalId(config.env);
@@ -556,8 +551,7 @@ function cmdPlot(argv: string[]): number {
   let episodeLength = 0;
   let noEvals = 0;
   for (const d of dirs) {
-    const saved = JSON.parse(readFileSync(join(d, "config.json"), "utf8")) as { config: TrainConfig };
-    const c = saved.config;
+    const c = readRunConfig(join(d, "config.json"));
     envs.add(c.env);
     episodeLength = Math.max(episodeLength, c.episodeLength);
     const path = join(d, "metrics.jsonl");

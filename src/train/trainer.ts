@@ -1,7 +1,7 @@
 // The training loop of the paper (SPEC §4–5): prefill with the random actor, then per training
 // step collect `unrollLength` steps from every env, sample hindsight batches and run up to
 // `sgdBatchesPerStep` CRL updates; evaluate every epoch with the deterministic actor; checkpoint.
-import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
 import { getBackend } from "../engine/index.js";
@@ -11,8 +11,8 @@ import type { Tensor } from "../nn/safetensors.js";
 import { type Key, keyFromSeed, Rng, foldIn, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
 import { HindsightSampler } from "../replay/sampler.js";
-import { CHECKPOINT_FORMAT, readSafetensorsFile, writeSafetensorsFile } from "./checkpoint.js";
-import type { TrainConfig } from "./config.js";
+import { CHECKPOINT_FORMAT, readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from "./checkpoint.js";
+import { parseSavedConfig, type TrainConfig } from "./config.js";
 import { type EvalMetrics, evaluate } from "./evaluate.js";
 import type { MetricsLogger } from "./logger.js";
 import { type RunDir, writeJsonAtomic } from "./rundir.js";
@@ -354,11 +354,104 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
 }
 
-/** The checkpoint `latest.json` of a run directory points to. */
-export function latestCheckpoint(checkpointsDir: string): string {
+/** File names of agent checkpoints: `step_<env steps>[-k].safetensors`, `interrupt_…` (not replay files). */
+const CHECKPOINT_NAME = /^(step|interrupt)_(\d{10})(-(\d+))?\.safetensors$/;
+
+/** Agent checkpoints in `checkpointsDir`, newest first (by env steps in the name, then modification time). */
+export function listCheckpoints(checkpointsDir: string): { name: string; path: string; envSteps: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(checkpointsDir);
+  } catch {
+    return [];
+  }
+  const out: { name: string; path: string; envSteps: number; mtime: number }[] = [];
+  for (const name of names) {
+    const m = CHECKPOINT_NAME.exec(name);
+    if (!m) continue;
+    const path = join(checkpointsDir, name);
+    let mtime = 0;
+    try {
+      mtime = statSync(path).mtimeMs;
+    } catch {
+      continue;
+    }
+    out.push({ name, path, envSteps: Number(m[2]), mtime });
+  }
+  out.sort((a, b) => b.envSteps - a.envSteps || b.mtime - a.mtime || (a.name < b.name ? 1 : -1));
+  return out.map(({ name, path, envSteps }) => ({ name, path, envSteps }));
+}
+
+/**
+ * The checkpoint `latest.json` of a run directory points to. When latest.json is missing, damaged
+ * or names a file that is gone, the newest readable agent checkpoint in the folder (by the env-step
+ * number in its name) is used instead, and `warn` says so.
+ */
+export function latestCheckpoint(checkpointsDir: string, warn: (line: string) => void = (l) => console.error(`warning: ${l}`)): string {
   const p = join(checkpointsDir, "latest.json");
-  if (!existsSync(p)) throw new Error(`no checkpoint in ${checkpointsDir} (no latest.json): the run saved none before it stopped`);
-  const j = JSON.parse(readFileSync(p, "utf8")) as { checkpoint?: string };
-  if (!j.checkpoint) throw new Error(`${p} is damaged: it names no checkpoint`);
-  return join(checkpointsDir, j.checkpoint);
+  let problem: string;
+  if (!existsSync(p)) problem = `${p} is missing`;
+  else {
+    let j: { checkpoint?: unknown } | null = null;
+    try {
+      j = JSON.parse(readFileSync(p, "utf8"));
+    } catch (e) {
+      j = null;
+      problem = `${p} is damaged (${(e as Error).message})`;
+    }
+    if (j !== null) {
+      const name = typeof j === "object" ? j.checkpoint : undefined;
+      if (typeof name !== "string" || name === "" || /[\\/]/.test(name)) problem = `${p} is damaged: it names no checkpoint`;
+      else if (!existsSync(join(checkpointsDir, name))) problem = `${p} names ${name}, which does not exist`;
+      else return join(checkpointsDir, name);
+    }
+  }
+  const unreadable: string[] = [];
+  for (const c of listCheckpoints(checkpointsDir)) {
+    try {
+      const h = readSafetensorsHeader(c.path);
+      if (h.metadata.format !== CHECKPOINT_FORMAT || !h.metadata.loop) throw new Error("not a training checkpoint");
+    } catch {
+      unreadable.push(c.name);
+      continue;
+    }
+    warn(
+      `${problem!}; using the newest readable checkpoint instead: ${c.name} (${c.envSteps} env steps)` +
+        (unreadable.length ? `, skipping unreadable ${unreadable.join(", ")}` : ""),
+    );
+    return c.path;
+  }
+  if (!existsSync(p) && unreadable.length === 0) {
+    throw new Error(`no checkpoint in ${checkpointsDir} (no latest.json): the run saved none before it stopped`);
+  }
+  throw new Error(
+    `${problem!}, and ${checkpointsDir} holds no readable checkpoint${unreadable.length ? ` (unreadable: ${unreadable.join(", ")})` : ""}: ` +
+      "the run cannot be continued; start a new run",
+  );
+}
+
+/**
+ * The training configuration in a run's config.json; a missing, damaged or invalid file is an
+ * error that names it and says what to do.
+ */
+export function readRunConfig(configPath: string): TrainConfig {
+  const fix =
+    "every checkpoint of the run also stores its configuration (safetensors metadata \"config\"): " +
+    `restore ${configPath} as {"config": <that JSON>} from a backup or a checkpoint, or start a new run`;
+  let saved: { config?: unknown };
+  try {
+    saved = JSON.parse(readFileSync(configPath, "utf8"));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new Error(`${configPath} does not exist; ${fix}`);
+    if (err.code) throw new Error(`cannot read ${configPath}: ${err.message}`);
+    throw new Error(`${configPath} is damaged: it is not valid JSON (${err.message}); ${fix}`);
+  }
+  const parsed = parseSavedConfig(saved?.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path?.length ? ` (config.${issue.path.join(".")})` : "";
+    throw new Error(`${configPath} does not hold a valid training configuration: ${issue?.message}${where}; ${fix}`);
+  }
+  return parsed.data;
 }
