@@ -2,7 +2,7 @@
 // step collect `unrollLength` steps from every env, sample hindsight batches and run up to
 // `sgdBatchesPerStep` CRL updates; evaluate every epoch with the deterministic actor; checkpoint.
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
 import { getBackend } from "../engine/index.js";
 import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
@@ -126,6 +126,59 @@ export function loadAgentCheckpoint(path: string, agent: CRLAgent): Record<strin
   return metadata;
 }
 
+const REPLAY_FORMAT = "fathom-replay-v1";
+const REPLAY_SUFFIX = ".replay.safetensors";
+
+/** The replay file saved with checkpoint `name`. */
+function replayFileName(checkpointName: string): string {
+  return checkpointName.replace(/\.safetensors$/, REPLAY_SUFFIX);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or not ours to remove: retention is best effort
+  }
+}
+
+/**
+ * Restores the replay buffer saved with checkpoint `checkpointPath` (its metadata names the file).
+ * A missing or unreadable file is not an error: the run goes on with an empty buffer, and the
+ * reason is returned for the log.
+ */
+function restoreReplay(
+  checkpointPath: string,
+  replayName: string | undefined,
+  buffer: ReplayBuffer,
+  shape: { numEnvs: number; capacity: number; obsDim: number; actionDim: number },
+): { restored: true; path: string } | { restored: false; reason: string } {
+  if (!replayName) return { restored: false, reason: "the checkpoint was saved without one" };
+  const path = join(dirname(checkpointPath), replayName);
+  if (!existsSync(path)) return { restored: false, reason: `${replayName} is gone: only the newest checkpoint's replay buffer is kept` };
+  try {
+    const r = readSafetensorsFile(path);
+    if (r.metadata.format !== REPLAY_FORMAT) throw new Error(`format ${JSON.stringify(r.metadata.format)}, expected ${REPLAY_FORMAT}`);
+    const g = (k: string) => {
+      const t = r.tensors.get(k);
+      if (!t) throw new Error(`it lacks "${k}"`);
+      return t.data;
+    };
+    const hs = g("head_size");
+    buffer.restore({
+      ...shape,
+      head: hs[0],
+      size: hs[1],
+      obs: g("obs") as Float32Array,
+      actions: g("actions") as Float32Array,
+      episodeIds: g("episode_ids") as Int32Array,
+    });
+    return { restored: true, path };
+  } catch (e) {
+    return { restored: false, reason: `${path} cannot be used: ${(e as Error).message}` };
+  }
+}
+
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const spec = getEnvSpec(config.env);
@@ -160,28 +213,15 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     st.evalIndex = loop.evalIndex;
     st.resumes = loop.resumes + 1;
     loopRng = Rng.fromState(loop.rng);
-    const replayPath = meta.replay ? join(options.resumeFrom, "..", meta.replay) : null;
-    if (replayPath && existsSync(replayPath)) {
-      const r = readSafetensorsFile(replayPath);
-      const g = (k: string) => {
-        const t = r.tensors.get(k);
-        if (!t) throw new Error(`replay file ${replayPath} lacks "${k}"`);
-        return t.data;
-      };
-      const hs = g("head_size");
-      buffer.restore({
-        numEnvs: N,
-        capacity: config.maxReplaySize,
-        obsDim,
-        actionDim,
-        head: hs[0],
-        size: hs[1],
-        obs: g("obs") as Float32Array,
-        actions: g("actions") as Float32Array,
-        episodeIds: g("episode_ids") as Int32Array,
-      });
-      log(`resumed from ${options.resumeFrom} with its replay buffer (${buffer.size} rows per env)`);
-    } else log(`resumed from ${options.resumeFrom} (no replay buffer saved with it: refilling the buffer with the random actor first)`);
+    const replay = restoreReplay(options.resumeFrom, meta.replay, buffer, { numEnvs: N, capacity: config.maxReplaySize, obsDim, actionDim });
+    if (replay.restored) log(`resumed from ${options.resumeFrom}; replay buffer restored from ${replay.path} (${buffer.size} rows per env)`);
+    else {
+      const refill = config.prefillPolicy === "actor" ? "the loaded actor" : "uniform random actions";
+      log(
+        `resumed from ${options.resumeFrom}; replay buffer NOT restored (${replay.reason}): ` +
+          `refilling it with ${refill} (${config.minReplaySize} steps per env) before training goes on`,
+      );
+    }
     lastCheckpoint = options.resumeFrom;
   }
 
@@ -227,41 +267,64 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     let status: TrainResult["status"] = "done";
     let error: string | undefined;
 
-    const saveCheckpoint = (tag: string, withReplay: boolean): string | null => {
+    // A checkpoint: the agent (networks, optimizers, updates) with the loop state in its metadata,
+    // and the replay buffer in <name>.replay.safetensors next to it. Only the newest replay file is
+    // kept (they are large); periodic checkpoints beyond keepCheckpoints are deleted. A failed
+    // write (e.g. a full disk) leaves the previous checkpoint, its replay file and latest.json as
+    // they were, and stops the run with an error naming the file.
+    const saveCheckpoint = (tag: string): string | null => {
       if (!options.runDir) return null;
       const dir = options.runDir.checkpointsDir;
       const base = `${tag}_${String(st.envSteps).padStart(10, "0")}`;
       let name = `${base}.safetensors`;
-      for (let k = 2; existsSync(join(dir, name)); k++) name = `${base}-${k}.safetensors`;
+      for (let k = 2; existsSync(join(dir, name)) || existsSync(join(dir, replayFileName(name))); k++) name = `${base}-${k}.safetensors`;
+      const replayName = replayFileName(name);
       const meta: Record<string, string> = {
         format: CHECKPOINT_FORMAT,
         agent: "crl",
         config: JSON.stringify(config),
         loop: JSON.stringify({ ...st, rng: loopRng.state() }),
+        replay: replayName,
       };
-      if (withReplay) {
+      const path = join(dir, name);
+      const written: string[] = [];
+      try {
         const rs = buffer.state();
-        const replayName = name.replace(/\.safetensors$/, ".replay.safetensors");
         const t = new Map<string, Tensor>([
           ["obs", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.obsDim], data: rs.obs }],
           ["actions", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.actionDim], data: rs.actions }],
           ["episode_ids", { dtype: "I32", shape: [rs.numEnvs, rs.capacity], data: rs.episodeIds }],
           ["head_size", { dtype: "I32", shape: [2], data: Int32Array.from([rs.head, rs.size]) }],
         ]);
-        writeSafetensorsFile(join(dir, replayName), t, { format: "fathom-replay-v1" });
-        meta.replay = replayName;
-      }
-      const path = join(dir, name);
-      writeSafetensorsFile(path, agent.stateTensors(), meta);
-      writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: st.envSteps, step: st.trainingSteps });
-      if (tag === "step") {
-        // Retention: keep the newest `keepCheckpoints` periodic checkpoints of this run.
-        const periodic = readdirSync(dir)
-          .filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f))
-          .sort();
-        for (const f of periodic.slice(0, Math.max(0, periodic.length - config.keepCheckpoints))) unlinkSync(join(dir, f));
+        writeSafetensorsFile(join(dir, replayName), t, { format: REPLAY_FORMAT });
+        written.push(join(dir, replayName));
+        writeSafetensorsFile(path, agent.stateTensors(), meta);
+        written.push(path);
+        writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: st.envSteps, step: st.trainingSteps });
+      } catch (e) {
+        for (const f of written) {
+          try {
+            unlinkSync(f);
+          } catch {
+            // already gone
+          }
+        }
+        const prev = lastCheckpoint ? `the last checkpoint, ${lastCheckpoint}, is intact` : "no earlier checkpoint exists";
+        throw new Error(
+          `checkpoint at ${st.envSteps} env steps not saved: ${(e as Error).message}. Training stopped; ${prev}` +
+            (lastCheckpoint && options.runDir ? ` (resume with: fathom train --resume ${options.runDir.path})` : ""),
+          { cause: e },
+        );
       }
       lastCheckpoint = path;
+      const files = readdirSync(dir);
+      if (tag === "step") {
+        // Retention: keep the newest `keepCheckpoints` periodic checkpoints of this run.
+        const periodic = files.filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f)).sort();
+        for (const f of periodic.slice(0, Math.max(0, periodic.length - config.keepCheckpoints))) removeQuietly(join(dir, f));
+      }
+      // Only the newest replay buffer is kept.
+      for (const f of files) if (f.endsWith(REPLAY_SUFFIX) && f !== replayName) removeQuietly(join(dir, f));
       return path;
     };
 
@@ -340,10 +403,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           `success any ${record["eval/episode_success_any"].toFixed(2)}, mean dist ${record["eval/mean_dist"].toFixed(2)}` +
           (farEnv ? `; far goals: time at goal ${record["eval_far/episode_success"].toFixed(1)}` : ""),
       );
-      if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) saveCheckpoint("step", st.evalIndex === config.numEvals);
+      if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) saveCheckpoint("step");
     }
     if (status === "interrupted") {
-      const p = saveCheckpoint("interrupt", true);
+      const p = saveCheckpoint("interrupt");
       if (p) log(`interrupted: saved ${p} (resume with: fathom train --resume ${options.runDir?.path})`);
     }
     return { status, envSteps: st.envSteps, trainingSteps: st.trainingSteps, updates: agent.updates, evals, lastCheckpoint, error, agent };

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { run } from "../../src/cli/main.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
-import { createRunDir, type RunDir } from "../../src/train/rundir.js";
-import { latestCheckpoint, train } from "../../src/train/trainer.js";
+import { readSafetensorsFile, writeSafetensorsFile } from "../../src/train/checkpoint.js";
+import { atomicWriteIo, createRunDir, type RunDir, writeJsonAtomic } from "../../src/train/rundir.js";
+import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../../src/train/trainer.js";
 
 const tiny = {
   env: "simple_u_maze-v1",
@@ -104,5 +105,110 @@ describe("damaged latest.json and config.json", () => {
       assert.ok(r.err.includes(`${runDir.configPath} is damaged: it is not valid JSON`), r.err);
       assert.match(r.err, /every checkpoint of the run also stores its configuration/);
     }
+  });
+});
+
+/** Makes every write fail with ENOSPC, as a full disk does, until the returned function is called. */
+function diskFull(): () => void {
+  const real = atomicWriteIo.writeSync;
+  atomicWriteIo.writeSync = () => {
+    const e = new Error("ENOSPC: no space left on device, write") as NodeJS.ErrnoException;
+    e.code = "ENOSPC";
+    throw e;
+  };
+  return () => {
+    atomicWriteIo.writeSync = real;
+  };
+}
+
+describe("write errors (ENOSPC)", () => {
+  test("a failed write names the file and leaves the old file as it was", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fathom-enospc-"));
+    const json = join(dir, "latest.json");
+    writeJsonAtomic(json, { checkpoint: "a" });
+    const st = join(dir, "x.safetensors");
+    const restore = diskFull();
+    try {
+      assert.throws(() => writeJsonAtomic(json, { checkpoint: "b" }), (e: Error) => e.message.startsWith(`cannot write ${json}: ENOSPC`) && /disk is full/.test(e.message));
+      assert.throws(
+        () => writeSafetensorsFile(st, new Map([["w", { dtype: "F32" as const, shape: [2], data: new Float32Array(2) }]]), {}),
+        (e: Error) => e.message.includes(`cannot write ${st}`) && /ENOSPC/.test(e.message),
+      );
+    } finally {
+      restore();
+    }
+    assert.deepEqual(JSON.parse(readFileSync(json, "utf8")), { checkpoint: "a" });
+    assert.deepEqual(readdirSync(dir), ["latest.json"], "no temporary file is left behind");
+  });
+
+  test("a full disk at a checkpoint stops training naming the file; the earlier checkpoint stays intact and resumable", async () => {
+    const root = mkdtempSync(join(tmpdir(), "fathom-enospc-run-"));
+    const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });
+    const config = TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 400, numEvals: 3, runsDir: root });
+    let restore: (() => void) | null = null;
+    let before: string[] = [];
+    try {
+      await assert.rejects(
+        train(config, {
+          runDir,
+          onEval: (m) => {
+            if (m.step > 0 && restore === null && readdirSync(runDir.checkpointsDir).length > 0) {
+              before = readdirSync(runDir.checkpointsDir).sort();
+              restore = diskFull(); // the second evaluation's checkpoint hits a full disk
+            }
+          },
+        }),
+        (e: Error) =>
+          new RegExp(`cannot write ${runDir.checkpointsDir}/step_\\d{10}\\.(replay\\.)?safetensors: ENOSPC`).test(e.message) &&
+          /disk is full/.test(e.message) &&
+          /the last checkpoint, .*step_\d{10}\.safetensors, is intact/.test(e.message),
+      );
+    } finally {
+      (restore as (() => void) | null)?.();
+    }
+    assert.equal(before.length, 3, `one checkpoint, its replay file and latest.json before: ${before.join(", ")}`);
+    assert.deepEqual(readdirSync(runDir.checkpointsDir).sort(), before, "nothing added, nothing removed, no temporary files");
+    const ck = latestCheckpoint(runDir.checkpointsDir, () => assert.fail("latest.json is intact"));
+    loadAgentCheckpoint(ck, makeAgent(config, 4));
+  });
+});
+
+describe("replay buffer with the periodic checkpoints", () => {
+  test("every periodic checkpoint saves it, only the newest is kept, and a killed run resumes with it", async () => {
+    const root = mkdtempSync(join(tmpdir(), "fathom-replay-"));
+    const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });
+    const config = TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 600, numEvals: 5, keepCheckpoints: 2, runsDir: root });
+    // "Killed" after the third evaluation's checkpoint: nothing is saved at the end.
+    class Killed extends Error {}
+    let evals = 0;
+    await assert.rejects(
+      train(config, {
+        runDir,
+        onEval: () => evals++,
+        onTrainingStep: () => {
+          if (evals === 3) throw new Killed(); // the first training step after it
+        },
+      }),
+      Killed,
+    );
+    const files = readdirSync(runDir.checkpointsDir).sort();
+    const steps = files.filter((f) => /^step_\d{10}\.safetensors$/.test(f));
+    const replays = files.filter((f) => f.endsWith(".replay.safetensors"));
+    assert.equal(steps.length, 2, `retention keeps 2: ${files.join(", ")}`);
+    assert.deepEqual(replays, [steps[1].replace(".safetensors", ".replay.safetensors")], `only the newest replay file: ${files.join(", ")}`);
+    const replay = readSafetensorsFile(join(runDir.checkpointsDir, replays[0]));
+    assert.ok(replay.tensors.get("head_size")!.data[1] > 0);
+    const lines: string[] = [];
+    const resumed = await train(config, { runDir, resumeFrom: latestCheckpoint(runDir.checkpointsDir), log: (l) => lines.push(l) });
+    assert.equal(resumed.status, "done");
+    assert.match(lines.join("\n"), /replay buffer restored from .*\.replay\.safetensors \(\d+ rows per env\)/);
+    assert.ok(!lines.some((l) => /prefilled/.test(l)), "no refill with a restored buffer");
+    // An older checkpoint's replay file is gone: resuming from it says so plainly.
+    const older = join(runDir.checkpointsDir, readdirSync(runDir.checkpointsDir).filter((f) => /^step_\d{10}\.safetensors$/.test(f)).sort()[0]);
+    const lines2: string[] = [];
+    const again = await train({ ...config, totalEnvSteps: 600 }, { runDir: null, resumeFrom: older, log: (l) => lines2.push(l) });
+    assert.equal(again.status, "done");
+    assert.match(lines2.join("\n"), /replay buffer NOT restored \(.*is gone: only the newest checkpoint's replay buffer is kept\): refilling it/);
+    assert.ok(existsSync(older));
   });
 });
