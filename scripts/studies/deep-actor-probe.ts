@@ -4,7 +4,7 @@
 // entropy, log α, log-std range, the largest number of stuck log-std dims seen, and ms/update.
 //
 //   node --import tsx scripts/studies/deep-actor-probe.ts [--depth 64] [--width 128] [--batch 32]
-//        [--updates 200] [--seeds 4] [--critic-depth 4] [--critic-width 64]
+//        [--updates 200] [--seeds 4] [--critic-depth 4] [--critic-width 64] [--variants a,b,…]
 import { parseArgs } from "node:util";
 import { type CRLConfig, CRLAgent } from "../../src/agents/crl.js";
 import { getBackend } from "../../src/engine/index.js";
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "4" },
     "critic-depth": { type: "string", default: "4" },
     "critic-width": { type: "string", default: "64" },
+    variants: { type: "string" },
   },
 });
 const n = (k: keyof typeof values) => Number(values[k]);
@@ -29,7 +30,14 @@ const VARIANTS: Record<string, Partial<CRLConfig>> = {
   head_norm_exact: { actorHeadNorm: true, tanhLogDet: "exact" },
   head_init_0_01: { actorHeadInitScale: 0.01 },
   lr_warmup_1000: { actorLrWarmup: 1000 },
+  head_norm_init_0_01: { actorHeadNorm: true, actorHeadInitScale: 0.01 },
+  head_norm_exact_init_0_01: { actorHeadNorm: true, tanhLogDet: "exact", actorHeadInitScale: 0.01 },
+  head_norm_exact_warmup_1000: { actorHeadNorm: true, tanhLogDet: "exact", actorLrWarmup: 1000 },
+  raw_penalty_1: { logStdRawPenalty: 1 },
+  head_norm_exact_penalty_1: { actorHeadNorm: true, tanhLogDet: "exact", logStdRawPenalty: 1 },
 };
+const chosen = values.variants ? values.variants.split(",") : Object.keys(VARIANTS);
+for (const v of chosen) if (!(v in VARIANTS)) throw new Error(`unknown variant ${v}: allowed are ${Object.keys(VARIANTS).join(", ")}`);
 const S = 4;
 const G = 2;
 const A = 2;
@@ -45,7 +53,8 @@ for (let seed = 0; seed < n("seeds"); seed++) {
     for (let k = 0; k < A; k++) action[i * A + k] = 2 * rng.uniform() - 1;
     for (let k = 0; k < G; k++) goal[i * G + k] = state[i * S + k] + rng.normal();
   }
-  for (const [variant, v] of Object.entries(VARIANTS)) {
+  for (const variant of chosen) {
+    const v = VARIANTS[variant];
     const agent = new CRLAgent(
       be,
       { stateDim: S, goalDim: G, actionDim: A },

@@ -55,6 +55,12 @@ export interface CRLConfig {
   tanhLogDet: TanhLogDet;
   /** Actor learning rate rises linearly from lr/N to lr over the first N updates (0 = none). */
   actorLrWarmup: number;
+  /**
+   * Restoring penalty on the raw log-std beyond ±RAW_LOG_STD_BOUND (3, where tanh already gives
+   * 99.5 % of the log-std range): c · mean_i Σ_k max(0, |raw_ik| − 3)², added to the actor loss.
+   * Gives a saturated log-std dimension a gradient back (tanh′ is ~0 there); 0 = off (paper).
+   */
+  logStdRawPenalty: number;
 }
 
 export const CRL_DEFAULTS: CRLConfig = {
@@ -74,7 +80,11 @@ export const CRL_DEFAULTS: CRLConfig = {
   actorHeadInitScale: 1,
   tanhLogDet: "reference",
   actorLrWarmup: 0,
+  logStdRawPenalty: 0,
 };
+
+/** The raw log-std beyond which logStdRawPenalty acts. */
+export const RAW_LOG_STD_BOUND = 3;
 
 export interface CRLDims {
   stateDim: number;
@@ -304,6 +314,17 @@ export class CRLAgent {
     for (let i = 0; i < B; i++) for (let k = 0; k < A; k++) this.dA[i * A + k] = dSaIn[i * (S + A) + S + k];
     this.dLogp.fill(alpha / B);
     tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw, logDet, this.xs);
+    const pen = this.config.logStdRawPenalty;
+    if (pen > 0) {
+      for (let o = 0; o < B * A; o++) {
+        const r = raw[o];
+        const over = Math.abs(r) - RAW_LOG_STD_BOUND;
+        if (over > 0) {
+          actorLoss += (pen * over * over) / B;
+          this.dRaw[o] += (2 * pen * over * Math.sign(r)) / B;
+        }
+      }
+    }
     this.actor.params.zeroGrad();
     this.actor.backward([this.dMean, this.dRaw]);
     const gradNormActor = l2norm(this.actor.params.grad);

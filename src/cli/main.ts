@@ -12,7 +12,16 @@ import { exportRuns } from "../train/export.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
 import { type Curve, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
-import { createRunDir, findRunDir, listRunDirs, sweepRunDirName, writeFileAtomic, writeJsonAtomic } from "../train/rundir.js";
+import {
+  acquireRunLock,
+  createRunDir,
+  findRunDir,
+  listRunDirs,
+  type RunLock,
+  sweepRunDirName,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../train/rundir.js";
 import { finalPerformance, readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.js";
 import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
@@ -72,7 +81,17 @@ function takeOption(argv: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** `fathom train`, holding the run directory's lock (rundir.ts acquireRunLock) from when it is known until the end. */
 async function cmdTrain(argv: string[]): Promise<number> {
+  const locks: RunLock[] = [];
+  try {
+    return await cmdTrainLocked(argv, locks);
+  } finally {
+    for (const l of locks) l.release();
+  }
+}
+
+async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number> {
   const args = [...argv];
   const resume = takeOption(args, "resume");
   // Internal, for `fathom sweep`: train into this deterministic run directory (sweep.ts).
@@ -98,6 +117,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
     }
     const found = findRunDir(resume);
     runDir = found.run;
+    locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     config = readRunConfig(runDir.configPath);
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
   } else {
@@ -111,6 +131,7 @@ async function cmdTrain(argv: string[]): Promise<number> {
       sweepRunDir !== undefined
         ? openSweepRunDir(sweepRunDir)
         : createRunDir(config.runsDir, { env: config.env, agent: "crl", depth: config.criticDepth, seed: config.seed });
+    locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     writeJsonAtomic(runDir.configPath, {
       fathom: version(),
       preset: presetName,
@@ -285,7 +306,8 @@ const SWEEP_HELP = `Usage: fathom sweep --env <id> [--depths 4,16,64] [--seeds 0
 Trains one run per (depth, seed), actor and critic at the same depth (set --actor-depth or
 --critic-depth to keep that one fixed), each in the run directory <runs dir>/<env>__crl__d<depth>__s<seed>
 (a<actor>c<critic> when they differ). Running the same sweep again continues it: finished runs
-(summary.json says done) are skipped, interrupted ones are resumed from their last checkpoint, a
+(summary.json says done) are skipped, interrupted ones are resumed from their last checkpoint (one
+that another process is training, by its train.lock, is reported and left alone), a
 directory with no checkpoint is moved aside to <name>.incomplete-<time> and restarted. A directory
 whose config.json differs from what the sweep would run is an error (nothing is reused or overwritten).
 
@@ -379,6 +401,9 @@ async function cmdSweep(argv: string[]): Promise<number> {
     } else if (d.action === "nonfinite") {
       p.outcome = "nonfinite (not retried)";
       p.summary = d.summary;
+      console.log(`  skip ${p.label}: ${d.reason}`);
+    } else if (d.action === "locked") {
+      p.outcome = "locked (in use by another process; not resumed)";
       console.log(`  skip ${p.label}: ${d.reason}`);
     } else if (d.action === "move-aside") {
       moveAside(d);

@@ -52,6 +52,11 @@ export const TrainConfigSchema = z
       .default("exact")
       .describe("tanh term of log π: reference = −log(1 − a² + 1e-6) (paper's code), exact = −log(1 − tanh² x) (never loses its gradient)"),
     actorLrWarmup: z.number().int().min(0).default(0).describe("Actor learning rate rises linearly over the first N gradient steps (0 = none, paper)"),
+    logStdRawPenalty: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
     backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available)"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
     referenceResetBug: z
@@ -87,6 +92,7 @@ const KEYS_ADDED_LATER: Record<string, unknown> = {
   actorHeadInitScale: 1,
   tanhLogDet: "reference",
   actorLrWarmup: 0,
+  logStdRawPenalty: 0,
   prefillPolicy: "uniform",
   farGoalEval: false,
 };
@@ -112,6 +118,7 @@ export const PAPER_PRESET: Partial<TrainConfigInput> = {
   actorHeadInitScale: 1,
   tanhLogDet: "reference",
   actorLrWarmup: 0,
+  logStdRawPenalty: 0,
   prefillPolicy: "actor",
   numEnvs: 512,
   unrollLength: 62,

@@ -2,7 +2,22 @@
 // config.json, metrics.jsonl, metrics.csv, a TensorBoard event file, checkpoints/ and eval/.
 // A run directory is created exclusively: an existing directory is never reused or overwritten.
 // `fathom sweep` names its runs without the time (sweepRunDirName) so that it finds them again.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 
 /** File and folder names inside a run directory. */
@@ -12,6 +27,8 @@ export const RUN_FILES = {
   metricsCsv: "metrics.csv",
   checkpoints: "checkpoints",
   eval: "eval",
+  /** Present while a process trains the run (see acquireRunLock). */
+  lock: "train.lock",
 } as const;
 
 export interface RunNameParts {
@@ -325,4 +342,204 @@ export function findRunDir(pathOrCheckpoint: string, options: { runsDir?: string
     `${pathOrCheckpoint} is not in a run directory: a checkpoint must sit in <run>/${RUN_FILES.checkpoints}/ ` +
       `next to <run>/${RUN_FILES.config}; give the run directory or a checkpoint inside it`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run lock: `<run>/train.lock`, created exclusively by the process that trains the run, holding
+// {pid, host, started, command}; removed when that process ends (normally, on an error, on
+// Ctrl-C/SIGTERM, or at process exit). A lock whose process is gone (same host, pid not alive) is
+// stale and taken over; a live one makes a second `fathom train --resume` stop with its pid.
+
+export interface RunLockInfo {
+  pid: number;
+  host: string;
+  /** ISO time the lock was taken. */
+  started: string;
+  /** The command line of the process holding it. */
+  command: string;
+}
+
+export type RunLockState =
+  | { state: "free"; path: string }
+  | { state: "live"; path: string; info: RunLockInfo; ours: boolean }
+  | { state: "stale"; path: string; info: RunLockInfo | null; why: string };
+
+export interface RunLock {
+  readonly path: string;
+  readonly info: RunLockInfo;
+  /** Removes the lock file if it is still this lock's (idempotent). */
+  release(): void;
+}
+
+/** Locks this process holds, released at exit whatever the way out. */
+const heldLocks = new Map<string, RunLockInfo>();
+let exitHookInstalled = false;
+
+function sameLock(a: RunLockInfo | null, b: RunLockInfo | null): boolean {
+  return a !== null && b !== null && a.pid === b.pid && a.host === b.host && a.started === b.started;
+}
+
+function readLockFile(path: string): RunLockInfo | null | "missing" {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    throw e;
+  }
+  try {
+    const j = JSON.parse(text) as Partial<RunLockInfo>;
+    if (typeof j?.pid !== "number" || typeof j.host !== "string" || typeof j.started !== "string") return null;
+    return { pid: j.pid, host: j.host, started: j.started, command: typeof j.command === "string" ? j.command : "" };
+  } catch {
+    return null;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, owned by someone else
+  }
+}
+
+/** Whether run directory `runPath` is locked, and by whom; reads only. */
+export function runLockState(runPath: string): RunLockState {
+  const path = join(runPath, RUN_FILES.lock);
+  const info = readLockFile(path);
+  if (info === "missing") return { state: "free", path };
+  if (info === null) return { state: "stale", path, info: null, why: "the lock file is damaged" };
+  if (info.host !== hostname()) return { state: "live", path, info, ours: false }; // cannot check another host's processes
+  if (info.pid === process.pid) {
+    // This process: live if it holds the lock now; otherwise a leftover of an earlier process that had our pid.
+    const ours = heldLocks.get(path);
+    if (ours && sameLock(ours, info)) return { state: "live", path, info, ours: true };
+    return { state: "stale", path, info, why: `process ${info.pid} is no longer running` };
+  }
+  if (pidAlive(info.pid)) return { state: "live", path, info, ours: false };
+  return { state: "stale", path, info, why: `process ${info.pid} is no longer running` };
+}
+
+/** One line describing a lock's owner. */
+export function describeLock(info: RunLockInfo): string {
+  return `pid ${info.pid} on ${info.host}, since ${info.started}${info.command ? `: ${info.command}` : ""}`;
+}
+
+/** The error for a directory locked by a live process. */
+export function runLockedError(runPath: string, s: Extract<RunLockState, { state: "live" }>): Error {
+  const other = s.info.host !== hostname();
+  return new Error(
+    `run directory ${runPath} is in use by another fathom process (${describeLock(s.info)}). ` +
+      (other
+        ? `It runs on another host, whose processes cannot be checked from here; if it is no longer running, remove ${s.path}.`
+        : `Wait for it to finish or stop it (kill -INT ${s.info.pid}); if process ${s.info.pid} is not a fathom run, remove ${s.path}.`),
+  );
+}
+
+let lockCounter = 0;
+
+/** Creates `path` with `text` only if it does not exist (atomic: the content is complete when it appears). */
+function createExclusive(path: string, text: string): boolean {
+  const tmp = `${path}.tmp-${process.pid}-${++lockCounter}`;
+  writeFileSync(tmp, text, { flag: "wx" });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+    // No hard links on this file system: exclusive create, then write (a reader may see it empty
+    // for an instant, which runLockState reports as damaged).
+    let fd: number;
+    try {
+      fd = openSync(path, "wx");
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw e2;
+    }
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/**
+ * Takes the lock of run directory `runPath` for this process, or throws naming the live process
+ * that holds it. A stale lock (its process is gone) is taken over, and `log` says so. The lock is
+ * removed by release() and, failing that, when the process exits.
+ */
+export function acquireRunLock(runPath: string, options: { log?: (line: string) => void } = {}): RunLock {
+  const path = join(resolve(runPath), RUN_FILES.lock);
+  const info: RunLockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(" ") };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (createExclusive(path, `${JSON.stringify(info, null, 2)}\n`)) {
+      heldLocks.set(path, info);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.on("exit", () => {
+          for (const [p, i] of heldLocks) {
+            const cur = readLockFile(p);
+            if (cur !== "missing" && sameLock(cur, i)) {
+              try {
+                unlinkSync(p);
+              } catch {
+                // nothing to do at exit
+              }
+            }
+          }
+        });
+      }
+      return {
+        path,
+        info,
+        release() {
+          if (heldLocks.get(path) !== info) return;
+          heldLocks.delete(path);
+          const cur = readLockFile(path);
+          if (cur !== "missing" && sameLock(cur, info)) unlinkSync(path);
+        },
+      };
+    }
+    const s = runLockState(dirname(path));
+    if (s.state === "live") throw runLockedError(dirname(path), s);
+    if (s.state === "free") continue; // released meanwhile
+    // Stale: move it aside (atomic), then check that what was moved is the stale lock and not a
+    // fresh one another process took meanwhile (then put that one back).
+    const aside = `${path}.stale-${process.pid}-${++lockCounter}`;
+    try {
+      renameSync(path, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw e;
+    }
+    const moved = readLockFile(aside);
+    const movedInfo = moved === "missing" ? null : moved;
+    if (s.info !== null && !sameLock(movedInfo, s.info)) {
+      try {
+        linkSync(aside, path);
+      } catch {
+        // someone else holds it now; the loop will find out who
+      }
+      unlinkSync(aside);
+      continue;
+    }
+    unlinkSync(aside);
+    options.log?.(
+      `run directory ${dirname(path)} was locked by ${s.info ? describeLock(s.info) : "a damaged lock file"}, but ${s.why}: taking the lock over`,
+    );
+  }
+  throw new Error(`could not lock run directory ${dirname(path)}: its lock ${path} kept changing; is another fathom starting on it?`);
 }

@@ -2,15 +2,16 @@
 // directory (rundir.ts sweepRunDirName) so that a sweep can be run again after an interruption:
 //
 //   no directory                               → fresh: train from scratch
+//   train.lock held by a live process          → locked: reported, left alone (it is running)
 //   config.json differs from the sweep's config → refuse (name the keys; never reuse or overwrite)
 //   summary.json with status "done"            → skip: the run is finished
 //   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
 //   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
 //   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseSavedConfig, type TrainConfig } from "./config.js";
-import { formatRunTimestamp, RUN_FILES, type RunDir, runDirAt } from "./rundir.js";
+import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, runDirAt, runLockState } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
 
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
@@ -72,6 +73,7 @@ export type SweepDecision =
   | { action: "skip"; dir: string; reason: string; summary: RunSummary }
   | { action: "nonfinite"; dir: string; reason: string; summary: RunSummary }
   | { action: "resume"; dir: string; reason: string }
+  | { action: "locked"; dir: string; reason: string }
   | { action: "move-aside"; dir: string; reason: string; to: string }
   | { action: "refuse"; dir: string; reason: string; diffs?: ConfigDiff[] };
 
@@ -91,11 +93,24 @@ export function incompleteName(dir: string, now: Date): string {
   for (let k = 2; ; k++) if (!existsSync(`${base}-${k}`)) return `${base}-${k}`;
 }
 
+/** True when `checkpointsDir` holds an agent checkpoint (resume finds it even if latest.json is gone). */
+function hasCheckpointFile(checkpointsDir: string): boolean {
+  try {
+    return readdirSync(checkpointsDir).some((f) => /^(step|interrupt)_\d{10}(-\d+)?\.safetensors$/.test(f));
+  } catch {
+    return false;
+  }
+}
+
 /** Decides what a sweep does with run directory `dir`, which should run `expected`. Reads only. */
 export function planSweepPoint(dir: string, expected: TrainConfig, options: PlanOptions = {}): SweepDecision {
   const ignore = options.ignoreKeys ?? ["runsDir"];
   if (!existsSync(dir)) return { action: "fresh", dir, reason: "new run" };
   if (!statSync(dir).isDirectory()) return { action: "refuse", dir, reason: `${dir} exists and is not a directory; move it away` };
+  const lock = runLockState(dir);
+  if (lock.state === "live") {
+    return { action: "locked", dir, reason: `in use by another fathom process (${describeLock(lock.info)}); not resumed` };
+  }
   const configPath = join(dir, RUN_FILES.config);
   const latest = join(dir, RUN_FILES.checkpoints, "latest.json");
   if (existsSync(configPath)) {
@@ -140,7 +155,7 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
         reason: `stopped on a non-finite loss at ${summary.envSteps} env steps; not retried (--retry-nonfinite resumes it from its last good checkpoint)`,
       };
     }
-    if (existsSync(latest)) {
+    if (existsSync(latest) || hasCheckpointFile(join(dir, RUN_FILES.checkpoints))) {
       return { action: "resume", dir, reason: summary ? `${summary.status} at ${summary.envSteps} env steps` : "stopped without a summary (killed)" };
     }
   }

@@ -110,6 +110,7 @@ export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
       actorHeadInitScale: config.actorHeadInitScale,
       tanhLogDet: config.tanhLogDet,
       actorLrWarmup: config.actorLrWarmup,
+      logStdRawPenalty: config.logStdRawPenalty,
     },
     kAgent,
     actBatch,

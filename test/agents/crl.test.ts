@@ -149,3 +149,34 @@ describe("deep actors stay trainable (issue: depth-64 log-std saturation)", () =
     assert.ok(r.m.entropy < r.target, `entropy ${r.m.entropy} vs target ${r.target}`);
   });
 });
+
+describe("saturated log-std recovery (logStdRawPenalty)", () => {
+  // A log-std head pushed to raw ≈ 25, inside the +12…+27 of the measured depth-64 collapses:
+  // tanh(raw) is exactly 1 there, so its gradient is exactly 0 and without the penalty it stays
+  // stuck; with it, the raw log-std returns inside ±4 (Adam moves the head's output by ~lr·Σ|h|
+  // per update, so this takes a few thousand updates at width 64).
+  const dims2 = { stateDim: 4, goalDim: 2, actionDim: 2 };
+  function stuckAfter(penalty: number): number {
+    const agent = new CRLAgent(
+      getBackend(),
+      dims2,
+      { actorDepth: 4, criticDepth: 4, actorWidth: 64, criticWidth: 32, reprDim: 16, batchSize: 16, logStdRawPenalty: penalty },
+      keyFromSeed(4),
+    );
+    const bias = agent.actor.params.tensors.find((t) => t.name === "head.log_std.bias")!;
+    agent.actor.params.view(bias).fill(25);
+    const rng = new Rng(keyFromSeed(8));
+    const f = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const state = f(16 * 4);
+    const action = f(16 * 2).map(Math.tanh);
+    const goal = f(16 * 2);
+    let m = agent.update(state, action, goal);
+    assert.equal(m.log_std_stuck_dims, 2, "the setup saturates both dims");
+    for (let u = 0; u < 2500; u++) m = agent.update(state, action, goal);
+    return m.log_std_stuck_dims;
+  }
+  test("without the penalty both dims stay stuck; with it none does", () => {
+    assert.equal(stuckAfter(0), 2);
+    assert.equal(stuckAfter(1), 0);
+  });
+});
