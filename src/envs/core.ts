@@ -28,6 +28,16 @@ export interface EnvCore {
   step(i: number, action: Float32Array, rng: Rng, obs: Float32Array): boolean;
   /** Free physics instances. */
   dispose(): void;
+  /**
+   * Values in one env's saved state (getEnvState / setEnvState): everything step() and the
+   * observation depend on (physics, commanded goal, ...). Absent: the core cannot save its envs,
+   * and a resumed run starts new episodes instead of continuing them.
+   */
+  readonly stateSize?: number;
+  /** Writes slice-local env i's complete state into out [stateSize]. */
+  getEnvState?(i: number, out: Float64Array): void;
+  /** Restores slice-local env i to a state written by getEnvState (the same env id and build). */
+  setEnvState?(i: number, state: Float64Array): void;
 }
 
 /**

@@ -182,7 +182,70 @@ export class SliceRunner {
     }
   }
 
+  /**
+   * Values per env in getState's rows: steps into the episode, the episode's random stream (6),
+   * the observation row (obsDim), then the core's state; null when the core cannot save state.
+   */
+  get stateStride(): number | null {
+    const n = this.core.stateSize;
+    if (n === undefined || !this.core.getEnvState || !this.core.setEnvState) return null;
+    return RUNNER_STATE_FIELDS + this.obsDim + n;
+  }
+
+  /** Writes the slice's envs' states into out [count, stateStride] (episode ids live in the shared buffer). */
+  getState(out: Float64Array): void {
+    const stride = this.requireStride();
+    if (this.seedKey === null) throw new Error("VecEnv.getState called before reset: there is no state yet");
+    for (let i = 0; i < this.core.count; i++) {
+      const row = out.subarray(i * stride, (i + 1) * stride);
+      const r = this.rngs[i].state();
+      row[0] = this.elapsed[i];
+      row[1] = r.key[0];
+      row[2] = r.key[1];
+      row[3] = r.counter;
+      row[4] = r.spare;
+      row[5] = r.spareWord;
+      row[6] = r.normalSpare;
+      const o = this.obsRows[i];
+      for (let k = 0; k < this.obsDim; k++) row[RUNNER_STATE_FIELDS + k] = o[k];
+      this.core.getEnvState!(i, row.subarray(RUNNER_STATE_FIELDS + this.obsDim));
+    }
+  }
+
+  /**
+   * Restores the slice's envs from rows written by getState under `seedKey` (episode ids must be
+   * restored in the shared buffer by the caller). The observation rows are restored as saved.
+   */
+  setState(seedKey: Key, src: Float64Array): void {
+    const stride = this.requireStride();
+    if (src.length !== this.core.count * stride) throw new Error(`VecEnv.setState: ${src.length} values for ${this.core.count} envs × ${stride}`);
+    this.seedKey = seedKey;
+    const b = this.buffers;
+    for (let i = 0; i < this.core.count; i++) {
+      const row = src.subarray(i * stride, (i + 1) * stride);
+      this.elapsed[i] = row[0];
+      this.rngs[i] = Rng.fromState({ key: [row[1], row[2]], counter: row[3], spare: row[4], spareWord: row[5], normalSpare: row[6] });
+      this.core.setEnvState!(i, row.subarray(RUNNER_STATE_FIELDS + this.obsDim));
+      const o = this.obsRows[i];
+      for (let k = 0; k < this.obsDim; k++) o[k] = row[RUNNER_STATE_FIELDS + k];
+      const g = this.offset + i;
+      this.finalRows[i].set(o);
+      b.terminated[g] = 0;
+      b.truncated[g] = 0;
+      this.measure(g, o);
+    }
+  }
+
+  private requireStride(): number {
+    const s = this.stateStride;
+    if (s === null) throw new Error(`${this.core.spec.id}: its env core cannot save or restore env state`);
+    return s;
+  }
+
   dispose(): void {
     this.core.dispose();
   }
 }
+
+/** Values of the runner's own per-env state before the observation in a state row. */
+export const RUNNER_STATE_FIELDS = 7;

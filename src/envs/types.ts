@@ -65,6 +65,32 @@ export interface VecEnv extends EnvSpec {
   step(actions: Float32Array): Promise<StepResult>;
   /** Frees workers and physics instances. */
   close(): Promise<void>;
+  /**
+   * The complete state of every env (physics, goals, step counts within episodes, random
+   * streams, current observations), for checkpoints: setState on a VecEnv of the same id and
+   * numEnvs continues every episode exactly where it was (any number of threads). Absent, or
+   * null when the env's cores cannot save their state.
+   */
+  getState?(): Promise<VecEnvState | null>;
+  /**
+   * Restores a state from getState (instead of reset); returns [N, obsDim] as reset does. Throws
+   * if it does not fit this VecEnv.
+   */
+  setState?(state: VecEnvState): Promise<Float32Array>;
+}
+
+/** A VecEnv's saved state (VecEnv.getState). */
+export interface VecEnvState {
+  readonly id: string;
+  readonly numEnvs: number;
+  /** The seed key of reset(seed); later episodes' random streams derive from it. */
+  readonly seedKey: readonly [number, number];
+  /** [N] episode counter of each env. */
+  readonly episodeId: Int32Array;
+  /** Values per env in `data`. */
+  readonly stride: number;
+  /** [N, stride] per env: steps into the episode, its random stream, its observation, the core's state. */
+  readonly data: Float64Array;
 }
 
 export interface MakeEnvOptions {

@@ -6,10 +6,10 @@
 // calling thread (no workers; handy for tests and tiny env counts).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { keyFromSeed } from "../random.js";
+import { type Key, keyFromSeed } from "../random.js";
 import type { EnvCore, EnvCoreFactory } from "./core.js";
 import { SliceRunner, type VecBuffers, vecBufferBytes, vecBufferViews } from "./slice.js";
-import type { EnvSpec, MakeEnvOptions, StepResult, VecEnv } from "./types.js";
+import type { EnvSpec, MakeEnvOptions, StepResult, VecEnv, VecEnvState } from "./types.js";
 
 /** Where a worker finds a task family's core factory: an ES module URL and its export name. */
 export interface CoreFactoryRef {
@@ -28,9 +28,13 @@ export const CTRL_WORDS = 8;
 export const CMD_RESET = 1;
 export const CMD_STEP = 2;
 export const CMD_CLOSE = 3;
+export const CMD_GET_STATE = 4; // write the slice's env states into the worker's state buffer
+export const CMD_SET_STATE = 5; // restore them from it, under the seed key in CTRL_KEY0/1
 
 /** Message from a worker: ready after building its core, or the text of an error. */
-export type WorkerMessage = { type: "ready" } | { type: "error"; message: string };
+export type WorkerMessage =
+  | { type: "ready"; state?: { buffer: SharedArrayBuffer; stride: number } }
+  | { type: "error"; message: string };
 
 /** What a worker receives at start. */
 export interface WorkerInit {
@@ -126,6 +130,8 @@ class WorkerHandle {
   readonly ready: Promise<void>;
   /** Why the worker is gone, once it is. */
   exited: string | null = null;
+  /** The worker's env-state buffer [count, stride] (shared), when its core can save state. */
+  state: { view: Float64Array; stride: number } | null = null;
   private errors: string[] = [];
 
   constructor(readonly init: WorkerInit) {
@@ -133,7 +139,10 @@ class WorkerHandle {
     this.worker = spawnWorker(init);
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "ready") resolve();
+        if (m.type === "ready") {
+          if (m.state) this.state = { view: new Float64Array(m.state.buffer), stride: m.state.stride };
+          resolve();
+        }
         else {
           this.errors.push(m.message);
           reject(new Error(m.message));
@@ -181,6 +190,8 @@ class ThreadedVecEnv implements VecEnv {
   private readonly result: StepResult;
   private seq = 0;
   private isReset = false;
+  /** The key of the last reset(seed) or setState, for getState. */
+  private seedKey: Key | null = null;
   private closed = false;
   /** A reset or step is in flight (the caller must await one before starting the next). */
   private busy = false;
@@ -212,6 +223,7 @@ class ThreadedVecEnv implements VecEnv {
     this.checkOpen();
     this.checkIdle();
     const key = keyFromSeed(seed);
+    this.seedKey = key;
     if (this.local !== null) this.local.reset(key);
     else {
       for (const w of this.workers) {
@@ -244,6 +256,57 @@ class ThreadedVecEnv implements VecEnv {
     if (this.local !== null) this.local.step();
     else await this.command(CMD_STEP);
     return this.result;
+  }
+
+  /** Values per env of getState's data; null when the cores cannot save state. */
+  private stateStride(): number | null {
+    if (this.local !== null) return this.local.stateStride;
+    const strides = new Set(this.workers.map((w) => w.state?.stride ?? null));
+    return strides.size === 1 ? [...strides][0] : null;
+  }
+
+  async getState(): Promise<VecEnvState | null> {
+    this.checkOpen();
+    this.checkIdle();
+    if (!this.isReset || this.seedKey === null) throw new Error(`${this.id}: getState called before reset; there is no state yet`);
+    const stride = this.stateStride();
+    if (stride === null) return null;
+    const data = new Float64Array(this.numEnvs * stride);
+    if (this.local !== null) this.local.getState(data);
+    else {
+      await this.command(CMD_GET_STATE);
+      for (const w of this.workers) data.set(w.state!.view, w.init.offset * stride);
+    }
+    return { id: this.id, numEnvs: this.numEnvs, seedKey: [this.seedKey[0], this.seedKey[1]], episodeId: Int32Array.from(this.buffers.episodeId), stride, data };
+  }
+
+  async setState(s: VecEnvState): Promise<Float32Array> {
+    this.checkOpen();
+    this.checkIdle();
+    const stride = this.stateStride();
+    if (stride === null) throw new Error(`${this.id}: its env cores cannot restore env state`);
+    if (s.id !== this.id || s.numEnvs !== this.numEnvs || s.stride !== stride) {
+      throw new Error(
+        `${this.id}: the saved env state is of ${s.id} with ${s.numEnvs} envs × ${s.stride} values; this VecEnv has ${this.numEnvs} envs × ${stride}`,
+      );
+    }
+    if (s.data.length !== this.numEnvs * stride || s.episodeId.length !== this.numEnvs) {
+      throw new Error(`${this.id}: the saved env state holds ${s.data.length} values and ${s.episodeId.length} episode ids, expected ${this.numEnvs * stride} and ${this.numEnvs}`);
+    }
+    const key: Key = [s.seedKey[0] >>> 0, s.seedKey[1] >>> 0];
+    this.buffers.episodeId.set(s.episodeId);
+    if (this.local !== null) this.local.setState(key, s.data);
+    else {
+      for (const w of this.workers) {
+        w.state!.view.set(s.data.subarray(w.init.offset * stride, (w.init.offset + w.init.count) * stride));
+        w.ctrl[CTRL_KEY0] = key[0] | 0;
+        w.ctrl[CTRL_KEY1] = key[1] | 0;
+      }
+      await this.command(CMD_SET_STATE);
+    }
+    this.seedKey = key;
+    this.isReset = true;
+    return this.buffers.obs;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,9 @@ import type { Key } from "../random.js";
 import { SliceRunner, vecBufferViews } from "./slice.js";
 import {
   CMD_CLOSE,
+  CMD_GET_STATE,
   CMD_RESET,
+  CMD_SET_STATE,
   CMD_STEP,
   CTRL_CMD,
   CTRL_CMD_SEQ,
@@ -43,6 +45,9 @@ async function build(): Promise<SliceRunner | null> {
   }
 }
 
+/** This slice's env-state buffer [count, stride], shared with the VecEnv; null when the core cannot save state. */
+let state: Float64Array | null = null;
+
 function serve(runner: SliceRunner): void {
   // Not Atomics.load: the caller may have sent its first command already (right after "ready").
   let seen = 0;
@@ -58,6 +63,12 @@ function serve(runner: SliceRunner): void {
       else if (cmd === CMD_RESET) {
         const key: Key = [ctrl[CTRL_KEY0] >>> 0, ctrl[CTRL_KEY1] >>> 0];
         runner.reset(key);
+      } else if (cmd === CMD_GET_STATE) {
+        if (state === null) throw new Error(`${init.spec.id}: its env core cannot save env state`);
+        runner.getState(state);
+      } else if (cmd === CMD_SET_STATE) {
+        if (state === null) throw new Error(`${init.spec.id}: its env core cannot restore env state`);
+        runner.setState([ctrl[CTRL_KEY0] >>> 0, ctrl[CTRL_KEY1] >>> 0], state);
       } else if (cmd === CMD_CLOSE) {
         runner.dispose();
         stop = true;
@@ -75,6 +86,12 @@ function serve(runner: SliceRunner): void {
 // A worker that failed to build sends its error and ends; the caller rejects on the message.
 const runner = await build();
 if (runner !== null) {
-  send({ type: "ready" });
+  const stride = runner.stateStride;
+  if (stride === null) send({ type: "ready" });
+  else {
+    const buffer = new SharedArrayBuffer(8 * init.count * stride);
+    state = new Float64Array(buffer);
+    send({ type: "ready", state: { buffer, stride } });
+  }
   serve(runner);
 }

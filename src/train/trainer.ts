@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
 import { getBackend } from "../engine/index.js";
 import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
-import type { VecEnv } from "../envs/types.js";
+import type { VecEnv, VecEnvState } from "../envs/types.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { type Key, keyFromSeed, Rng, foldIn, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
@@ -119,12 +119,44 @@ export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
 
 /** Loads an agent checkpoint into `agent`; returns the checkpoint's metadata. */
 export function loadAgentCheckpoint(path: string, agent: CRLAgent): Record<string, string> {
+  return readAgentCheckpoint(path, agent).metadata;
+}
+
+/** Loads an agent checkpoint into `agent`; returns its metadata and all its tensors (env state too). */
+function readAgentCheckpoint(path: string, agent: CRLAgent): { metadata: Record<string, string>; tensors: Map<string, Tensor> } {
   const { tensors, metadata } = readSafetensorsFile(path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${path} is not a Fathom agent checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`);
   }
   agent.loadStateTensors(tensors, `checkpoint ${path}`);
-  return metadata;
+  return { metadata, tensors };
+}
+
+/** Tensor names and metadata key of the training envs' state in a checkpoint. */
+const ENV_STATE = "env.state";
+const ENV_EPISODE_ID = "env.episode_id";
+const ENV_STATE_META = "env_state";
+
+/** The training envs' state as checkpoint tensors + metadata. */
+function envStateTensors(s: VecEnvState, tensors: Map<string, Tensor>, meta: Record<string, string>): void {
+  tensors.set(ENV_STATE, { dtype: "F64", shape: [s.numEnvs, s.stride], data: s.data });
+  tensors.set(ENV_EPISODE_ID, { dtype: "I32", shape: [s.numEnvs], data: s.episodeId });
+  meta[ENV_STATE_META] = JSON.stringify({ id: s.id, numEnvs: s.numEnvs, seedKey: s.seedKey, stride: s.stride });
+}
+
+/** The training envs' state saved in a checkpoint, or why there is none. */
+function envStateFrom(tensors: ReadonlyMap<string, Tensor>, meta: Record<string, string>): VecEnvState | string {
+  const text = meta[ENV_STATE_META];
+  const data = tensors.get(ENV_STATE);
+  const ids = tensors.get(ENV_EPISODE_ID);
+  if (text === undefined || !data || !ids) return "the checkpoint has none (saved by an older version, or the env cannot save its state)";
+  try {
+    const h = JSON.parse(text) as { id: string; numEnvs: number; seedKey: [number, number]; stride: number };
+    if (data.dtype !== "F64" || ids.dtype !== "I32") return "its tensors have the wrong types";
+    return { id: h.id, numEnvs: h.numEnvs, seedKey: h.seedKey, stride: h.stride, data: data.data as Float64Array, episodeId: ids.data as Int32Array };
+  } catch (e) {
+    return `its description cannot be read (${(e as Error).message})`;
+  }
 }
 
 const REPLAY_FORMAT = "fathom-replay-v1";
@@ -204,9 +236,12 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const st: LoopState = { envSteps: 0, trainingSteps: 0, evalIndex: 0, resumes: 0 };
   const evals: EvalRecord[] = [];
   let lastCheckpoint: string | null = null;
+  /** The training envs' state to continue from (resume), or why it cannot be. */
+  let savedEnv: VecEnvState | string | null = null;
 
   if (options.resumeFrom) {
-    const meta = loadAgentCheckpoint(options.resumeFrom, agent);
+    const { metadata: meta, tensors } = readAgentCheckpoint(options.resumeFrom, agent);
+    savedEnv = envStateFrom(tensors, meta);
     const loop = JSON.parse(meta.loop ?? "null") as (LoopState & { rng: ReturnType<Rng["state"]> }) | null;
     if (!loop) throw new Error(`checkpoint ${options.resumeFrom} has no training-loop state; it cannot be resumed`);
     st.envSteps = loop.envSteps;
@@ -226,7 +261,8 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     lastCheckpoint = options.resumeFrom;
   }
 
-  // Env seeds: a fresh stream per (run, resume) so a resumed run does not replay old episodes.
+  // Env seeds: a fresh stream per (run, resume) so a resumed run that cannot restore its envs'
+  // state (see below) does not replay old episodes.
   const envSeed = seedFromKey(foldIn(kEnv, st.resumes));
   const env: VecEnv = await makeVecEnv(config.env, {
     numEnvs: N,
@@ -239,8 +275,27 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   try {
     evalEnv = await makeVecEnv(evalId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
     if (farId) farEnv = await makeVecEnv(farId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
-    const obs = Float32Array.from(await env.reset(envSeed)); // [N, obsDim]
+    // A resumed run continues every env's episode exactly where the checkpoint left it (physics,
+    // goal, step count, random stream), so it goes on as the uninterrupted run would have.
+    let first: Float32Array | null = null;
     const episodeId = new Int32Array(N); // [N] episode of each row of `obs`
+    if (savedEnv !== null) {
+      let why = typeof savedEnv === "string" ? savedEnv : null;
+      if (typeof savedEnv !== "string") {
+        if (!env.setState) why = `${config.env} cannot restore env state`;
+        else {
+          try {
+            first = await env.setState(savedEnv);
+            episodeId.set(savedEnv.episodeId);
+          } catch (e) {
+            why = (e as Error).message;
+          }
+        }
+      }
+      if (first !== null) log("env state restored: every env continues its episode where the checkpoint left it");
+      else log(`env state NOT restored (${why}): the envs start new episodes`);
+    }
+    const obs = Float32Array.from(first ?? (await env.reset(envSeed))); // [N, obsDim]
     const actions = new Float32Array(N * actionDim); // [N, A]
 
     const stepEnvs = async () => {
@@ -273,7 +328,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     // kept (they are large); periodic checkpoints beyond keepCheckpoints are deleted. A failed
     // write (e.g. a full disk) leaves the previous checkpoint, its replay file and latest.json as
     // they were, and stops the run with an error naming the file.
-    const saveCheckpoint = (tag: string): string | null => {
+    const saveCheckpoint = async (tag: string): Promise<string | null> => {
       if (!options.runDir) return null;
       const dir = options.runDir.checkpointsDir;
       const base = `${tag}_${String(st.envSteps).padStart(10, "0")}`;
@@ -288,6 +343,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         replay: replayName,
       };
       const path = join(dir, name);
+      const agentTensors = agent.stateTensors();
+      const envState = env.getState ? await env.getState() : null;
+      if (envState) envStateTensors(envState, agentTensors, meta);
       const written: string[] = [];
       try {
         const rs = buffer.state();
@@ -299,7 +357,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         ]);
         writeSafetensorsFile(join(dir, replayName), t, { format: REPLAY_FORMAT });
         written.push(join(dir, replayName));
-        writeSafetensorsFile(path, agent.stateTensors(), meta);
+        writeSafetensorsFile(path, agentTensors, meta);
         written.push(path);
         writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: st.envSteps, step: st.trainingSteps });
       } catch (e) {
@@ -404,10 +462,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
           `success any ${record["eval/episode_success_any"].toFixed(2)}, mean dist ${record["eval/mean_dist"].toFixed(2)}` +
           (farEnv ? `; far goals: time at goal ${record["eval_far/episode_success"].toFixed(1)}` : ""),
       );
-      if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) saveCheckpoint("step");
+      if (st.evalIndex % config.checkpointEvery === 0 || st.evalIndex === config.numEvals) await saveCheckpoint("step");
     }
     if (status === "interrupted") {
-      const p = saveCheckpoint("interrupt");
+      const p = await saveCheckpoint("interrupt");
       if (p) log(`interrupted: saved ${p} (resume with: fathom train --resume ${options.runDir?.path})`);
     }
     return { status, envSteps: st.envSteps, trainingSteps: st.trainingSteps, updates: agent.updates, evals, lastCheckpoint, error, agent };

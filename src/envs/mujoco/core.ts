@@ -141,6 +141,67 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
     this.mj.mj_forward(model, this.data[i]);
   }
 
+  /**
+   * The per-env values of the family that getEnvState saves besides the physics: by convention a
+   * `goal` Float64Array of [count, goalDim] (every family keeps its commanded goals there). A
+   * family with other per-env state overrides this.
+   */
+  protected envExtras(): { values: Float64Array; perEnv: number } | null {
+    const goal = (this as unknown as { goal?: unknown }).goal;
+    if (!(goal instanceof Float64Array) || goal.length % this.count !== 0) return null;
+    return { values: goal, perEnv: goal.length / this.count };
+  }
+
+  /**
+   * Values per env of getEnvState: MuJoCo's integration state (time, qpos, qvel, act, the
+   * constraint solver's warm start qacc_warmstart, ctrl) and the family's extras (the goal), so
+   * that a restored env steps bit for bit as the original.
+   */
+  get stateSize(): number {
+    const m = this.liveModel();
+    return 1 + m.nq + 2 * m.nv + m.na + m.nu + (this.envExtras()?.perEnv ?? 0);
+  }
+
+  getEnvState(i: number, out: Float64Array): void {
+    const m = this.liveModel();
+    const d = this.data[i];
+    let o = 0;
+    const put = (a: ArrayLike<number>, n: number) => {
+      for (let k = 0; k < n; k++) out[o++] = a[k];
+    };
+    out[o++] = d.time;
+    put(d.qpos as Float64Array, m.nq);
+    put(d.qvel as Float64Array, m.nv);
+    put(d.act as Float64Array, m.na);
+    put(d.qacc_warmstart as Float64Array, m.nv);
+    put(d.ctrl as Float64Array, m.nu);
+    const x = this.envExtras();
+    if (x) put(x.values.subarray(i * x.perEnv, (i + 1) * x.perEnv), x.perEnv);
+  }
+
+  setEnvState(i: number, s: Float64Array): void {
+    const m = this.liveModel();
+    const d = this.data[i];
+    let o = 0;
+    const take = (a: Float64Array, n: number) => {
+      for (let k = 0; k < n; k++) a[k] = s[o++];
+    };
+    d.time = s[o++];
+    take(d.qpos as Float64Array, m.nq);
+    take(d.qvel as Float64Array, m.nv);
+    take(d.act as Float64Array, m.na);
+    const warm = o;
+    o += m.nv;
+    take(d.ctrl as Float64Array, m.nu);
+    const x = this.envExtras();
+    if (x) take(x.values.subarray(i * x.perEnv, (i + 1) * x.perEnv), x.perEnv);
+    // Derived quantities for the restored state (as after a reset); the warm start last, since
+    // mj_forward may write it.
+    this.mj.mj_forward(m, d);
+    const ws = d.qacc_warmstart as Float64Array;
+    for (let k = 0; k < m.nv; k++) ws[k] = s[warm + k];
+  }
+
   dispose(): void {
     for (const d of this.data) d.delete();
     this.data.length = 0;

@@ -149,6 +149,21 @@ export class PointMazeCore implements EnvCore {
     return false;
   }
 
+  /** Saved state per env: body x, y, vx, vy and the commanded goal x, y. */
+  readonly stateSize = 6;
+
+  getEnvState(i: number, out: Float64Array): void {
+    out.set(this.state.subarray(4 * i, 4 * i + 4), 0);
+    out[4] = this.goal[2 * i];
+    out[5] = this.goal[2 * i + 1];
+  }
+
+  setEnvState(i: number, s: Float64Array): void {
+    this.state.set(s.subarray(0, 4), 4 * i);
+    this.goal[2 * i] = s[4];
+    this.goal[2 * i + 1] = s[5];
+  }
+
   /** Body state of env i: [x, y, vx, vy] (for tests and viewers). */
   bodyState(i: number): [number, number, number, number] {
     const s = this.state;
