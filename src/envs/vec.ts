@@ -241,6 +241,11 @@ class ThreadedVecEnv implements VecEnv {
     this.checkIdle();
     if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
     const a = this.buffers.actions;
+    const given: unknown = actions;
+    if (!(given instanceof Float32Array || given instanceof Float64Array || Array.isArray(given))) {
+      const got = given === null || given === undefined ? String(given) : typeof given === "object" ? (given.constructor?.name ?? "an object") : `a ${typeof given}`;
+      throw new TypeError(`${this.id}: step needs a Float32Array of ${this.numEnvs}×${this.actionDim} = ${a.length} actions in [-1, 1], got ${got}`);
+    }
     if (actions.length !== a.length) {
       throw new Error(`${this.id}: step needs ${this.numEnvs}×${this.actionDim} = ${a.length} actions, got ${actions.length}`);
     }
