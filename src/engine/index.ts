@@ -1,5 +1,5 @@
 // Backend selection: "auto" (default) = the fastest available (native, else ref).
-// Chosen by argument, else the FATHOM_BACKEND environment variable.
+// Chosen by argument, else the FATHOM_BACKEND environment variable (an invalid value is an error).
 import type { Backend } from "./backend.js";
 import { loadNativeBackend } from "./native/native.js";
 import { RefBackend } from "./ref/ref.js";
@@ -18,8 +18,24 @@ export function nativeBackendError(): string | null {
   return nativeError;
 }
 
+/**
+ * The backend FATHOM_BACKEND names (undefined when it is unset or empty). A value that is not a
+ * backend name is an error naming the allowed values. Case does not matter.
+ */
+export function backendFromEnv(): BackendName | undefined {
+  const raw = process.env.FATHOM_BACKEND;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const v = raw.trim().toLowerCase();
+  if (!(BACKEND_NAMES as readonly string[]).includes(v)) {
+    throw new Error(`FATHOM_BACKEND="${raw}" is not allowed: use one of ${BACKEND_NAMES.join(", ")}, or unset it (default auto)`);
+  }
+  return v as BackendName;
+}
+
+/** The backend named by `name`, else by FATHOM_BACKEND, else "auto"; an invalid FATHOM_BACKEND is an error either way. */
 export function getBackend(name?: string): Backend {
-  const requested = (name ?? process.env.FATHOM_BACKEND ?? "auto").toLowerCase();
+  const fromEnv = backendFromEnv();
+  const requested = (name ?? fromEnv ?? "auto").toLowerCase();
   if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
     throw new Error(`unknown backend "${requested}": allowed are ${BACKEND_NAMES.join(", ")} (set by --backend or FATHOM_BACKEND)`);
   }
@@ -31,7 +47,10 @@ export function getBackend(name?: string): Backend {
   } else {
     const r = loadNativeBackend();
     if ("backend" in r) backend = r.backend;
-    else {
+    else if (r.setting) {
+      // a bad FATHOM_THREADS / FATHOM_SIMD is the user's to fix, not a reason to fall back to ref
+      throw new Error(r.error);
+    } else {
       nativeError = r.error;
       if (requested === "native") {
         throw new Error(`the native backend is not available: ${r.error}. Rebuild it with \`npm run build:native\`, or use --backend ref`);

@@ -3,7 +3,8 @@
 // a persistent thread pool (DESIGN §3). This wrapper only forwards arguments: sizes are checked
 // in C, where a too-short array throws a RangeError naming the argument.
 //
-// Environment: FATHOM_THREADS (default: all cores), FATHOM_SIMD (auto | avx512 | avx2 | generic;
+// Environment: FATHOM_THREADS (default: all cores; more than the cores is capped to them, with a
+// warning; not an integer >= 1 is an error), FATHOM_SIMD (auto | avx512 | avx2 | generic;
 // avx2x16 = the AVX-512 code shape compiled for AVX2, for tests), FATHOM_SPIN_US (how long idle
 // pool threads spin before sleeping, default 100).
 //
@@ -185,11 +186,25 @@ function addonPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "build", "Release", "fathom_native.node");
 }
 
-function parseThreads(raw: string | undefined): number | string {
-  if (raw === undefined || raw === "") return availableParallelism();
-  const t = Number(raw);
-  if (!Number.isInteger(t) || t < 1 || t > 1024) {
-    return `FATHOM_THREADS="${raw}" is not allowed: use an integer from 1 to 1024 (default: all ${availableParallelism()} cores)`;
+let warnedThreads = false;
+
+/**
+ * FATHOM_THREADS: unset or empty = all cores; an integer from 1 up; more than the cores is capped
+ * to the cores with a warning (a compute pool gains nothing from more threads than cores, and
+ * 999 threads on 2 cores only thrash). Anything else is an error naming the variable and the range.
+ */
+export function parseThreads(raw: string | undefined, cores = availableParallelism()): number | string {
+  if (raw === undefined || raw.trim() === "") return cores;
+  const t = Number(raw.trim());
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(t) || t < 1) {
+    return `FATHOM_THREADS="${raw}" is not allowed: use an integer from 1 to ${cores} (the cores of this machine; more are capped to ${cores}), or unset it for all ${cores} cores`;
+  }
+  if (t > cores) {
+    if (!warnedThreads) {
+      warnedThreads = true;
+      process.stderr.write(`warning: FATHOM_THREADS=${t} is more than the ${cores} cores of this machine: using ${cores} threads\n`);
+    }
+    return cores;
   }
   return t;
 }
@@ -201,12 +216,13 @@ let addon: Addon | null = null;
  * unavailable instead. The addon's configuration is process-wide, so a later call with other
  * options reconfigures every native backend object already handed out.
  */
-export function loadNativeBackend(options: NativeOptions = {}): { backend: Backend } | { error: string } {
+export function loadNativeBackend(options: NativeOptions = {}): { backend: Backend } | { error: string; setting?: boolean } {
   const threads = options.threads ?? parseThreads(process.env.FATHOM_THREADS);
-  if (typeof threads === "string") return { error: threads };
+  // setting: the error is in an environment variable (the caller reports it instead of falling back)
+  if (typeof threads === "string") return { error: threads, setting: true };
   const simd = options.simd ?? process.env.FATHOM_SIMD ?? "auto";
   if (!(SIMD_LEVELS as readonly string[]).includes(simd)) {
-    return { error: `FATHOM_SIMD="${simd}" is not allowed: use one of ${SIMD_LEVELS.join(", ")}` };
+    return { error: `FATHOM_SIMD="${simd}" is not allowed: use one of ${SIMD_LEVELS.join(", ")}`, setting: options.simd === undefined };
   }
   if (!addon) {
     const path = addonPath();
