@@ -1,8 +1,11 @@
 // Progress of a long job (DESIGN §6): on a TTY a single line redrawn in place with \r (bar,
 // step/total, env steps/s, ETA, a few metrics); otherwise (CI, a file, a pipe) plain log lines at
 // most every `plainIntervalSeconds`, plus the first and the last, so logs stay readable.
-// Rates and ETA are averaged since the reporter started, which is steadier than an instant rate
-// and, on resume, counts only this session's work.
+// Rates and ETA are averaged since the reporter started (or, with rateFrom "first-update", since the
+// first update: a resumed run's first update already carries the restored step count, and a
+// prefill's cheap steps would flatter the rate), which is steadier than an instant rate and counts
+// only this session's work. Evaluation pauses (evaluated()) are kept out of the rate and added to
+// the ETA once per remaining evaluation. The count shown never exceeds the total.
 
 /** Where progress is written: process.stderr, or anything with a write method (tests). */
 export interface ProgressStream {
@@ -30,6 +33,15 @@ export interface ProgressOptions {
   ttyIntervalSeconds?: number;
   /** Clock in seconds (default: performance.now() / 1000). */
   now?: () => number;
+  /** What a step is, shown next to the count: "step" (default) or e.g. "env steps". */
+  unit?: string;
+  /**
+   * Where rates and the ETA are measured from: "start" (the constructor, with startStep and
+   * startEnvsteps; default) or "first-update" (the first update's step, env steps and time).
+   */
+  rateFrom?: "start" | "first-update";
+  /** Evaluations over the whole job, evenly spaced in steps; their time (evaluated()) enters the ETA. */
+  evaluations?: number;
 }
 
 export interface ProgressInfo {
@@ -77,9 +89,18 @@ export class ProgressReporter {
   private readonly plainInterval: number;
   private readonly ttyInterval: number;
   private readonly now: () => number;
-  private readonly t0: number;
-  private readonly step0: number;
-  private readonly envsteps0: number;
+  private readonly unit: string;
+  private readonly evaluations: number;
+  /** When the reporter was made (for "elapsed"); t0 is the origin of rates. */
+  private readonly tStart: number;
+  private t0: number;
+  private step0: number;
+  private envsteps0: number;
+  private originSet: boolean;
+  /** Evaluation seconds since the origin (kept out of the rate), and over all evaluations reported. */
+  private pausedSinceOrigin = 0;
+  private evalSeconds = 0;
+  private evalCount = 0;
   private lastDraw = Number.NEGATIVE_INFINITY;
   private lastLine = "";
   private drawnStep = Number.NaN;
@@ -98,18 +119,36 @@ export class ProgressReporter {
     this.plainInterval = options.plainIntervalSeconds ?? 30;
     this.ttyInterval = options.ttyIntervalSeconds ?? 0.1;
     this.now = options.now ?? (() => performance.now() / 1000);
-    this.t0 = this.now();
+    this.tStart = this.now();
+    this.t0 = this.tStart;
     this.step0 = options.startStep ?? 0;
     this.step = this.step0;
     this.envsteps0 = options.startEnvsteps ?? 0;
+    this.unit = options.unit ?? "step";
+    this.evaluations = options.evaluations ?? 0;
+    this.originSet = (options.rateFrom ?? "start") === "start";
+  }
+
+  /** Reports an evaluation that took `seconds` (after the last update): out of the rate, into the ETA. */
+  evaluated(seconds: number): void {
+    if (!(seconds >= 0)) return;
+    this.evalSeconds += seconds;
+    this.evalCount++;
+    if (this.originSet) this.pausedSinceOrigin += seconds;
   }
 
   /** Reports that `step` steps are done. Draws only when the interval has passed or the job is complete. */
   update(step: number, info: ProgressInfo = {}): void {
     if (this.finished) return;
+    const t = this.now();
+    if (!this.originSet) {
+      this.originSet = true;
+      this.t0 = t;
+      this.step0 = step;
+      this.envsteps0 = info.envsteps ?? 0;
+    }
     this.step = step;
     this.info = info;
-    const t = this.now();
     const interval = this.tty ? this.ttyInterval : this.plainInterval;
     if (step >= this.total || t - this.lastDraw >= interval) this.draw(t);
   }
@@ -134,24 +173,34 @@ export class ProgressReporter {
   /** The current status line (what the next draw would print). */
   line(t = this.now()): string {
     const elapsed = t - this.t0;
+    // time spent on this session's steps: evaluations are not steps
+    const working = elapsed - this.pausedSinceOrigin;
     const done = this.step - this.step0;
-    const frac = Math.min(1, Math.max(0, this.step / this.total));
+    const shown = Math.min(this.step, this.total); // the last step may overshoot the total
+    const frac = Math.min(1, Math.max(0, shown / this.total));
     const parts: string[] = [];
-    const count = `${this.step}/${this.total}`;
+    const count = `${shown}/${this.total}`;
     const pct = `${(100 * frac).toFixed(frac < 0.1 ? 1 : 0)}%`;
     if (this.tty) {
       const width = 20;
       const filled = Math.round(frac * width);
-      parts.push(`${this.label ? `${this.label} ` : ""}[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${count} ${pct}`);
+      const unit = this.unit === "step" ? "" : ` ${this.unit}`;
+      parts.push(`${this.label ? `${this.label} ` : ""}[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${count}${unit} ${pct}`);
     } else {
-      parts.push(`${this.label ? `[${this.label}] ` : ""}step ${count} (${pct})`);
+      parts.push(`${this.label ? `[${this.label}] ` : ""}${this.unit} ${count} (${pct})`);
     }
-    if (this.info.envsteps !== undefined && elapsed > 0) {
-      parts.push(`${formatRate((this.info.envsteps - this.envsteps0) / elapsed)} env steps/s`);
+    if (this.info.envsteps !== undefined && working > 0 && done > 0) {
+      parts.push(`${formatRate((this.info.envsteps - this.envsteps0) / working)} env steps/s`);
     }
-    if (!this.tty) parts.push(`elapsed ${formatDuration(elapsed)}`);
-    const eta = done > 0 ? ((this.total - this.step) * elapsed) / done : Number.NaN;
-    parts.push(this.step >= this.total ? "done" : `ETA ${formatDuration(eta)}`);
+    if (!this.tty) parts.push(`elapsed ${formatDuration(t - this.tStart)}`);
+    let eta = done > 0 && working > 0 ? ((this.total - shown) * working) / done : Number.NaN;
+    let evalNote = "";
+    if (this.evaluations > 0) {
+      const remaining = Math.max(0, this.evaluations - Math.min(this.evaluations, Math.floor((shown * this.evaluations) / this.total)));
+      if (this.evalCount > 0) eta += (remaining * this.evalSeconds) / this.evalCount;
+      else if (remaining > 0) evalNote = " + evaluations";
+    }
+    parts.push(this.step >= this.total ? "done" : `ETA ${formatDuration(eta)}${Number.isFinite(eta) ? evalNote : ""}`);
     for (const [k, v] of Object.entries(this.info.metrics ?? {})) {
       parts.push(`${k.slice(k.lastIndexOf("/") + 1)} ${formatMetric(v)}`);
     }
