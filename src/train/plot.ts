@@ -9,7 +9,7 @@
 import { type BootstrapOptions, bootstrapMeanCI } from "./stats.js";
 
 export interface Curve {
-  /** Group label, e.g. "depth 16". */
+  /** Group label, e.g. "depth 16" (runs of different envs belong in different groups). */
   group: string;
   /** Sort key of the group (e.g. [criticDepth, actorDepth]); groups without one sort by label. */
   order?: number[];
@@ -32,18 +32,39 @@ export const PLOT_BOOTSTRAP: Required<BootstrapOptions> = { resamples: 10_000, l
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
+/** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ v. */
+function niceStep(v: number): number {
+  if (!(v > 0) || !Number.isFinite(v)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
 }
 
-/** Axis range [lo, hi]: from 0 (or below, for negative data) to a round number above the data. */
-function yRange(lo: number, hi: number, yMax?: number): [number, number] {
-  const top = yMax ?? niceMax(Math.max(hi, 0));
-  const bottom = lo < 0 ? -niceMax(-lo) : 0;
-  return [bottom, top > bottom ? top : bottom + 1];
+/**
+ * Round axis ticks covering [lo, hi] (lo ≤ 0 ≤ hi is not required): a step of 1, 2, 2.5 or 5 × 10^k
+ * giving at most `maxTicks` intervals, the ends extended to multiples of it. Values are rounded to
+ * the step's precision, so they print without floating-point noise.
+ */
+export function niceTicks(lo: number, hi: number, maxTicks = 5): number[] {
+  if (!(hi > lo)) hi = lo + 1;
+  let step = niceStep((hi - lo) / maxTicks);
+  let a = Math.floor(lo / step + 1e-9) * step;
+  let b = Math.ceil(hi / step - 1e-9) * step;
+  while (Math.round((b - a) / step) > maxTicks) {
+    step = niceStep(step * 1.01);
+    a = Math.floor(lo / step + 1e-9) * step;
+    b = Math.ceil(hi / step - 1e-9) * step;
+  }
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  const out: number[] = [];
+  for (let i = 0; i <= Math.round((b - a) / step); i++) out.push(Number((a + i * step).toFixed(digits)));
+  return out;
+}
+
+/** Axis ticks: from 0 (or below, for negative data) to a round number at or above the data. */
+function yTicks(lo: number, hi: number, yMax?: number): number[] {
+  if (yMax !== undefined) return niceTicks(Math.min(0, lo), yMax).filter((t) => t <= yMax);
+  return niceTicks(Math.min(0, lo), Math.max(hi, 0) > Math.min(0, lo) ? Math.max(hi, 0) : Math.min(0, lo) + 1);
 }
 
 function fmtSteps(v: number): string {
@@ -69,7 +90,8 @@ function px(v: number): string {
   return String(+v.toFixed(2));
 }
 
-function compareOrder(a: { group: string; order?: number[] }, b: { group: string; order?: number[] }): number {
+/** Sorts groups by `order`, then by label. */
+export function compareOrder(a: { group: string; order?: number[] }, b: { group: string; order?: number[] }): number {
   const oa = a.order ?? [];
   const ob = b.order ?? [];
   for (let i = 0; i < Math.max(oa.length, ob.length); i++) {
@@ -106,35 +128,47 @@ export function aggregate(curves: Curve[], bootstrap: BootstrapOptions = PLOT_BO
   return out;
 }
 
+/** How long runs are: "500k env steps" (all alike) or "300k–500k env steps" (last point of each run). */
+export function runLength(runs: Curve[]): string {
+  const ends = runs.map((c) => (c.points.length > 0 ? Math.max(...c.points.map((p) => p[0])) : 0));
+  if (ends.length === 0) return "no runs";
+  const lo = Math.min(...ends);
+  const hi = Math.max(...ends);
+  const each = runs.length > 1 ? " each" : "";
+  return lo === hi ? `${fmtSteps(hi)} env steps${each}` : `${fmtSteps(lo)}–${fmtSteps(hi)} env steps`;
+}
+
 export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; yMax?: number; bootstrap?: BootstrapOptions }): string {
-  const W = 720;
+  const W = 760;
   const H = 440;
-  const m = { l: 70, r: 170, t: 40, b: 55 };
+  const m = { l: 70, r: 210, t: 40, b: 55 };
   const bs = opts.bootstrap ?? PLOT_BOOTSTRAP;
   const agg = aggregate(curves, bs);
-  let xMax = 1;
+  let dataXMax = 1;
   let dataLo = 0;
   let dataHi = 0;
   for (const rows of agg.values())
     for (const r of rows) {
-      xMax = Math.max(xMax, r.x);
+      dataXMax = Math.max(dataXMax, r.x);
       dataLo = Math.min(dataLo, r.lo);
       dataHi = Math.max(dataHi, r.hi);
     }
-  const [y0, y1] = yRange(dataLo, dataHi, opts.yMax);
+  const xTicks = niceTicks(0, dataXMax);
+  const xMax = xTicks[xTicks.length - 1];
+  const yTickValues = yTicks(dataLo, dataHi, opts.yMax);
+  const y0 = yTickValues[0];
+  const y1 = opts.yMax ?? yTickValues[yTickValues.length - 1];
   const sx = (x: number) => px(m.l + (x / xMax) * (W - m.l - m.r));
   const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const y = y0 + ((y1 - y0) * i) / 5;
+  for (const y of yTickValues) {
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
-    const x = (xMax * i) / 5;
-    parts.push(`<text x="${sx(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmtSteps(Math.round(x))}</text>`);
+    parts.push(`<text class="y-tick" x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
   }
+  for (const x of xTicks) parts.push(`<text class="x-tick" x="${sx(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmtSteps(x)}</text>`);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">env steps</text>`);
@@ -147,16 +181,18 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
       parts.push(`<polygon class="ci-band" points="${band.join(" ")}" fill="${color}" fill-opacity="0.18" stroke="none"/>`);
       parts.push(`<polyline class="mean" points="${rows.map((r) => `${sx(r.x)},${sy(r.mean)}`).join(" ")}" fill="none" stroke="${color}" stroke-width="2"/>`);
     }
-    const n = curves.filter((c) => c.group === g).length;
-    const ly = m.t + 10 + 20 * k;
+    const runs = curves.filter((c) => c.group === g);
+    const n = runs.length;
+    const ly = m.t + 10 + 32 * k;
     parts.push(`<line x1="${W - m.r + 12}" x2="${W - m.r + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
     parts.push(`<text x="${W - m.r + 38}" y="${ly + 4}">${esc(g)} (${n} run${n === 1 ? "" : "s"})</text>`);
+    parts.push(`<text class="run-length" x="${W - m.r + 38}" y="${ly + 17}" font-size="10" fill="#555">${esc(runLength(runs))}</text>`);
     k++;
   }
   const pct = Math.round(100 * (bs.level ?? 0.95));
   const notes = ["line: mean over runs", `band: ${pct} % bootstrap CI`, "of the mean"];
   for (const [i, t] of notes.entries()) {
-    parts.push(`<text x="${W - m.r + 12}" y="${m.t + 20 * k + 20 + 13 * i}" font-size="10" fill="#555">${t}</text>`);
+    parts.push(`<text x="${W - m.r + 12}" y="${m.t + 32 * k + 14 + 13 * i}" font-size="10" fill="#555">${t}</text>`);
   }
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
@@ -165,6 +201,8 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
 /** One run's final performance (mean of its last evaluations of the metric). */
 export interface RunFinal {
   group: string;
+  /** The run's env id: runs of different envs are never grouped together. */
+  env?: string;
   order?: number[];
   seed: number;
   /** Run directory name (for the table). */
@@ -174,6 +212,7 @@ export interface RunFinal {
 
 export interface GroupSummary {
   group: string;
+  env?: string;
   order?: number[];
   n: number;
   mean: number;
@@ -186,19 +225,23 @@ export interface GroupSummary {
 /** Groups runs' final performances (sorted by `order`) with the mean and its bootstrap CI. */
 export function summarizeFinal(runs: RunFinal[], bootstrap: BootstrapOptions = PLOT_BOOTSTRAP): GroupSummary[] {
   const groups = new Map<string, RunFinal[]>();
-  for (const r of [...runs].sort(compareOrder)) {
-    const g = groups.get(r.group) ?? [];
+  const envs = [...new Set(runs.map((r) => r.env ?? ""))].sort();
+  const byEnvThenOrder = (a: RunFinal, b: RunFinal) => envs.indexOf(a.env ?? "") - envs.indexOf(b.env ?? "") || compareOrder(a, b);
+  for (const r of [...runs].sort(byEnvThenOrder)) {
+    const key = `${r.env ?? ""}\u0000${r.group}`;
+    const g = groups.get(key) ?? [];
     g.push(r);
-    groups.set(r.group, g);
+    groups.set(key, g);
   }
   const out: GroupSummary[] = [];
-  for (const [group, rs] of groups) {
+  for (const rs of groups.values()) {
+    const group = rs[0].group;
     const values = rs.map((r) => ({ seed: r.seed, run: r.run, value: r.value })).sort((a, b) => a.seed - b.seed || (a.run < b.run ? -1 : 1));
     const ci = bootstrapMeanCI(
       values.map((v) => v.value),
       bootstrap,
     );
-    out.push({ group, order: rs[0].order, n: values.length, mean: ci.mean, lo: ci.lo, hi: ci.hi, values });
+    out.push({ group, ...(rs[0].env === undefined ? {} : { env: rs[0].env }), order: rs[0].order, n: values.length, mean: ci.mean, lo: ci.lo, hi: ci.hi, values });
   }
   return out;
 }
@@ -207,14 +250,17 @@ export function summarizeFinal(runs: RunFinal[], bootstrap: BootstrapOptions = P
 export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; xLabel: string; yLabel: string; yMax?: number }): string {
   const W = 600;
   const H = 420;
-  const m = { l: 70, r: 30, t: 40, b: 70 };
+  const manyEnvs = new Set(groups.map((g) => g.env)).size > 1;
+  const m = { l: 70, r: 30, t: 40, b: manyEnvs ? 84 : 70 }; // room for a second label line: the env
   let dataLo = 0;
   let dataHi = 0;
   for (const g of groups) {
     dataLo = Math.min(dataLo, g.lo, ...g.values.map((v) => v.value));
     dataHi = Math.max(dataHi, g.hi, ...g.values.map((v) => v.value));
   }
-  const [y0, y1] = yRange(dataLo, dataHi, opts.yMax);
+  const yTickValues = yTicks(dataLo, dataHi, opts.yMax);
+  const y0 = yTickValues[0];
+  const y1 = opts.yMax ?? yTickValues[yTickValues.length - 1];
   const slot = (W - m.l - m.r) / Math.max(1, groups.length);
   const cx = (i: number) => m.l + slot * (i + 0.5);
   const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
@@ -222,10 +268,9 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const y = y0 + ((y1 - y0) * i) / 5;
+  for (const y of yTickValues) {
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
+    parts.push(`<text class="y-tick" x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
   }
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
@@ -238,7 +283,8 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
     const color = PALETTE[i % PALETTE.length];
     const x = cx(i);
     parts.push(`<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${esc(g.group)}</text>`);
-    parts.push(`<g class="group" data-group="${esc(g.group)}" data-n="${g.n}" data-mean="${g.mean}" data-lo="${g.lo}" data-hi="${g.hi}">`);
+    if (manyEnvs) parts.push(`<text class="env" x="${px(x)}" y="${H - m.b + 30}" text-anchor="middle" font-size="9" fill="#555">${esc(g.env ?? "")}</text>`);
+    parts.push(`<g class="group"${g.env === undefined ? "" : ` data-env="${esc(g.env)}"`} data-group="${esc(g.group)}" data-n="${g.n}" data-mean="${g.mean}" data-lo="${g.lo}" data-hi="${g.hi}">`);
     parts.push(`<line class="ci" x1="${px(x)}" x2="${px(x)}" y1="${sy(g.lo)}" y2="${sy(g.hi)}" stroke="${color}" stroke-width="2"/>`);
     for (const y of [g.lo, g.hi]) parts.push(`<line class="ci-cap" x1="${px(x - 6)}" x2="${px(x + 6)}" y1="${sy(y)}" y2="${sy(y)}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<circle class="mean" cx="${px(x)}" cy="${sy(g.mean)}" r="5" fill="${color}"/>`);
@@ -254,13 +300,14 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
 
 /** The summary as a markdown table: group, n runs, mean, 95 % CI, per-seed values. */
 export function finalSummaryMarkdown(groups: GroupSummary[], opts: { groupLabel?: string } = {}): string {
+  const manyEnvs = new Set(groups.map((g) => g.env)).size > 1;
   const lines = [
-    `| ${opts.groupLabel ?? "group"} | n runs | mean | 95 % CI | per-seed values |`,
-    "|---|---:|---:|---|---|",
+    `| ${manyEnvs ? "env | " : ""}${opts.groupLabel ?? "group"} | n runs | mean | 95 % CI | per-seed values |`,
+    `|${manyEnvs ? "---|" : ""}---|---:|---:|---|---|`,
   ];
   for (const g of groups) {
     const seeds = g.values.map((v) => `s${v.seed}: ${fmtValue(v.value)}`).join(", ");
-    lines.push(`| ${g.group} | ${g.n} | ${fmtValue(g.mean)} | ${fmtValue(g.lo)}–${fmtValue(g.hi)} | ${seeds} |`);
+    lines.push(`| ${manyEnvs ? `${g.env ?? ""} | ` : ""}${g.group} | ${g.n} | ${fmtValue(g.mean)} | ${fmtValue(g.lo)}–${fmtValue(g.hi)} | ${seeds} |`);
   }
   return lines.join("\n");
 }
