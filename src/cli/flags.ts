@@ -7,7 +7,7 @@
 //   --key null                                        only where the schema is nullable
 //   --                                                everything after it is positional
 //   -h | --help                                       sets `help` (no validation happens then)
-// A flag given twice: the last one wins. Numbers are parsed strictly ("12abc" and "" are errors;
+// A flag given twice is an error ("--batch-size given twice"; --x and --no-x count as the same flag). Numbers are parsed strictly ("12abc" and "" are errors;
 // "1e6" and "1_000_000" are fine); integers where the schema says int.
 //
 // Zod v4 introspection used here: `schema._zod.def` ({ type, innerType, defaultValue, checks,
@@ -368,7 +368,7 @@ function parseShape(
       );
     }
     values[key] = value;
-    if (!fromFlags.includes(key)) fromFlags.push(key);
+    fromFlags.push(key);
   };
 
   for (let i = 0; i < argv.length; i++) {
@@ -404,6 +404,9 @@ function parseShape(
       const close = suggest(name, [...byFlag.keys()]);
       const hint = close.length > 0 ? `; did you mean ${close.map((c) => `--${c}`).join(", ")}?` : "";
       throw new FlagError(`unknown option --${name}${hint} (see ${helpHint} for all options)`);
+    }
+    if (fromFlags.includes(key)) {
+      throw new FlagError(`--${toKebab(key)} given twice: give each option once (see ${helpHint})`, key);
     }
     const field = shape[key];
     const isBool = def(fieldInfo(field).base).type === "boolean";
@@ -469,6 +472,11 @@ export interface ResolveOptions {
   /** The preset's name, quoted in errors (e.g. "cpu"). */
   presetName?: string;
   helpHint?: string;
+  /**
+   * Further rules across keys, run on the validated config (e.g. rules a saved config need not
+   * meet, so they are not in the schema); each issue is reported like a schema refinement's.
+   */
+  check?: (config: never) => { key: string; message: string }[];
 }
 
 /**
@@ -503,7 +511,20 @@ export function resolveConfig<S extends ObjectSchema>(
   const sources: Record<string, ValueSource> = {};
   for (const k of keys) sources[k] = k in o && o[k] !== undefined ? "flag" : k in p && p[k] !== undefined ? "preset" : "default";
 
+  const where = (key: string) =>
+    sources[key] === "flag"
+      ? `--${toKebab(key)} ${show(merged[key])}`
+      : sources[key] === "preset"
+        ? `${key} = ${show(merged[key])} (from ${presetLabel})`
+        : `${key} = ${show(merged[key])}`;
   const r = schema.safeParse(merged);
+  if (r.success && options.check) {
+    const extra = options.check(r.data as never);
+    if (extra.length > 0) {
+      const lines = extra.map((i) => `  ${i.key in shape ? `${where(i.key)} is invalid: ` : ""}${i.message}`);
+      throw new FlagError(`invalid configuration:\n${lines.join("\n")}\n(see ${options.helpHint ?? "--help"})`, extra[0].key);
+    }
+  }
   if (!r.success) {
     const lines = r.error.issues.map((issue) => {
       const key = typeof issue.path[0] === "string" ? issue.path[0] : undefined;
@@ -514,6 +535,8 @@ export function resolveConfig<S extends ObjectSchema>(
         return `  ${key} is required: set --${toKebab(key)} <${placeholder(shape[key])}> (${describeAllowed(shape[key])})`;
       }
       const sub = issue.path.length > 1 ? ` at ${issue.path.slice(1).join(".")}` : "";
+      // a refinement across keys says itself what would be allowed; the key's own range would mislead
+      if (issue.code === "custom" && issue.path.length === 1) return `  ${where} is invalid: ${issue.message}`;
       return `  ${where} is invalid${sub}: ${issue.message}; allowed: ${describeAllowed(shape[key])}`;
     });
     const firstKey = r.error.issues.map((i) => i.path[0]).find((k): k is string => typeof k === "string");

@@ -108,7 +108,9 @@ describe("fathom CLI", () => {
 
   test("a second run never overwrites the first", async () => {
     const before = readdirSync(runsDir).filter((n) => n.startsWith("simple_u_maze"));
-    const r = await cli(["train", ...tiny, "--total-env-steps", "100", "--num-evals", "1"]);
+    // a flag may be given once: replace the budget and evaluation count of `tiny`
+    const shorter = tiny.map((a, i) => (tiny[i - 1] === "--total-env-steps" ? "100" : tiny[i - 1] === "--num-evals" ? "1" : a));
+    const r = await cli(["train", ...shorter]);
     assert.equal(r.code, 0, r.err);
     const after = readdirSync(runsDir).filter((n) => n.startsWith("simple_u_maze"));
     assert.equal(after.length, before.length + 1);

@@ -73,8 +73,6 @@ test("flags, --key=value, booleans, arrays, nullables and positionals parse to t
     "--env=ant_u4_maze-v1",
     "run2",
     "--seed",
-    "7",
-    "--seed",
     "8",
     "--",
     "--not-a-flag",
@@ -89,7 +87,7 @@ test("flags, --key=value, booleans, arrays, nullables and positionals parse to t
     seeds: [0, 1, 2],
     maxHours: null,
     env: "ant_u4_maze-v1",
-    seed: 8, // the last one wins
+    seed: 8,
   });
   assert.deepEqual(r.positionals, ["run1", "run2", "--not-a-flag"]);
   assert.equal(r.help, false);
@@ -259,4 +257,17 @@ test("parseCommand: command options pick a preset, config flags override it, bot
   assert.match(flat, /^Usage: fathom train \[options\] Options: --preset <paper\|cpu> Preset of the config\. \(default: "cpu"\)/);
   assert.match(flat, /--resume <string> Run directory or checkpoint to resume from\. -h, --help Show this help\. Configuration \(any key overrides the preset\):/);
   assert.match(flat, /--critic-depth <int> Dense layers .* \(paper: 64; default: 4\)/);
+});
+
+test("a flag given twice is an error, whatever its spelling (issue 10)", () => {
+  for (const argv of [
+    ["--seed", "7", "--seed", "8"],
+    ["--seed=7", "--seed", "7"],
+    ["--reset-bug", "--no-reset-bug"],
+    ["--reset-bug", "--reset-bug=true"],
+  ]) {
+    const e = flagError(() => parseFlags(schema, argv));
+    assert.match(e.message, /^--(seed|reset-bug) given twice/, argv.join(" "));
+    assert.ok(e.key === "seed" || e.key === "resetBug");
+  }
 });

@@ -47,6 +47,8 @@ const tiny = [
   "10",
   "--max-replay-size",
   "200",
+  "--window-length",
+  "200",
   "--num-eval-envs",
   "2",
   "--episode-length",
@@ -91,7 +93,7 @@ describe("fathom sweep", () => {
   });
 
   test("a run directory with another configuration is refused, naming the keys", async () => {
-    const r = await cli(["sweep", ...tiny, "--batch-size", "16", "--depths", "4", "--seeds", "0"]);
+    const r = await cli(["sweep", ...tiny.map((a, i) => (tiny[i - 1] === "--batch-size" ? "16" : a)), "--depths", "4", "--seeds", "0"]);
     assert.equal(r.code, 1);
     assert.match(r.err, /simple_u_maze-v1__crl__d4__s0 holds a run with a different configuration \(batchSize: run 8, sweep 16\)/);
     assert.match(r.err, /sweep not started/);
