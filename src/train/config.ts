@@ -57,7 +57,7 @@ export const TrainConfigSchema = z
       .min(0)
       .default(0)
       .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
-    backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available)"),
+    backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
     referenceResetBug: z
       .boolean()
@@ -81,6 +81,47 @@ export const TrainConfigSchema = z
     path: ["minReplaySize"],
   })
   .refine((c) => c.numEvals <= c.totalEnvSteps, { message: "numEvals must not exceed totalEnvSteps", path: ["numEvals"] });
+
+/**
+ * Rules across keys that a new run must satisfy, beyond the schema: `fathom train` and `fathom
+ * sweep` check them (with the schema's) before anything starts. They are not in the schema so
+ * that runs saved before they existed still load, resume and evaluate.
+ */
+export function crossKeyIssues(c: TrainConfig): { key: keyof TrainConfig & string; message: string }[] {
+  const issues: { key: keyof TrainConfig & string; message: string }[] = [];
+  // The sampler draws windows of windowLength consecutive rows from each env's ring.
+  if (c.windowLength > c.maxReplaySize) {
+    issues.push({
+      key: "windowLength",
+      message: `windowLength (${c.windowLength}) must not exceed maxReplaySize (${c.maxReplaySize}): a window is cut from the rows each env keeps; lower --window-length or raise --max-replay-size`,
+    });
+  }
+  const tuples = c.numEnvs * (Math.min(c.windowLength, c.maxReplaySize) - 1);
+  if (c.batchSize > tuples) {
+    issues.push({
+      key: "batchSize",
+      message: `batchSize (${c.batchSize}) exceeds the tuples one training step can sample, numEnvs × (windowLength − 1) = ${tuples}; lower --batch-size or raise --num-envs or --window-length`,
+    });
+  }
+  const minimum = minTotalEnvSteps(c);
+  if (c.totalEnvSteps < minimum) {
+    issues.push({
+      key: "totalEnvSteps",
+      message:
+        `totalEnvSteps must be at least ${minimum}: the replay prefill (numEnvs × minReplaySize = ${c.numEnvs} × ${c.minReplaySize}, counted in the budget) ` +
+        `plus one training step (numEnvs × unrollLength = ${c.numEnvs} × ${c.unrollLength}) per evaluation (numEvals = ${c.numEvals})`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * The smallest env-step budget a run can use: the prefill (numEnvs × minReplaySize env steps,
+ * which count in totalEnvSteps) plus one training step (numEnvs × unrollLength) per evaluation.
+ */
+export function minTotalEnvSteps(c: Pick<TrainConfig, "numEnvs" | "minReplaySize" | "unrollLength" | "numEvals">): number {
+  return c.numEnvs * c.minReplaySize + c.numEvals * c.numEnvs * c.unrollLength;
+}
 
 /**
  * Keys added after runs were already saved, with the value such a run used (its config.json lacks
