@@ -4,14 +4,16 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getBackend, nativeBackendError } from "../engine/index.js";
-import { formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
-import { type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
+import { backendFromEnv, getBackend, nativeBackendError } from "../engine/index.js";
+import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
+import { crossKeyIssues, type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
-import { type Curve, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, summarizeFinal } from "../train/plot.js";
+import { compareOrder, type Curve, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
+import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, machineMemory, type MemoryEstimate, TrainLimitError } from "../train/limits.js";
 import { ProgressReporter } from "../train/progress.js";
+import { compareWithReference, randomPolicyReference, REFERENCE_EPISODES } from "../train/reference.js";
 import {
   acquireRunLock,
   createRunDir,
@@ -25,6 +27,7 @@ import {
 import { finalPerformance, readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.js";
 import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
+import type { EvalRecord } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { z } from "zod";
 
@@ -67,16 +70,17 @@ function backendLine(name: string): string {
 function takeOption(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    let v: string | undefined;
     if (a === `--${name}`) {
-      const v = argv[i + 1];
+      v = argv[i + 1];
       if (v === undefined || v.startsWith("--")) throw new FlagError(`--${name} needs a value`);
       argv.splice(i, 2);
-      return v;
-    }
-    if (a.startsWith(`--${name}=`)) {
+    } else if (a.startsWith(`--${name}=`)) {
       argv.splice(i, 1);
-      return a.slice(name.length + 3);
-    }
+      v = a.slice(name.length + 3);
+    } else continue;
+    if (argv.some((b) => b === `--${name}` || b.startsWith(`--${name}=`))) throw new FlagError(`--${name} given twice: give each option once`);
+    return v;
   }
   return undefined;
 }
@@ -123,10 +127,16 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   } else {
     const preset = PRESETS[presetName];
     if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
-    const r = parseConfig(TrainConfigSchema, args, { preset, presetName, helpHint: "fathom train --help", maxPositionals: 0 });
+    const r = parseConfig(TrainConfigSchema, args, { preset, presetName, helpHint: "fathom train --help", maxPositionals: 0, check: crossKeyIssues });
     if (r.help) return 0;
     config = r.config;
-    getEnvSpec(config.env); // a bad id fails here, before a run directory is made
+    // FATHOM_BACKEND applies unless --backend is given (the config's default "auto" would hide it)
+    if (!r.fromFlags.includes("backend")) config = { ...config, backend: backendFromEnv() ?? config.backend };
+    // Everything that can be checked is checked before a run directory is made: the env id, the
+    // backend (and FATHOM_THREADS), the memory the run needs and JavaScript's array limits.
+    getEnvSpec(config.env);
+    const backendDescription = getBackend(config.backend).describe();
+    checkTrainLimits(config);
     runDir =
       sweepRunDir !== undefined
         ? openSweepRunDir(sweepRunDir)
@@ -136,15 +146,26 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       fathom: version(),
       preset: presetName,
       created: new Date().toISOString(),
-      backend: getBackend(config.backend).describe(),
+      backend: backendDescription,
       config,
     });
+  }
+  if (resume) {
+    const envBackend = backendFromEnv();
+    if (envBackend !== undefined) config = { ...config, backend: envBackend };
   }
   console.log(backendLine(config.backend));
   console.log(`run directory: ${runDir.path}`);
   console.log(
     `env ${config.env}, ${config.numEnvs} envs, actor depth ${config.actorDepth} × width ${config.actorWidth}, critic depth ${config.criticDepth} × width ${config.criticWidth}, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
   );
+  const early = evaluationsBeforeTraining(config);
+  if (early > 0 && !resume) {
+    console.log(
+      `note: ${early === config.numEvals ? "every evaluation comes" : `evaluations 1–${early} of ${config.numEvals} come`} right after the replay prefill, before any training step: ` +
+        `the prefill's ${config.numEnvs * config.minReplaySize} env steps (--num-envs × --min-replay-size) count in --total-env-steps`,
+    );
+  }
   const logger = new MetricsLogger(runDir.path);
   const ac = new AbortController();
   // SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's time limit): stop after the current gradient
@@ -164,8 +185,12 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     total: config.totalEnvSteps,
     label: config.env,
     stream: process.stdout,
-    startStep: 0,
+    unit: "env steps",
+    // a resumed run's first update carries the restored count; the prefill's steps are cheap
+    rateFrom: "first-update",
+    evaluations: config.numEvals,
   });
+  let lastStepAt = performance.now();
   try {
     const t0 = performance.now();
     const res = await train(config, {
@@ -180,7 +205,10 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
           envsteps: p.envSteps,
           metrics: m ? { critic_loss: m.critic_loss, accuracy: m.categorical_accuracy, actor_loss: m.actor_loss } : undefined,
         });
+        lastStepAt = performance.now();
       },
+      // evaluations run right after the training step that reaches their env-step count
+      onEval: () => progress.evaluated((performance.now() - lastStepAt) / 1000),
     });
     progress.finish();
     // summary.json: a run is finished only when it says "done" (fathom sweep / export read it)
@@ -194,6 +222,8 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       const avg = last.reduce((a, e) => a + e["eval/episode_success"], 0) / last.length;
       console.log(`time at goal (mean of the last ${last.length} evaluations): ${avg.toFixed(1)} of ${config.episodeLength}`);
     }
+    const final = res.evals.at(-1);
+    if (final) await printResult(config, final);
     console.log(`${res.status === "interrupted" ? "stopped" : "done"}: ${res.envSteps} env steps, ${res.updates} gradient steps; checkpoint ${res.lastCheckpoint ?? "(none)"}`);
     return 0;
   } finally {
@@ -203,13 +233,35 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   }
 }
 
+/** The last evaluation next to a random policy's on the same env, so a user can tell whether the agent learned. */
+async function printResult(config: TrainConfig, final: EvalRecord): Promise<void> {
+  const layouts: { id: string; prefix: "eval" | "eval_far"; label: string }[] = [{ id: primaryEvalId(config.env), prefix: "eval", label: "goals" }];
+  const far = farGoalEvalId(config.env);
+  if (far !== undefined && typeof final["eval_far/episode_success"] === "number") layouts.push({ id: far, prefix: "eval_far", label: "far goals only" });
+  console.log(
+    `\nresult of the last evaluation (${final.envsteps} env steps, ${config.numEvalEnvs} episodes), next to a uniformly random policy ` +
+      `(${REFERENCE_EPISODES} episodes, fixed seed):`,
+  );
+  for (const l of layouts) {
+    const rec = final as unknown as Record<string, number>;
+    const agent = { success: rec[`${l.prefix}/episode_success`], successAny: rec[`${l.prefix}/episode_success_any`], meanDist: rec[`${l.prefix}/mean_dist`] };
+    console.log(`${l.id} (${l.label}):`);
+    try {
+      const ref = await randomPolicyReference(l.id, { episodeLength: config.episodeLength, threads: config.threads });
+      for (const line of compareWithReference(agent, ref, config.episodeLength)) console.log(line);
+    } catch (e) {
+      console.log(`  (no random-policy reference: ${(e as Error).message})`);
+    }
+  }
+}
+
 const EvalSchema = z
   .object({
     env: z.string().optional().describe("Evaluate on this env id instead (default: the run's evaluation env)"),
     episodes: z.number().int().min(1).max(65536).optional().describe("Episodes (one per parallel env; default: the run's numEvalEnvs)"),
     seed: z.number().int().min(0).default(12345).describe("Seed of the evaluation episodes"),
     trajectories: z.string().optional().describe("Write per-step agent and goal positions as JSON to this file (for plotting)"),
-    backend: z.enum(["auto", "native", "ref"]).optional().describe("Compute backend"),
+    backend: z.enum(["auto", "native", "ref"]).optional().describe("Compute backend (default: FATHOM_BACKEND if set, else the run's)"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads"),
   })
   .strict();
@@ -225,7 +277,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
   const found = findRunDir(target);
   const saved = readRunConfig(found.run.configPath);
-  const config: TrainConfig = { ...saved, backend: opts.backend ?? saved.backend };
+  const config: TrainConfig = { ...saved, backend: opts.backend ?? backendFromEnv() ?? saved.backend };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
   const spec = getEnvSpec(config.env);
   const envId = opts.env ?? primaryEvalId(config.env);
@@ -339,7 +391,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
   if (args.some((a) => a === "--sweep-run-dir" || a.startsWith("--sweep-run-dir="))) throw new FlagError("--sweep-run-dir is internal to fathom sweep");
   const preset = PRESETS[presetName];
   if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
-  const parseOpts = { preset, presetName, helpHint: "fathom sweep --help", maxPositionals: 0 };
+  const parseOpts = { preset, presetName, helpHint: "fathom sweep --help", maxPositionals: 0, check: crossKeyIssues };
   const base = parseConfig(TrainConfigSchema, args, parseOpts);
   if (base.help) return 0;
   if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");
@@ -357,11 +409,14 @@ async function cmdSweep(argv: string[]): Promise<number> {
 
   const points: SweepPoint[] = [];
   const seen = new Set<string>();
+  const estimates: { one: MemoryEstimate; recompute: MemoryEstimate | null }[] = [];
   for (const d of depths) {
     for (const seed of seeds) {
       const actorDepth = fixedActor ? base.config.actorDepth : d;
       const criticDepth = fixedCritic ? base.config.criticDepth : d;
-      const cfgArgs = [...args, "--actor-depth", String(actorDepth), "--critic-depth", String(criticDepth), "--seed", String(seed)];
+      // a depth the user fixed is in args already (a flag may be given once)
+      const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(fixedCritic ? [] : ["--critic-depth", String(criticDepth)])];
+      cfgArgs.push("--seed", String(seed));
       if (injectThreads) cfgArgs.push("--threads", "1");
       const r = parseConfig(TrainConfigSchema, cfgArgs, parseOpts);
       if (r.help) return 0;
@@ -369,6 +424,12 @@ async function cmdSweep(argv: string[]): Promise<number> {
       if (seen.has(name)) continue;
       seen.add(name);
       const dir = join(r.config.runsDir, name);
+      try {
+        estimates.push({ one: checkTrainLimits(r.config), recompute: r.config.recompute ? null : estimateTrainMemory(r.config, { recompute: true }) });
+      } catch (e) {
+        if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth)}: ${e.message}`);
+        throw e;
+      }
       points.push({
         actorDepth,
         criticDepth,
@@ -378,6 +439,12 @@ async function cmdSweep(argv: string[]): Promise<number> {
         decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
       });
     }
+  }
+  if (jobs > 1 && estimates.length > 1) {
+    // the largest `jobs` runs may run at the same time
+    const worst = [...estimates].sort((a, b) => b.one.bytes - a.one.bytes).slice(0, jobs);
+    const rc = worst.every((w) => w.recompute !== null) ? worst.map((w) => w.recompute as MemoryEstimate) : null;
+    checkMemory(worst.map((w) => w.one), rc, machineMemory(), `--jobs ${jobs} (${worst.length} runs at a time)`, "lower --jobs");
   }
   const refused = points.filter((p) => p.decision.action === "refuse");
   if (refused.length > 0) {
@@ -533,7 +600,8 @@ const PLOT_HELP = `Usage: fathom plot <run dir | runs dir | results dir>... [--o
                    [--metric eval/episode_success] [--group-by depth|actor-depth|critic-depth] [--title T] [--force]
 
   --out F       learning curves: the metric against env steps, one line per group = mean over its runs
-                (seeds), band = 95 % bootstrap confidence interval of the mean (10,000 resamples, fixed seed)
+                (seeds), band = 95 % bootstrap confidence interval of the mean (10,000 resamples, fixed seed);
+                runs of different envs are never averaged together: a group is an (env, depth) pair
   --summary F   depth vs final performance (per run: mean of its last 5 evaluations): mean over seeds,
                 95 % bootstrap CI error bar, every seed as a dot
   --force       replace existing figure files (without it, an existing file is an error)
@@ -572,28 +640,39 @@ function cmdPlot(argv: string[]): number {
   }
   const curves: Curve[] = [];
   const finals: RunFinal[] = [];
-  const envs = new Set<string>();
+  const runs: { config: TrainConfig; dir: string; records: ReturnType<typeof readMetricsJsonl>["records"] }[] = [];
+  for (const d of dirs) {
+    const path = join(d, "metrics.jsonl");
+    runs.push({ config: readRunConfig(join(d, "config.json")), dir: d, records: existsSync(path) ? readMetricsJsonl(path).records : [] });
+  }
+  // Runs of different envs are never averaged together: one group per (env, depth).
+  const envList = [...new Set(runs.map((r) => r.config.env))].sort();
+  const manyEnvs = envList.length > 1;
   let episodeLength = 0;
   let noEvals = 0;
-  for (const d of dirs) {
-    const c = readRunConfig(join(d, "config.json"));
-    envs.add(c.env);
+  const byGroup = new Map<string, Curve[]>();
+  for (const { config: c, dir: d, records } of runs) {
     episodeLength = Math.max(episodeLength, c.episodeLength);
-    const path = join(d, "metrics.jsonl");
-    const records = existsSync(path) ? readMetricsJsonl(path).records : [];
     const points: [number, number][] = [];
     for (const rec of records) {
       const v = rec[metric];
       if (typeof v === "number" && Number.isFinite(v) && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
     }
     const g = groupOf(c, groupBy);
-    curves.push({ group: g.long, order: g.order, points });
+    const order = [envList.indexOf(c.env), ...g.order];
+    const curve = { group: manyEnvs ? `${c.env}: ${g.long}` : g.long, order, points };
+    curves.push(curve);
+    byGroup.set(curve.group, [...(byGroup.get(curve.group) ?? []), curve]);
     const final = finalPerformance(records, metric, 5);
     if (final === null) noEvals++;
-    else finals.push({ group: g.short, order: g.order, seed: c.seed, run: basename(resolve(d)), value: final });
+    else finals.push({ group: g.short, env: c.env, order, seed: c.seed, run: basename(resolve(d)), value: final });
   }
-  const envTitle = [...envs].join(", ");
+  const envTitle = envList.join(", ");
   const yLabel = metric === "eval/episode_success" ? `time at goal (of ${episodeLength} steps)` : metric;
+  console.log(`${runs.length} run${runs.length === 1 ? "" : "s"} of ${envList.length} env${manyEnvs ? "s (one group per env and depth)" : ""}:`);
+  for (const [g, cs] of [...byGroup].sort((a, b) => compareOrder(a[1][0], b[1][0]))) {
+    console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs)}`);
+  }
   if (out) {
     writeFileAtomic(out, learningCurvesSvg(curves, { title: title ?? `${envTitle}: ${metric}`, yLabel }));
     console.log(`${curves.length} runs → ${out}`);
@@ -697,6 +776,6 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
     if (process.env.FATHOM_DEBUG) console.error((e as Error).stack);
-    return e instanceof FlagError ? 2 : 1;
+    return e instanceof FlagError || e instanceof TrainLimitError ? 2 : 1;
   }
 }

@@ -29,7 +29,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       });
       // Wait until it is training (a progress line with a step count), then signal it.
       const t0 = Date.now();
-      while (!/step \d+\/\d+/.test(out)) {
+      while (!/env steps \d+\/\d+/.test(out)) {
         assert.ok(Date.now() - t0 < 60_000, `no training progress within 60 s: ${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
