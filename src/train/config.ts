@@ -46,7 +46,11 @@ export const TrainConfigSchema = z
       .boolean()
       .default(true)
       .describe("LayerNorm of the actor's residual stream before its heads (not in the paper; keeps deep actors' log-std trainable)"),
-    actorHeadInitScale: z.number().min(0).default(1).describe("Multiplies the init range of the actor's mean and log-std head kernels (1 = paper)"),
+    actorHeadInitScale: z
+      .number()
+      .min(0)
+      .default(0.01)
+      .describe("Multiplies the init range of the actor's mean and log-std head kernels (1 = paper; 0.01 keeps wide deep actors' log-std trainable)"),
     tanhLogDet: z
       .enum(TANH_LOG_DETS)
       .default("exact")

@@ -12,8 +12,9 @@ import { train } from "../../src/train/trainer.js";
 /**
  * Bars on the last three evaluations (48 episodes each) on the far goals of the U (eval_far/…):
  * mean fraction of episodes that reach the goal, time at goal (steps of 1000 within 0.5 m) and
- * mean distance. Measured with this config (depth 4, the default actor, seed 1): 0.36, 329 and
- * 4.46 m (evaluations at 360 k / 420 k / 480 k: 0.29 / 0.27 / 0.52, 266 / 247 / 475 steps). A
+ * mean distance. Measured with this config (depth 4, the default actor, seed 1): 0.46, 422 and
+ * 3.91 m (evaluations at 360 k / 420 k / 480 k: 0.29 / 0.65 / 0.44, 270 / 590 / 406 steps; with
+ * the head init at the paper's scale instead: 0.36, 329 and 4.46 m). A
  * uniformly random policy: 0.0, 0 and ≈ 9 m; its control bars sit near 0, not at the learning
  * bars. Depth 4 reaches the far goals at the open end of the U and fails the one behind the wall
  * (it pushes straight into it), as the paper's shallow networks do in the Ant U-mazes.
