@@ -3,13 +3,15 @@
 //   metrics.csv    the same rows for spreadsheets and pandas
 //   events.out.tfevents.*  TensorBoard scalars, one per metric, at x = envsteps (or step)
 // Metric names keep the reference's snake_case with slashes (SPEC §8): `training/critic_loss`,
-// `eval/episode_success`. Opening a logger on an existing run directory (resume) appends; it
-// never truncates (only a torn, unterminated last line left by a crash is cut off). A resumed run may log a step twice (once before the crash, once after the
-// restart from the last checkpoint); readers should let later lines win.
-import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from "node:fs";
+// `eval/episode_success`. Opening a logger on an existing run directory (resume) appends; the
+// only thing it cuts by itself is a torn, unterminated last line left by a crash. A resume calls
+// `truncateAfter(checkpoint)` first: rows logged after the checkpoint (by a run killed before its
+// next one) are dropped from all three sinks, so each step appears once and TensorBoard's step
+// never goes backwards.
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "./rundir.js";
-import { TensorBoardWriter } from "./tensorboard.js";
+import { EVENT_FILE, TensorBoardWriter, truncateEventFile } from "./tensorboard.js";
 
 /** One row: metric name → number. Must hold `step`; `envsteps` too when it is the x-axis. */
 export type MetricsRecord = Record<string, number>;
@@ -95,9 +97,40 @@ function repairTornTail(path: string, keepIfJson: boolean): void {
   truncateSync(path, cut);
 }
 
+/** Where a resume cuts the logs: the checkpoint's training step and env steps. */
+export interface LogCut {
+  step: number;
+  envsteps: number;
+}
+
+/** What `truncateAfter` removed. */
+export interface LogCutResult {
+  /** Rows of metrics.jsonl dropped. */
+  jsonlRows: number;
+  /** Rows of metrics.csv dropped. */
+  csvRows: number;
+  /** TensorBoard records dropped, over every event file of the run. */
+  tensorboardRecords: number;
+}
+
+/**
+ * Keeps the lines of a text file for which `keep` is true; rewrites it atomically (temporary file
+ * + rename) only when a line goes. Returns how many went.
+ */
+function filterLines(path: string, keep: (line: string, index: number) => boolean): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, "utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const kept = lines.filter(keep);
+  const dropped = lines.length - kept.length;
+  if (dropped > 0) writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
+  return dropped;
+}
+
 export class MetricsLogger {
   readonly jsonlPath: string;
   readonly csvPath: string | null;
+  private readonly runDir: string;
   private readonly tb: TensorBoardWriter | null;
   private readonly xAxis: "envsteps" | "step";
   private readonly now: () => number;
@@ -125,7 +158,54 @@ export class MetricsLogger {
       const header = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, "");
       if (header.length > 0) this.columns = parseCsvLine(header);
     }
+    this.runDir = runDir;
     this.tb = options.tensorboard === false ? null : new TensorBoardWriter(runDir, { now: this.now });
+  }
+
+  /**
+   * Drops everything logged after `cut` (a checkpoint's training step and env steps), as a resume
+   * from that checkpoint must: metrics.jsonl and metrics.csv rows whose `step` is greater than
+   * cut.step, and TensorBoard records (in every event file of the run directory but the one this
+   * logger writes) whose step is greater than the cut on the x-axis. Each file is rewritten to a
+   * temporary file and renamed over the old one, so a crash meanwhile leaves every file readable;
+   * doing it again is harmless. Rows without a numeric step (and lines that do not parse) stay.
+   */
+  truncateAfter(cut: LogCut): LogCutResult {
+    if (this.closed) throw new Error("MetricsLogger.truncateAfter: the logger is closed");
+    for (const k of ["step", "envsteps"] as const) {
+      if (!Number.isSafeInteger(cut[k])) throw new Error(`MetricsLogger.truncateAfter: cut.${k} must be an integer, got ${cut[k]}`);
+    }
+    const jsonlRows = filterLines(this.jsonlPath, (line) => {
+      try {
+        const step = (JSON.parse(line) as { step?: unknown })?.step;
+        return !(typeof step === "number" && step > cut.step);
+      } catch {
+        return true;
+      }
+    });
+    let csvRows = 0;
+    if (this.csvPath !== null) {
+      const col = this.columns.indexOf("step");
+      if (col >= 0) {
+        csvRows = filterLines(this.csvPath, (line, i) => {
+          if (i === 0 || line.length === 0) return true; // the header
+          try {
+            const v = parseCsvLine(line)[col];
+            return !(v !== undefined && v !== "" && Number(v) > cut.step);
+          } catch {
+            return true;
+          }
+        });
+      }
+    }
+    let tensorboardRecords = 0;
+    const maxX = cut[this.xAxis];
+    for (const name of readdirSync(this.runDir).filter((n) => EVENT_FILE.test(n)).sort()) {
+      const path = join(this.runDir, name);
+      if (this.tb !== null && path === this.tb.path) continue; // ours: only its file_version record so far
+      tensorboardRecords += truncateEventFile(path, maxX).dropped;
+    }
+    return { jsonlRows, csvRows, tensorboardRecords };
   }
 
   get tensorboardPath(): string | null {

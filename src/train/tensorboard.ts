@@ -6,9 +6,10 @@
 //   Summary { repeated Value value = 1; }   Value { string tag = 1; float simple_value = 2; }
 //
 // The first record carries file_version "brain.Event:2", which TensorBoard expects.
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { writeFileAtomic } from "./rundir.js";
 
 // ---------------------------------------------------------------------------------------------
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), as TFRecord requires.
@@ -117,6 +118,93 @@ export function tfRecord(data: Uint8Array): Uint8Array {
   view.setUint32(12 + data.length, maskedCrc32c(data), true);
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading back: only what cutting a file after a step needs (record framing and Event.step).
+
+/** The `step` field (2) of a serialized Event; 0 when absent (proto3 omits 0). */
+export function eventStep(event: Uint8Array): number {
+  let i = 0;
+  const varint = (): bigint => {
+    let r = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (i >= event.length) throw new Error("truncated varint");
+      const b = event[i++];
+      r |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return r;
+      shift += 7n;
+    }
+  };
+  let step = 0;
+  while (i < event.length) {
+    const key = Number(varint());
+    const field = key >>> 3;
+    const wt = key & 7;
+    if (wt === 0) {
+      const v = varint();
+      if (field === 2) step = Number(BigInt.asIntN(64, v));
+    } else if (wt === 1) i += 8;
+    else if (wt === 5) i += 4;
+    else if (wt === 2) {
+      const n = Number(varint()); // (not `i += …`: varint() moves i)
+      i += n;
+    }
+    else throw new Error(`unexpected protobuf wire type ${wt}`);
+  }
+  if (i !== event.length) throw new Error("field runs past the end of the event");
+  return step;
+}
+
+/**
+ * The TFRecords of an event file's bytes, in order, each with its byte range and Event step. A
+ * record whose length or CRC does not check out (the torn tail of a crashed write) ends the list:
+ * `validBytes` is where the readable prefix ends.
+ */
+export function scanEventRecords(file: Uint8Array): { records: { start: number; end: number; step: number }[]; validBytes: number } {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const records: { start: number; end: number; step: number }[] = [];
+  let o = 0;
+  while (o + 12 <= file.length) {
+    if (view.getUint32(o + 8, true) !== maskedCrc32c(file.subarray(o, o + 8))) break;
+    const len = view.getBigUint64(o, true);
+    if (len > BigInt(file.length - o - 16)) break;
+    const n = Number(len);
+    const data = file.subarray(o + 12, o + 12 + n);
+    if (view.getUint32(o + 12 + n, true) !== maskedCrc32c(data)) break;
+    let step: number;
+    try {
+      step = eventStep(data);
+    } catch {
+      break;
+    }
+    records.push({ start: o, end: o + 16 + n, step });
+    o += 16 + n;
+  }
+  return { records, validBytes: o };
+}
+
+/**
+ * Removes from event file `path` every record whose step is greater than `maxStep` (the
+ * file_version record has step 0 and stays). Within one file steps never decrease, so what follows
+ * the first such record goes too, including a torn tail (bytes that are no whole record: a crash
+ * mid-write). A file without such a record is left as it is, unreadable tail or not. The kept
+ * records are written to a temporary file that replaces `path` by rename, so a crash leaves the
+ * old file or the new one, both readable. Returns how many records were dropped and how many torn
+ * bytes went with them.
+ */
+export function truncateEventFile(path: string, maxStep: number): { dropped: number; tornBytes: number } {
+  const file = new Uint8Array(readFileSync(path));
+  const { records, validBytes } = scanEventRecords(file);
+  const first = records.findIndex((r) => r.step > maxStep);
+  if (first < 0) return { dropped: 0, tornBytes: 0 };
+  const end = records[first].start;
+  writeFileAtomic(path, file.subarray(0, end));
+  return { dropped: records.length - first, tornBytes: file.length - validBytes };
+}
+
+/** Names of TensorBoard event files: `events.out.tfevents.*`. */
+export const EVENT_FILE = /^events\.out\.tfevents\./;
 
 // ---------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import { getBackend } from "../engine/index.js";
 import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import type { VecEnv, VecEnvState } from "../envs/types.js";
 import type { Tensor } from "../nn/safetensors.js";
-import { type Key, keyFromSeed, Rng, foldIn, split } from "../random.js";
+import { foldIn, type Key, keyFromSeed, Rng, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
 import { HindsightSampler } from "../replay/sampler.js";
 import { CHECKPOINT_FORMAT, readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from "./checkpoint.js";
@@ -249,6 +249,16 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     st.evalIndex = loop.evalIndex;
     st.resumes = loop.resumes + 1;
     loopRng = Rng.fromState(loop.rng);
+    // Rows logged after the checkpoint (the run was killed before its next one) are logged again
+    // from here: drop them, so every step appears once and TensorBoard's step never goes back.
+    const cut = options.logger?.truncateAfter({ step: loop.trainingSteps, envsteps: loop.envSteps });
+    if (cut && (cut.jsonlRows > 0 || cut.csvRows > 0 || cut.tensorboardRecords > 0)) {
+      log(
+        `dropped ${cut.jsonlRows} metric rows logged after the checkpoint (training step ${loop.trainingSteps}, ${loop.envSteps} env steps)` +
+          ` from metrics.jsonl${cut.csvRows !== cut.jsonlRows ? ` (${cut.csvRows} from metrics.csv)` : " and metrics.csv"}` +
+          ` and ${cut.tensorboardRecords} TensorBoard scalars; they are logged again as training goes on`,
+      );
+    }
     const replay = restoreReplay(options.resumeFrom, meta.replay, buffer, { numEnvs: N, capacity: config.maxReplaySize, obsDim, actionDim });
     if (replay.restored) log(`resumed from ${options.resumeFrom}; replay buffer restored from ${replay.path} (${buffer.size} rows per env)`);
     else {
