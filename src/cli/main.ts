@@ -4,16 +4,17 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { backendFromEnv, getBackend, nativeBackendError } from "../engine/index.js";
 import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
-import { crossKeyIssues, type TrainConfig, PRESETS, TrainConfigSchema } from "../train/config.js";
+import { crossKeyIssues, PRESETS, type TrainConfig, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
+import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, type MemoryEstimate, machineMemory, TrainLimitError } from "../train/limits.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
-import { compareOrder, type Curve, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
-import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, machineMemory, type MemoryEstimate, TrainLimitError } from "../train/limits.js";
+import { type Curve, compareOrder, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
-import { compareWithReference, randomPolicyReference, REFERENCE_EPISODES } from "../train/reference.js";
+import { compareWithReference, REFERENCE_EPISODES, randomPolicyReference } from "../train/reference.js";
 import {
   acquireRunLock,
   createRunDir,
@@ -23,13 +24,13 @@ import {
   sweepRunDirName,
   writeFileAtomic,
   writeJsonAtomic,
+  writeJsonUnique,
 } from "../train/rundir.js";
-import { finalPerformance, readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.js";
+import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
 import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
-import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import type { EvalRecord } from "../train/trainer.js";
+import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
-import { z } from "zod";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -260,7 +261,11 @@ const EvalSchema = z
     env: z.string().optional().describe("Evaluate on this env id instead (default: the run's evaluation env)"),
     episodes: z.number().int().min(1).max(65536).optional().describe("Episodes (one per parallel env; default: the run's numEvalEnvs)"),
     seed: z.number().int().min(0).default(12345).describe("Seed of the evaluation episodes"),
-    trajectories: z.string().optional().describe("Write per-step agent and goal positions as JSON to this file (for plotting)"),
+    trajectories: z.string().optional().describe("Write per-step agent and goal positions as JSON to this file (for plotting; never overwritten)"),
+    save: z
+      .boolean()
+      .default(true)
+      .describe("Write the result to <run>/eval/<checkpoint>__<env>__seed<seed>__n<episodes>.json (-2, -3, … when taken); --no-save prints it only"),
     backend: z.enum(["auto", "native", "ref"]).optional().describe("Compute backend (default: FATHOM_BACKEND if set, else the run's)"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads"),
   })
@@ -269,7 +274,7 @@ const EvalSchema = z
 async function cmdEval(argv: string[]): Promise<number> {
   const parsed = parseFlags(EvalSchema, argv, { helpHint: "fathom eval --help", maxPositionals: 1 });
   if (parsed.help) {
-    console.log(formatHelp(EvalSchema, { usage: "Usage: fathom eval <run dir | checkpoint> [options]", description: "Runs one episode per env with the deterministic actor and prints time at goal, success rate and distance." }));
+    console.log(formatHelp(EvalSchema, { usage: "Usage: fathom eval <run dir | checkpoint> [options]", description: "Runs one episode per env with the deterministic actor, prints time at goal, success rate and distance, and writes them to <run>/eval/ (see --save)." }));
     return 0;
   }
   const opts = EvalSchema.parse(parsed.values);
@@ -286,6 +291,12 @@ async function cmdEval(argv: string[]): Promise<number> {
     throw new Error(`env ${envId} has different dimensions from ${config.env}, which the agent was trained on`);
   }
   const n = opts.episodes ?? config.numEvalEnvs;
+  // Refuse before evaluating, not after: an evaluation can take long.
+  if (opts.trajectories !== undefined) {
+    if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: choose another file name`);
+    const dir = dirname(resolve(opts.trajectories));
+    if (!existsSync(dir)) throw new Error(`cannot write ${opts.trajectories}: directory ${dir} does not exist; create it first`);
+  }
   const agent = makeAgent(config, n);
   loadAgentCheckpoint(ckpt, agent);
   console.log(backendLine(config.backend));
@@ -298,8 +309,23 @@ async function cmdEval(argv: string[]): Promise<number> {
     console.log(`success rate:   ${(100 * metrics["eval/episode_success_any"]).toFixed(1)}% of episodes reached the goal`);
     console.log(`mean distance:  ${metrics["eval/mean_dist"].toFixed(3)} (per step; summed over the episode: ${metrics["eval/episode_dist"].toFixed(1)})`);
     console.log(`episode length: ${metrics["eval/avg_episode_length"].toFixed(1)}`);
+    if (opts.save) {
+      const base = `${basename(ckpt).replace(/\.safetensors$/, "")}__${envId}__seed${opts.seed}__n${n}`;
+      const path = writeJsonUnique(found.run.evalDir, base, {
+        fathom: version(),
+        evaluated: new Date().toISOString(),
+        checkpoint: ckpt,
+        env: envId,
+        seed: opts.seed,
+        episodes: n,
+        episodeLength: config.episodeLength,
+        backend: getBackend(config.backend).describe(),
+        metrics,
+      });
+      console.log(`result written to ${path}`);
+    }
     if (opts.trajectories) {
-      if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: choose another file name`);
+      if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: it appeared while the evaluation ran; choose another file name`);
       writeJsonAtomic(opts.trajectories, { checkpoint: ckpt, metrics, ...trajectories });
       console.log(`trajectories written to ${opts.trajectories}`);
     }

@@ -249,6 +249,26 @@ export function writeJsonAtomic(path: string, obj: unknown): void {
   writeFileAtomic(path, `${text}\n`);
 }
 
+/**
+ * Writes `obj` as JSON to `<dir>/<base>.json`, or to `<base>-2.json`, `<base>-3.json`, … when the
+ * name is taken: never overwrites (each name is created exclusively, complete when it appears).
+ * Creates `dir` if missing. Returns the path written.
+ */
+export function writeJsonUnique(dir: string, base: string, obj: unknown): string {
+  const text = JSON.stringify(obj, null, 2);
+  if (text === undefined) throw new Error(`writeJsonUnique(${join(dir, base)}): value ${String(obj)} cannot be written as JSON`);
+  mkdirSync(dir, { recursive: true });
+  for (let k = 1; k <= 10_000; k++) {
+    const path = join(dir, `${base}${k === 1 ? "" : `-${k}`}.json`);
+    try {
+      if (createExclusive(path, `${text}\n`)) return path;
+    } catch (e) {
+      throw writeFileError(path, e);
+    }
+  }
+  throw new Error(`${join(dir, base)}.json and 10,000 numbered variants exist; clean up ${dir}`);
+}
+
 export interface FoundRun {
   run: RunDir;
   /** Absolute path of the checkpoint file, when the user named one. */
