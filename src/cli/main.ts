@@ -10,6 +10,7 @@ import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } 
 import { crossKeyIssues, PRESETS, type TrainConfig, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
+import { applyExtension, planExtension } from "../train/extend.js";
 import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, type MemoryEstimate, machineMemory, TrainLimitError } from "../train/limits.js";
 import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
 import { type Curve, compareOrder, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
@@ -29,7 +30,7 @@ import {
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
 import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
-import { latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
+import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -46,7 +47,7 @@ const USAGE = `fathom ${version()} — self-supervised goal-conditioned RL (Cont
 
 Usage:
   fathom train --env <id> [--preset cpu|paper] [options]   train a CRL agent (fathom train --help)
-  fathom train --resume <run dir>                          continue a stopped run
+  fathom train --resume <run dir> [--total-env-steps N]    continue a stopped run (or extend one to N env steps)
   fathom eval <run dir | checkpoint> [options]             evaluate a trained agent (fathom eval --help)
   fathom sweep --env <id> --depths 4,16 --seeds 0-2 [--jobs N] [train options]
                                                            one run per depth and seed; run it again to resume
@@ -86,6 +87,27 @@ function takeOption(argv: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** The options --resume allows (they extend the run; see train/extend.ts). */
+const ResumeSchema = z
+  .object({
+    totalEnvSteps: z.number().int().min(1).optional().describe("Extend the run to this many env steps (at least the env steps it has taken)"),
+    numEvals: z.number().int().min(1).optional().describe("Evaluations over the extended run (default: keep their spacing)"),
+  })
+  .strict();
+
+/** What may come with --resume: --total-env-steps and --num-evals, nothing else. */
+function parseResumeOptions(args: string[], sweepRunDir: string | undefined): { totalEnvSteps?: number; numEvals?: number } {
+  const allowed = "only --total-env-steps N and --num-evals M (to extend the run) may be given with it";
+  if (sweepRunDir !== undefined) throw new FlagError(`--resume continues a run with its saved configuration; ${allowed}, not --sweep-run-dir`);
+  const other = args.filter((a) => {
+    const name = a.replace(/=.*$/, "");
+    return a.startsWith("--") && name !== "--total-env-steps" && name !== "--num-evals";
+  });
+  if (other.length > 0) throw new FlagError(`--resume continues a run with its saved configuration; ${allowed}, not ${other.join(" ")}`);
+  const parsed = parseFlags(ResumeSchema, args, { helpHint: "fathom train --help", maxPositionals: 0 });
+  return { totalEnvSteps: parsed.values.totalEnvSteps, numEvals: parsed.values.numEvals };
+}
+
 /** `fathom train`, holding the run directory's lock (rundir.ts acquireRunLock) from when it is known until the end. */
 async function cmdTrain(argv: string[]): Promise<number> {
   const locks: RunLock[] = [];
@@ -105,8 +127,15 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
       formatHelp(TrainConfigSchema, {
-        usage: "Usage: fathom train --env <id> [--preset cpu|paper] [options]\n       fathom train --resume <run dir>",
-        description: `Trains a CRL agent and writes a run directory (config.json, metrics.jsonl/csv, TensorBoard events, checkpoints/). Presets: ${Object.keys(PRESETS).join(", ")} (default cpu); any option overrides the preset. Ctrl-C saves a checkpoint; --resume continues.`,
+        usage:
+          "Usage: fathom train --env <id> [--preset cpu|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]",
+        description:
+          `Trains a CRL agent and writes a run directory (config.json, metrics.jsonl/csv, TensorBoard events, checkpoints/). Presets: ${Object.keys(PRESETS).join(", ")} (default cpu); any option overrides the preset. Ctrl-C saves a checkpoint; --resume continues from the latest one with the run's saved configuration.\n\n` +
+          "--resume with --total-env-steps N extends a run, finished or not, to N env steps (N ≥ the env steps it has taken). Evaluations keep their spacing " +
+          "(totalEnvSteps / numEvals): numEvals becomes N × numEvals / totalEnvSteps, so N must be a multiple of totalEnvSteps / gcd(totalEnvSteps, numEvals) " +
+          "(the error names the nearest ones); --num-evals M sets the new total number of evaluations instead (then every N / M env steps). " +
+          "config.json gets the new values (the previous one is kept as config.<time>.json) and summary.json says interrupted until the run reaches N. " +
+          "No other option goes with --resume.",
         values: PRESETS[presetName] as Record<string, unknown> | undefined,
         valuesLabel: `preset ${presetName}`,
       }),
@@ -117,14 +146,30 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   let runDir: ReturnType<typeof createRunDir>;
   let resumeFrom: string | undefined;
   if (resume) {
-    if (args.length > 0 || sweepRunDir !== undefined) {
-      throw new FlagError(`--resume continues a run with its saved configuration; other options are not allowed (got ${args.join(" ")})`);
-    }
+    const want = parseResumeOptions(args, sweepRunDir);
     const found = findRunDir(resume);
     runDir = found.run;
     locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     config = readRunConfig(runDir.configPath);
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
+    if (want.totalEnvSteps !== undefined || want.numEvals !== undefined) {
+      const at = checkpointPosition(resumeFrom);
+      let plan: ReturnType<typeof planExtension>;
+      try {
+        plan = planExtension(config, at, want);
+      } catch (e) {
+        throw new FlagError((e as Error).message);
+      }
+      if (plan.changed) {
+        const kept = applyExtension(runDir, config, plan, at);
+        console.log(
+          `extending the run from ${basename(resumeFrom)} (${at.envSteps} env steps, ${at.evalIndex} evaluations): ` +
+            `totalEnvSteps ${config.totalEnvSteps} → ${plan.totalEnvSteps}, numEvals ${config.numEvals} → ${plan.numEvals} ` +
+            `(an evaluation every ${+(plan.totalEnvSteps / plan.numEvals).toFixed(2)} env steps); the previous config.json is kept as ${basename(kept)}`,
+        );
+        config = { ...config, totalEnvSteps: plan.totalEnvSteps, numEvals: plan.numEvals };
+      }
+    }
   } else {
     const preset = PRESETS[presetName];
     if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);

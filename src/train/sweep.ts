@@ -3,7 +3,8 @@
 //
 //   no directory                               → fresh: train from scratch
 //   train.lock held by a live process          → locked: reported, left alone (it is running)
-//   config.json differs from the sweep's config → refuse (name the keys; never reuse or overwrite)
+//   config.json differs from the sweep's config → refuse (name the keys; never reuse or overwrite;
+//                                                 when only the length differs, say how to match it)
 //   summary.json with status "done"            → skip: the run is finished
 //   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
 //   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
@@ -68,6 +69,9 @@ export function configDiff(run: TrainConfig, sweep: TrainConfig, ignore: readonl
   return out;
 }
 
+/** Config keys that set a run's length: a run differing only in them can be extended (extend.ts). */
+const LENGTH_KEYS = ["totalEnvSteps", "numEvals"];
+
 export type SweepDecision =
   | { action: "fresh"; dir: string; reason: string }
   | { action: "skip"; dir: string; reason: string; summary: RunSummary }
@@ -115,8 +119,10 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
   const latest = join(dir, RUN_FILES.checkpoints, "latest.json");
   if (existsSync(configPath)) {
     let saved: TrainConfig;
+    let extended = false;
     try {
-      const raw = JSON.parse(readFileSync(configPath, "utf8")) as { config?: unknown };
+      const raw = JSON.parse(readFileSync(configPath, "utf8")) as { config?: unknown; extended?: unknown };
+      extended = Array.isArray(raw?.extended) && raw.extended.length > 0;
       const parsed = parseSavedConfig(raw?.config);
       if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
       saved = parsed.data;
@@ -128,6 +134,20 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
       };
     }
     const diffs = configDiff(saved, expected, ignore);
+    if (diffs.length > 0 && diffs.every((d) => LENGTH_KEYS.includes(d.key))) {
+      // Only the run's length differs (e.g. it was extended with fathom train --resume --total-env-steps).
+      const sweepLength = `--total-env-steps ${expected.totalEnvSteps} --num-evals ${expected.numEvals}`;
+      return {
+        action: "refuse",
+        dir,
+        diffs,
+        reason:
+          `${dir} holds a run of another length (${formatDiffs(diffs)})${extended ? `; it was extended (see "extended" in ${configPath})` : ""}. ` +
+          `It is neither reused nor overwritten. To go on with it, either give the sweep the run's length (--total-env-steps ${saved.totalEnvSteps} --num-evals ${saved.numEvals}), ` +
+          `or bring the run to the sweep's: fathom train --resume ${dir} ${sweepLength} (possible when ${expected.totalEnvSteps} is at least the env steps it has taken), then run the sweep again; ` +
+          "or use another --runs-dir, or move the directory away",
+      };
+    }
     if (diffs.length > 0) {
       return {
         action: "refuse",

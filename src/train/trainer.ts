@@ -562,6 +562,17 @@ export function latestCheckpoint(checkpointsDir: string, warn: (line: string) =>
   );
 }
 
+/** Where the run of checkpoint `path` stands (its training-loop state), read from its header only. */
+export function checkpointPosition(path: string): { envSteps: number; trainingSteps: number; evalIndex: number } {
+  const meta = readSafetensorsHeader(path).metadata;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a Fathom agent checkpoint (format ${JSON.stringify(meta.format)})`);
+  const loop = JSON.parse(meta.loop ?? "null") as Partial<LoopState> | null;
+  if (!loop || typeof loop.envSteps !== "number" || typeof loop.evalIndex !== "number" || typeof loop.trainingSteps !== "number") {
+    throw new Error(`checkpoint ${path} has no training-loop state; it cannot be resumed`);
+  }
+  return { envSteps: loop.envSteps, trainingSteps: loop.trainingSteps, evalIndex: loop.evalIndex };
+}
+
 /**
  * The training configuration in a run's config.json; a missing, damaged or invalid file is an
  * error that names it and says what to do.
