@@ -739,7 +739,12 @@ function cmdPlot(argv: string[]): number {
     else finals.push({ group: g.short, env: c.env, order, seed: c.seed, run: basename(resolve(d)), value: final });
   }
   const envTitle = envList.join(", ");
-  const yLabel = metric === "eval/episode_success" ? `time at goal (of ${episodeLength} steps)` : metric;
+  const yLabel =
+    metric === "eval/episode_success"
+      ? `time at goal (of ${episodeLength} steps)`
+      : metric === "eval_far/episode_success"
+        ? `time at goal, far goals (of ${episodeLength} steps)`
+        : metric;
   console.log(`${runs.length} run${runs.length === 1 ? "" : "s"} of ${envList.length} env${manyEnvs ? "s (one group per env and depth)" : ""}:`);
   for (const [g, cs] of [...byGroup].sort((a, b) => compareOrder(a[1][0], b[1][0]))) {
     console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs)}`);
