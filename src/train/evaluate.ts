@@ -14,6 +14,13 @@ export interface EvalMetrics {
   /** Fraction of episodes that were at the goal at least once. */
   "eval/episode_success_any": number;
   /**
+   * The same two numbers under names that say what they are (the reference's names above are
+   * kept, SPEC §8, so runs compare with the paper's logs): steps at the goal per episode, and the
+   * fraction of episodes that reached the goal at least once.
+   */
+  "eval/time_at_goal": number;
+  "eval/success_rate": number;
+  /**
    * The reference's `eval/episode_dist` (Brax EvalWrapper): the distance to the goal summed over
    * the live steps of an episode, averaged over episodes (≈ mean distance × episode length).
    */
@@ -109,6 +116,8 @@ export async function evaluate(agent: Policy, env: VecEnv, options: EvalOptions)
     metrics: {
       "eval/episode_success": sSucc / N,
       "eval/episode_success_any": sAny / N,
+      "eval/time_at_goal": sSucc / N,
+      "eval/success_rate": sAny / N,
       "eval/episode_dist": sDist / N,
       "eval/mean_dist": distCount ? distSum / distCount : 0,
       "eval/avg_episode_length": sLen / N,
