@@ -5,23 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { run } from "../../src/cli/main.js";
+import { cli } from "./run-cli.js";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await run(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const tiny = ["--env", "simple_u_maze-v1", "--num-envs", "4", "--unroll-length", "10", "--batch-size", "16", "--sgd-batches-per-step", "2",
   "--total-env-steps", "200", "--num-evals", "1", "--num-eval-envs", "2", "--episode-length", "20", "--min-replay-size", "10",

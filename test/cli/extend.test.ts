@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { run } from "../../src/cli/main.js";
+import { cli } from "./run-cli.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { applyExtension, planExtension } from "../../src/train/extend.js";
 import { type MetricsRecord, readMetricsJsonl } from "../../src/train/logger.js";
@@ -15,21 +15,6 @@ import { readRunSummary } from "../../src/train/summary.js";
 import { planSweepPoint } from "../../src/train/sweep.js";
 import { readRunConfig } from "../../src/train/trainer.js";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await run(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 // prefill 40 env steps, then 40 per training step
 const tiny = (totalEnvSteps: number, numEvals: number, runsDir: string) => [

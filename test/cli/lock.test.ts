@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { run } from "../../src/cli/main.js";
+import { cli } from "./run-cli.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { acquireRunLock, createRunDir, RUN_FILES, runLockState } from "../../src/train/rundir.js";
 import { planSweepPoint } from "../../src/train/sweep.js";
@@ -15,22 +15,6 @@ import { train } from "../../src/train/trainer.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await run(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const tiny = {
   env: "simple_u_maze-v1",

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { run } from "../../src/cli/main.js";
+import { cli } from "../cli/run-cli.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../src/train/checkpoint.js";
 import { atomicWriteIo, createRunDir, type RunDir, writeJsonAtomic } from "../../src/train/rundir.js";
@@ -29,22 +29,6 @@ const tiny = {
   threads: 0,
 };
 
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const code = await run(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 /** A finished tiny run with a checkpoint per evaluation (3 evaluations, all kept), through the CLI's files. */
 async function tinyRun(prefix: string, extra: Record<string, unknown> = {}): Promise<{ runDir: RunDir; config: ReturnType<typeof TrainConfigSchema.parse> }> {
