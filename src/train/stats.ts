@@ -65,3 +65,28 @@ export function bootstrapMeanCI(values: readonly number[], options: BootstrapOpt
   const a = (1 - level) / 2;
   return { mean: m, lo: quantileSorted(means, a), hi: quantileSorted(means, 1 - a) };
 }
+
+/**
+ * Difference of means mean(b) − mean(a) of two independent samples and its percentile bootstrap
+ * interval (each sample resampled with replacement on its own, `resamples` times). An interval
+ * that contains 0 means the data do not separate the two.
+ */
+export function bootstrapDiffCI(a: readonly number[], b: readonly number[], options: BootstrapOptions = {}): MeanCI {
+  const resamples = options.resamples ?? 10_000;
+  const level = options.level ?? 0.95;
+  if (a.length === 0 || b.length === 0) throw new Error("bootstrapDiffCI: both samples need values");
+  for (const v of [...a, ...b]) if (!Number.isFinite(v)) throw new Error(`bootstrapDiffCI: values must be finite numbers, got ${v}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`bootstrapDiffCI: resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrapDiffCI: level must be in (0, 1), got ${level}`);
+  const rng = new Rng(keyFromSeed(options.seed ?? 0));
+  const diffs = new Float64Array(resamples);
+  const resampleMean = (x: readonly number[]) => {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[rng.int(x.length)];
+    return s / x.length;
+  };
+  for (let r = 0; r < resamples; r++) diffs[r] = resampleMean(b) - resampleMean(a);
+  diffs.sort();
+  const q = (1 - level) / 2;
+  return { mean: mean(b) - mean(a), lo: quantileSorted(diffs, q), hi: quantileSorted(diffs, 1 - q) };
+}

@@ -65,3 +65,18 @@ test("quantileSorted interpolates between order statistics", () => {
   assert.equal(quantileSorted(s, 0.5), 15);
   assert.equal(quantileSorted(s, 0.25), 7.5);
 });
+
+test("bootstrapDiffCI: the difference of means, an interval around it, 0 inside when the samples overlap", async () => {
+  const { bootstrapDiffCI } = await import("../../src/train/stats.js");
+  const a = [1, 2, 3, 4, 5];
+  const far = bootstrapDiffCI(a, [101, 102, 103, 104, 105]);
+  assert.equal(far.mean, 100);
+  assert.ok(far.lo > 95 && far.lo <= 100 && far.hi >= 100 && far.hi < 105, `[${far.lo}, ${far.hi}]`);
+  const same = bootstrapDiffCI(a, [2, 3, 1, 5, 4]);
+  assert.equal(same.mean, 0);
+  assert.ok(same.lo < 0 && same.hi > 0);
+  const constant = bootstrapDiffCI([3, 3], [5, 5, 5]);
+  assert.deepEqual(constant, { mean: 2, lo: 2, hi: 2 });
+  assert.deepEqual(bootstrapDiffCI(a, [7, 9], { seed: 4 }), bootstrapDiffCI(a, [7, 9], { seed: 4 }));
+  assert.throws(() => bootstrapDiffCI([], [1]), /both samples/);
+});

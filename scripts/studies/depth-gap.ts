@@ -1,0 +1,61 @@
+// How the gap between two depths evolves with the budget, from run directories or a results
+// folder (config.json + metrics.jsonl per run): at every evaluation point, the mean of the metric
+// over seeds for each depth and the difference (deeper − shallower) with a 95 % bootstrap interval;
+// and the same for the final performance (per run, the mean of its last 5 evaluations).
+//
+//   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16]
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bootstrapDiffCI, bootstrapMeanCI, mean } from "../../src/train/stats.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { metric: { type: "string", default: "eval_far/episode_success" }, a: { type: "string", default: "4" }, b: { type: "string", default: "16" } },
+});
+const dir = positionals[0];
+if (!dir) throw new Error("usage: depth-gap.ts <runs or results dir> [--metric M] [--a 4] [--b 16]");
+const metric = values.metric as string;
+
+/** depth → per-run series of [envsteps, value]. */
+const runs = new Map<number, [number, number][][]>();
+for (const name of readdirSync(dir).sort()) {
+  const cfgPath = join(dir, name, "config.json");
+  const mPath = join(dir, name, "metrics.jsonl");
+  if (!existsSync(cfgPath) || !existsSync(mPath)) continue;
+  const c = (JSON.parse(readFileSync(cfgPath, "utf8")) as { config: { criticDepth: number; actorDepth: number } }).config;
+  if (c.actorDepth !== c.criticDepth) continue;
+  const series: [number, number][] = [];
+  for (const line of readFileSync(mPath, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as Record<string, number>;
+    if (typeof r[metric] === "number") series.push([r.envsteps, r[metric]]);
+  }
+  const list = runs.get(c.criticDepth) ?? [];
+  list.push(series);
+  runs.set(c.criticDepth, list);
+}
+const A = runs.get(Number(values.a)) ?? [];
+const B = runs.get(Number(values.b)) ?? [];
+if (A.length === 0 || B.length === 0) throw new Error(`need runs of depth ${values.a} and ${values.b} in ${dir}`);
+const n = Math.min(...A.map((s) => s.length), ...B.map((s) => s.length));
+const f = (x: number) => x.toFixed(1);
+console.log(`${metric}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)\n`);
+console.log(`| env steps | depth ${values.a} mean | depth ${values.b} mean | difference | 95 % CI of the difference |`);
+console.log("|---:|---:|---:|---:|---|");
+for (let k = 0; k < n; k++) {
+  const a = A.map((s) => s[k][1]);
+  const b = B.map((s) => s[k][1]);
+  const d = bootstrapDiffCI(a, b);
+  console.log(`| ${A[0][k][0]} | ${f(mean(a))} | ${f(mean(b))} | ${f(d.mean)} | ${f(d.lo)} … ${f(d.hi)} |`);
+}
+const last5 = (s: [number, number][]) => mean(s.slice(-5).map((p) => p[1]));
+const fa = A.map(last5);
+const fb = B.map(last5);
+const ca = bootstrapMeanCI(fa);
+const cb = bootstrapMeanCI(fb);
+const d = bootstrapDiffCI(fa, fb);
+console.log(
+  `\nFinal (mean of the last 5 evaluations): depth ${values.a} ${f(ca.mean)} [${f(ca.lo)}, ${f(ca.hi)}], ` +
+    `depth ${values.b} ${f(cb.mean)} [${f(cb.lo)}, ${f(cb.hi)}]; difference ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}]`,
+);
