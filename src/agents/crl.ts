@@ -145,7 +145,6 @@ function concatRows(a: Float32Array, aDim: number, b: Float32Array, bDim: number
   }
 }
 
-
 export class CRLAgent {
   readonly config: CRLConfig;
   readonly dims: CRLDims;
