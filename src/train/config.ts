@@ -155,8 +155,8 @@ export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
 /**
  * SPEC §5 exactly (depth/width at the code defaults; the paper sweeps them), with the reference's
- * actor: no LayerNorm before the heads and its −log(1 − a² + 1e-6) tanh term (the defaults
- * depart from both; docs/results.md has the evidence).
+ * actor: no LayerNorm before the heads, the SPEC §2 head init and its −log(1 − a² + 1e-6) tanh
+ * term (the defaults depart from all three; docs/results.md has the evidence).
  */
 export const PAPER_PRESET: Partial<TrainConfigInput> = {
   actorHeadNorm: false,

@@ -1,4 +1,4 @@
-// The training loop of the paper (SPEC §4–5): prefill with the random actor, then per training
+// The training loop of the paper (SPEC §4–5): prefill with the initial actor, then per training
 // step collect `unrollLength` steps from every env, sample hindsight batches and run up to
 // `sgdBatchesPerStep` CRL updates; evaluate every epoch with the deterministic actor; checkpoint.
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
