@@ -30,6 +30,23 @@ function close(a: number, b: number, rel: number, abs: number, what: string): vo
   assert.ok(Math.abs(a - b) <= abs + rel * Math.abs(b), `${what}: ${a} vs ${b}`);
 }
 
+/** Compares gradients g of `loss` w.r.t. each array p (changed in place and restored) with central differences (h = 1e-3). */
+function checkByCentralDifferences(loss: () => number, wrt: [Float32Array, Float32Array, string][], rel: number, abs: number): void {
+  const h = 1e-3;
+  for (const [p, grad, name] of wrt) {
+    const g = Float32Array.from(grad);
+    for (let i = 0; i < p.length; i++) {
+      const old = p[i];
+      p[i] = old + h;
+      const lp1 = loss();
+      p[i] = old - h;
+      const lm1 = loss();
+      p[i] = old;
+      close(g[i], (lp1 - lm1) / (2 * h), rel, abs, `${name}[${i}]`);
+    }
+  }
+}
+
 describe("critic loss against hand-computed values (SPEC §3)", () => {
   // φ, ψ: [3, 2]; values computed independently in Python (math.dist, math.log, math.exp).
   const phi = Float32Array.from([0.5, -1.0, 2.0, 0.25, -0.5, 0.75]);
@@ -183,21 +200,10 @@ describe("tanh-Gaussian policy (SPEC §2–3)", () => {
       for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
       return t;
     };
-    const h = 1e-3;
-    for (const [p, g, name] of [
-      [mean, Float32Array.from(dMean), "dMean"],
-      [raw, Float32Array.from(dRaw), "dRaw"],
-    ] as const) {
-      for (let i = 0; i < p.length; i++) {
-        const old = p[i];
-        p[i] = old + h;
-        const lp1 = loss();
-        p[i] = old - h;
-        const lm1 = loss();
-        p[i] = old;
-        close(g[i], (lp1 - lm1) / (2 * h), 1e-2, 1e-3, `${name}[${i}]`);
-      }
-    }
+    checkByCentralDifferences(loss, [
+      [mean, dMean, "dMean"],
+      [raw, dRaw, "dRaw"],
+    ], 1e-2, 1e-3);
   });
 });
 
@@ -247,21 +253,10 @@ describe("tanh-Gaussian with the exact tanh log-det", () => {
       for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
       return t;
     };
-    const h = 1e-3;
-    for (const [p, g, name] of [
-      [mean, Float32Array.from(dMean), "dMean"],
-      [raw, Float32Array.from(dRaw), "dRaw"],
-    ] as const) {
-      for (let i = 0; i < p.length; i++) {
-        const old = p[i];
-        p[i] = old + h;
-        const lp1 = loss();
-        p[i] = old - h;
-        const lm1 = loss();
-        p[i] = old;
-        close(g[i], (lp1 - lm1) / (2 * h), 1e-2, 2e-3, `${name}[${i}]`);
-      }
-    }
+    checkByCentralDifferences(loss, [
+      [mean, dMean, "dMean"],
+      [raw, dRaw, "dRaw"],
+    ], 1e-2, 2e-3);
     assert.throws(() => tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, "exact"), /needs the pre-tanh sample/);
   });
 });

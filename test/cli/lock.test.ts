@@ -7,31 +7,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { cli } from "./run-cli.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { acquireRunLock, createRunDir, RUN_FILES, runLockState } from "../../src/train/rundir.js";
 import { planSweepPoint } from "../../src/train/sweep.js";
 import { train } from "../../src/train/trainer.js";
+import { TINY } from "../train/tiny-config.js";
+import { cli } from "./run-cli.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 
 
-const tiny = {
-  env: "simple_u_maze-v1",
-  numEnvs: 4,
-  unrollLength: 10,
-  batchSize: 16,
-  sgdBatchesPerStep: 2,
-  numEvalEnvs: 2,
-  episodeLength: 40,
-  minReplaySize: 10,
-  maxReplaySize: 200,
-  windowLength: 40,
-  actorWidth: 16,
-  criticWidth: 16,
-  reprDim: 8,
-  threads: 0,
-};
+const tiny = TINY;
 
 /** A pid that is certainly not running: a child that has exited. */
 async function deadPid(): Promise<number> {

@@ -45,20 +45,8 @@ function ln(z: Float64Array, rows: number, cols: number, g: Float64Array, bt: Fl
 }
 
 function lnSwish(z: Float64Array, rows: number, cols: number, g: Float64Array, bt: Float64Array): Float64Array {
-  const y = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    let mu = 0;
-    for (let j = 0; j < cols; j++) mu += z[r * cols + j];
-    mu /= cols;
-    let v = 0;
-    for (let j = 0; j < cols; j++) v += (z[r * cols + j] - mu) ** 2;
-    v /= cols;
-    const rs = 1 / Math.sqrt(v + 1e-6);
-    for (let j = 0; j < cols; j++) {
-      const u = (z[r * cols + j] - mu) * rs * g[j] + bt[j];
-      y[r * cols + j] = u / (1 + Math.exp(-u));
-    }
-  }
+  const y = ln(z, rows, cols, g, bt);
+  for (let i = 0; i < y.length; i++) y[i] = y[i] / (1 + Math.exp(-y[i]));
   return y;
 }
 

@@ -6,28 +6,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { cli } from "../cli/run-cli.js";
-import { TrainConfigSchema } from "../../src/train/config.js";
 import { readSafetensorsFile, writeSafetensorsFile } from "../../src/train/checkpoint.js";
+import { TrainConfigSchema } from "../../src/train/config.js";
 import { atomicWriteIo, createRunDir, type RunDir, writeJsonAtomic } from "../../src/train/rundir.js";
 import { latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../../src/train/trainer.js";
+import { cli } from "../cli/run-cli.js";
+import { TINY } from "./tiny-config.js";
 
-const tiny = {
-  env: "simple_u_maze-v1",
-  numEnvs: 4,
-  unrollLength: 10,
-  batchSize: 16,
-  sgdBatchesPerStep: 2,
-  numEvalEnvs: 2,
-  episodeLength: 40,
-  minReplaySize: 10,
-  maxReplaySize: 200,
-  windowLength: 40,
-  actorWidth: 16,
-  criticWidth: 16,
-  reprDim: 8,
-  threads: 0,
-};
+const tiny = TINY;
 
 
 /** A finished tiny run with a checkpoint per evaluation (3 evaluations, all kept), through the CLI's files. */

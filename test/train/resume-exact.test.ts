@@ -9,22 +9,12 @@ import { test } from "node:test";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { createRunDir } from "../../src/train/rundir.js";
 import { type TrainProgress, train } from "../../src/train/trainer.js";
+import { TINY } from "./tiny-config.js";
 
 const config = TrainConfigSchema.parse({
-  env: "simple_u_maze-v1",
-  numEnvs: 4,
-  unrollLength: 10,
-  batchSize: 16,
-  sgdBatchesPerStep: 2,
-  numEvalEnvs: 2,
+  ...TINY,
   episodeLength: 25, // episodes end (and restart) within the run and across the interruption
-  minReplaySize: 10,
-  maxReplaySize: 200,
   windowLength: 20,
-  actorWidth: 16,
-  criticWidth: 16,
-  reprDim: 8,
-  threads: 0,
   totalEnvSteps: 640,
   numEvals: 3,
 });

@@ -13,22 +13,12 @@ import { evalRecords, lastKMeans, writeRunSummary } from "../../src/train/summar
 import { encodeScalarEvent, tfRecord, truncateEventFile } from "../../src/train/tensorboard.js";
 import { type TrainOptions, train } from "../../src/train/trainer.js";
 import { readEventFile, readRecords } from "./tfevents.js";
+import { TINY } from "./tiny-config.js";
 
 const config = TrainConfigSchema.parse({
-  env: "simple_u_maze-v1",
-  numEnvs: 4,
-  unrollLength: 10,
-  batchSize: 16,
-  sgdBatchesPerStep: 2,
-  numEvalEnvs: 2,
+  ...TINY,
   episodeLength: 25,
-  minReplaySize: 10,
-  maxReplaySize: 200,
   windowLength: 20,
-  actorWidth: 16,
-  criticWidth: 16,
-  reprDim: 8,
-  threads: 0,
   totalEnvSteps: 960, // prefill 40 + 40 per training step: evaluations after steps 5, 11, 17, 23
   numEvals: 4,
 });

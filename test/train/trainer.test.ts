@@ -5,23 +5,9 @@ import { describe, test } from "node:test";
 import { TrainConfigSchema } from "../../src/train/config.js";
 import { createRunDir } from "../../src/train/rundir.js";
 import { train } from "../../src/train/trainer.js";
+import { TINY } from "./tiny-config.js";
 
-const tiny = {
-  env: "simple_u_maze-v1",
-  numEnvs: 4,
-  unrollLength: 10,
-  batchSize: 16,
-  sgdBatchesPerStep: 4,
-  numEvalEnvs: 2,
-  episodeLength: 40,
-  minReplaySize: 10,
-  maxReplaySize: 200,
-  windowLength: 40,
-  actorWidth: 16,
-  criticWidth: 16,
-  reprDim: 8,
-  threads: 0,
-};
+const tiny = { ...TINY, sgdBatchesPerStep: 4 };
 
 describe("training loop", () => {
   test("a diverging run stops with the step, network and loss named, keeping the last good checkpoint", async () => {
