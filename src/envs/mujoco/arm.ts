@@ -8,22 +8,26 @@
 //   | index  | meaning                                                                  |
 //   | 0..2   | cube centre x, y, z (qpos)                                               |
 //   | 3..9   | joint angles 1..7 (qpos)                                                 |
-//   | 10..12 | end-effector position: origin of the hand (flange) frame                  |
+//   | 10..12 | end-effector position: origin of link7's frame (the wrist, 0.107 m above  |
+//   |        | the flange along the hand's axis)                                        |
 //   | 13..15 | end-effector linear velocity (world frame) of that point                 |
-//   | 16     | finger gap: distance between the finger frames = the gap between the pads |
+//   | 16     | distance between the finger frames (the pads' gap is 0.001 m more)       |
 //   | 17..19 | commanded goal x, y, z                                                   |
 // 10..15 are MuJoCo's body kinematics from the last physics step's forward pass, i.e. at the
 // state one physics step (0.002 s) before the qpos values, exactly as the reference (Brax) reads
 // them after mjx.step; at a reset or setState they are computed for the current state.
+// The reference reads its end-effector as body index 8 of Brax's fused model, which is link7 (the
+// hand has no joint and is fused into it; see ./arm_model.ts), not the hand.
 // Achieved goal: cube x, y, z (goalIndices [0, 1, 2]). Success: ‖cube − goal‖ < 0.1.
 //
 // Action [5] in [-1, 1] (the reference's ArmEnvs._convert_action_to_actuator_input_joint_angle,
 // absolute targets): a0..a3 are position targets of joints 1, 2, 4 and 6, each mapped linearly
 // from [-1, 1] onto [0.3491, 2.7925], [0, 1.48353], [-3.0718, -0.0698] and [2.3562, 3.7525] rad;
-// joints 3, 5 and 7 are held at 0, 0 and 1.4487 rad. a4 is the gripper: > 0 closes both fingers
-// (target 0), ≤ 0 opens them (target = the slide range). The reference's servos for joints 3–7
-// have a gain ≠ stiffness (their targets land at 57 % or 50 % of the commanded angle); this model
-// uses true position servos, so every target is the angle the mapping names.
+// joints 3, 5 and 7 are held at 0, 0 and 1.4487 rad. These are servo targets (ctrl): as in the
+// reference, the servos of joints 3–4 settle at 4/7 and those of joints 5–7 at 1/2 of their target
+// (gain ≠ stiffness, ./arm_model.ts), so with a zero action the arm rests at about (1.57, 0.74, 0,
+// −0.90, 0, 1.53, 0.72) rad. a4 is the gripper: > 0 closes both fingers (ctrl 0, target 0 m),
+// ≤ 0 opens them (ctrl 255, target 0.08 m each).
 // Termination: never, except a non-finite physics state (see ./core.ts), which ends the episode.
 // Episode length 1000: the reference's arm files call their 150 a recommendation (it only
 // scales a time feature they do not observe); the paper's runs use the training script's
@@ -34,11 +38,20 @@
 //   goal x, y = task goal centre + U(−g, g) each, z = 0.03 (a cube resting on the table);
 //   arm: home pose (1.571, 0.742, 0, −1.571, 0, 3.054, 1.449) rad, fingers 0.04 m each, at rest
 //   (the reference's arm noise is 0).
-//   | task                | cube centre, s        | goal centre, g          | finger range |
-//   | arm_push_easy-v1    | (−0.1, 0.6), 0.1      | (0.1, 0.6, 0.03), 0.1   | 0.05 m       |
-//   | arm_push_hard-v1    | (−0.25, 0.65), 0.25   | (0.25, 0.65, 0.03), 0.25| 0.05 m       |
-//   | arm_binpick_hard-v1 | (−0.3, 0.6), 0.15     | (0.3, 0.6, 0.03), 0.15  | 0.08 m       |
-// Binpick: two bins (inner 0.37 × 0.37 m, walls 0.066 m high) centred at (∓0.3, 0.6).
+//   | task                | cube centre, s        | goal centre, g          | impratio |
+//   | arm_push_easy-v1    | (−0.1, 0.6), 0.1      | (0.1, 0.6, 0.03), 0.1   | 1        |
+//   | arm_push_hard-v1    | (−0.25, 0.65), 0.25   | (0.25, 0.65, 0.03), 0.25| 1        |
+//   | arm_binpick_hard-v1 | (−0.3, 0.6), 0.15     | (0.3, 0.6, 0.03), 0.15  | 10       |
+// Every task's fingers slide 0.08 m each (the paper's code, scaling-crl; JaxGCRL's later push
+// files narrowed them to 0.05). Binpick: two bins (inner 0.37 × 0.37 m, walls 0.066 m high)
+// centred at (∓0.3, 0.6).
+//
+// Departures from the reference (physics ones: ./arm_model.ts):
+//   | what                      | reference                                  | here             |
+//   | observation               | 18 values, the last a scaled actuator force | 17 (as SPEC §6)  |
+//   |                           | (JaxGCRL's files; scaling-crl's have 17)    |                  |
+//   | episode length            | 1000 in the training script                 | 1000             |
+//   | goal marker in qpos       | qpos 7..13 (a ghost body)                   | none             |
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
 
@@ -49,6 +62,7 @@ import type { EnvSpec } from "../types.js";
 import {
   ARM_CUBE_HALF,
   ARM_CUBE_QPOS,
+  ARM_FINGER_OPEN_CTRL,
   ARM_FINGER_QPOS,
   ARM_FRAME_SKIP,
   ARM_JOINT_QPOS,
@@ -61,13 +75,18 @@ import {
 import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
 import { loadMujoco, modelFromXml } from "./loader.js";
 
+/** The body whose origin the observation reads as the end-effector (the reference's body index 8). */
+export const ARM_EEF_BODY = "link7";
 /** Home pose of joints 1..7 (rad) and the two fingers (m): the reference's start. */
 export const ARM_HOME_QPOS: readonly number[] = [1.571, 0.742, 0, -1.571, 0, 3.054, 1.449, 0.04, 0.04];
 /** Height the cube is dropped from at a reset (its centre, m). */
 export const ARM_CUBE_DROP_Z = 0.07;
 /** Height of every goal: the centre of a cube resting on the table. */
 export const ARM_GOAL_Z = ARM_CUBE_HALF;
-/** Joint-target range [low, high] (rad) of joints 1..7 over actions in [-1, 1]; low = high means held. */
+/**
+ * Servo-target (ctrl) range [low, high] (rad) of joints 1..7 over actions in [-1, 1]; low = high
+ * means held. Joints 3–7 settle at a fraction of their target (ARM_SERVO_RATIO in ./arm_model.ts).
+ */
 export const ARM_TARGET_RANGES: readonly (readonly [number, number])[] = [
   [0.3491, 2.7925],
   [0, 1.48353],
@@ -101,14 +120,14 @@ export const ARM_TASKS: Readonly<Record<string, ArmTask>> = {
     cubeNoise: 0.1,
     goal: [0.1, 0.6],
     goalNoise: 0.1,
-    scene: { fingerRange: 0.05, bins: [], cubeStart: [-0.1, 0.6, ARM_CUBE_DROP_Z] },
+    scene: { bins: [], cubeStart: [-0.1, 0.6, ARM_CUBE_DROP_Z], impratio: 1 },
   },
   "arm_push_hard-v1": {
     cube: [-0.25, 0.65],
     cubeNoise: 0.25,
     goal: [0.25, 0.65],
     goalNoise: 0.25,
-    scene: { fingerRange: 0.05, bins: [], cubeStart: [-0.25, 0.65, ARM_CUBE_DROP_Z] },
+    scene: { bins: [], cubeStart: [-0.25, 0.65, ARM_CUBE_DROP_Z], impratio: 1 },
   },
   "arm_binpick_hard-v1": {
     cube: [-0.3, 0.6],
@@ -116,12 +135,12 @@ export const ARM_TASKS: Readonly<Record<string, ArmTask>> = {
     goal: [0.3, 0.6],
     goalNoise: 0.15,
     scene: {
-      fingerRange: 0.08,
       bins: [
         { x: -0.3, y: 0.6 },
         { x: 0.3, y: 0.6 },
       ],
       cubeStart: [-0.3, 0.6, ARM_CUBE_DROP_Z],
+      impratio: 10,
     },
   },
 };
@@ -171,18 +190,17 @@ interface ArmViews extends MujocoViews {
 export class ArmCore extends MujocoCore<ArmViews> {
   private readonly task: ArmTask;
   private readonly goal: Float64Array; // [count, 3]
-  private readonly hand: number; // body id of the hand (flange)
-  private readonly handRoot: number; // body id of the root of the hand's kinematic tree
-  private readonly openTarget: number; // finger target when open (m)
+  private readonly eef: number; // body id of the observed end-effector: link7
+  private readonly eefRoot: number; // body id of the root of its kinematic tree
   private readonly targetMid = new Float64Array(7); // [7] target at action 0 of each joint
   private readonly targetHalf = new Float64Array(7); // [7] target change per unit action
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, task: ArmTask) {
     const model = modelFromXml(mj, armXml(task.scene), spec.id);
-    const hand = mj.mj_name2id(model, mj.mjtObj.mjOBJ_BODY.value, "hand");
-    if (hand < 0 || model.nq !== ARM_NQ || model.nv !== ARM_NV || model.nu !== ARM_NU) {
+    const eef = mj.mj_name2id(model, mj.mjtObj.mjOBJ_BODY.value, ARM_EEF_BODY);
+    if (eef < 0 || model.nq !== ARM_NQ || model.nv !== ARM_NV || model.nu !== ARM_NU) {
       model.delete();
-      throw new Error(`${spec.id}: the arm model does not have the expected layout (hand body, nq ${ARM_NQ}, nv ${ARM_NV}, nu ${ARM_NU})`);
+      throw new Error(`${spec.id}: the arm model does not have the expected layout (${ARM_EEF_BODY} body, nq ${ARM_NQ}, nv ${ARM_NV}, nu ${ARM_NU})`);
     }
     super(mj, spec, count, model, (d) => ({
       qpos: d.qpos as Float64Array,
@@ -194,14 +212,13 @@ export class ArmCore extends MujocoCore<ArmViews> {
     }));
     this.task = task;
     this.goal = new Float64Array(count * GOAL_DIM);
-    this.openTarget = task.scene.fingerRange;
     for (let j = 0; j < 7; j++) {
       const [lo, hi] = ARM_TARGET_RANGES[j];
       this.targetMid[j] = (lo + hi) / 2;
       this.targetHalf[j] = (hi - lo) / 2;
     }
-    this.hand = hand;
-    this.handRoot = (model.body_rootid as Int32Array)[hand];
+    this.eef = eef;
+    this.eefRoot = (model.body_rootid as Int32Array)[eef];
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
@@ -234,7 +251,7 @@ export class ArmCore extends MujocoCore<ArmViews> {
       const j = ARM_ACTION_JOINTS[a];
       ctrl[j] = this.targetMid[j] + this.targetHalf[j] * action[a];
     }
-    const finger = action[4] > 0 ? 0 : this.openTarget;
+    const finger = action[4] > 0 ? 0 : ARM_FINGER_OPEN_CTRL;
     ctrl[7] = finger;
     ctrl[8] = finger;
     const finite = this.stepPhysics(i, ARM_FRAME_SKIP);
@@ -260,7 +277,7 @@ export class ArmCore extends MujocoCore<ArmViews> {
     const { qpos, xpos, cvel, subtreeCom: com } = this.views[i];
     for (let k = 0; k < 3; k++) obs[k] = qpos[ARM_CUBE_QPOS + k];
     for (let k = 0; k < 7; k++) obs[3 + k] = qpos[ARM_JOINT_QPOS + k];
-    const h = 3 * this.hand;
+    const h = 3 * this.eef;
     const px = xpos[h];
     const py = xpos[h + 1];
     const pz = xpos[h + 2];
@@ -269,11 +286,11 @@ export class ArmCore extends MujocoCore<ArmViews> {
     obs[12] = pz;
     // cvel is the spatial velocity (ω, v) of the body at its tree's centre of mass c, in world
     // axes; the point p moves at v + ω × (p − c).
-    const c = 3 * this.handRoot;
+    const c = 3 * this.eefRoot;
     const rx = px - com[c];
     const ry = py - com[c + 1];
     const rz = pz - com[c + 2];
-    const v = 6 * this.hand;
+    const v = 6 * this.eef;
     const wx = cvel[v];
     const wy = cvel[v + 1];
     const wz = cvel[v + 2];
