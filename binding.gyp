@@ -1,6 +1,7 @@
 # The native CPU backend (DESIGN §3): plain C + N-API, built by node-gyp on `npm ci`.
 # One static library per instruction set, each compiled from native/kernels.h with its own
-# flags (never -march=native), linked into one addon that picks a library at run time.
+# flags (never -march=native), linked into one addon that picks a library at run time
+# (native/dispatch.c). avx512bf16 adds the GEMMs with bf16 operands (native/gemm_bf16.h).
 {
   "target_defaults": {
     "cflags": ["-O3", "-fvisibility=hidden", "-ffp-contract=fast", "-fno-math-errno", "-fPIC", "-Wall", "-Wno-unused-function"],
@@ -20,6 +21,13 @@
           "sources": ["native/kernels_avx512.c"],
           "cflags": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"],
           "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx2", "-mfma"] }
+        },
+        {
+          "target_name": "fathom_kernels_avx512bf16",
+          "type": "static_library",
+          "sources": ["native/kernels_avx512bf16.c"],
+          "cflags": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512bf16", "-mavx2", "-mfma"],
+          "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mavx512bf16", "-mavx2", "-mfma"] }
         },
         {
           "target_name": "fathom_kernels_avx2",
@@ -48,7 +56,7 @@
         ["OS=='linux'", { "ldflags": ["-Wl,-Bsymbolic", "-pthread"] }],
         ["target_arch=='x64'", {
           "defines": ["FATHOM_HAVE_X64_KERNELS"],
-          "dependencies": ["fathom_kernels_avx512", "fathom_kernels_avx2", "fathom_kernels_avx2x16"]
+          "dependencies": ["fathom_kernels_avx512", "fathom_kernels_avx512bf16", "fathom_kernels_avx2", "fathom_kernels_avx2x16"]
         }]
       ]
     }

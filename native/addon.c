@@ -7,13 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "dispatch.h"
 #include "pool.h"
 
 fathom_scratch fathom_scr;
-static const fathom_kernels* K;
+static const fathom_kernels* K;  // float32 kernels of the chosen level
+static const fathom_kernels* KB; // kernels with bf16 GEMMs, or NULL (then KB_why says why)
+static char KB_why[256];
+static char level[32]; // the level's name: K's, or "avx512bf16" when KB is set
 
 // Below these sizes a job runs on the calling thread alone: waking the pool costs a few µs.
 #define PAR_MIN_MACS 262144.0 // GEMM multiply-adds (64³)
@@ -101,16 +105,18 @@ static int get_f32_or_null(napi_env env, napi_value v, const char* fn, const cha
   return get_f32(env, v, fn, name, need, shape, out);
 }
 
-#define ARGS(n)                                                                  \
+// ARGS_OPT(n, req): up to n arguments, the first req required (argc says how many came).
+#define ARGS_OPT(n, req)                                                         \
   napi_value argv[n];                                                            \
   size_t argc = n;                                                               \
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
-  if (argc < n) {                                                                \
+  if (argc < req) {                                                              \
     char amsg[128];                                                              \
-    snprintf(amsg, sizeof amsg, "%s: expected %d arguments, got %zu", FN, n, argc); \
+    snprintf(amsg, sizeof amsg, "%s: expected %d arguments, got %zu", FN, req, argc); \
     throw_type(env, amsg);                                                       \
     return NULL;                                                                 \
   }
+#define ARGS(n) ARGS_OPT(n, n)
 #define CHECK(x) \
   if ((x) != 0) return NULL
 
@@ -129,11 +135,12 @@ static int grow(void** p, size_t* cap, size_t need, size_t elem) {
 }
 
 // op(B): [k, n] is packed one [KC, n] block at a time; A micro-panels in groups, per thread.
-static int ensure_gemm_scratch(napi_env env, int n) {
-  const size_t panels = ((size_t)n + K->nr - 1) / K->nr;
-  if (grow((void**)&fathom_scr.packB, &fathom_scr.packBCap, (size_t)FATHOM_KC * panels * K->nr, sizeof(float)) ||
+// The bf16 GEMMs pack KC pairs per block, one 32-bit word each: the same sizes (common.h).
+static int ensure_gemm_scratch(napi_env env, const fathom_kernels* T, int n) {
+  const size_t panels = ((size_t)n + T->nr - 1) / T->nr;
+  if (grow((void**)&fathom_scr.packB, &fathom_scr.packBCap, (size_t)FATHOM_KC * panels * T->nr, sizeof(float)) ||
       grow((void**)&fathom_scr.packA, &fathom_scr.packACap,
-           (size_t)pool_threads() * FATHOM_PACK_GROUP * FATHOM_KC * K->mr, sizeof(float)))
+           (size_t)pool_threads() * FATHOM_PACK_GROUP * FATHOM_KC * T->mr, sizeof(float)))
     return throw_range(env, "native backend: out of memory for GEMM scratch");
   return 0;
 }
@@ -144,6 +151,21 @@ static int ensure_colsum_scratch(napi_env env, int rows, int cols) {
       grow((void**)&fathom_scr.colblk, &fathom_scr.colblkCap, chunks * 3 * cols, sizeof(float)))
     return throw_range(env, "native backend: out of memory for column-sum scratch");
   return 0;
+}
+
+// The kernels a GEMM-bearing call runs with: float32, or bf16 operands when `bf16` is set (the
+// caller resolves the precision first: engine resolvePrecision falls back to fp32 with a note).
+// The flag is the call's optional last argument (v = NULL when absent: float32), so a wrapper
+// built before it existed still works with this addon.
+static const fathom_kernels* gemm_kernels(napi_env env, napi_value v, const char* fn) {
+  int bf16 = 0;
+  char msg[400];
+  if (v && get_bool(env, v, fn, "bf16", &bf16)) return NULL;
+  if (!bf16) return K;
+  if (KB) return KB;
+  snprintf(msg, sizeof msg, "%s: bf16 operands are not available here: %s; use precision fp32", fn, KB_why);
+  throw_range(env, msg);
+  return NULL;
 }
 
 static int run(napi_env env, fathom_job fn, void* args, int slots, int parallel) {
@@ -158,7 +180,7 @@ static int run(napi_env env, fathom_job fn, void* args, int slots, int parallel)
 #undef FN
 #define FN "gemm"
 static napi_value Gemm(napi_env env, napi_callback_info info) {
-  ARGS(10);
+  ARGS_OPT(11, 10);
   fathom_gemm_args g;
   memset(&g, 0, sizeof g);
   double alpha, beta;
@@ -174,13 +196,15 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[7], FN, "b", k * n, g.transB ? "B: [n, k]" : "B: [k, n]", &b));
   CHECK(get_num(env, argv[8], FN, "beta", &beta));
   CHECK(get_f32(env, argv[9], FN, "c", m * n, "C: [m, n]", &c));
+  const fathom_kernels* T = gemm_kernels(env, argc > 10 ? argv[10] : NULL, FN);
+  if (!T) return NULL;
   g.alpha = (float)alpha;
   g.beta = (float)beta;
   g.a = a;
   g.b = b;
   g.c = c;
-  CHECK(ensure_gemm_scratch(env, g.n));
-  CHECK(run(env, K->gemm, &g, FATHOM_GEMM_SLOTS(g.k), (double)m * n * k >= PAR_MIN_MACS));
+  CHECK(ensure_gemm_scratch(env, T, g.n));
+  CHECK(run(env, T->gemm, &g, FATHOM_GEMM_SLOTS(g.k), (double)m * n * k >= PAR_MIN_MACS));
   return NULL;
 }
 
@@ -324,7 +348,7 @@ static napi_value SwishBackward(napi_env env, napi_callback_info info) {
 #undef FN
 #define FN "denseLnSwishForward"
 static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
-  ARGS(13);
+  ARGS_OPT(14, 13);
   fathom_gemm_args g;
   memset(&g, 0, sizeof g);
   int rows, in, out;
@@ -348,6 +372,8 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[6], FN, "mean", (size_t)rows, "[rows]", &mean));
   CHECK(get_f32(env, argv[7], FN, "rstd", (size_t)rows, "[rows]", &rstd));
   CHECK(get_f32(env, argv[8], FN, "y", ro, "[rows, outDim]", &y));
+  const fathom_kernels* T = gemm_kernels(env, argc > 13 ? argv[13] : NULL, FN);
+  if (!T) return NULL;
   g.m = rows;
   g.n = out;
   g.k = in;
@@ -363,15 +389,15 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.rstd = rstd;
   g.y = y;
   g.eps = (float)eps;
-  CHECK(ensure_gemm_scratch(env, out));
-  CHECK(run(env, K->gemm, &g, FATHOM_GEMM_SLOTS(in), (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
+  CHECK(ensure_gemm_scratch(env, T, out));
+  CHECK(run(env, T->gemm, &g, FATHOM_GEMM_SLOTS(in), (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
   return NULL;
 }
 
 #undef FN
 #define FN "denseLnSwishBackward"
 static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
-  ARGS(16);
+  ARGS_OPT(17, 16);
   fathom_fused_bwd_args f;
   memset(&f, 0, sizeof f);
   float *dy, *x, *w, *gamma, *beta, *z, *mean, *rstd, *dx, *dw, *db, *dgamma, *dbeta;
@@ -392,6 +418,8 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[10], FN, "db", (size_t)f.out, "[outDim]", &db));
   CHECK(get_f32(env, argv[11], FN, "dgamma", (size_t)f.out, "[outDim]", &dgamma));
   CHECK(get_f32(env, argv[12], FN, "dbeta", (size_t)f.out, "[outDim]", &dbeta));
+  const fathom_kernels* T = gemm_kernels(env, argc > 16 ? argv[16] : NULL, FN);
+  if (!T) return NULL;
   if (f.rows == 0) return NULL;
   if (f.out == 0) {
     // No features: nothing flows back, but dx must still be defined (zeros, as in the ref).
@@ -412,10 +440,10 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.dgamma = dgamma;
   f.dbeta = dbeta;
   // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in.
-  CHECK(ensure_gemm_scratch(env, f.out > f.in ? f.out : f.in));
+  CHECK(ensure_gemm_scratch(env, T, f.out > f.in ? f.out : f.in));
   CHECK(ensure_colsum_scratch(env, f.rows, f.out));
   // Slots: row chunks, then the dW GEMM (k = rows), then the dx GEMM (k = out).
-  CHECK(run(env, K->fused_bwd, &f, 1 + FATHOM_GEMM_SLOTS(f.rows) + FATHOM_GEMM_SLOTS(f.out),
+  CHECK(run(env, T->fused_bwd, &f, 1 + FATHOM_GEMM_SLOTS(f.rows) + FATHOM_GEMM_SLOTS(f.out),
             (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
   return NULL;
 }
@@ -483,14 +511,27 @@ static napi_value Add(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Configuration.
 
+// {simd, threads, bf16}: bf16 is null when the bf16 GEMMs can run, else why not.
 static napi_value info_object(napi_env env) {
-  napi_value o, s, t;
+  napi_value o, s, t, b;
   napi_create_object(env, &o);
-  napi_create_string_utf8(env, K->name, NAPI_AUTO_LENGTH, &s);
+  napi_create_string_utf8(env, level, NAPI_AUTO_LENGTH, &s);
   napi_create_int32(env, pool_threads(), &t);
+  if (KB) napi_get_null(env, &b);
+  else napi_create_string_utf8(env, KB_why, NAPI_AUTO_LENGTH, &b);
   napi_set_named_property(env, o, "simd", s);
   napi_set_named_property(env, o, "threads", t);
+  napi_set_named_property(env, o, "bf16", b);
   return o;
+}
+
+// Chooses the kernels of level `want` (already known to be valid for K).
+static void set_kernels(const fathom_kernels* k, const char* want) {
+  const char* why;
+  K = k;
+  KB = fathom_select_bf16(want, &why);
+  snprintf(KB_why, sizeof KB_why, "%s", KB ? "" : why);
+  snprintf(level, sizeof level, "%s", KB ? KB->name : K->name);
 }
 
 // configure(threads: number, simd: string) → {simd, threads}. Restarts the pool only when the
@@ -510,7 +551,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (napi_get_value_string_utf8(env, argv[1], want, sizeof want, &len) != napi_ok) {
-    throw_type(env, "configure: simd must be a string (auto, avx512, avx2, avx2x16, generic)");
+    throw_type(env, "configure: simd must be a string (auto, avx512bf16, avx512, avx2, avx2x16, generic)");
     return NULL;
   }
   const char* err;
@@ -529,7 +570,7 @@ static napi_value Configure(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
-  K = k; // the N-API thread is blocked here, so no job of this thread is running
+  set_kernels(k, want); // the N-API thread is blocked here, so no job of this thread is running
   return info_object(env);
 }
 
@@ -538,15 +579,54 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return info_object(env);
 }
 
+// peak(bf16: boolean, iters: number, units: number, parallel: boolean) → seconds: the
+// register-only multiply-add loop of the current level (fp32 FMA, or vdpbf16ps), `units` claims
+// of `iters` iterations, on the caller alone or on the whole pool. Returns {seconds, flops}.
+#undef FN
+#define FN "peak"
+static napi_value Peak(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  int bf16, units, parallel;
+  double iters;
+  CHECK(get_bool(env, argv[0], FN, "bf16", &bf16));
+  CHECK(get_num(env, argv[1], FN, "iters", &iters));
+  CHECK(get_dim(env, argv[2], FN, "units", &units));
+  CHECK(get_bool(env, argv[3], FN, "parallel", &parallel));
+  const fathom_kernels* T = bf16 ? KB : K;
+  if (!T) {
+    char msg[400];
+    snprintf(msg, sizeof msg, "peak: no bf16 loop here: %s", KB_why);
+    throw_range(env, msg);
+    return NULL;
+  }
+  if (!(iters >= 1 && iters <= 1e12)) {
+    throw_range(env, "peak: iters must be in [1, 1e12]");
+    return NULL;
+  }
+  fathom_peak_args p = {.iters = (long)iters, .units = units, .sink = 0.f};
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  CHECK(run(env, T->peak, &p, 1, parallel));
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  napi_value o, sec, fl;
+  napi_create_object(env, &o);
+  napi_create_double(env, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), &sec);
+  napi_create_double(env, (double)p.iters * units * T->peak_flops, &fl);
+  napi_set_named_property(env, o, "seconds", sec);
+  napi_set_named_property(env, o, "flops", fl);
+  return o;
+}
+
 NAPI_MODULE_INIT() {
   if (!K) {
     const char* err;
-    K = fathom_select_kernels("auto", &err);
+    set_kernels(fathom_select_kernels("auto", &err), "auto");
   }
   napi_property_descriptor props[] = {
 #define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       METHOD("configure", Configure),
       METHOD("info", Info),
+      METHOD("peak", Peak),
       METHOD("gemm", Gemm),
       METHOD("biasAdd", BiasAdd),
       METHOD("biasBackward", BiasBackward),

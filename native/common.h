@@ -11,6 +11,10 @@
 
 // GEMM blocking along k: a packed B block is [KC, n]; one A micro-panel is [KC, MR].
 #define FATHOM_KC 256
+// The bf16 GEMMs (gemm_bf16.h) block k in KC_BF16 values = KC pairs of bf16, one pair per 32-bit
+// word, so their packed blocks take the same scratch as the float32 ones (and no more claim
+// counters: FATHOM_GEMM_SLOTS(k) is an upper bound for them).
+#define FATHOM_KC_BF16 (2 * FATHOM_KC)
 // Transposed A is claimed and packed this many [KC, MR] micro-panels at a time.
 #define FATHOM_PACK_GROUP 2
 // Rows per chunk of float32 column sums, reduced in float64 (keeps long sums accurate).
@@ -83,6 +87,15 @@ typedef struct {
   float eps;
 } fathom_rows_args;
 
+// The register-only peak loop (bench): `units` claims of `iters` iterations, each iteration
+// `peak_flops` floating-point operations on one thread. sink is written only for an impossible
+// value, so that the loop cannot be optimised away.
+typedef struct {
+  long iters;
+  int units;
+  float sink;
+} fathom_peak_args;
+
 // Element-wise kernels: swish fwd/bwd, add, Adam.
 typedef struct {
   const float* a; // swish x / add a / Adam grad
@@ -99,13 +112,17 @@ typedef struct {
 // One ISA's kernels. Each *_job runs as thread `tid` of the pool's current job (see pool.h:
 // work before the first barrier is claimed, the thread count is known after it).
 typedef void (*fathom_job)(void* args, int tid);
+// The avx512bf16 table's gemm and fused_bwd take bf16 operands (fp32 accumulation and outputs);
+// everything else in it is the float32 code.
 typedef struct {
-  const char* name; // "avx512", "avx2", "avx2x16", "generic"
+  const char* name; // "avx512", "avx2", "avx2x16", "generic", "avx512bf16"
   int mr, nr;       // GEMM register tile
   fathom_job gemm;
   fathom_job fused_bwd;
   fathom_job ln_fwd, ln_bwd, bias_add, bias_bwd;
   fathom_job swish_fwd, swish_bwd, add, adam;
+  fathom_job peak; // register-only multiply-add loop (fathom_peak_args): fp32 FMA, or vdpbf16ps
+  int peak_flops;  // flops of one iteration of that loop
 } fathom_kernels;
 
 // Scratch and pool are process-wide; the kernel jobs read this pointer.
@@ -123,5 +140,6 @@ const fathom_kernels* fathom_kernels_avx512(void);
 const fathom_kernels* fathom_kernels_avx2(void);
 const fathom_kernels* fathom_kernels_avx2x16(void);
 const fathom_kernels* fathom_kernels_generic(void);
+const fathom_kernels* fathom_kernels_avx512bf16(void);
 
 #endif

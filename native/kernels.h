@@ -18,6 +18,9 @@
 #endif
 
 #define NV (NR / VW)
+// Independent accumulators of the register-only peak loops: enough to cover multiply-add latency
+// × throughput (4 × 2 for FMA, more for vdpbf16ps) on the cores we target.
+#define PEAK_ACC 12
 
 typedef float vf __attribute__((vector_size(VW * 4)));
 typedef float vfu __attribute__((vector_size(VW * 4), aligned(4), may_alias));
@@ -106,21 +109,8 @@ static inline int claim(int slot, int unit, int total, int* b, int* e) {
 // GEMM: packed B panels [kc, NR] shared by all threads, A read in place (row-major, no
 // transpose) or packed per micro-panel [kc, MR] (transposed A, or the last partial panel).
 
-// acc[MR][NV] = Σ_p A[i, p]·Bp[p, :]; element A[i, p] is ap[i·rsA + p·csA].
-// C[i, j] = alpha·acc + beta·C (beta = 0: C is not read).
-INLINE void micro_kernel(int kc, const float* restrict ap, long rsA, long csA, const float* restrict bp,
-                         float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
-  vf acc[MR][NV];
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
-  for (int p = 0; p < kc; p++) {
-    vf bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = *(const vf*)(bp + (long)p * NR + v * VW);
-    for (int i = 0; i < MR; i++) {
-      const vf av = vbcast(ap[i * rsA + p * csA]);
-      for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];
-    }
-  }
+// C[i, j] = alpha·acc + beta·C for the tile's mr × nr real elements (beta = 0: C is not read).
+INLINE void store_tile(vf acc[MR][NV], float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
   if (mr == MR && nr == NR) {
     if (beta == 0.f) {
       for (int i = 0; i < MR; i++)
@@ -142,6 +132,25 @@ INLINE void micro_kernel(int kc, const float* restrict ap, long rsA, long csA, c
         *cp = beta == 0.f ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * *cp;
       }
   }
+}
+
+#ifndef FATHOM_GEMM_BF16
+// acc[MR][NV] = Σ_p A[i, p]·Bp[p, :]; element A[i, p] is ap[i·rsA + p·csA].
+// C[i, j] = alpha·acc + beta·C (beta = 0: C is not read).
+INLINE void micro_kernel(int kc, const float* restrict ap, long rsA, long csA, const float* restrict bp,
+                         float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  vf acc[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
+  for (int p = 0; p < kc; p++) {
+    vf bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = *(const vf*)(bp + (long)p * NR + v * VW);
+    for (int i = 0; i < MR; i++) {
+      const vf av = vbcast(ap[i * rsA + p * csA]);
+      for (int v = 0; v < NV; v++) acc[i][v] += av * bv[v];
+    }
+  }
+  store_tile(acc, c, ldc, mr, nr, alpha, beta);
 }
 
 // Two instantiations so the inner loop has constant strides where it can.
@@ -222,6 +231,8 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   }
 }
 
+#endif // !FATHOM_GEMM_BF16
+
 // Fused forward epilogue on complete rows of z = C: z += bias, then LayerNorm, then Swish.
 static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
   const int n = g->n;
@@ -260,6 +271,10 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
   }
 }
 
+#ifdef FATHOM_GEMM_BF16
+// gemm_run with bf16 operands: same contract, slots and thread grid as the float32 one below.
+#include "gemm_bf16.h"
+#else
 // C = alpha·op(A)·op(B) + beta·C, then the optional epilogue, by every thread of the job, using
 // claim counters slot0 … slot0 + FATHOM_GEMM_SLOTS(k) − 1.
 static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
@@ -329,6 +344,8 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
     dense_epilogue_rows(g, (int)((long)tid * m / nt), (int)((long)(tid + 1) * m / nt));
   }
 }
+
+#endif // FATHOM_GEMM_BF16
 
 static void gemm_job(void* args, int tid) { gemm_run((const fathom_gemm_args*)args, tid, 0); }
 
@@ -621,6 +638,30 @@ static void adam_job(void* args, int tid) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Register-only peak loop (bench -- gemm prints the ceiling it measured); the bf16 build's
+// (vdpbf16ps) is in gemm_bf16.h.
+
+#ifndef FATHOM_GEMM_BF16
+#define PEAK_FLOPS (PEAK_ACC * VW * 2)
+// acc = acc·x + y (one FMA per vector where the ISA has it; -ffp-contract=fast fuses it).
+static void peak_job(void* args, int tid) {
+  (void)tid;
+  fathom_peak_args* p = (fathom_peak_args*)args;
+  int u0, u1;
+  while (claim(0, 1, p->units, &u0, &u1)) {
+    vf acc[PEAK_ACC];
+    for (int i = 0; i < PEAK_ACC; i++) acc[i] = vbcast(1.0f + 0.001f * (float)i);
+    const vf x = vbcast(0.9999999f), y = vbcast(1e-7f);
+    for (long it = 0; it < p->iters; it++)
+      for (int i = 0; i < PEAK_ACC; i++) acc[i] = acc[i] * x + y;
+    vf s = (vf){0};
+    for (int i = 0; i < PEAK_ACC; i++) s += acc[i];
+    if (hsum(s) == -1.0f) p->sink = hsum(s); // never true: keeps the loop
+  }
+}
+#endif
+
 static const fathom_kernels kernels_table = {
     .name = KERNELS_NAME,
     .mr = MR,
@@ -635,6 +676,8 @@ static const fathom_kernels kernels_table = {
     .swish_bwd = swish_bwd_job,
     .add = add_job,
     .adam = adam_job,
+    .peak = peak_job,
+    .peak_flops = PEAK_FLOPS,
 };
 
 const fathom_kernels* KERNELS_FN(void) { return &kernels_table; }

@@ -6,6 +6,14 @@
 // - Matrices are row-major. A Dense kernel is stored [in, out] (y = x·W + b, as in Flax).
 // - "accumulate" means the kernel adds into its output (+=); callers zero gradients once per step.
 // - eps for LayerNorm is passed explicitly (SPEC §2: 1e-6).
+// - precision (GEMM-bearing kernels only; default "fp32"): "bf16" rounds both GEMM operands to
+//   bf16 (round to nearest even; float32 denormals become 0, as in the hardware) and multiplies
+//   them with float32 accumulation; inputs, outputs, alpha/beta and everything element-wise stay
+//   float32. Ask a backend first (bf16Unavailable; engine resolvePrecision falls back to fp32).
+
+/** Operand precision of the GEMMs: float32, or bf16 operands with float32 accumulation. */
+export const PRECISIONS = ["fp32", "bf16"] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 export interface Backend {
   /** Name shown to users: "ref" or "native". */
@@ -14,12 +22,19 @@ export interface Backend {
   describe(): string;
   /** Number of threads the kernels use. */
   readonly threads: number;
+  /**
+   * Why this backend cannot run GEMMs with precision "bf16" (e.g. the CPU has no AVX512_BF16,
+   * or a SIMD level without it was forced), or null when it can. Calling a kernel with "bf16"
+   * where it cannot throws.
+   */
+  bf16Unavailable(): string | null;
 
   /**
    * C = alpha · op(A) · op(B) + beta · C.
    * op(A) is [m, k]: A is stored [m, k], or [k, m] when transA.
    * op(B) is [k, n]: B is stored [k, n], or [n, k] when transB.
    * C is [m, n]. beta = 0 overwrites C (NaNs in C are not propagated).
+   * precision "bf16": op(A) and op(B) are rounded to bf16 before multiplying (see the top).
    */
   gemm(
     transA: boolean,
@@ -32,6 +47,7 @@ export interface Backend {
     b: Float32Array,
     beta: number,
     c: Float32Array,
+    precision?: Precision,
   ): void;
 
   /** x[r, :] += bias for every row.  x: [rows, cols], bias: [cols]. */
@@ -84,7 +100,7 @@ export interface Backend {
    *   z = x·W + b            z: [rows, out]   (cached: pre-LayerNorm activations)
    *   u = LN(z; γ, β)        mean, rstd: [rows] (cached)
    *   y = swish(u)           y: [rows, out]
-   * x: [rows, in], w: [in, out], b, gamma, beta: [out].
+   * x: [rows, in], w: [in, out], b, gamma, beta: [out]. precision: of the GEMM x·W.
    */
   denseLnSwishForward(
     x: Float32Array,
@@ -100,6 +116,7 @@ export interface Backend {
     inDim: number,
     outDim: number,
     eps: number,
+    precision?: Precision,
   ): void;
 
   /**
@@ -108,7 +125,8 @@ export interface Backend {
    * (the first layer of a network needs no input gradient unless asked). dw null skips the
    * weight-gradient GEMM (only the input gradient is wanted, e.g. the actor's pass through φ);
    * db, dgamma, dbeta are then still accumulated into the buffers given.
-   * x, z, mean, rstd: what the forward read and cached.
+   * x, z, mean, rstd: what the forward read and cached. precision: of the GEMMs xᵀ·dz and dz·Wᵀ
+   * (the LayerNorm and Swish backward stay float32).
    */
   denseLnSwishBackward(
     dy: Float32Array,
@@ -127,6 +145,7 @@ export interface Backend {
     rows: number,
     inDim: number,
     outDim: number,
+    precision?: Precision,
   ): void;
 
   /**

@@ -1,10 +1,12 @@
 // Backend selection: "auto" (default) = the fastest available (native, else ref).
 // Chosen by argument, else the FATHOM_BACKEND environment variable (an invalid value is an error).
-import type { Backend } from "./backend.js";
+// GEMM precision: "fp32" (default) or "bf16", by argument (config key `precision`), else
+// FATHOM_PRECISION; resolvePrecision falls back to fp32, with a note, where bf16 cannot run.
+import { type Backend, PRECISIONS, type Precision } from "./backend.js";
 import { loadNativeBackend } from "./native/native.js";
 import { RefBackend } from "./ref/ref.js";
 
-export type { Backend } from "./backend.js";
+export { type Backend, PRECISIONS, type Precision } from "./backend.js";
 export { RefBackend } from "./ref/ref.js";
 
 export const BACKEND_NAMES = ["auto", "native", "ref"] as const;
@@ -60,4 +62,29 @@ export function getBackend(name?: string): Backend {
   }
   cache.set(requested, backend);
   return backend;
+}
+
+/**
+ * The precision FATHOM_PRECISION names (undefined when it is unset or empty). A value that is not
+ * a precision is an error naming the allowed values. Case does not matter.
+ */
+export function precisionFromEnv(): Precision | undefined {
+  const raw = process.env.FATHOM_PRECISION;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const v = raw.trim().toLowerCase();
+  if (!(PRECISIONS as readonly string[]).includes(v)) {
+    throw new Error(`FATHOM_PRECISION="${raw}" is not allowed: use one of ${PRECISIONS.join(", ")}, or unset it (default fp32)`);
+  }
+  return v as Precision;
+}
+
+/**
+ * The precision the backend will run for a requested one: bf16 where the backend can, else fp32
+ * with a one-line note saying why (for the log; null when nothing changed).
+ */
+export function resolvePrecision(backend: Backend, requested: Precision): { precision: Precision; note: string | null } {
+  if (requested === "fp32") return { precision: "fp32", note: null };
+  const why = backend.bf16Unavailable();
+  if (why === null) return { precision: "bf16", note: null };
+  return { precision: "fp32", note: `precision bf16 was requested but ${backend.describe()} cannot run it (${why}): running in fp32` };
 }

@@ -138,7 +138,7 @@ for (const cfg of configs) {
       });
 
     maybe("describe() names the SIMD level and the thread count", (b) => {
-      assert.match(b.describe(), /^native \((avx512|avx2|avx2x16|generic), \d+ threads?\)$/);
+      assert.match(b.describe(), /^native \((avx512bf16|avx512|avx2|avx2x16|generic), \d+ threads?\)$/);
       assert.equal(b.threads, cfg.threads);
       if (cfg.simd !== "auto") assert.ok(b.describe().includes(`(${cfg.simd},`), b.describe());
     });

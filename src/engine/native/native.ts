@@ -1,12 +1,15 @@
 // The native CPU backend: a C addon (native/, built by node-gyp into
 // build/Release/fathom_native.node) with AVX-512 / AVX2 / portable kernels chosen at run time and
 // a persistent thread pool (DESIGN §3). This wrapper only forwards arguments: sizes are checked
-// in C, where a too-short array throws a RangeError naming the argument.
+// in C, where a too-short array throws a RangeError naming the argument. GEMMs with precision
+// "bf16" run on AVX512_BF16 (vdpbf16ps, native/gemm_bf16.h) where the CPU has it.
 //
 // Environment: FATHOM_THREADS (default: all cores; more than the cores is capped to them, with a
-// warning; not an integer >= 1 is an error), FATHOM_SIMD (auto | avx512 | avx2 | generic;
-// avx2x16 = the AVX-512 code shape compiled for AVX2, for tests), FATHOM_SPIN_US (how long idle
-// pool threads spin before sleeping, default 100).
+// warning; not an integer >= 1 is an error), FATHOM_SIMD (auto | avx512bf16 | avx512 | avx2 |
+// generic; auto = avx512bf16 on a CPU with AVX512_BF16, and any forced level but avx512bf16 has
+// float32 GEMMs only, e.g. avx512 to run as a CPU without BF16; avx2x16 = the AVX-512 code shape
+// compiled for AVX2, for tests), FATHOM_SPIN_US (how long idle pool threads spin before
+// sleeping, default 100).
 //
 // Results are bitwise identical for any thread count (same SIMD level): every output element is
 // computed by one fixed sequence of float operations, whichever thread computes it.
@@ -15,26 +18,39 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "../backend.js";
+import type { Backend, Precision } from "../backend.js";
 
-/** The addon's exports (native/addon.c); argument order = the Backend interface. */
+/** configure() and info(): the level, the pool's threads, and why bf16 GEMMs cannot run (null: they can). */
+interface AddonInfo {
+  simd: string;
+  threads: number;
+  bf16: string | null;
+}
+
+type Bf16Flag = [bf16: boolean];
+/** A Backend method's parameters with its last one (the optional precision) replaced by the addon's bf16 flag. */
+type WithBf16<F> = F extends (...args: infer A) => void ? (...args: [...Required<A> extends [...infer R, unknown] ? R : never, ...Bf16Flag]) => void : never;
+
+/** The addon's exports (native/addon.c); argument order = the Backend interface, with a bf16 flag for the precision. */
 interface Addon {
-  configure(threads: number, simd: string): { simd: string; threads: number };
-  info(): { simd: string; threads: number };
-  gemm: Backend["gemm"];
+  configure(threads: number, simd: string): AddonInfo;
+  info(): AddonInfo;
+  /** The register-only multiply-add loop: `units` × `iters` iterations (fp32 FMA, or vdpbf16ps). */
+  peak(bf16: boolean, iters: number, units: number, parallel: boolean): { seconds: number; flops: number };
+  gemm: WithBf16<Backend["gemm"]>;
   biasAdd: Backend["biasAdd"];
   biasBackward: Backend["biasBackward"];
   layerNormForward: Backend["layerNormForward"];
   layerNormBackward: Backend["layerNormBackward"];
   swishForward: Backend["swishForward"];
   swishBackward: Backend["swishBackward"];
-  denseLnSwishForward: Backend["denseLnSwishForward"];
-  denseLnSwishBackward: Backend["denseLnSwishBackward"];
+  denseLnSwishForward: WithBf16<Backend["denseLnSwishForward"]>;
+  denseLnSwishBackward: WithBf16<Backend["denseLnSwishBackward"]>;
   adamStep: Backend["adamStep"];
   add: Backend["add"];
 }
 
-export const SIMD_LEVELS = ["auto", "avx512", "avx2", "avx2x16", "generic"] as const;
+export const SIMD_LEVELS = ["auto", "avx512bf16", "avx512", "avx2", "avx2x16", "generic"] as const;
 
 export interface NativeOptions {
   /** Threads in the pool, caller included (default FATHOM_THREADS, else all cores). */
@@ -56,6 +72,10 @@ class NativeBackend implements Backend {
     return `native (${i.simd}, ${i.threads} thread${i.threads === 1 ? "" : "s"})`;
   }
 
+  bf16Unavailable(): string | null {
+    return this.addon.info().bf16;
+  }
+
   gemm(
     transA: boolean,
     transB: boolean,
@@ -67,8 +87,9 @@ class NativeBackend implements Backend {
     b: Float32Array,
     beta: number,
     c: Float32Array,
+    precision: Precision = "fp32",
   ): void {
-    this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+    this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, precision === "bf16");
   }
 
   biasAdd(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
@@ -130,8 +151,9 @@ class NativeBackend implements Backend {
     inDim: number,
     outDim: number,
     eps: number,
+    precision: Precision = "fp32",
   ): void {
-    this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps);
+    this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision === "bf16");
   }
 
   denseLnSwishBackward(
@@ -151,8 +173,9 @@ class NativeBackend implements Backend {
     rows: number,
     inDim: number,
     outDim: number,
+    precision: Precision = "fp32",
   ): void {
-    this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim);
+    this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16");
   }
 
   adamStep(
@@ -239,4 +262,26 @@ export function loadNativeBackend(options: NativeOptions = {}): { backend: Backe
     return { error: (e as Error).message };
   }
   return { backend: new NativeBackend(addon) };
+}
+
+/**
+ * GFLOP/s of the register-only multiply-add loop of the loaded addon's level (no memory
+ * traffic: the ceiling a GEMM is judged against): float32 FMA, or vdpbf16ps for "bf16". On one
+ * core (the caller), or on every pool thread. Best of `reps` runs of about `seconds` each, after
+ * a warm-up. Throws when the addon is not loaded or "bf16" is unavailable.
+ */
+export function peakGflops(precision: Precision, allThreads: boolean, seconds = 0.05, reps = 5): number {
+  if (!addon) throw new Error("peakGflops: the native addon is not loaded (call loadNativeBackend first)");
+  const a = addon;
+  const bf16 = precision === "bf16";
+  const units = allThreads ? 4 * a.info().threads : 1;
+  const probe = a.peak(bf16, 100_000, units, allThreads);
+  const perIter = probe.seconds / 100_000;
+  const iters = Math.max(1000, Math.round(seconds / Math.max(perIter, 1e-12) / (allThreads ? 4 : 1)));
+  let best = 0;
+  for (let r = 0; r < reps; r++) {
+    const p = a.peak(bf16, iters, units, allThreads);
+    best = Math.max(best, p.flops / p.seconds / 1e9);
+  }
+  return best;
 }

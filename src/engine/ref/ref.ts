@@ -1,10 +1,34 @@
 // The reference backend: plain TypeScript, written for obviousness, not speed. It is the oracle
-// every native kernel is tested against. Accumulations use float64 locals.
-import type { Backend } from "../backend.js";
+// every native kernel is tested against. Accumulations use float64 locals. Precision "bf16" is
+// emulated exactly: operands rounded to bf16, then multiplied and summed in float64.
+import type { Backend, Precision } from "../backend.js";
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * x (a float32 value) rounded to bf16 (8 significant bits) to nearest even, as vcvtne2ps2bf16
+ * does: float32 denormals become ±0 (the instruction treats them as zero), NaN stays NaN,
+ * values that round past the largest bf16 become ±Infinity.
+ */
+export function roundToBf16(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  const exp = bits & 0x7f800000;
+  if (exp === 0x7f800000) return f32[0]; // ±Infinity, NaN
+  if (exp === 0) {
+    u32[0] = bits & 0x80000000; // ±0
+    return f32[0];
+  }
+  u32[0] = (bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000; // to nearest, ties to even
+  return f32[0];
+}
+
+const exact = (x: number) => x;
 
 export class RefBackend implements Backend {
   readonly name = "ref";
@@ -12,6 +36,10 @@ export class RefBackend implements Backend {
 
   describe(): string {
     return "ref (pure TypeScript, 1 thread)";
+  }
+
+  bf16Unavailable(): string | null {
+    return null; // emulated (roundToBf16)
   }
 
   gemm(
@@ -25,14 +53,16 @@ export class RefBackend implements Backend {
     b: Float32Array,
     beta: number,
     c: Float32Array,
+    precision: Precision = "fp32",
   ): void {
+    const q = precision === "bf16" ? roundToBf16 : exact;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
         for (let p = 0; p < k; p++) {
           const av = transA ? a[p * m + i] : a[i * k + p]; // A: [k, m] | [m, k]
           const bv = transB ? b[j * k + p] : b[p * n + j]; // B: [n, k] | [k, n]
-          s += av * bv;
+          s += q(av) * q(bv);
         }
         const prev = beta === 0 ? 0 : beta * c[i * n + j];
         c[i * n + j] = alpha * s + prev;
@@ -139,8 +169,9 @@ export class RefBackend implements Backend {
     inDim: number,
     outDim: number,
     eps: number,
+    precision: Precision = "fp32",
   ): void {
-    this.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, z);
+    this.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, z, precision);
     this.biasAdd(z, b, rows, outDim);
     this.layerNormForward(z, gamma, beta, y, mean, rstd, rows, outDim, eps);
     this.swishForward(y, y, rows * outDim);
@@ -163,6 +194,7 @@ export class RefBackend implements Backend {
     rows: number,
     inDim: number,
     outDim: number,
+    precision: Precision = "fp32",
   ): void {
     // u = LN(z) is recomputed from the cached mean/rstd, then swish' applied in place on dy.
     for (let r = 0; r < rows; r++) {
@@ -175,8 +207,8 @@ export class RefBackend implements Backend {
     }
     this.layerNormBackward(dy, z, mean, rstd, gamma, dy, dgamma, dbeta, rows, outDim); // dy ← dz
     this.biasBackward(dy, db, rows, outDim);
-    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw); // dW += xᵀ·dz
-    if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx); // dx = dz·Wᵀ
+    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw, precision); // dW += xᵀ·dz
+    if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx, precision); // dx = dz·Wᵀ
   }
 
   adamStep(

@@ -1,0 +1,237 @@
+// GEMM with bf16 operands and fp32 accumulation on AVX512_BF16 (`vdpbf16ps`), included by
+// kernels.h in place of the float32 gemm_run when FATHOM_GEMM_BF16 is defined (only
+// kernels_avx512bf16.c does). C = alpha·op(A)·op(B) + beta·C keeps the float32 contract: A, B
+// and C are float32 in memory; only the products see bf16 operands; C, the accumulators, alpha,
+// beta and the fused epilogue stay float32.
+//
+// Pair layout: vdpbf16ps multiplies the bf16 pairs of its two operands lane by lane and adds both
+// products to a float32 accumulator (lane j += a.lo·b.lo + a.hi·b.hi). So k runs in pairs: a
+// 32-bit word holds bf16(x[2t]) in its low half and bf16(x[2t+1]) in its high half, and an odd k
+// gets a zero high half (in A and B both, so no stale value can reach a sum).
+//   packed B panel  [kc2, NR] words: word (t, j) = pair(op(B)[2t, j], op(B)[2t+1, j])
+//   packed A panel  [kc2, MR] words: word (t, i) = pair(op(A)[i, 2t], op(A)[i, 2t+1])
+// with kc2 = ceil(kc / 2). The kernel broadcasts one A word per row and multiplies it with NV
+// vectors of 16 B words: 16 columns × 2 values of k per instruction.
+//
+// Conversion happens here, in the pack step, with vcvtne2ps2bf16 (round to nearest even; like
+// vdpbf16ps it treats float32 denormals as zero and keeps NaN a NaN). Weights are not kept as a
+// bf16 copy refreshed after each Adam step: every operand has to be re-laid out into the pair
+// layout anyway (W is B in the forward, transposed B for dx), which reads and writes each value
+// once per call, and converting during that pass costs a few more instructions per value but no
+// extra pass over memory (O(k·n) work against the GEMM's O(m·n·k)). A bf16 copy would save
+// only that conversion, while needing a second weight store per network, a layout per use and
+// an Adam that knows about it. Activations and gradients change every call and must be
+// converted per call in any case.
+#include <immintrin.h>
+
+#if !defined(__AVX512BF16__) || !defined(__AVX512BW__) || VW != 16 || NR != 32
+#error "gemm_bf16.h needs -mavx512bf16 -mavx512bw and the 16-float vectors of an 8x32 tile"
+#endif
+
+#define KC2 (FATHOM_KC_BF16 / 2) // pairs per k block
+
+// Mask of the first `count` of 16 lanes (count may be ≤ 0 or ≥ 16).
+INLINE __mmask16 lanes(int count) { return count <= 0 ? 0 : count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
+
+// 16 words: word j = pair(even[j], odd[j]). cvtne2ps puts bf16(even) in halves 0–15 and
+// bf16(odd) in halves 16–31; the permute interleaves them.
+INLINE __m512i pairs_interleave(__m512 even, __m512 odd) {
+  const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(odd, even);
+  const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21,
+                                       5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(idx, both);
+}
+
+// Pairs from two rows: word j = pair(row0[j], row1[j]) for j < count, zero after; row1 = NULL
+// means zero (the odd tail of k).
+INLINE __m512i pairs_from_rows(const float* row0, const float* row1, int count) {
+  const __mmask16 m = lanes(count);
+  const __m512 e = _mm512_maskz_loadu_ps(m, row0);
+  const __m512 o = row1 ? _mm512_maskz_loadu_ps(m, row1) : _mm512_setzero_ps();
+  return pairs_interleave(e, o);
+}
+
+// 16 contiguous pairs: word t = pair(src[2t], src[2t+1]) for the first `count` floats, zero after.
+// Consecutive floats become consecutive halves, which is already the pair layout.
+INLINE __m512i pairs_contiguous(const float* src, int count) {
+  const __m512 lo = _mm512_maskz_loadu_ps(lanes(count), src);
+  const __m512 hi = _mm512_maskz_loadu_ps(lanes(count - 16), src + 16);
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
+// Transposes 16×16 32-bit words in place: r[i] lane j ↔ r[j] lane i.
+INLINE void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // r[4s + c], 128-bit lane L: column 4L + c of rows 4s … 4s + 3
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int c = 0; c < 4; c++) {
+    const __m512i u = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xDD);
+    const __m512i v = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x88), v1 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xDD);
+    t[c] = _mm512_shuffle_i32x4(u, v, 0x88);
+    t[4 + c] = _mm512_shuffle_i32x4(u1, v1, 0x88);
+    t[8 + c] = _mm512_shuffle_i32x4(u, v, 0xDD);
+    t[12 + c] = _mm512_shuffle_i32x4(u1, v1, 0xDD);
+  }
+  for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+// Up to 16 rows, each `count` contiguous floats from src + r·ld, as pairs and transposed:
+// out[t] lane r = pair(row r [2t], row r [2t+1]); rows ≥ nrows and floats ≥ count are zero.
+INLINE void pairs_rows_transposed(const float* src, long ld, int nrows, int count, __m512i out[16]) {
+  for (int r = 0; r < 16; r++) out[r] = r < nrows ? pairs_contiguous(src + r * ld, count) : _mm512_setzero_si512();
+  transpose16(out);
+}
+
+// Packs op(B)[pc:pc+kc, j0:j0+NR] into dst [kc2, NR] words, zero past n and past kc.
+static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, uint32_t* restrict dst) {
+  const int n = g->n, k = g->k, nr = min_i(NR, n - j0), kc2 = (kc + 1) / 2;
+  if (!g->transB) { // B: [k, n]; the two rows of a pair are n apart
+    for (int t = 0; t < kc2; t++) {
+      const float* r0 = g->b + (long)(pc + 2 * t) * n + j0;
+      const float* r1 = 2 * t + 1 < kc ? r0 + n : NULL;
+      for (int v = 0; v < NV; v++)
+        _mm512_store_si512(dst + (long)t * NR + v * 16, pairs_from_rows(r0 + v * 16, r1 ? r1 + v * 16 : NULL, nr - v * 16));
+    }
+  } else { // B: [n, k]; op(B)[p, j] = B[j, p]: a pair is contiguous in row j, so 16 rows are transposed
+    __m512i w[16];
+    for (int v = 0; v < NV; v++) {
+      const int rows = nr - v * 16; // ≤ 0: a zero column group
+      const float* src = g->b + (long)(j0 + v * 16) * k + pc;
+      for (int t0 = 0; t0 < kc2; t0 += 16) {
+        pairs_rows_transposed(src + 2 * t0, k, rows, kc - 2 * t0, w);
+        for (int t = 0; t < min_i(16, kc2 - t0); t++) _mm512_store_si512(dst + (long)(t0 + t) * NR + v * 16, w[t]);
+      }
+    }
+  }
+}
+
+// Packs op(A)[ip0·MR : ip1·MR, pc:pc+kc] (ip1 − ip0 ≤ 2 panels, i.e. 16 rows) into panels
+// dst + (ip − ip0)·kc2·MR, each [kc2, MR] words, zero past m and past kc.
+static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, int ip1, uint32_t* restrict dst) {
+  const int m = g->m, k = g->k, kc2 = (kc + 1) / 2;
+  const int i0 = ip0 * MR, rows = min_i((ip1 - ip0) * MR, m - i0); // 1 … 16
+  uint32_t* d1 = dst + (long)kc2 * MR;                               // the second panel, if any
+  const int two = ip1 - ip0 == 2;
+  if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]: a pair spans two rows of A, m apart
+    for (int t = 0; t < kc2; t++) {
+      const float* r0 = g->a + (long)(pc + 2 * t) * m + i0;
+      const __m512i w = pairs_from_rows(r0, 2 * t + 1 < kc ? r0 + m : NULL, rows);
+      _mm256_store_si256((__m256i*)(dst + (long)t * MR), _mm512_castsi512_si256(w));
+      if (two) _mm256_store_si256((__m256i*)(d1 + (long)t * MR), _mm512_extracti64x4_epi64(w, 1));
+    }
+  } else { // A: [m, k]: a pair is contiguous in row i, so the 16 rows are transposed
+    __m512i w[16];
+    const float* src = g->a + (long)i0 * k + pc;
+    for (int t0 = 0; t0 < kc2; t0 += 16) {
+      pairs_rows_transposed(src + 2 * t0, k, rows, kc - 2 * t0, w);
+      for (int t = 0; t < min_i(16, kc2 - t0); t++) {
+        _mm256_store_si256((__m256i*)(dst + (long)(t0 + t) * MR), _mm512_castsi512_si256(w[t]));
+        if (two) _mm256_store_si256((__m256i*)(d1 + (long)(t0 + t) * MR), _mm512_extracti64x4_epi64(w[t], 1));
+      }
+    }
+  }
+}
+
+// acc[MR][NV] = Σ_t pair(A row i, t) · pair(B, t, :), then C = alpha·acc + beta·C.
+static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restrict ap, const uint32_t* restrict bp,
+                                                  float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  __m512 acc[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+  for (int t = 0; t < kc2; t++) {
+    __m512bh bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = (__m512bh)_mm512_load_si512(bp + (long)t * NR + v * 16);
+    for (int i = 0; i < MR; i++) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[(long)t * MR + i]);
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], av, bv[v]);
+    }
+  }
+  vf out[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) out[i][v] = (vf)acc[i][v];
+  store_tile(out, c, ldc, mr, nr, alpha, beta);
+}
+
+// C = alpha·op(A)·op(B) + beta·C with bf16 operands, then the optional epilogue, by every thread
+// of the job, using claim counters slot0 … slot0 + 2·ceil(k / KC_BF16) − 1 (within
+// FATHOM_GEMM_SLOTS(k)). As in the float32 gemm_run: B is packed one k block at a time by all
+// threads together; then each thread packs its own A panels (always: A has to be converted) and
+// computes their rows; every C element is computed by one fixed sequence of operations, so the
+// result does not depend on the thread count.
+static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
+  const int m = g->m, n = g->n, k = g->k;
+  if (m == 0 || n == 0) return;
+  const int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
+  // [PACK_GROUP, KC2, MR] words per thread: the same scratch as the float32 [PACK_GROUP, KC, MR].
+  uint32_t* packA = (uint32_t*)fathom_scr.packA + (long)tid * FATHOM_PACK_GROUP * KC2 * MR;
+  uint32_t* packB = (uint32_t*)fathom_scr.packB; // [nPanels, kc2, NR] words
+  const int nblk = k == 0 ? 1 : (k + FATHOM_KC_BF16 - 1) / FATHOM_KC_BF16;
+  int nt = 1, tm = 1, tn = 1;
+  for (int blk = 0; blk < nblk; blk++) {
+    const int pc = blk * FATHOM_KC_BF16, kc = min_i(FATHOM_KC_BF16, k - pc), kc2 = (kc + 1) / 2;
+    const int last = blk == nblk - 1;
+    const int slot = slot0 + 2 * blk;
+    if (blk > 0) pool_barrier(); // everyone is done with the previous packed block
+    int b0, b1;
+    while (claim(slot, 1, nPanels, &b0, &b1)) pack_b_panel(g, pc, kc, b0 * NR, packB + (long)b0 * kc2 * NR);
+    nt = pool_barrier();
+    // Thread grid as in the float32 gemm_run: rows first, claimed FATHOM_PACK_GROUP panels at a
+    // time when every thread has some; else a fixed rows × columns split.
+    tm = min_i(nt, mPanels);
+    tn = min_i(nt / tm, nPanels);
+    const int claiming = tm == nt;
+    const int ti = tid % tm, tj = tid / tm;
+    if (!claiming && tid >= tm * tn) continue;
+    const int jp0 = (int)((long)tj * nPanels / tn), jp1 = (int)((long)(tj + 1) * nPanels / tn);
+    const float beta = blk == 0 ? g->beta : 1.0f;
+    int cb = (int)((long)ti * mPanels / tm), ce = (int)((long)(ti + 1) * mPanels / tm);
+    if (claiming && !claim(slot + 1, FATHOM_PACK_GROUP, mPanels, &cb, &ce)) continue;
+    for (;;) {
+      for (int ip = cb; ip < ce; ip++) {
+        const int i0 = ip * MR, mr = min_i(MR, m - i0);
+        const int off = (ip - cb) % FATHOM_PACK_GROUP;
+        if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ce), packA);
+        const uint32_t* ap = packA + (long)off * kc2 * MR;
+        float* crow = g->c + (long)i0 * n;
+        for (int jp = jp0; jp < jp1; jp++)
+          kernel_bf16(kc2, ap, packB + (long)jp * kc2 * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR), g->alpha, beta);
+        // The rows are complete and still in L1: run the epilogue now.
+        if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
+      }
+      if (!claiming || !claim(slot + 1, FATHOM_PACK_GROUP, mPanels, &cb, &ce)) break;
+    }
+  }
+  if (g->bias && tn > 1) { // rows were split across threads by columns: finish after a barrier
+    pool_barrier();
+    dense_epilogue_rows(g, (int)((long)tid * m / nt), (int)((long)(tid + 1) * m / nt));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register-only vdpbf16ps loop: 16 lanes × 2 products × 2 flops per instruction.
+#define PEAK_FLOPS (PEAK_ACC * 64)
+static void peak_job(void* args, int tid) {
+  (void)tid;
+  fathom_peak_args* p = (fathom_peak_args*)args;
+  int u0, u1;
+  while (claim(0, 1, p->units, &u0, &u1)) {
+    __m512 acc[PEAK_ACC];
+    for (int i = 0; i < PEAK_ACC; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3A833A83); // pair(≈1e-3, ≈1e-3)
+    const __m512bh y = (__m512bh)_mm512_set1_epi32(0x3A833A83);
+    for (long it = 0; it < p->iters; it++)
+      for (int i = 0; i < PEAK_ACC; i++) acc[i] = _mm512_dpbf16_ps(acc[i], x, y);
+    __m512 s = _mm512_setzero_ps();
+    for (int i = 0; i < PEAK_ACC; i++) s = _mm512_add_ps(s, acc[i]);
+    if (_mm512_reduce_add_ps(s) == -1.0f) p->sink = 1.0f; // never true: keeps the loop
+  }
+}
