@@ -89,7 +89,21 @@ const GRIDS: Readonly<Record<string, readonly string[]>> = {
     "#GGG#GG#",
     "########",
   ],
+  // The far goals of the point and Humanoid big mazes: simple_maze.py and humanoid_maze.py of both
+  // references (scaling-crl, JaxGCRL) have 10 far cells, (2, 5) included.
   big_maze_eval: [
+    "########", //
+    "#R.##GG#",
+    "#..#.GG#",
+    "##...###",
+    "#..#...#",
+    "#.#G.#G#",
+    "#.GG#GG#",
+    "########",
+  ],
+  // The Ant's: scaling-crl's ant_maze.py (the paper's code, its job.slurm's `ant_big_maze_eval`)
+  // leaves (2, 5) out; JaxGCRL's ant_maze.py has it.
+  ant_big_maze_eval: [
     "########", //
     "#R.##GG#",
     "#..#..G#",

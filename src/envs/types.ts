@@ -31,6 +31,12 @@ export interface EnvSpec {
   readonly successThreshold: number;
   /** Id of the env evaluation should use (the `_eval` layout), if it differs from this one. */
   readonly evalId?: string;
+  /**
+   * Physics steps per control step, for envs with a physics engine (MuJoCo): the env's own value
+   * here, a run's override through MakeEnvOptions.frameSkip. Absent for envs that have no such step
+   * (the point mazes integrate in closed form).
+   */
+  readonly frameSkip?: number;
 }
 
 export interface StepResult {
@@ -99,6 +105,11 @@ export interface MakeEnvOptions {
   threads?: number;
   /** Override the episode length (default: the env's own, 1000 for the paper's tasks). */
   episodeLength?: number;
+  /**
+   * Override the physics steps per control step (EnvSpec.frameSkip; MuJoCo envs only). The
+   * physics timestep stays the model's, so the control step becomes frameSkip × timestep.
+   */
+  frameSkip?: number;
   /**
    * Reproduce the reference's auto-reset bug (JaxGCRL issue #53, SPEC §4): every reset of an env
    * restores its first start state and goal forever. Off by default; only for comparisons.

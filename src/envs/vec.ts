@@ -83,6 +83,14 @@ function checkOptions(spec: EnvSpec, o: MakeEnvOptions): void {
   if (o.episodeLength !== undefined && (!Number.isInteger(o.episodeLength) || o.episodeLength < 1)) {
     throw new Error(`episodeLength must be a positive integer, got ${o.episodeLength} (default for ${spec.id}: ${spec.episodeLength})`);
   }
+  if (o.frameSkip !== undefined) {
+    if (spec.frameSkip === undefined) {
+      throw new Error(`${spec.id} has no physics frame skip to set (frameSkip applies to the MuJoCo envs: ant*, humanoid*, arm*)`);
+    }
+    if (!Number.isInteger(o.frameSkip) || o.frameSkip < 1 || o.frameSkip > 1000) {
+      throw new Error(`frameSkip must be an integer in [1, 1000], got ${o.frameSkip} (default for ${spec.id}: ${spec.frameSkip})`);
+    }
+  }
 }
 
 /**
@@ -91,7 +99,11 @@ function checkOptions(spec: EnvSpec, o: MakeEnvOptions): void {
  */
 export async function createVecEnv(spec: EnvSpec, factory: CoreFactoryRef, options: MakeEnvOptions): Promise<VecEnv> {
   checkOptions(spec, options);
-  const eff: EnvSpec = { ...spec, episodeLength: options.episodeLength ?? spec.episodeLength };
+  const eff: EnvSpec = {
+    ...spec,
+    episodeLength: options.episodeLength ?? spec.episodeLength,
+    ...(spec.frameSkip === undefined ? {} : { frameSkip: options.frameSkip ?? spec.frameSkip }),
+  };
   const n = options.numEnvs;
   const threads = Math.min(options.threads ?? availableParallelism(), n);
   const bug = options.referenceResetBug ?? false;
@@ -185,6 +197,7 @@ class ThreadedVecEnv implements VecEnv {
   readonly episodeLength: number;
   readonly successThreshold: number;
   readonly evalId?: string;
+  readonly frameSkip?: number;
   readonly threads: number;
   readonly actionBuffer: Float32Array; // [N, actionDim], shared with the workers
   private readonly result: StepResult;
@@ -213,6 +226,7 @@ class ThreadedVecEnv implements VecEnv {
     this.episodeLength = spec.episodeLength;
     this.successThreshold = spec.successThreshold;
     if (spec.evalId !== undefined) this.evalId = spec.evalId;
+    if (spec.frameSkip !== undefined) this.frameSkip = spec.frameSkip;
     this.threads = workers.length;
     this.actionBuffer = buffers.actions;
     const b = buffers;

@@ -80,7 +80,7 @@ describe("Ant model", () => {
   });
 
   it("maze walls cover exactly the '#' cells", () => {
-    for (const name of ["u4_maze", "u5_maze", "big_maze", "hardest_maze", "big_maze_eval"]) {
+    for (const name of ["u4_maze", "u5_maze", "big_maze", "hardest_maze", "ant_big_maze_eval"]) {
       const layout = parseMaze(name);
       const boxes = mazeWalls(layout, 4, 2);
       // Each cell centre must be inside exactly one box if it is a wall, and in none otherwise.

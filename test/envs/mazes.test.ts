@@ -4,6 +4,7 @@ import { MAZE_NAMES, cellCentre, isWall, parseMaze, parseMazeGrid } from "../../
 
 test("all SPEC appendix A layouts parse, with one start and at least one goal", () => {
   assert.deepEqual([...MAZE_NAMES].sort(), [
+    "ant_big_maze_eval",
     "big_maze",
     "big_maze_eval",
     "hardest_maze",
@@ -63,4 +64,29 @@ test("bad names and grids give errors that say what is allowed", () => {
   assert.throws(() => parseMazeGrid("x", ["###", "#R#", "#X#", "###"]), /allowed are/);
   assert.throws(() => parseMazeGrid("x", ["###", "#R#", "###"]), /no goal cell/);
   assert.throws(() => parseMazeGrid("x", ["####", "#RG", "####"]), /equally long/);
+});
+
+test("big-maze far goals: 10 cells for the point and Humanoid mazes, the Ant's 9 without (2, 5), as the references", () => {
+  // simple_maze.py and humanoid_maze.py (scaling-crl and JaxGCRL): BIG_MAZE_EVAL row 2 is
+  // [1, 0, 0, 1, 0, G, G, 1]; scaling-crl's ant_maze.py has [1, 0, 0, 1, 0, 0, G, 1].
+  const far = [
+    [1, 5],
+    [1, 6],
+    [2, 5],
+    [2, 6],
+    [5, 3],
+    [5, 6],
+    [6, 2],
+    [6, 3],
+    [6, 5],
+    [6, 6],
+  ];
+  assert.deepEqual(parseMaze("big_maze_eval").goals, far);
+  assert.deepEqual(
+    parseMaze("ant_big_maze_eval").goals,
+    far.filter(([i, j]) => !(i === 2 && j === 5)),
+  );
+  // The far goals are goal cells of the training layout.
+  const train = new Set(parseMaze("big_maze").goals.map((c) => c.join(",")));
+  for (const c of far) assert.ok(train.has(c.join(",")), `far goal ${c} is a training goal cell`);
 });

@@ -59,6 +59,7 @@ function antSpec(id: string, description: string, evalId?: string): EnvSpec {
     goalIndices: [0, 1],
     episodeLength: 1000,
     successThreshold: 0.5,
+    frameSkip: ANT_FRAME_SKIP,
   };
   return evalId === undefined ? spec : { ...spec, evalId };
 }
@@ -83,7 +84,7 @@ const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
   "ant_u5_maze-v1": "u5_maze",
   "ant_u5_maze_eval-v1": "u5_maze_eval",
   "ant_big_maze-v1": "big_maze",
-  "ant_big_maze_eval-v1": "big_maze_eval",
+  "ant_big_maze_eval-v1": "ant_big_maze_eval",
   "ant_hardest_maze-v1": "hardest_maze",
 };
 
@@ -152,7 +153,7 @@ export class AntCore extends MujocoCore<MujocoViews> {
     this.liveModel();
     const { qpos, ctrl } = this.views[i];
     for (let k = 0; k < ANT_NU; k++) ctrl[k] = action[k];
-    const finite = this.stepPhysics(i, ANT_FRAME_SKIP);
+    const finite = this.stepPhysics(i, this.frameSkip);
     this.writeObs(i, obs);
     if (!finite) return true;
     const z = qpos[2];

@@ -156,6 +156,7 @@ function armSpec(id: string, description: string): EnvSpec {
     goalIndices: [0, 1, 2],
     episodeLength: 1000,
     successThreshold: 0.1,
+    frameSkip: ARM_FRAME_SKIP,
   };
 }
 
@@ -254,7 +255,7 @@ export class ArmCore extends MujocoCore<ArmViews> {
     const finger = action[4] > 0 ? 0 : ARM_FINGER_OPEN_CTRL;
     ctrl[7] = finger;
     ctrl[8] = finger;
-    const finite = this.stepPhysics(i, ARM_FRAME_SKIP);
+    const finite = this.stepPhysics(i, this.frameSkip);
     this.writeObs(i, obs);
     return !finite;
   }

@@ -41,6 +41,8 @@ export function familyEntry<T>(factory: string, family: string, table: Readonly<
 export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
   readonly spec: EnvSpec;
   readonly count: number;
+  /** Physics steps per control step: the spec's (a run may override the env's default). */
+  protected readonly frameSkip: number;
   /** Control steps that ended with a non-finite physics state (reported as terminations). */
   divergences = 0;
 
@@ -63,6 +65,11 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
     this.mj = mj;
     this.spec = spec;
     this.count = count;
+    if (spec.frameSkip === undefined || !Number.isInteger(spec.frameSkip) || spec.frameSkip < 1) {
+      model.delete();
+      throw new Error(`${spec.id}: a MuJoCo env needs a positive integer frameSkip in its spec, got ${spec.frameSkip}`);
+    }
+    this.frameSkip = spec.frameSkip;
     this.model = model;
     this.makeViews = makeViews;
     this.nq = model.nq;

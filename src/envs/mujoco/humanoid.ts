@@ -125,6 +125,7 @@ function humanoidSpec(id: string, description: string, evalId?: string): EnvSpec
     goalIndices: [0, 1, 2],
     episodeLength: 1000,
     successThreshold: 0.5,
+    frameSkip: id === "humanoid-v1" ? HUMANOID_OPEN_PHYSICS.frameSkip : HUMANOID_MAZE_PHYSICS.frameSkip,
   };
   return evalId === undefined ? spec : { ...spec, evalId };
 }
@@ -276,7 +277,7 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
     this.liveModel();
     const { qpos, ctrl } = this.views[i];
     for (let k = 0; k < HUMANOID_NU; k++) ctrl[k] = HUMANOID_CTRL_LIMIT * action[k];
-    const finite = this.stepPhysics(i, this.physics.frameSkip);
+    const finite = this.stepPhysics(i, this.frameSkip);
     this.writeObs(i, obs);
     if (!finite) return true;
     const z = qpos[2];
