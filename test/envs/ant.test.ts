@@ -79,6 +79,35 @@ describe("Ant model", () => {
     }
   });
 
+  it("contacts as the reference: on open ground feet–floor only (ant.xml); in a maze also walls and self-contact (ant_maze.xml)", async () => {
+    const mj = await loadMujoco();
+    const pairsOf = (xml: string): string[] => {
+      const m = mj.MjModel.from_xml_string(xml);
+      try {
+        const ct = m.geom_contype as Int32Array;
+        const ca = m.geom_conaffinity as Int32Array;
+        const body = m.geom_bodyid as Int32Array;
+        const parent = m.body_parentid as Int32Array;
+        const name = (g: number) => mj.mj_id2name(m, mj.mjtObj.mjOBJ_GEOM.value, g).replace(/_\d+$/, "");
+        const out = new Set<string>();
+        for (let a = 0; a < m.ngeom; a++) {
+          for (let b = a + 1; b < m.ngeom; b++) {
+            if ((ct[a] & ca[b]) === 0 && (ct[b] & ca[a]) === 0) continue;
+            // MuJoCo filters contacts within one body and between a body and its parent (not the world).
+            if (body[a] === body[b] || (body[b] !== 0 && parent[body[a]] === body[b]) || (body[a] !== 0 && parent[body[b]] === body[a])) continue;
+            out.add([name(a), name(b)].sort().join("-"));
+          }
+        }
+        return [...out].sort();
+      } finally {
+        m.delete();
+      }
+    };
+    assert.deepEqual(pairsOf(antXml()), ["floor-foot"]);
+    const walls = mazeWalls(parseMaze("u4_maze"), 4, 2);
+    assert.deepEqual(pairsOf(antXml(walls)), ["floor-foot", "foot-foot", "foot-torso", "foot-upper", "foot-wall", "torso-wall", "upper-wall"].sort());
+  });
+
   it("maze walls cover exactly the '#' cells", () => {
     for (const name of ["u4_maze", "u5_maze", "big_maze", "hardest_maze", "ant_big_maze_eval"]) {
       const layout = parseMaze(name);

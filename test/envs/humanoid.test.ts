@@ -475,3 +475,26 @@ describe("Humanoid determinism", () => {
     }
   });
 });
+
+describe("Humanoid action mapping", () => {
+  it("torque per unit action is the paper's code's: ctrl = (a + 1)·(hi − lo)/2 + lo = 0.4·a, not clip(a, ±0.4)", async () => {
+    // scaling-crl envs/humanoid.py (and humanoid_maze.py, JaxGCRL's too) rescale the action to the
+    // motors' ctrlrange [−0.4, 0.4] before Brax's actuator clips it to the same range (a no-op).
+    const refCtrl = (a: number) => (a + 1) * (0.4 - -0.4) * 0.5 + -0.4;
+    const core = await humanoidCore("humanoid-v1", 1);
+    try {
+      const obs = new Float32Array(OBS);
+      const rng = rngFor(21, 0);
+      for (const a of [-1, -0.5, -0.1, 0, 0.3, 0.75, 1]) {
+        core.reset(0, rng, obs);
+        const act = new Float32Array(HUMANOID_NU).fill(a);
+        core.step(0, act, rng, obs);
+        // Motor 5 (right_hip_y, gear 300) drives dof 11; motor 0 (abdomen_y, gear 100) dof 7.
+        assert.ok(Math.abs(obs[QFRC + 11] - 300 * refCtrl(a)) < 1e-4, `a = ${a}: hip torque ${obs[QFRC + 11]}, reference ${300 * refCtrl(a)}`);
+        assert.ok(Math.abs(obs[QFRC + 7] - 100 * refCtrl(a)) < 1e-4, `a = ${a}: abdomen torque ${obs[QFRC + 7]}`);
+      }
+    } finally {
+      core.dispose();
+    }
+  });
+});

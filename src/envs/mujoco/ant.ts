@@ -24,6 +24,17 @@
 //          mazes: centre of a 'G' cell drawn uniformly (the _eval ids use their far-goal layout).
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
+//
+// Departures from the reference (scaling-crl envs/ant.py, ant_maze.py, assets/ant*.xml, as its
+// train.py runs them):
+//   | what              | reference                                   | here                         |
+//   | physics engine    | Brax "spring" (train.py's backend)          | MuJoCo 3.14 (WebAssembly)    |
+//   | step              | 0.005 s × 10 (spring)                       | 0.005 s × 10 (frameSkip: a   |
+//   |                   |                                             | run may override it)         |
+//   | contacts          | ant.xml: feet–floor; ant_maze.xml: also     | the same sets                |
+//   |                   | walls and self-contact                      |                              |
+//   | goal marker       | a "target" body in the model                | none (the goal is data)      |
+//   | Ant big-maze eval | ant_maze.py's layout (no goal at (2, 5))    | the same (ant_big_maze_eval) |
 
 import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
@@ -112,7 +123,7 @@ export class AntCore extends MujocoCore<MujocoViews> {
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
     const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
-    super(mj, spec, count, modelFromXml(mj, antXml(walls), spec.id), (d) => ({
+    super(mj, spec, count, modelFromXml(mj, antXml(walls, undefined, layout !== null), spec.id), (d) => ({
       qpos: d.qpos as Float64Array,
       qvel: d.qvel as Float64Array,
       ctrl: d.ctrl as Float64Array,

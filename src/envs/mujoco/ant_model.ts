@@ -11,12 +11,15 @@
 // teleporting the Ant back to the model's default pose.
 //
 // Contacts follow the reference's choice of which geoms touch what (it keeps the contact count,
-// and so the cost per step, small): the floor only meets the feet; walls meet the torso, the upper
-// leg links and the feet; the feet also meet the torso and upper links (self-collision).
-// With MuJoCo's rule "contact if (contype_a & conaffinity_b) || (contype_b & conaffinity_a)":
+// and so the cost per step, small). In the mazes (the reference's ant_maze.xml): the floor only
+// meets the feet; walls meet the torso, the upper leg links and the feet; the feet also meet the
+// torso, the upper links and each other (self-collision). With MuJoCo's rule "contact if
+// (contype_a & conaffinity_b) || (contype_b & conaffinity_a)":
 //   floor   contype 0, conaffinity 1      torso, upper links   contype 0, conaffinity 1
 //   feet    contype 1, conaffinity 1      walls                contype 1, conaffinity 1
 //   lower links: no contacts.
+// On open ground (ant-v1, the reference's ant.xml) the torso, upper links and feet have
+// conaffinity 0: the feet meet the floor and nothing else.
 
 import { type MazeLayout, isWall } from "../mazes.js";
 
@@ -74,21 +77,22 @@ function fmt(v: number): string {
   return Number(v.toFixed(6)).toString();
 }
 
-function legXml(k: number, leg: LegDef): string {
+/** One leg; `aff` is the conaffinity of its upper link and foot (1 in the mazes, 0 on open ground). */
+function legXml(k: number, leg: LegDef, aff: number): string {
   const ux = 0.2 * leg.sx;
   const uy = 0.2 * leg.sy;
   const lx = 0.4 * leg.sx;
   const ly = 0.4 * leg.sy;
   return `
       <body name="leg_${k}" pos="0 0 0">
-        <geom name="upper_${k}" type="capsule" fromto="0 0 0 ${fmt(ux)} ${fmt(uy)} 0" size="0.08" conaffinity="1"/>
+        <geom name="upper_${k}" type="capsule" fromto="0 0 0 ${fmt(ux)} ${fmt(uy)} 0" size="0.08" conaffinity="${aff}"/>
         <body name="thigh_${k}" pos="${fmt(ux)} ${fmt(uy)} 0">
           <joint name="hip_${k}" type="hinge" axis="0 0 1" range="-30 30"/>
           <geom name="thigh_${k}" type="capsule" fromto="0 0 0 ${fmt(ux)} ${fmt(uy)} 0" size="0.08"/>
           <body name="shin_${k}" pos="${fmt(ux)} ${fmt(uy)} 0">
             <joint name="ankle_${k}" type="hinge" axis="${leg.ankleAxis}" range="${leg.ankleRange}"/>
             <geom name="shin_${k}" type="capsule" fromto="0 0 0 ${fmt(lx)} ${fmt(ly)} 0" size="0.08"/>
-            <geom name="foot_${k}" type="sphere" pos="${fmt(lx)} ${fmt(ly)} 0" size="0.08" mass="0" contype="1" conaffinity="1"/>
+            <geom name="foot_${k}" type="sphere" pos="${fmt(lx)} ${fmt(ly)} 0" size="0.08" mass="0" contype="1" conaffinity="${aff}"/>
           </body>
         </body>
       </body>`;
@@ -100,8 +104,9 @@ function legXml(k: number, leg: LegDef): string {
  * wasm heap (DESIGN §4). 256 KiB is ample: an Ant pushed into a maze corner under random actions
  * (7 contacts) peaked at 18 KiB of arena.
  */
-export function antXml(walls: readonly WallBox[] = [], memoryBytes = 256 * 1024): string {
-  const legs = LEGS.map((leg, k) => legXml(k + 1, leg)).join("");
+export function antXml(walls: readonly WallBox[] = [], memoryBytes = 256 * 1024, selfContact = walls.length > 0): string {
+  const aff = selfContact ? 1 : 0;
+  const legs = LEGS.map((leg, k) => legXml(k + 1, leg, aff)).join("");
   const wallGeoms = walls
     .map(
       (w, n) =>
@@ -127,7 +132,7 @@ export function antXml(walls: readonly WallBox[] = [], memoryBytes = 256 * 1024)
     <geom name="floor" type="plane" size="200 200 0.1" conaffinity="1" rgba="0.8 0.9 0.8 1"/>${wallGeoms}
     <body name="torso" pos="0 0 0.75">
       <joint name="root" type="free" armature="0" damping="0" limited="false"/>
-      <geom name="torso" type="sphere" size="0.25" conaffinity="1"/>${legs}
+      <geom name="torso" type="sphere" size="0.25" conaffinity="${aff}"/>${legs}
     </body>
   </worldbody>
   <actuator>${motors}

@@ -5,7 +5,11 @@
 // (The reference trains both on Brax's "spring" backend at 10 × 0.0015 s with gears raised to
 // 350 / 100 for that engine; this MuJoCo model keeps the standard humanoid's gears, as the
 // reference's MuJoCo-style backends do.)
-// Actions in [-1, 1] map linearly onto the motors' control range [-0.4, 0.4] (ctrl = 0.4 · action).
+// Actions in [-1, 1] map linearly onto the motors' control range [-0.4, 0.4] (ctrl = 0.4 · action),
+// exactly the reference's env.step: ctrl = (a + 1)·(hi − lo)/2 + lo (scaling-crl envs/humanoid.py
+// and humanoid_maze.py; JaxGCRL's the same), which Brax's actuator then clips to the same range.
+// (An outside review read the reference as ctrl = clip(a, −0.4, 0.4); the rescale above runs
+// before the clip, so the clip never acts. Checked in the reference's code, 2026-12-04.)
 //
 // Observation [271] = state [268] ++ commanded goal [3]. The state has the reference's layout
 // (JaxGCRL envs/humanoid.py `_get_obs`, Brax link conventions). The reference's model carries a
@@ -63,6 +67,23 @@
 // gives every episode a fresh start (the VecEnv contract).
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
+//
+// Departures from the reference (scaling-crl envs/humanoid*.py and assets/humanoid*.xml, as its
+// train.py runs them: backend "spring"):
+//   | what                | reference (spring)                   | here                              |
+//   | physics engine      | Brax "spring"                        | MuJoCo 3.14 (WebAssembly)         |
+//   | step, humanoid-v1   | 0.0015 s × 10 = 0.015 s as written   | 0.003 s × 5 = 0.015 s (frameSkip  |
+//   |                     | (humanoid.py); an outside check      | 5; `--frame-skip 10` gives 0.03 s |
+//   |                     | inferred 0.03 s under brax 0.10.1    | to try the other reading)         |
+//   |                     | (unconfirmed)                        |                                   |
+//   | step, mazes         | 0.0015 s × 10                        | 0.0015 s × 10                     |
+//   | gears               | 350 (abdomen, hips, knees), 100      | the MuJoCo humanoid's 100–300, 25 |
+//   |                     | (arms), set for the spring engine    | (as its MuJoCo-style backends)    |
+//   | link inertias in    | identity (spring)                    | the true inertias                 |
+//   | the observation     |                                      |                                   |
+//   | reset noise         | 0 (every episode starts alike)       | U(−0.01, 0.01) on qpos and qvel   |
+//   | goal marker         | a "target" body on two slides        | none; its observation entries are |
+//   |                     |                                      | filled from the goal (see above)  |
 
 import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
