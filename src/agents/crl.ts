@@ -2,7 +2,7 @@
 //   1. config   2. networks (φ(s,a), ψ(g), π(a|s,g))   3. the update (actor + α, then critic)
 //   4. acting   5. state for checkpoints
 // The losses are pure functions in ./losses.ts; this file wires them to the networks.
-import type { Backend } from "../engine/backend.js";
+import type { Backend, Precision } from "../engine/backend.js";
 import { Adam } from "../nn/adam.js";
 import { ResNet } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
@@ -46,6 +46,11 @@ export interface CRLConfig {
   targetEntropyCoef: number;
   /** Activation checkpointing per residual block (for the deepest networks). */
   recompute: boolean;
+  /**
+   * GEMM operand precision of the three networks' residual blocks (nn/resnet.ts): fp32, or bf16
+   * with fp32 accumulation. The losses, the energy and Adam stay fp32 either way.
+   */
+  precision: Precision;
   // ── deep-actor stability (not in the paper; CRL_DEFAULTS keep the paper's behaviour) ──
   /** LayerNorm of the actor's residual stream before its mean and log-std heads. */
   actorHeadNorm: boolean;
@@ -76,6 +81,7 @@ export const CRL_DEFAULTS: CRLConfig = {
   logsumexpPenalty: 0.1,
   targetEntropyCoef: -0.5,
   recompute: false,
+  precision: "fp32",
   actorHeadNorm: false,
   actorHeadInitScale: 1,
   tanhLogDet: "reference",
@@ -211,6 +217,7 @@ export class CRLAgent {
       heads: [{ name: "repr", dim: R }],
       maxBatch: B,
       recompute: c.recompute,
+      precision: c.precision,
     });
     this.goalEncoder = new ResNet(backend, {
       inDim: G,
@@ -219,6 +226,7 @@ export class CRLAgent {
       heads: [{ name: "repr", dim: R }],
       maxBatch: B,
       recompute: c.recompute,
+      precision: c.precision,
     });
     this.actor = new ResNet(backend, {
       inDim: S + G,
@@ -230,6 +238,7 @@ export class CRLAgent {
       ],
       maxBatch: this.actChunk,
       recompute: c.recompute,
+      precision: c.precision,
       headNorm: c.actorHeadNorm,
     });
     this.saEncoder.init(new Rng(kSa));

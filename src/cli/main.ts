@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { backendFromEnv, getBackend, nativeBackendError } from "../engine/index.js";
+import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisionFromEnv, resolvePrecision } from "../engine/index.js";
 import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import { crossKeyIssues, PRESETS, type TrainConfig, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
@@ -58,15 +58,23 @@ Usage:
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version
 
-Compute backend: --backend auto|native|ref or FATHOM_BACKEND (auto = native when it built).`;
+Compute backend: --backend auto|native|ref or FATHOM_BACKEND (auto = native when it built).
+GEMM precision: --precision fp32|bf16 or FATHOM_PRECISION (default fp32; bf16 needs AVX512_BF16).`;
 
-function backendLine(name: string): string {
+/** The precision a run on this backend gets (bf16 falls back to fp32 where it cannot run; makeAgent logs why). */
+function precisionUsed(name: string, requested: Precision): Precision {
+  return resolvePrecision(getBackend(name), requested).precision;
+}
+
+function backendLine(name: string, precision: Precision): string {
   const be = getBackend(name);
   const err = nativeBackendError();
+  const used = precisionUsed(name, precision);
+  const prec = `, precision ${used}${used !== precision ? ` (${precision} requested)` : ""}`;
   if (be.name === "ref") {
-    return `backend: ${be.describe()}${err ? ` — WARNING: the native backend is unavailable (${err}); training will be very slow. Rebuild with \`npm run build:native\`.` : ""}`;
+    return `backend: ${be.describe()}${prec}${err ? ` — WARNING: the native backend is unavailable (${err}); training will be very slow. Rebuild with \`npm run build:native\`.` : ""}`;
   }
-  return `backend: ${be.describe()}`;
+  return `backend: ${be.describe()}${prec}`;
 }
 
 function takeOption(argv: string[], name: string): string | undefined {
@@ -176,8 +184,10 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     const r = parseConfig(TrainConfigSchema, args, { preset, presetName, helpHint: "fathom train --help", maxPositionals: 0, check: crossKeyIssues });
     if (r.help) return 0;
     config = r.config;
-    // FATHOM_BACKEND applies unless --backend is given (the config's default "auto" would hide it)
+    // FATHOM_BACKEND and FATHOM_PRECISION apply unless --backend / --precision is given (the
+    // config's defaults would hide them)
     if (!r.fromFlags.includes("backend")) config = { ...config, backend: backendFromEnv() ?? config.backend };
+    if (!r.fromFlags.includes("precision")) config = { ...config, precision: precisionFromEnv() ?? config.precision };
     // Everything that can be checked is checked before a run directory is made: the env id, the
     // backend (and FATHOM_THREADS), the memory the run needs and JavaScript's array limits.
     getEnvSpec(config.env);
@@ -193,14 +203,18 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       preset: presetName,
       created: new Date().toISOString(),
       backend: backendDescription,
+      // what ran: config.precision is what was asked for (bf16 falls back to fp32 where it cannot run)
+      precision: precisionUsed(config.backend, config.precision),
       config,
     });
   }
   if (resume) {
     const envBackend = backendFromEnv();
     if (envBackend !== undefined) config = { ...config, backend: envBackend };
+    const envPrecision = precisionFromEnv();
+    if (envPrecision !== undefined) config = { ...config, precision: envPrecision };
   }
-  console.log(backendLine(config.backend));
+  console.log(backendLine(config.backend, config.precision));
   console.log(`run directory: ${runDir.path}`);
   console.log(
     `env ${config.env}, ${config.numEnvs} envs, actor depth ${config.actorDepth} × width ${config.actorWidth}, critic depth ${config.criticDepth} × width ${config.criticWidth}, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
@@ -327,7 +341,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
   const found = findRunDir(target);
   const saved = readRunConfig(found.run.configPath);
-  const config: TrainConfig = { ...saved, backend: opts.backend ?? backendFromEnv() ?? saved.backend };
+  const config: TrainConfig = { ...saved, backend: opts.backend ?? backendFromEnv() ?? saved.backend, precision: precisionFromEnv() ?? saved.precision };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
   const spec = getEnvSpec(config.env);
   const envId = opts.env ?? primaryEvalId(config.env);
@@ -344,7 +358,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   }
   const agent = makeAgent(config, n);
   loadAgentCheckpoint(ckpt, agent);
-  console.log(backendLine(config.backend));
+  console.log(backendLine(config.backend, config.precision));
   const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength });
   try {
     const { metrics, trajectories } = await evaluate(agent, env, { seed: opts.seed, recordTrajectories: opts.trajectories !== undefined });
@@ -491,6 +505,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
       if (injectThreads) cfgArgs.push("--threads", "1");
       const r = parseConfig(TrainConfigSchema, cfgArgs, parseOpts);
       if (r.help) return 0;
+      // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
+      if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
       const name = sweepRunDirName({ env: r.config.env, agent: "crl", actorDepth, criticDepth, seed });
       if (seen.has(name)) continue;
       seen.add(name);

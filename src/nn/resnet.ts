@@ -8,7 +8,13 @@
 // Forward caches exactly what backward needs (llm.c style); every buffer is allocated once for
 // `maxBatch` rows. With `recompute`, only each block's input is kept and the block's activations
 // are recomputed during backward (activation checkpointing: ~1.33× compute, ~1/8 the memory).
-import type { Backend } from "../engine/backend.js";
+//
+// With precision "bf16" the Dense layers inside residual blocks (W×W: all the compute at depth)
+// run their GEMMs on bf16 operands with float32 accumulation; parameters, gradients, LayerNorm,
+// Swish and the skip additions stay float32. The input layer and the heads stay float32: they
+// cost ~(inDim + Σ head dims)/(depth·W) of a pass, and the input layer reads raw observations,
+// whose positions bf16 would round to 2^-8 of their size.
+import type { Backend, Precision } from "../engine/backend.js";
 import type { Rng } from "../random.js";
 import { ParamStore, type TensorInfo } from "./params.js";
 
@@ -39,6 +45,8 @@ export interface ResNetConfig {
    * with depth, so the heads' inputs (and how far one Adam step moves their outputs) grow with it.
    */
   readonly headNorm?: boolean;
+  /** GEMM operand precision of the residual blocks' Dense layers (default fp32; see the top). */
+  readonly precision?: Precision;
 }
 
 /** Checks a ResNet configuration; throws an error that says what is allowed. */
@@ -54,6 +62,9 @@ export function validateResNetConfig(c: ResNetConfig): void {
   if (!int(c.inDim) || c.inDim < 1) throw new Error(`input dimension must be an integer >= 1, got ${c.inDim}`);
   if (!int(c.maxBatch) || c.maxBatch < 1) throw new Error(`maxBatch must be an integer >= 1, got ${c.maxBatch}`);
   if (c.heads.length === 0) throw new Error("a ResNet needs at least one head");
+  if (c.precision !== undefined && c.precision !== "fp32" && c.precision !== "bf16") {
+    throw new Error(`precision must be fp32 or bf16, got ${JSON.stringify(c.precision)}`);
+  }
   const names = new Set<string>();
   for (const h of c.heads) {
     if (!int(h.dim) || h.dim < 1) throw new Error(`head "${h.name}" dimension must be an integer >= 1, got ${h.dim}`);
@@ -72,6 +83,7 @@ interface DlsParams {
   scale: TensorInfo; // [W]
   bias: TensorInfo; // [W]
   inDim: number;
+  precision: Precision; // of this unit's GEMMs
 }
 
 interface HeadParams {
@@ -126,24 +138,31 @@ export class ResNet {
 
   constructor(backend: Backend, config: ResNetConfig) {
     validateResNetConfig(config);
+    const precision = config.precision ?? "fp32";
+    const noBf16 = precision === "bf16" ? backend.bf16Unavailable() : null;
+    if (noBf16 !== null) {
+      // resolvePrecision (engine/index.ts) falls back to fp32 with a note before networks are built
+      throw new Error(`precision bf16 needs a backend that runs bf16 GEMMs; ${backend.describe()} cannot (${noBf16}): use precision fp32`);
+    }
     this.config = { ...config, heads: config.heads.map((h) => ({ ...h })) };
     this.be = backend;
     const W = config.width;
     this.W = W;
     this.numBlocks = config.depth / 4;
     const P = this.params;
-    const unit = (prefix: string, norm: string, inDim: number): DlsParams => ({
+    const unit = (prefix: string, norm: string, inDim: number, unitPrecision: Precision): DlsParams => ({
       w: P.declare(`${prefix}.weight`, [inDim, W]),
       b: P.declare(`${prefix}.bias`, [W]),
       scale: P.declare(`${norm}.scale`, [W]),
       bias: P.declare(`${norm}.bias`, [W]),
       inDim,
+      precision: unitPrecision,
     });
-    this.inputUnit = unit("input.dense", "input.norm", config.inDim);
+    this.inputUnit = unit("input.dense", "input.norm", config.inDim, "fp32");
     this.blockUnits = [];
     for (let b = 0; b < this.numBlocks; b++) {
       const units: DlsParams[] = [];
-      for (let l = 0; l < 4; l++) units.push(unit(`blocks.${b}.dense.${l}`, `blocks.${b}.norm.${l}`, W));
+      for (let l = 0; l < 4; l++) units.push(unit(`blocks.${b}.dense.${l}`, `blocks.${b}.norm.${l}`, W, precision));
       this.blockUnits.push(units);
     }
     this.headNormParams = config.headNorm ? { scale: P.declare("head_norm.scale", [W]), bias: P.declare("head_norm.bias", [W]) } : null;
@@ -276,6 +295,7 @@ export class ResNet {
       u.inDim,
       this.W,
       LAYER_NORM_EPS,
+      u.precision,
     );
   }
 
@@ -298,6 +318,7 @@ export class ResNet {
       batch,
       u.inDim,
       this.W,
+      u.precision,
     );
   }
 

@@ -2,6 +2,7 @@
 // and its presets. `paper` is SPEC §5 exactly; `cpu` is scaled down to show learning on 2 cores.
 import { z } from "zod";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, TANH_LOG_DETS } from "../agents/losses.js";
+import { PRECISIONS } from "../engine/backend.js";
 
 const depth = (who: string) =>
   z
@@ -62,6 +63,12 @@ export const TrainConfigSchema = z
       .default(0)
       .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
     backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
+    precision: z
+      .enum(PRECISIONS)
+      .default("fp32")
+      .describe(
+        "GEMM operands of the networks' residual blocks: fp32, or bf16 with fp32 accumulation (AVX512_BF16 CPUs; elsewhere it runs fp32 and says why); without this flag, FATHOM_PRECISION applies when set",
+      ),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
     referenceResetBug: z
       .boolean()
@@ -140,6 +147,7 @@ const KEYS_ADDED_LATER: Record<string, unknown> = {
   logStdRawPenalty: 0,
   prefillPolicy: "uniform",
   farGoalEval: false,
+  precision: "fp32",
 };
 
 /** Validates a config read from a run directory (fills keys older versions did not write; see KEYS_ADDED_LATER). */

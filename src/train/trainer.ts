@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
-import { getBackend } from "../engine/index.js";
+import { getBackend, resolvePrecision } from "../engine/index.js";
 import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import type { VecEnv, VecEnvState } from "../envs/types.js";
 import type { Tensor } from "../nn/safetensors.js";
@@ -87,12 +87,18 @@ function seedFromKey(k: Key): number {
   return k[0] & 0x7fffffff;
 }
 
-/** Builds the agent a config describes (also used by `fathom eval`). */
-export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
+/**
+ * Builds the agent a config describes (also used by `fathom eval`). A precision the backend
+ * cannot run (bf16 without AVX512_BF16) falls back to fp32 with one line to `log` saying why.
+ */
+export function makeAgent(config: TrainConfig, actBatch: number, log: (line: string) => void = (l) => console.error(`warning: ${l}`)): CRLAgent {
   const spec = getEnvSpec(config.env);
   const [kAgent] = split(keyFromSeed(config.seed), 4);
+  const backend = getBackend(config.backend);
+  const { precision, note } = resolvePrecision(backend, config.precision);
+  if (note !== null) log(note);
   return new CRLAgent(
-    getBackend(config.backend),
+    backend,
     { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim },
     {
       actorDepth: config.actorDepth,
@@ -106,6 +112,7 @@ export function makeAgent(config: TrainConfig, actBatch: number): CRLAgent {
       contrastiveLoss: config.contrastiveLoss,
       logsumexpPenalty: config.logsumexpPenalty,
       recompute: config.recompute,
+      precision,
       actorHeadNorm: config.actorHeadNorm,
       actorHeadInitScale: config.actorHeadInitScale,
       tanhLogDet: config.tanhLogDet,
@@ -219,7 +226,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const farId = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
   const N = config.numEnvs;
   const { obsDim, actionDim, stateDim } = spec;
-  const agent = makeAgent(config, Math.max(N, config.numEvalEnvs));
+  const agent = makeAgent(config, Math.max(N, config.numEvalEnvs), options.log);
   const [, kEnv, kEval, kLoop] = split(keyFromSeed(config.seed), 4);
   let loopRng = new Rng(kLoop);
   const buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: config.minReplaySize });

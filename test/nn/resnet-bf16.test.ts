@@ -1,0 +1,108 @@
+// The ResNet's gradient with precision bf16 (bf16 GEMM operands in the residual blocks, fp32
+// accumulation; nn/resnet.ts) against float64 central differences of an independent float64
+// forward (f64ref.ts), tensor by tensor, norm-wise:
+//   ‖g_bf16 − g_f64‖ / ‖g_f64‖ ≤ 4·u·sqrt(2·depth + 1),   u = 2^-8.
+// Why: rounding both operands of a GEMM to bf16 perturbs each output by a sum of K independent
+// mean-zero errors, σ ≤ sqrt(2/3)·u·sqrt(Σ (a·b)²) (test/engine/bf16.test.ts), i.e. a norm-wise
+// relative error of ≈ 0.82·u for products whose terms have random signs. A parameter's gradient
+// depends on at most 2·depth + 1 such GEMMs (the depth block layers' forward GEMMs, the dx GEMMs
+// of the layers after it, its own dW GEMM); LayerNorm rescales every layer's output, so each
+// error reaches the gradient with a gain of about one and they add in quadrature:
+// ≈ 0.82·u·sqrt(2·depth + 1) (measured here: 0.3–1.5 % at depth 4, 2.0 % at depth 8). The bound
+// allows ≈ 5× that. A wrong layout or a dropped product gives errors of order 1. The float32 path
+// stays ~1e-6 from the same oracle (resnet.test.ts), so the test also checks that bf16 was used.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { loadNativeBackend } from "../../src/engine/native/native.js";
+import { ResNet } from "../../src/nn/resnet.js";
+import { keyFromSeed, Rng } from "../../src/random.js";
+import { forwardF64, toF64 } from "./f64ref.js";
+
+const U = 2 ** -8;
+
+const probe = loadNativeBackend({ simd: "auto" });
+const why = "error" in probe ? `the native addon is not available (${probe.error})` : probe.backend.bf16Unavailable();
+const skip = why === null ? false : `no bf16 GEMMs here: ${why}`;
+if (skip) console.error(`\n*** SKIPPED: the ResNet bf16 gradient test (${skip}) ***\n`);
+
+after(() => {
+  if (!("error" in probe)) loadNativeBackend(); // back to the environment's configuration
+});
+
+test("a ResNet asked for bf16 on kernels without it refuses to build (callers resolve the precision first)", { skip: "error" in probe && "no native addon" }, () => {
+  const r = loadNativeBackend({ simd: "generic" });
+  assert.ok("backend" in r);
+  const config = { inDim: 3, width: 8, depth: 4, heads: [{ name: "out", dim: 2 }], maxBatch: 2 };
+  assert.throws(() => new ResNet(r.backend, { ...config, precision: "bf16" }), /precision bf16 needs a backend that runs bf16 GEMMs; native \(generic, \d+ threads?\) cannot \(.+\): use precision fp32/);
+  new ResNet(r.backend, { ...config, precision: "fp32" });
+});
+
+describe("ResNet gradient with bf16 GEMMs vs float64 central differences", { skip }, () => {
+  for (const { width, depth, rows, recompute, headNorm } of [
+    { width: 33, depth: 4, rows: 6, recompute: false, headNorm: true },
+    { width: 17, depth: 8, rows: 5, recompute: true, headNorm: false },
+  ]) {
+    test(`width ${width}, depth ${depth}, batch ${rows}${recompute ? ", recomputation" : ""}${headNorm ? ", head LayerNorm" : ""}: every parameter and the input`, (t) => {
+      const r = loadNativeBackend({ simd: "auto", threads: 2 });
+      assert.ok("backend" in r);
+      const inDim = 5;
+      const heads = [
+        { name: "a", dim: 3 },
+        { name: "b", dim: 2 },
+      ];
+      const rng = new Rng(keyFromSeed(40 + depth));
+      const net = new ResNet(r.backend, { inDim, width, depth, heads, maxBatch: rows, recompute, headNorm, precision: "bf16" });
+      net.init(rng);
+      const d = net.params.data;
+      for (let i = 0; i < d.length; i++) d[i] += 0.1 * rng.normal(); // LayerNorm and biases not special
+      const x = Float32Array.from({ length: rows * inDim }, () => rng.normal());
+      const R = heads.map((h) => Float32Array.from({ length: rows * h.dim }, () => rng.normal())); // L = Σ_k Σ out_k ⊙ R_k
+      net.forward(x, rows);
+      net.params.zeroGrad();
+      const dx = net.backward(R, true)!;
+
+      const ref = toF64(net);
+      const x64 = Float64Array.from(x);
+      const loss = () => {
+        const outs = forwardF64(ref, x64, rows);
+        let s = 0;
+        for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
+        return s;
+      };
+      const h = 1e-6;
+      const fd = (arr: Float64Array, i: number) => {
+        const old = arr[i];
+        arr[i] = old + h;
+        const lp = loss();
+        arr[i] = old - h;
+        const lm = loss();
+        arr[i] = old;
+        return (lp - lm) / (2 * h);
+      };
+      const bound = 4 * U * Math.sqrt(2 * depth + 1);
+      const relErr = (got: Float32Array, arr: Float64Array) => {
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < arr.length; i++) {
+          const want = fd(arr, i);
+          num += (got[i] - want) ** 2;
+          den += want ** 2;
+        }
+        return Math.sqrt(num / den);
+      };
+      let worst = 0;
+      let blockMin = Number.POSITIVE_INFINITY;
+      for (const t of net.params.tensors) {
+        const e = relErr(net.params.gradView(t), ref.p.get(t.name)!);
+        assert.ok(e <= bound, `${t.name}: relative error ${e.toExponential(2)} > ${bound.toExponential(2)}`);
+        worst = Math.max(worst, e);
+        if (t.name.startsWith("blocks.")) blockMin = Math.min(blockMin, e);
+      }
+      const ex = relErr(dx, x64);
+      assert.ok(ex <= bound, `input gradient: relative error ${ex.toExponential(2)} > ${bound.toExponential(2)}`);
+      // bf16 operands were used (float32 ones give ~1e-6 here)
+      assert.ok(blockMin > U / 16, `block gradients within ${blockMin.toExponential(2)} of float64: looks like float32`);
+      t.diagnostic(`ResNet bf16 gradient, width ${width} depth ${depth}: worst tensor ${worst.toExponential(2)}, input ${ex.toExponential(2)} (bound ${bound.toExponential(2)})`);
+    });
+  }
+});
