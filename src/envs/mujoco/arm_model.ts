@@ -46,7 +46,11 @@
 // MuJoCo's pair defaults, μ (1, 1, 0.005, 0.0001, 0.0001), condim 3, solref 0.02 1, solimp
 // 0.9 0.95 0.001, margin 0 (the reference's pads declare μ 10 but no pair reads it; checked in
 // MuJoCo 3.14). Friction cones pyramidal (the default), impratio 1, except 10 for the bin task as
-// its XML sets. Solver: Newton, 6 iterations, 12 line-search iterations (the reference's
+// its XML sets. (An earlier version of this model gave the pads μ 10; with pyramidal cones MuJoCo
+// softens a contact's normal direction in proportion to μ², and the pads passed through the cube.
+// At the reference's μ 1 they do not: the closed gripper lifts the cube, test/envs/arm.test.ts.
+// The reference's soft contacts let a pressed cube sink ~4 mm into the table and each pad ~1 mm
+// into a gripped cube.) Solver: Newton, 6 iterations, 12 line-search iterations (the reference's
 // tree_replace in arm_envs.py); islands off; MuJoCo's auto-reset off so that a blow-up reaches
 // the env (see arm.ts).
 //
