@@ -1,4 +1,6 @@
-// `npm run bench -- crl [--depths 4,16,64] [--batches 256,512] [--reps 5]`
+// `npm run bench -- crl [--depths 4,16,64] [--batches 256,512] [--reps 5] [--precision fp32|bf16]`
+// (precision: of the networks' residual-block GEMMs; default FATHOM_PRECISION, else fp32; bf16
+// where it cannot run runs fp32 with a note on stderr; each line says which ran)
 // One CRL gradient step (actor + α, then critic; SPEC §3) on the Ant dimensions (state 29,
 // goal 2, action 8), width 256, same depth for actor and critic:
 //   {"bench":"crl","depth":64,"batch":256,"ms":…,"gflops":…,"target_ms":200,"ratio":…}
@@ -7,7 +9,7 @@
 // forward between the two steps and skips φ's weight gradient in the actor step, so it runs ≈ 11;
 // the saving shows as a higher effective rate.
 import { CRLAgent } from "../src/agents/crl.js";
-import { getBackend } from "../src/engine/index.js";
+import { getBackend, type Precision, PRECISIONS, precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
 import { keyFromSeed, Rng } from "../src/random.js";
 
 const DIMS = { stateDim: 29, goalDim: 2, actionDim: 8 };
@@ -27,10 +29,15 @@ export async function run(args: string[]): Promise<void> {
   const depths = parseList(args, "depths", [4, 16, 64]);
   const batches = parseList(args, "batches", [256, 512]);
   const reps = parseList(args, "reps", [5])[0];
+  const pi = args.indexOf("--precision");
+  const requested = (pi >= 0 ? args[pi + 1] : (precisionFromEnv() ?? "fp32")) as Precision;
+  if (!PRECISIONS.includes(requested)) throw new Error(`--precision ${requested} is not allowed: use ${PRECISIONS.join(" or ")}`);
   const be = getBackend();
+  const { precision, note } = resolvePrecision(be, requested);
+  if (note) console.error(`crl bench: ${note}`);
   for (const depth of depths) {
     for (const batch of batches) {
-      const agent = new CRLAgent(be, DIMS, { actorDepth: depth, criticDepth: depth, batchSize: batch }, keyFromSeed(0));
+      const agent = new CRLAgent(be, DIMS, { actorDepth: depth, criticDepth: depth, batchSize: batch, precision }, keyFromSeed(0));
       const rng = new Rng(keyFromSeed(1));
       const f = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
       const state = f(batch * DIMS.stateDim);
@@ -48,6 +55,7 @@ export async function run(args: string[]): Promise<void> {
       const line: Record<string, unknown> = {
         bench: "crl",
         backend: be.describe(),
+        precision,
         depth,
         width: 256,
         batch,

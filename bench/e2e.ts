@@ -1,8 +1,10 @@
-// `npm run bench -- e2e [--env ant-v1] [--depths 4,64] [--steps 3]`
+// `npm run bench -- e2e [--env ant-v1] [--depths 4,64] [--steps 3] [--precision fp32|bf16]`
+// (precision default FATHOM_PRECISION, else fp32; bf16 where it cannot run runs fp32 and says why)
 // End-to-end `fathom train` throughput at the paper's update-to-data ratio (SPEC §4: 800 gradient
 // steps of batch 512 per 512 × 62 env steps, i.e. each transition sampled ≈ 13 times), scaled to
 // 64 envs: 64 × 62 env steps and 100 gradient steps of batch 512 per training step.
 //   {"bench":"e2e","env":"ant-v1","depth":64,"env_steps_per_s":…,"grad_steps_per_s":…}
+import { getBackend, precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
 import { TrainConfigSchema } from "../src/train/config.js";
 import { train } from "../src/train/trainer.js";
 
@@ -15,6 +17,7 @@ export async function run(args: string[]): Promise<void> {
   const env = opt(args, "env", "ant-v1");
   const depths = opt(args, "depths", "4,64").split(",").map(Number);
   const steps = Number(opt(args, "steps", "3"));
+  const precision = opt(args, "precision", precisionFromEnv() ?? "fp32");
   const numEnvs = 64;
   const unroll = 62;
   for (const depth of depths) {
@@ -34,6 +37,7 @@ export async function run(args: string[]): Promise<void> {
       episodeLength: 1000,
       actorDepth: depth,
       criticDepth: depth,
+      precision,
     });
     const times: { sps: number; ups: number }[] = [];
     let last = performance.now();
@@ -51,6 +55,7 @@ export async function run(args: string[]): Promise<void> {
       JSON.stringify({
         bench: "e2e",
         env,
+        precision: resolvePrecision(getBackend(config.backend), config.precision).precision,
         depth,
         width: 256,
         batch: 512,

@@ -5,7 +5,15 @@
 // layer), with the median µs of each part; the step also includes refilling dy and zeroing dW.
 //
 //   npm run bench -- gemm [--threads N] [--samples S] [--batches 256,1024,4096] [--width 256]
-//                         [--simd auto|avx512|avx2|generic] [--layer] [--no-openblas]
+//                         [--simd auto|avx512bf16|avx512|avx2|generic] [--precision fp32|bf16|both]
+//                         [--layer] [--no-openblas]
+//
+// First line: the ceiling of this machine, measured now: GFLOP/s of a register-only loop on one
+// core and on every thread, fp32 FMA and (where the CPU has AVX512_BF16) vdpbf16ps. Then per
+// shape an fp32 row and a bf16 row (GEMM operands rounded to bf16, fp32 accumulation), each with
+// its fraction of the fp32 peak of this run (peak_ratio); the bf16 row also with its fraction of
+// the bf16 peak and its speed over the fp32 row. --precision (default FATHOM_PRECISION, else
+// both) keeps one of them; bf16 where it cannot run is left out with a note on stderr.
 //
 // One JSON line per shape; medians over S samples (each a ~5 ms batch) after a warm-up, and the
 // best sample (best_*: what the code can do when the machine is shared and noisy). OpenBLAS
@@ -17,8 +25,9 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:chil
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "../src/engine/backend.js";
-import { loadNativeBackend, type NativeOptions } from "../src/engine/native/native.js";
+import type { Backend, Precision } from "../src/engine/backend.js";
+import { precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
+import { loadNativeBackend, type NativeOptions, peakGflops } from "../src/engine/native/native.js";
 import { keyFromSeed, Rng } from "../src/random.js";
 
 interface Shape {
@@ -97,7 +106,7 @@ class OpenBlas {
 }
 
 /** One Dense→LN→Swish layer's training step (forward, backward with dx, Adam on W), medians. */
-function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samples: number): Record<string, number> {
+function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samples: number, precision: Precision): Record<string, number> {
   const x = filled(rng, rows * width); // [B, W]
   const w = filled(rng, width * width).map((v) => v / Math.sqrt(width)); // [W, W]
   const b = new Float32Array(width); // [W]
@@ -118,12 +127,12 @@ function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samp
   const now = () => Number(process.hrtime.bigint()) / 1e9;
   const sample = sampler(() => {
     const t0 = now();
-    backend.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, width, width, 1e-6);
+    backend.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, width, width, 1e-6, precision);
     const t1 = now();
     dy.set(g0);
     dw.fill(0);
     const t2 = now();
-    backend.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dg, dbe, rows, width, width);
+    backend.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dg, dbe, rows, width, width, precision);
     const t3 = now();
     backend.adamStep(w, dw, mw, vw, width * width, 1e-9, 0.9, 0.999, 1e-8, ++step);
     const t4 = now();
@@ -160,6 +169,34 @@ export async function run(args: string[]): Promise<void> {
   const r = loadNativeBackend({ threads, simd });
   if ("error" in r) throw new Error(`gemm bench needs the native backend: ${r.error}`);
   const backend = r.backend;
+  const which = option(args, "precision") ?? precisionFromEnv() ?? "both";
+  if (!["fp32", "bf16", "both"].includes(which)) throw new Error(`--precision ${which} is not allowed: use fp32, bf16 or both`);
+  const precisions: Precision[] = [];
+  if (which !== "bf16") precisions.push("fp32");
+  if (which !== "fp32") {
+    const res = resolvePrecision(backend, "bf16");
+    if (res.precision === "bf16") precisions.push("bf16");
+    else {
+      console.error(`gemm bench: no bf16 rows: ${res.note}`);
+      if (which === "bf16") precisions.push("fp32");
+    }
+  }
+  // The ceiling, measured now (register-only loops: no memory traffic).
+  const peak = { fp32: peakGflops("fp32", true), bf16: precisions.includes("bf16") ? peakGflops("bf16", true) : null };
+  const peakLine: Record<string, unknown> = {
+    bench: "gemm-peak",
+    backend: backend.describe(),
+    threads: backend.threads,
+    fp32_gflops_per_core: +peakGflops("fp32", false).toFixed(1),
+    fp32_gflops: +peak.fp32.toFixed(1),
+  };
+  if (peak.bf16 !== null) {
+    const core = peakGflops("bf16", false);
+    peakLine.bf16_gflops_per_core = +core.toFixed(1);
+    peakLine.bf16_gflops = +peak.bf16.toFixed(1);
+    peakLine.bf16_over_fp32 = +(peak.bf16 / peak.fp32).toFixed(3);
+  }
+  console.log(JSON.stringify(peakLine));
   const shapes: Shape[] = [];
   for (const B of batches) {
     shapes.push({ op: "fwd", m: B, n: width, k: width, transA: false, transB: false, beta: 0 });
@@ -174,37 +211,50 @@ export async function run(args: string[]): Promise<void> {
     const c = filled(rng, s.m * s.n);
     // OpenBLAS, then ours, back to back on each shape, so both see about the same load.
     const tBlas = ob ? await ob.samples(s, samples) : [];
-    const ours = sampler(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c));
-    const tOurs = Array.from({ length: samples }, ours);
     const flops = 2 * s.m * s.n * s.k;
-    const gflops = flops / median(tOurs) / 1e9;
-    const line: Record<string, unknown> = {
-      bench: "gemm",
-      backend: backend.describe(),
-      op: s.op,
-      m: s.m,
-      k: s.k,
-      n: s.n,
-      transA: s.transA,
-      transB: s.transB,
-      beta: s.beta,
-      threads: backend.threads,
-      gflops: +gflops.toFixed(1),
-      best_gflops: +(flops / Math.min(...tOurs) / 1e9).toFixed(1),
-    };
-    if (ob) {
-      const blas = flops / median(tBlas) / 1e9;
-      line.openblas_gflops = +blas.toFixed(1);
-      line.ratio = +(gflops / blas).toFixed(3);
-      line.openblas_best_gflops = +(flops / Math.min(...tBlas) / 1e9).toFixed(1);
+    let fp32Gflops: number | null = null;
+    for (const precision of precisions) {
+      const ours = sampler(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c, precision));
+      const tOurs = Array.from({ length: samples }, ours);
+      const gflops = flops / median(tOurs) / 1e9;
+      const line: Record<string, unknown> = {
+        bench: "gemm",
+        backend: backend.describe(),
+        precision,
+        op: s.op,
+        m: s.m,
+        k: s.k,
+        n: s.n,
+        transA: s.transA,
+        transB: s.transB,
+        beta: s.beta,
+        threads: backend.threads,
+        gflops: +gflops.toFixed(1),
+        best_gflops: +(flops / Math.min(...tOurs) / 1e9).toFixed(1),
+        peak_ratio: +(gflops / peak.fp32).toFixed(3),
+      };
+      if (precision === "fp32") {
+        fp32Gflops = gflops;
+        if (ob) {
+          const blas = flops / median(tBlas) / 1e9;
+          line.openblas_gflops = +blas.toFixed(1);
+          line.ratio = +(gflops / blas).toFixed(3);
+          line.openblas_best_gflops = +(flops / Math.min(...tBlas) / 1e9).toFixed(1);
+        }
+      } else {
+        if (peak.bf16 !== null) line.bf16_peak_ratio = +(gflops / peak.bf16).toFixed(3);
+        if (fp32Gflops !== null) line.over_fp32 = +(gflops / fp32Gflops).toFixed(3);
+      }
+      console.log(JSON.stringify(line));
     }
-    console.log(JSON.stringify(line));
   }
   ob?.close();
   if (args.includes("--layer")) {
     for (const B of batches) {
-      const r = layerStep(backend, rng, B, width, samples);
-      console.log(JSON.stringify({ bench: "gemm-layer", backend: backend.describe(), rows: B, width, threads: backend.threads, ...r }));
+      for (const precision of precisions) {
+        const r = layerStep(backend, rng, B, width, samples, precision);
+        console.log(JSON.stringify({ bench: "gemm-layer", backend: backend.describe(), precision, rows: B, width, threads: backend.threads, ...r }));
+      }
     }
   }
 }

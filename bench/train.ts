@@ -1,11 +1,13 @@
-// `npm run bench -- train [--depths 4,16,64,256] [--batches 256,512,1024] [--reps 5] [--no-deep]`
+// `npm run bench -- train [--depths 4,16,64,256] [--batches 256,512,1024] [--reps 5] [--no-deep]
+//                        [--precision fp32|bf16]` (default FATHOM_PRECISION, else fp32; bf16 where
+//                        it cannot run runs fp32 with a note on stderr; each line says which ran)
 // One training step (forward, backward, Adam) of a width-256 ResNet per line:
 //   {"bench":"train_step","depth":64,"width":256,"batch":256,"ms":…,"gflops":…,"rss_mb":…,"target_gflops":…,"ratio":…}
 // Each configuration runs in its own process so that rss_mb is that configuration's peak RSS.
 // Effective GFLOP/s counts 6·B·in·out per Dense layer (forward 2, backward 4), as the issue does.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { getBackend } from "../src/engine/index.js";
+import { getBackend, type Precision, PRECISIONS, precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
 import { Adam } from "../src/nn/adam.js";
 import { ResNet } from "../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../src/random.js";
@@ -25,9 +27,11 @@ function target(depth: number, batch: number): number | null {
   return null;
 }
 
-async function one(depth: number, batch: number, reps: number, recompute: boolean): Promise<void> {
+async function one(depth: number, batch: number, reps: number, recompute: boolean, requested: Precision): Promise<void> {
   const be = getBackend();
-  const net = new ResNet(be, { inDim: IN_DIM, width: WIDTH, depth, heads: [{ name: "out", dim: OUT_DIM }], maxBatch: batch, recompute });
+  const { precision, note } = resolvePrecision(be, requested);
+  if (note) console.error(`train bench: ${note}`);
+  const net = new ResNet(be, { inDim: IN_DIM, width: WIDTH, depth, heads: [{ name: "out", dim: OUT_DIM }], maxBatch: batch, recompute, precision });
   net.init(new Rng(keyFromSeed(0)));
   const adam = new Adam(be, net.params);
   const rng = new Rng(keyFromSeed(1));
@@ -55,6 +59,7 @@ async function one(depth: number, batch: number, reps: number, recompute: boolea
   const line: Record<string, unknown> = {
     bench: "train_step",
     backend: be.describe(),
+    precision,
     depth,
     width: WIDTH,
     batch,
@@ -87,9 +92,12 @@ function parseList(args: string[], name: string, def: number[]): number[] {
 
 export async function run(args: string[]): Promise<void> {
   if (args[0] === "--one") {
-    await one(Number(args[1]), Number(args[2]), Number(args[3]), args[4] === "1");
+    await one(Number(args[1]), Number(args[2]), Number(args[3]), args[4] === "1", args[5] as Precision);
     return;
   }
+  const pi = args.indexOf("--precision");
+  const precision = (pi >= 0 ? args[pi + 1] : (precisionFromEnv() ?? "fp32")) as Precision;
+  if (!PRECISIONS.includes(precision)) throw new Error(`--precision ${precision} is not allowed: use ${PRECISIONS.join(" or ")}`);
   const depths = parseList(args, "depths", [4, 16, 64, 256]);
   const batches = parseList(args, "batches", [256, 512, 1024]);
   const reps = parseList(args, "reps", [5])[0];
@@ -98,7 +106,7 @@ export async function run(args: string[]): Promise<void> {
   if (!args.includes("--no-deep")) configs.push([1024, 256, true]);
   const self = fileURLToPath(import.meta.url);
   for (const [d, b, rc] of configs) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", self, "--one", String(d), String(b), String(d >= 1024 ? Math.min(reps, 3) : reps), rc ? "1" : "0"], {
+    const r = spawnSync(process.execPath, ["--import", "tsx", self, "--one", String(d), String(b), String(d >= 1024 ? Math.min(reps, 3) : reps), rc ? "1" : "0", precision], {
       stdio: ["ignore", "inherit", "inherit"],
     });
     if (r.status !== 0) console.log(JSON.stringify({ bench: "train_step", depth: d, batch: b, error: `exit ${r.status}` }));

@@ -88,11 +88,13 @@ typedef struct {
 } fathom_rows_args;
 
 // The register-only peak loop (bench): `units` claims of `iters` iterations, each iteration
-// `peak_flops` floating-point operations on one thread. sink is written only for an impossible
-// value, so that the loop cannot be optimised away.
+// `peak_flops` floating-point operations on one thread. x and y are the loop's multiplier and
+// addend (run-time values, so nothing folds); every claim stores its result into sink (an atomic
+// store), so the loop cannot be optimised away.
 typedef struct {
   long iters;
   int units;
+  float x, y;
   float sink;
 } fathom_peak_args;
 

@@ -226,12 +226,13 @@ static void peak_job(void* args, int tid) {
   while (claim(0, 1, p->units, &u0, &u1)) {
     __m512 acc[PEAK_ACC];
     for (int i = 0; i < PEAK_ACC; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
-    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3A833A83); // pair(≈1e-3, ≈1e-3)
-    const __m512bh y = (__m512bh)_mm512_set1_epi32(0x3A833A83);
+    const __m512bh x = (__m512bh)_mm512_cvtne2ps_pbh(_mm512_set1_ps(p->x), _mm512_set1_ps(p->x));
+    const __m512bh y = (__m512bh)_mm512_cvtne2ps_pbh(_mm512_set1_ps(p->y), _mm512_set1_ps(p->y));
     for (long it = 0; it < p->iters; it++)
       for (int i = 0; i < PEAK_ACC; i++) acc[i] = _mm512_dpbf16_ps(acc[i], x, y);
     __m512 s = _mm512_setzero_ps();
     for (int i = 0; i < PEAK_ACC; i++) s = _mm512_add_ps(s, acc[i]);
-    if (_mm512_reduce_add_ps(s) == -1.0f) p->sink = 1.0f; // never true: keeps the loop
+    float total = _mm512_reduce_add_ps(s);
+    __atomic_store(&p->sink, &total, __ATOMIC_RELAXED);
   }
 }

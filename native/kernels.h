@@ -652,12 +652,13 @@ static void peak_job(void* args, int tid) {
   while (claim(0, 1, p->units, &u0, &u1)) {
     vf acc[PEAK_ACC];
     for (int i = 0; i < PEAK_ACC; i++) acc[i] = vbcast(1.0f + 0.001f * (float)i);
-    const vf x = vbcast(0.9999999f), y = vbcast(1e-7f);
+    const vf x = vbcast(p->x), y = vbcast(p->y);
     for (long it = 0; it < p->iters; it++)
       for (int i = 0; i < PEAK_ACC; i++) acc[i] = acc[i] * x + y;
     vf s = (vf){0};
     for (int i = 0; i < PEAK_ACC; i++) s += acc[i];
-    if (hsum(s) == -1.0f) p->sink = hsum(s); // never true: keeps the loop
+    float total = hsum(s);
+    __atomic_store(&p->sink, &total, __ATOMIC_RELAXED);
   }
 }
 #endif

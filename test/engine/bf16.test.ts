@@ -23,7 +23,7 @@ import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import type { Backend } from "../../src/engine/backend.js";
 import { resolvePrecision } from "../../src/engine/index.js";
-import { loadNativeBackend } from "../../src/engine/native/native.js";
+import { loadNativeBackend, peakGflops } from "../../src/engine/native/native.js";
 import { RefBackend, roundToBf16 } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 
@@ -350,6 +350,16 @@ describe("precision bf16 where it cannot run falls back to fp32 with a note", ()
       if (has) assert.match(be.describe(), /^native \(avx512bf16, 2 threads\)$/);
     }
     assert.equal(resolvePrecision(be, "bf16").precision, be.bf16Unavailable() === null ? "bf16" : "fp32");
+  });
+
+  test("the register-only peak loops run (not optimised away): between 0.1 and 10,000 GFLOP/s per core", { skip: noNative }, () => {
+    // bench -- gemm prints these as the machine's ceiling; a loop the compiler removed once
+    // reported 9e10 GFLOP/s
+    const be = native(1);
+    for (const precision of be.bf16Unavailable() === null ? (["fp32", "bf16"] as const) : (["fp32"] as const)) {
+      const g = peakGflops(precision, false, 0.005, 1);
+      assert.ok(g > 0.1 && g < 10_000, `${precision} peak ${g} GFLOP/s`);
+    }
   });
 
   test("the ref backend emulates bf16 (it is the oracle)", () => {
