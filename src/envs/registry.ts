@@ -82,7 +82,7 @@ export async function makeVecEnv(id: string, options: MakeEnvOptions): Promise<V
 
 /** The table `fathom envs` prints: one row per id. */
 export function formatEnvTable(): string {
-  const head = ["id", "state", "goal", "action", "episode", "threshold", "eval id", "description"];
+  const head = ["id", "state", "goal", "action", "episode", "threshold", "frame skip", "eval id", "description"];
   const rows = [...REGISTRY.values()].map(({ spec: s }) => [
     s.id,
     String(s.stateDim),
@@ -90,6 +90,7 @@ export function formatEnvTable(): string {
     String(s.actionDim),
     String(s.episodeLength),
     String(s.successThreshold),
+    s.frameSkip === undefined ? "-" : String(s.frameSkip),
     s.evalId ?? "-",
     s.description,
   ]);

@@ -58,10 +58,11 @@ test("a core factory that cannot be loaded fails makeVecEnv with the module and 
 test("the env table lists every id with its dimensions", () => {
   const t = formatEnvTable();
   const lines = t.split("\n");
-  assert.match(lines[0], /^id\s+state\s+goal\s+action\s+episode\s+threshold\s+eval id\s+description$/);
+  assert.match(lines[0], /^id\s+state\s+goal\s+action\s+episode\s+threshold\s+frame skip\s+eval id\s+description$/);
   assert.equal(lines.length, 2 + listEnvs().length);
-  assert.match(t, /\nsimple_u_maze-v1\s+4\s+2\s+2\s+1000\s+0\.5\s+simple_u_maze_eval-v1\s+point mass/);
-  assert.match(t, /\nant_u4_maze-v1\s+29\s+2\s+8\s+1000\s+0\.5\s+ant_u4_maze_eval-v1\s/);
+  assert.match(t, /\nsimple_u_maze-v1\s+4\s+2\s+2\s+1000\s+0\.5\s+-\s+simple_u_maze_eval-v1\s+point mass/);
+  assert.match(t, /\nant_u4_maze-v1\s+29\s+2\s+8\s+1000\s+0\.5\s+10\s+ant_u4_maze_eval-v1\s/);
+  assert.match(t, /\narm_push_easy-v1\s+17\s+3\s+5\s+1000\s+0\.1\s+25\s+-\s/);
 });
 
 test("a long run on two threads matches the calling thread (trajectories independent of threads)", async () => {
