@@ -88,7 +88,7 @@ export const ANT_ENV_SPECS: EnvSpec[] = [
 ];
 
 /** Maze layout of each maze id (src/envs/mazes.ts names); ant-v1 has none. */
-const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
+export const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
   "ant-v1": null,
   "ant_u4_maze-v1": "u4_maze",
   "ant_u4_maze_eval-v1": "u4_maze_eval",

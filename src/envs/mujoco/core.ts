@@ -126,6 +126,15 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
     return false;
   }
 
+  /**
+   * This core's compiled model and its thread's MuJoCo module, for read-only use outside the
+   * family (the viewer reads the model's geoms and computes body poses of recorded states on a
+   * MjData of its own). Throws once disposed.
+   */
+  get mujoco(): { readonly mj: MainModule; readonly model: MjModel } {
+    return { mj: this.mj, model: this.liveModel() };
+  }
+
   /** Copies env i's physics state into qpos [nq] and qvel [nv]. */
   getState(i: number, qpos: Float64Array, qvel: Float64Array): void {
     this.liveModel();

@@ -161,7 +161,7 @@ export const HUMANOID_ENV_SPECS: EnvSpec[] = [
 ];
 
 /** Maze layout of each maze id (src/envs/mazes.ts names); humanoid-v1 has none. */
-const HUMANOID_LAYOUTS: Readonly<Record<string, string | null>> = {
+export const HUMANOID_LAYOUTS: Readonly<Record<string, string | null>> = {
   "humanoid-v1": null,
   "humanoid_u_maze-v1": "u_maze",
   "humanoid_u_maze_eval-v1": "u_maze_eval",
