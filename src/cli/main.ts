@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisionFromEnv, resolvePrecision } from "../engine/index.js";
-import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
+import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
 import { crossKeyIssues, PRESETS, type TrainConfig, TrainConfigSchema } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
@@ -191,6 +191,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     // Everything that can be checked is checked before a run directory is made: the env id, the
     // backend (and FATHOM_THREADS), the memory the run needs and JavaScript's array limits.
     getEnvSpec(config.env);
+    if (config.frameSkip !== undefined) validateFrameSkip(config.env, config.frameSkip);
     const backendDescription = getBackend(config.backend).describe();
     checkTrainLimits(config);
     runDir =
@@ -307,7 +308,7 @@ async function printResult(config: TrainConfig, final: EvalRecord): Promise<void
     const agent = { success: rec[`${l.prefix}/episode_success`], successAny: rec[`${l.prefix}/episode_success_any`], meanDist: rec[`${l.prefix}/mean_dist`] };
     console.log(`${l.id} (${l.label}):`);
     try {
-      const ref = await randomPolicyReference(l.id, { episodeLength: config.episodeLength, threads: config.threads });
+      const ref = await randomPolicyReference(l.id, { episodeLength: config.episodeLength, threads: config.threads, frameSkip: config.frameSkip });
       for (const line of compareWithReference(agent, ref, config.episodeLength)) console.log(line);
     } catch (e) {
       console.log(`  (no random-policy reference: ${(e as Error).message})`);
@@ -359,7 +360,7 @@ async function cmdEval(argv: string[]): Promise<number> {
   const agent = makeAgent(config, n);
   loadAgentCheckpoint(ckpt, agent);
   console.log(backendLine(config.backend, config.precision));
-  const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength });
+  const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip });
   try {
     const { metrics, trajectories } = await evaluate(agent, env, { seed: opts.seed, recordTrajectories: opts.trajectories !== undefined });
     console.log(`checkpoint: ${ckpt}`);

@@ -6,7 +6,7 @@ import { ARM_ENV_SPECS } from "./mujoco/arm.js";
 import { HUMANOID_ENV_SPECS } from "./mujoco/humanoid.js";
 import { POINT_ENV_SPECS } from "./point/point.js";
 import type { EnvSpec, MakeEnvOptions, VecEnv } from "./types.js";
-import { type CoreFactoryRef, createVecEnv } from "./vec.js";
+import { type CoreFactoryRef, checkFrameSkip, createVecEnv } from "./vec.js";
 
 // `.ts` under tsx, `.js` when compiled to dist/ (workers import these URLs themselves).
 const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -72,6 +72,11 @@ export function farGoalEvalId(id: string): string | undefined {
 /** The core factory of a registered id (module URL + export name), for tools that host cores themselves. */
 export function getCoreFactory(id: string): CoreFactoryRef {
   return entry(id).factory;
+}
+
+/** Throws a clear error unless `frameSkip` is a valid physics frame skip for env `id` (MuJoCo envs). */
+export function validateFrameSkip(id: string, frameSkip: number): void {
+  checkFrameSkip(entry(id).spec, frameSkip);
 }
 
 /** Builds `options.numEnvs` envs of `id` on worker threads (see MakeEnvOptions). Close it when done. */

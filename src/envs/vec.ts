@@ -83,13 +83,16 @@ function checkOptions(spec: EnvSpec, o: MakeEnvOptions): void {
   if (o.episodeLength !== undefined && (!Number.isInteger(o.episodeLength) || o.episodeLength < 1)) {
     throw new Error(`episodeLength must be a positive integer, got ${o.episodeLength} (default for ${spec.id}: ${spec.episodeLength})`);
   }
-  if (o.frameSkip !== undefined) {
-    if (spec.frameSkip === undefined) {
-      throw new Error(`${spec.id} has no physics frame skip to set (frameSkip applies to the MuJoCo envs: ant*, humanoid*, arm*)`);
-    }
-    if (!Number.isInteger(o.frameSkip) || o.frameSkip < 1 || o.frameSkip > 1000) {
-      throw new Error(`frameSkip must be an integer in [1, 1000], got ${o.frameSkip} (default for ${spec.id}: ${spec.frameSkip})`);
-    }
+  if (o.frameSkip !== undefined) checkFrameSkip(spec, o.frameSkip);
+}
+
+/** Throws a clear error unless `frameSkip` is a valid override of `spec`'s physics frame skip. */
+export function checkFrameSkip(spec: EnvSpec, frameSkip: number): void {
+  if (spec.frameSkip === undefined) {
+    throw new Error(`${spec.id} has no physics frame skip to set (frameSkip applies to the MuJoCo envs: ant*, humanoid*, arm*)`);
+  }
+  if (!Number.isInteger(frameSkip) || frameSkip < 1 || frameSkip > 1000) {
+    throw new Error(`frameSkip must be an integer in [1, 1000], got ${frameSkip} (default for ${spec.id}: ${spec.frameSkip})`);
   }
 }
 

@@ -29,6 +29,13 @@ export const TrainConfigSchema = z
     numEvals: z.number().int().min(1).default(100).describe("Evaluations (epochs) over the run"),
     numEvalEnvs: z.number().int().min(1).default(128).describe("Envs per evaluation (deterministic actor)"),
     episodeLength: z.number().int().min(1).default(1000).describe("Steps per episode (training and evaluation)"),
+    frameSkip: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("Physics steps per control step of a MuJoCo env (default: the env's own, see `fathom envs`; the physics timestep is kept)"),
     discounting: z.number().gt(0).lt(1).default(0.99).describe("γ of the hindsight goal offset law P(Δ) ∝ γ^Δ"),
     minReplaySize: z.number().int().min(1).default(1000).describe("Rows per env collected with the random actor before training"),
     maxReplaySize: z.number().int().min(2).default(10_000).describe("Rows kept per env (ring)"),

@@ -22,6 +22,8 @@ export class RandomPolicy implements Policy {
 
 export interface ReferenceOptions {
   episodeLength: number;
+  /** Physics frame skip override (MuJoCo envs; as --frame-skip). */
+  frameSkip?: number;
   /** Env worker threads (as --threads; default one per core). */
   threads?: number;
   episodes?: number;
@@ -34,11 +36,11 @@ const cache = new Map<string, Promise<EvalMetrics>>();
 export function randomPolicyReference(envId: string, options: ReferenceOptions): Promise<EvalMetrics> {
   const episodes = options.episodes ?? REFERENCE_EPISODES;
   const seed = options.seed ?? REFERENCE_SEED;
-  const key = `${envId}|${options.episodeLength}|${episodes}|${seed}`;
+  const key = `${envId}|${options.episodeLength}|${options.frameSkip ?? "default"}|${episodes}|${seed}`;
   let hit = cache.get(key);
   if (!hit) {
     hit = (async () => {
-      const env = await makeVecEnv(envId, { numEnvs: episodes, threads: options.threads, episodeLength: options.episodeLength });
+      const env = await makeVecEnv(envId, { numEnvs: episodes, threads: options.threads, episodeLength: options.episodeLength, frameSkip: options.frameSkip });
       try {
         return (await evaluate(new RandomPolicy(seed), env, { seed })).metrics;
       } finally {

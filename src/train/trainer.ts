@@ -285,13 +285,15 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     numEnvs: N,
     threads: config.threads,
     episodeLength: config.episodeLength,
+    frameSkip: config.frameSkip,
     referenceResetBug: config.referenceResetBug,
   });
   let evalEnv: VecEnv | null = null;
   let farEnv: VecEnv | null = null;
   try {
-    evalEnv = await makeVecEnv(evalId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
-    if (farId) farEnv = await makeVecEnv(farId, { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength });
+    const evalOptions = { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip };
+    evalEnv = await makeVecEnv(evalId, evalOptions);
+    if (farId) farEnv = await makeVecEnv(farId, evalOptions);
     // A resumed run continues every env's episode exactly where the checkpoint left it (physics,
     // goal, step count, random stream), so it goes on as the uninterrupted run would have.
     let first: Float32Array | null = null;

@@ -108,6 +108,25 @@ describe("fathom train refuses what cannot run, before making a run directory", 
   });
 });
 
+describe("--frame-skip", () => {
+  test("is refused on an env without physics (before a run directory exists) and recorded on a MuJoCo env", async () => {
+    const runs = join(mkdtempSync(join(tmpdir(), "fathom-pre-")), "runs");
+    const point = await cli(["train", "--env", "simple_u_maze-v1", "--frame-skip", "3", "--runs-dir", runs]);
+    assert.notEqual(point.code, 0);
+    assert.match(point.err, /simple_u_maze-v1 has no physics frame skip to set/);
+    assert.deepEqual(runDirsIn(runs), []);
+    const zero = await cli(["train", "--env", "ant-v1", "--frame-skip", "0", "--runs-dir", runs]);
+    assert.equal(zero.code, 2);
+    assert.match(zero.err, /--frame-skip 0 is invalid/);
+    const args = tiny(runs).map((a) => (a === "simple_u_maze-v1" ? "arm_push_easy-v1" : a));
+    const r = await cli([...args, "--frame-skip", "2"]);
+    assert.equal(r.code, 0, r.err);
+    const [dir] = runDirsIn(runs);
+    const config = JSON.parse(readFileSync(join(runs, dir, "config.json"), "utf8"));
+    assert.equal(config.config.frameSkip, 2);
+  });
+});
+
 describe("environment variables", () => {
   test("FATHOM_BACKEND applies when --backend is not given; --backend beats it; a bogus value names the allowed ones", async () => {
     const runs = mkdtempSync(join(tmpdir(), "fathom-env-"));
