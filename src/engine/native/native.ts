@@ -24,7 +24,7 @@ import type { Backend, Precision } from "../backend.js";
 interface AddonInfo {
   simd: string;
   threads: number;
-  bf16: string | null;
+  bf16: string | null | undefined;
 }
 
 type Bf16Flag = [bf16: boolean];
@@ -73,7 +73,9 @@ class NativeBackend implements Backend {
   }
 
   bf16Unavailable(): string | null {
-    return this.addon.info().bf16;
+    const why = this.addon.info().bf16;
+    // an addon built before bf16 support has no such field
+    return why === undefined ? "the native addon was built without bf16 support: rebuild it with `npm run build:native`" : why;
   }
 
   gemm(
