@@ -351,8 +351,16 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (!options.runDir) return null;
       const dir = options.runDir.checkpointsDir;
       const base = `${tag}_${String(st.envSteps).padStart(10, "0")}`;
-      let name = `${base}.safetensors`;
-      for (let k = 2; existsSync(join(dir, name)) || existsSync(join(dir, replayFileName(name))); k++) name = `${base}-${k}.safetensors`;
+      // A save at an env step that already has checkpoints gets the next suffix after the highest
+      // one in use (step_…, step_…-2, -3, …): never a name that retention freed, which would make
+      // the newest checkpoint look like the oldest.
+      let highest = 0;
+      for (const f of readdirSync(dir)) {
+        if (!f.startsWith(base)) continue;
+        const m = /^(?:-(\d+))?(?:\.replay)?\.safetensors$/.exec(f.slice(base.length));
+        if (m) highest = Math.max(highest, m[1] === undefined ? 1 : Number(m[1]));
+      }
+      const name = highest === 0 ? `${base}.safetensors` : `${base}-${highest + 1}.safetensors`;
       const replayName = replayFileName(name);
       const meta: Record<string, string> = {
         format: CHECKPOINT_FORMAT,
@@ -398,7 +406,19 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       const files = readdirSync(dir);
       if (tag === "step") {
         // Retention: keep the newest `keepCheckpoints` periodic checkpoints of this run.
-        const periodic = files.filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f)).sort();
+        // Oldest first by env step, then by the -k suffix a later save at the same step gets
+        // (a plain string sort would put "step_…-2" before "step_…" and delete the newer one).
+        const order = (f: string): [number, number] => {
+          const m = /^step_(\d{10})(?:-(\d+))?\.safetensors$/.exec(f)!;
+          return [Number(m[1]), m[2] === undefined ? 1 : Number(m[2])];
+        };
+        const periodic = files
+          .filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f))
+          .sort((a, b) => {
+            const [sa, ka] = order(a);
+            const [sb, kb] = order(b);
+            return sa - sb || ka - kb;
+          });
         for (const f of periodic.slice(0, Math.max(0, periodic.length - config.keepCheckpoints))) removeQuietly(join(dir, f));
       }
       // Only the newest replay buffer is kept.

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { describe, test } from "node:test";
 import { TrainConfigSchema } from "../../src/train/config.js";
+import { readSafetensorsFile } from "../../src/train/checkpoint.js";
 import { createRunDir } from "../../src/train/rundir.js";
 import { train } from "../../src/train/trainer.js";
 import { TINY } from "./tiny-config.js";
@@ -13,16 +15,52 @@ describe("training loop", () => {
   test("a diverging run stops with the step, network and loss named, keeping the last good checkpoint", async () => {
     const root = mkdtempSync(`${tmpdir()}/fathom-nan-`);
     const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });
-    // An absurd learning rate makes the parameters overflow within a few dozen updates.
-    const config = TrainConfigSchema.parse({ ...tiny, lr: 1e30, totalEnvSteps: 20_000, numEvals: 50, runsDir: root });
-    const res = await train(config, { runDir });
+    // A healthy run first, so that a good checkpoint exists; then the same run resumed with an
+    // absurd learning rate, which makes the parameters overflow within a few dozen updates.
+    const good = TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 4000, numEvals: 2, runsDir: root });
+    const first = await train(good, { runDir });
+    assert.equal(first.status, "done");
+    const checkpoint = first.lastCheckpoint;
+    assert.ok(checkpoint !== null && existsSync(checkpoint), "the healthy run saved a checkpoint");
+    const before = readFileSync(checkpoint);
+    // The same evaluation interval (2000 env steps), extended to 20 000: the next evaluation, and
+    // so the next checkpoint, would be at 6000.
+    const config = TrainConfigSchema.parse({ ...tiny, lr: 1e30, totalEnvSteps: 20_000, numEvals: 10, runsDir: root });
+    const res = await train(config, { runDir, resumeFrom: checkpoint });
     assert.equal(res.status, "nonfinite");
     assert.match(res.error ?? "", /training stopped at training step \d+ \(env step \d+, gradient step \d+\): non-finite .* in the (actor|critic)/);
-    if (res.lastCheckpoint) {
-      assert.ok(existsSync(res.lastCheckpoint));
-      assert.match(res.error ?? "", /last good checkpoint is/);
+    assert.equal(res.lastCheckpoint, checkpoint, "the last good checkpoint is the healthy run's");
+    assert.ok((res.error ?? "").includes(`The last good checkpoint is ${checkpoint}.`), res.error);
+    assert.deepEqual(readFileSync(checkpoint), before, "the healthy run's checkpoint is left as it was");
+    let floats = 0;
+    for (const [name, t] of readSafetensorsFile(checkpoint).tensors) {
+      // The networks, optimizers and α (rng.* and env.* hold bit patterns, not numbers).
+      if ((t.dtype !== "F32" && t.dtype !== "F64") || /^(rng|env)\./.test(name)) continue;
+      floats++;
+      assert.ok((t.data as Float32Array).every((x) => Number.isFinite(x)), `tensor ${name} of the last good checkpoint is finite`);
     }
+    assert.ok(floats > 10, "the checkpoint holds the networks' float tensors");
     assert.ok(res.envSteps < 20_000, "the run stopped early");
+  });
+
+  test("checkpoint retention keeps the newest, also among saves at the same env step (step_…-k)", async () => {
+    const root = mkdtempSync(`${tmpdir()}/fathom-keep-`);
+    const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });
+    const first = await train(TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 4000, numEvals: 2, runsDir: root }), { runDir });
+    assert.equal(first.status, "done");
+    // Resumed with 5 evaluations over the same budget (the CLI refuses this; train() does not):
+    // evaluations 3..5 are all due at once, so three checkpoints are saved at 4000 env steps,
+    // named step_0000004000-2, -3, -4 next to the first run's step_0000004000.
+    const res = await train(TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 4000, numEvals: 5, keepCheckpoints: 2, runsDir: root }), {
+      runDir,
+      resumeFrom: first.lastCheckpoint!,
+    });
+    assert.equal(res.status, "done");
+    const kept = readdirSync(runDir.checkpointsDir).filter((f) => /^step_.*\d\.safetensors$/.test(f) && !f.includes("replay")).sort();
+    assert.deepEqual(kept, ["step_0000004000-3.safetensors", "step_0000004000-4.safetensors"]);
+    assert.ok(res.lastCheckpoint?.endsWith("step_0000004000-4.safetensors") && existsSync(res.lastCheckpoint), `${res.lastCheckpoint}`);
+    const latest = JSON.parse(readFileSync(join(runDir.checkpointsDir, "latest.json"), "utf8"));
+    assert.equal(latest.checkpoint, "step_0000004000-4.safetensors");
   });
 
   test("the same seed gives the same evaluations (reproducible runs)", async () => {
