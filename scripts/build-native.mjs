@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Builds the native CPU backend (native/*.c → build/Release/fathom_native.node) with node-gyp.
 // Runs on `npm ci`. If the build fails, Fathom still works on the pure-TypeScript `ref` backend,
-// so this script warns loudly and exits 0, unless called with --strict (npm run build:native).
+// so this script warns loudly and exits 0, unless called with --strict (npm run build:native) or
+// with FATHOM_NATIVE_STRICT=1 in the environment (CI: .ci/run), where a failed build is an error.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const strict = process.argv.includes("--strict");
+const strict = process.argv.includes("--strict") || process.env.FATHOM_NATIVE_STRICT === "1";
 
 if (!existsSync(join(root, "binding.gyp"))) {
   console.warn("fathom: no binding.gyp, skipping the native backend build");

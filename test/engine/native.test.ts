@@ -13,6 +13,11 @@ const ref = new RefBackend();
 const first = loadNativeBackend();
 const skip = "error" in first ? `native addon not available (${first.error}); build it with npm run build:native` : false;
 
+// CI (.ci/run sets FATHOM_NATIVE_STRICT=1) must not pass on the ref backend alone.
+test("the native addon is loaded where the build is required (FATHOM_NATIVE_STRICT=1)", { skip: process.env.FATHOM_NATIVE_STRICT !== "1" && "FATHOM_NATIVE_STRICT is not set" }, () => {
+  assert.ok(!("error" in first), `FATHOM_NATIVE_STRICT=1 but the native addon did not load: ${"error" in first ? first.error : ""}`);
+});
+
 const GUARD = 12345.5;
 const PAD = 5;
 // A view of n floats at a non-zero byteOffset inside a larger buffer whose ends hold GUARD.
