@@ -22,12 +22,20 @@ function expectedStart(id: string): CheckOptions["start"] {
   }
   const arm = ARM_TASKS[id];
   if (arm !== undefined) return { goal: [arm.cube[0], arm.cube[1], ARM_CUBE_DROP_Z], tol: arm.cubeNoise + 1e-6 };
-  if (!/^(simple|ant)_/.test(id)) return undefined;
+  // Every other id must be a point or Ant maze whose layout exists: a new family (or a renamed
+  // layout) has to say here where its achieved goal starts, not skip the check silently.
   const maze = id.replace(/^(simple|ant)_/, "").replace(/-v\d+$/, "");
-  if (!MAZE_NAMES.includes(maze)) return undefined;
+  if (!/^(simple|ant)_/.test(id) || !MAZE_NAMES.includes(maze)) {
+    throw new Error(`checker.test.ts does not know where ${id}'s achieved goal starts: add its family to expectedStart()`);
+  }
   const r = parseMaze(maze).start;
   return { goal: [4 * r[0], 4 * r[1]], tol: 0.1 + 1e-6 };
 }
+
+test("an env family the checker does not know fails the start check", () => {
+  assert.throws(() => expectedStart("walker_maze-v1"), /does not know where walker_maze-v1's achieved goal starts/);
+  assert.throws(() => expectedStart("simple_spiral_maze-v1"), /does not know where simple_spiral_maze-v1/);
+});
 
 test("the registry has the point mazes, the Ant, the Humanoid and the arm tasks", () => {
   const ids = listEnvs();
@@ -40,8 +48,8 @@ for (const id of listEnvs()) {
   // MuJoCo envs are ~1000× slower to step and far slower to build than the point mazes: fewer envs and steps.
   const mujoco = !id.startsWith("simple_");
   const options: CheckOptions = mujoco ? { numEnvs: 3, steps: 14, episodeLength: 4 } : { numEnvs: 5, steps: 40, episodeLength: 7 };
-  options.start = expectedStart(id);
   test(`env checker: ${id}`, async () => {
+    options.start = expectedStart(id);
     const rep = await checkEnv(id, options);
     assert.ok(rep.resets >= 3 * (options.numEnvs ?? 5), `${id}: only ${rep.resets} resets`);
   });
