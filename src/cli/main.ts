@@ -326,7 +326,7 @@ const EvalSchema = z
       .boolean()
       .default(true)
       .describe("Write the result to <run>/eval/<checkpoint>__<env>__seed<seed>__n<episodes>.json (-2, -3, … when taken); --no-save prints it only"),
-    backend: z.enum(["auto", "native", "ref"]).optional().describe("Compute backend (default: FATHOM_BACKEND if set, else the run's)"),
+    backend: z.enum(["auto", "native", "ref", "webgpu"]).optional().describe("Compute backend (default: FATHOM_BACKEND if set, else the run's)"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads"),
   })
   .strict();

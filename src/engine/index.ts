@@ -1,15 +1,18 @@
-// Backend selection: "auto" (default) = the fastest available (native, else ref).
+// Backend selection: "auto" (default) = the fastest available CPU backend (native, else ref);
+// "webgpu" only when asked for (auto never starts a GPU device on its own, so it never picks a
+// software adapter silently).
 // Chosen by argument, else the FATHOM_BACKEND environment variable (an invalid value is an error).
 // GEMM precision: "fp32" (default) or "bf16", by argument (config key `precision`), else
 // FATHOM_PRECISION; resolvePrecision falls back to fp32, with a note, where bf16 cannot run.
 import { type Backend, PRECISIONS, type Precision } from "./backend.js";
 import { loadNativeBackend } from "./native/native.js";
 import { RefBackend } from "./ref/ref.js";
+import { loadWebGpuBackend } from "./webgpu/webgpu.js";
 
 export { type Backend, PRECISIONS, type Precision } from "./backend.js";
 export { RefBackend } from "./ref/ref.js";
 
-export const BACKEND_NAMES = ["auto", "native", "ref"] as const;
+export const BACKEND_NAMES = ["auto", "native", "ref", "webgpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 const cache = new Map<string, Backend>();
@@ -46,6 +49,10 @@ export function getBackend(name?: string): Backend {
   let backend: Backend;
   if (requested === "ref") {
     backend = new RefBackend();
+  } else if (requested === "webgpu") {
+    const r = loadWebGpuBackend();
+    if ("error" in r) throw new Error(`the WebGPU backend is not available: ${r.error}. Use --backend native or ref`);
+    backend = r.backend;
   } else {
     const r = loadNativeBackend();
     if ("backend" in r) backend = r.backend;

@@ -69,7 +69,7 @@ export const TrainConfigSchema = z
       .min(0)
       .default(0)
       .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
-    backend: z.enum(["auto", "native", "ref"]).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
+    backend: z.enum(["auto", "native", "ref", "webgpu"]).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
     precision: z
       .enum(PRECISIONS)
       .default("fp32")
