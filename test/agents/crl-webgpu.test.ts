@@ -1,0 +1,149 @@
+// One CRL update resident on WebGPU (agents/crl-webgpu.ts) against CRLAgent.update on the native
+// backend (ref where the addon is missing), from the same state, batch and random draws: metrics,
+// every network's gradient and the parameter step must agree within float32 tolerance. Also the
+// state round trip and the non-finite gate. Skipped loudly without an adapter.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CRL_DEFAULTS, type CRLConfig, CRLAgent, NonFiniteError } from "../../src/agents/crl.js";
+import { GpuCRL } from "../../src/agents/crl-webgpu.js";
+import { getBackend } from "../../src/engine/index.js";
+import type { WebGpuContext } from "../../src/engine/webgpu/context.js";
+import { createNodeContext } from "../../src/engine/webgpu/node.js";
+import { keyFromSeed, Rng } from "../../src/random.js";
+import { webgpuSkip } from "../engine/webgpu-skip.js";
+
+const skip = await webgpuSkip();
+const dims = { stateDim: 5, goalDim: 2, actionDim: 3 };
+const small = { actorDepth: 4, criticDepth: 4, actorWidth: 32, criticWidth: 32, reprDim: 16, batchSize: 16 };
+
+function batch(seed: number, B: number) {
+  const rng = new Rng(keyFromSeed(seed));
+  const f = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
+  return { state: f(B * dims.stateDim), action: f(B * dims.actionDim, 0.5).map(Math.tanh), goal: f(B * dims.goalDim) };
+}
+
+function relNorm(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
+
+const cpu = () => {
+  const b = getBackend("auto");
+  return b;
+};
+
+describe("CRL update on WebGPU vs the CPU agent", { skip }, () => {
+  let ctx: WebGpuContext;
+  const report: string[] = [];
+  before(async () => {
+    ctx = await createNodeContext();
+  });
+  after(() => {
+    console.log(`# CRL update WebGPU vs ${cpu().name}: ${report.join("; ")}`);
+    ctx?.destroy();
+  });
+
+  const cases: { name: string; cfg: Partial<CRLConfig>; updates: number }[] = [
+    { name: "paper defaults (norm, fwd InfoNCE)", cfg: {}, updates: 2 },
+    { name: "l2, sym InfoNCE, exact tanh, penalty, head norm, warmup", cfg: { energyFn: "l2", contrastiveLoss: "sym_infonce", tanhLogDet: "exact", logStdRawPenalty: 0.5, actorHeadNorm: true, actorLrWarmup: 3, recompute: true }, updates: 1 },
+    { name: "dot, binary NCE", cfg: { energyFn: "dot", contrastiveLoss: "binary_nce", criticDepth: 0 }, updates: 1 },
+    { name: "cosine, bwd InfoNCE", cfg: { energyFn: "cosine", contrastiveLoss: "bwd_infonce", actorDepth: 8 }, updates: 1 },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: metrics, gradients and the parameter step match`, async () => {
+      const cfg = { ...CRL_DEFAULTS, ...small, ...c.cfg };
+      const agent = new CRLAgent(cpu(), dims, cfg, keyFromSeed(7));
+      // a few CPU updates first, so Adam's moments and log α are not at their initial values
+      for (let i = 0; i < 2; i++) {
+        const b = batch(40 + i, cfg.batchSize);
+        agent.update(b.state, b.action, b.goal);
+      }
+      const gpu = new GpuCRL(ctx, dims, cfg);
+      gpu.loadStateTensors(agent.stateTensors());
+      let worstMetric = 0;
+      let worstGrad = 0;
+      let worstStep = 0;
+      for (let u = 0; u < c.updates; u++) {
+        const before = [agent.actor, agent.saEncoder, agent.goalEncoder].map((n) => Float32Array.from(n.params.data));
+        const b = batch(50 + u, cfg.batchSize);
+        const mc = agent.update(b.state, b.action, b.goal);
+        const mg = await gpu.update(b.state, b.action, b.goal);
+        for (const [k, v] of Object.entries(mc)) {
+          const g = (mg as unknown as Record<string, number>)[k];
+          const e = Math.abs(g - v) / (Math.abs(v) + 1e-3);
+          worstMetric = Math.max(worstMetric, e);
+          assert.ok(e < 2e-4, `${k}: WebGPU ${g} vs CPU ${v}`);
+        }
+        const grads = await ctx.readMany([gpu.actor.net.grad, gpu.sa.net.grad, gpu.goal.net.grad]);
+        const state = await gpu.stateTensors();
+        [agent.actor, agent.saEncoder, agent.goalEncoder].forEach((net, i) => {
+          const eg = relNorm(grads[i], net.params.grad);
+          worstGrad = Math.max(worstGrad, eg);
+          assert.ok(eg < 1e-4, `network ${i} gradient: relative error ${eg}`);
+          const prefix = ["actor.", "sa_encoder.", "goal_encoder."][i];
+          const stepCpu = new Float32Array(net.params.data.length);
+          const stepGpu = new Float32Array(net.params.data.length);
+          for (const t of net.params.tensors) {
+            const g = state.get(prefix + t.name)!.data as Float32Array;
+            for (let j = 0; j < t.size; j++) {
+              stepCpu[t.offset + j] = net.params.data[t.offset + j] - before[i][t.offset + j];
+              stepGpu[t.offset + j] = g[j] - before[i][t.offset + j];
+            }
+          }
+          // Adam's step is ±lr wherever |g| ≫ √v·eps; entries whose gradient is rounding noise may differ
+          const es = relNorm(stepGpu, stepCpu);
+          worstStep = Math.max(worstStep, es);
+          assert.ok(es < 1e-3, `network ${i} parameter step: relative error ${es}`);
+        });
+        assert.equal(gpu.updates, agent.updates);
+      }
+      report.push(`${c.name}: metrics ${worstMetric.toExponential(1)}, gradients ${worstGrad.toExponential(1)}, parameter steps ${worstStep.toExponential(1)}`);
+      gpu.destroy();
+    });
+  }
+
+  test("the state reads back into a CPU agent that then continues identically to the device", async () => {
+    const cfg = { ...CRL_DEFAULTS, ...small };
+    const agent = new CRLAgent(cpu(), dims, cfg, keyFromSeed(9));
+    const gpu = new GpuCRL(ctx, dims, cfg);
+    gpu.loadStateTensors(agent.stateTensors());
+    const b = batch(60, cfg.batchSize);
+    await gpu.update(b.state, b.action, b.goal);
+    const back = new CRLAgent(cpu(), dims, cfg, keyFromSeed(99));
+    back.loadStateTensors(await gpu.stateTensors());
+    assert.equal(back.updates, 1);
+    const b2 = batch(61, cfg.batchSize);
+    const mc = back.update(b2.state, b2.action, b2.goal);
+    const mg = await gpu.update(b2.state, b2.action, b2.goal);
+    assert.ok(Math.abs(mc.critic_loss - mg.critic_loss) < 1e-3 * Math.abs(mc.critic_loss), `${mc.critic_loss} vs ${mg.critic_loss}`);
+    gpu.destroy();
+  });
+
+  test("a non-finite batch throws NonFiniteError and leaves the parameters as they were", async () => {
+    const cfg = { ...CRL_DEFAULTS, ...small };
+    const agent = new CRLAgent(cpu(), dims, cfg, keyFromSeed(11));
+    const gpu = new GpuCRL(ctx, dims, cfg);
+    gpu.loadStateTensors(agent.stateTensors());
+    const before = await gpu.stateTensors();
+    const b = batch(70, cfg.batchSize);
+    b.state[3] = Number.NaN;
+    await assert.rejects(gpu.update(b.state, b.action, b.goal), (e: unknown) => e instanceof NonFiniteError && e.network === "actor");
+    assert.throws(() => agent.update(b.state, b.action, b.goal), NonFiniteError);
+    const afterState = await gpu.stateTensors();
+    for (const [k, t] of before) {
+      if (k === "rng.state") continue;
+      assert.deepEqual(afterState.get(k)!.data, t.data, `${k} changed`);
+    }
+    assert.equal(gpu.updates, 0);
+    gpu.destroy();
+  });
+
+  test("bf16 is refused with the reason (resolve the precision first)", () => {
+    assert.throws(() => new GpuCRL(ctx, dims, { ...CRL_DEFAULTS, ...small, precision: "bf16" }), /fp32 only/);
+  });
+});
