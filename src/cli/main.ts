@@ -1,4 +1,4 @@
-// `fathom` — the command line: train | eval | sweep | plot | export | envs | bench.
+// `fathom` — the command line: train | eval | sweep | plot | export | view | video | envs | bench.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -32,6 +32,10 @@ import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, p
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
+import { recordedTrajectoryFile, trajectoryRun } from "../view/episodes.js";
+import { RecordingVecEnv } from "../view/recording-env.js";
+import { trajectoryJson } from "../view/trajectories.js";
+import { cmdVideo, cmdView } from "./view.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -54,6 +58,8 @@ Usage:
   fathom plot <run dirs | runs dir>... --out curves.svg [--summary summary.svg]
                                                            learning curves; depth vs final performance
   fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, summary
+  fathom view <run dirs | runs dir>... [--port N]          curves and replays in the browser (localhost)
+  fathom video <run dirs | runs dir>... --out replay.mp4   replays rendered to .mp4, .webm or .gif
   fathom envs                                              list the environments
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version
@@ -321,7 +327,12 @@ const EvalSchema = z
     env: z.string().optional().describe("Evaluate on this env id instead (default: the run's evaluation env)"),
     episodes: z.number().int().min(1).max(65536).optional().describe("Episodes (one per parallel env; default: the run's numEvalEnvs)"),
     seed: z.number().int().min(0).default(12345).describe("Seed of the evaluation episodes"),
-    trajectories: z.string().optional().describe("Write per-step agent and goal positions as JSON to this file (for plotting; never overwritten)"),
+    trajectories: z
+      .string()
+      .optional()
+      .describe(
+        "Write the episodes to this JSON file (never overwritten): per step the achieved goal and success, MuJoCo qpos and body poses, the scene (maze, geoms), start and goal; format: docs/trajectories.md. Evaluates on this thread",
+      ),
     save: z
       .boolean()
       .default(true)
@@ -360,9 +371,13 @@ async function cmdEval(argv: string[]): Promise<number> {
   const agent = makeAgent(config, n);
   loadAgentCheckpoint(ckpt, agent);
   console.log(backendLine(config.backend, config.precision));
-  const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip });
+  // --trajectories: the same episodes on a recording env (src/view/recording-env.ts, this thread), which keeps every step's state
+  const recorder =
+    opts.trajectories !== undefined ? await RecordingVecEnv.create(envId, { numEnvs: n, episodeLength: config.episodeLength, frameSkip: config.frameSkip }) : null;
+  const env = recorder ?? (await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip }));
   try {
-    const { metrics, trajectories } = await evaluate(agent, env, { seed: opts.seed, recordTrajectories: opts.trajectories !== undefined });
+    const result = await evaluate(agent, env, { seed: opts.seed, recordTrajectories: recorder !== null });
+    const { metrics } = result;
     console.log(`checkpoint: ${ckpt}`);
     console.log(`env: ${envId}, ${n} episodes of up to ${config.episodeLength} steps`);
     console.log(`time at goal:   ${metrics["eval/episode_success"].toFixed(1)} of ${config.episodeLength} steps`);
@@ -386,7 +401,8 @@ async function cmdEval(argv: string[]): Promise<number> {
     }
     if (opts.trajectories) {
       if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: it appeared while the evaluation ran; choose another file name`);
-      writeJsonAtomic(opts.trajectories, { checkpoint: ckpt, metrics, ...trajectories });
+      const file = recordedTrajectoryFile(recorder!, result, { fathom: version(), run: trajectoryRun(found.run, config), checkpoint: ckpt, seed: opts.seed });
+      writeFileAtomic(opts.trajectories, trajectoryJson(file));
       console.log(`trajectories written to ${opts.trajectories}`);
     }
     return 0;
@@ -857,13 +873,17 @@ export async function run(argv: string[]): Promise<number> {
         return cmdPlot(rest);
       case "export":
         return cmdExport(rest);
+      case "view":
+        return await cmdView(rest, version());
+      case "video":
+        return await cmdVideo(rest, version());
       case "envs":
         console.log(formatEnvTable());
         return 0;
       case "bench":
         return cmdBench(rest);
       default:
-        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, export, envs, bench (see fathom --help)`);
+        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, export, view, video, envs, bench (see fathom --help)`);
         return 2;
     }
   } catch (e) {
