@@ -8,6 +8,7 @@
 // step, φ and ψ fwd+bwd in the critic step; ≈ 28 GFLOP at depth 64, batch 256). Fathom reuses ψ's
 // forward between the two steps and skips φ's weight gradient in the actor step, so it runs ≈ 11;
 // the saving shows as a higher effective rate.
+import * as webgpu from "./_webgpu.js";
 import { CRLAgent } from "../src/agents/crl.js";
 import { getBackend, type Precision, PRECISIONS, precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
 import { keyFromSeed, Rng } from "../src/random.js";
@@ -26,6 +27,7 @@ function parseList(args: string[], name: string, def: number[]): number[] {
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (webgpu.backendArg(args) === "webgpu") return webgpu.crl(args); // --backend webgpu: bench/_webgpu.ts
   const depths = parseList(args, "depths", [4, 16, 64]);
   const batches = parseList(args, "batches", [256, 512]);
   const reps = parseList(args, "reps", [5])[0];

@@ -21,6 +21,7 @@
 // OPENBLAS_L2_SIZE removed from its environment only (this machine sets them, which halves
 // OpenBLAS); its samples alternate with ours so both see the same load. Its dW line is timed with beta = 0 (numpy
 // has no beta), which can only favour OpenBLAS.
+import * as webgpu from "./_webgpu.js";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
@@ -161,6 +162,7 @@ function layerStep(backend: Backend, rng: Rng, rows: number, width: number, samp
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (webgpu.backendArg(args) === "webgpu") return webgpu.gemm(args); // --backend webgpu: bench/_webgpu.ts
   const threads = Number(option(args, "threads") ?? process.env.FATHOM_THREADS ?? availableParallelism());
   const samples = Number(option(args, "samples") ?? 15);
   const width = Number(option(args, "width") ?? 256);

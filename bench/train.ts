@@ -5,6 +5,7 @@
 //   {"bench":"train_step","depth":64,"width":256,"batch":256,"ms":…,"gflops":…,"rss_mb":…,"target_gflops":…,"ratio":…}
 // Each configuration runs in its own process so that rss_mb is that configuration's peak RSS.
 // Effective GFLOP/s counts 6·B·in·out per Dense layer (forward 2, backward 4), as the issue does.
+import * as webgpu from "./_webgpu.js";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getBackend, type Precision, PRECISIONS, precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
@@ -91,6 +92,7 @@ function parseList(args: string[], name: string, def: number[]): number[] {
 }
 
 export async function run(args: string[]): Promise<void> {
+  if (webgpu.backendArg(args) === "webgpu") return webgpu.train(args); // --backend webgpu: bench/_webgpu.ts
   if (args[0] === "--one") {
     await one(Number(args[1]), Number(args[2]), Number(args[3]), args[4] === "1", args[5] as Precision);
     return;
