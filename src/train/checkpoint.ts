@@ -1,11 +1,27 @@
-// Checkpoint files: safetensors on disk, written atomically, never over an existing file.
-// Also the public save/load of a single network (+ optional Adam state) for library users.
+// Checkpoint files and their formats, in one place: safetensors on disk, written atomically, never
+// over an existing file; the training checkpoint (an agent file with the loop and env state in it,
+// and its replay buffer in a second file), their names, retention and `latest.json`; and the
+// public save/load of a single network (+ optional Adam state) for library users.
+//
+// Formats and versions (the `format` metadata key of each file):
+//   fathom-checkpoint-v1   agent checkpoint: the agent's tensors (CRLAgent.stateTensors), the
+//                          training envs' state (env.state [N, stride] F64, env.episode_id [N] I32)
+//                          and metadata: agent, config (JSON), loop (JSON: env steps, training
+//                          steps, evaluations done, resumes, loop rng), replay (file name),
+//                          env_state (JSON: id, numEnvs, seedKey, stride). Also saveNetwork's files
+//                          (metadata kind "resnet").
+//   fathom-replay-v1       replay buffer: obs [N, C, obsDim] F32, actions [N, C, A] F32,
+//                          episode_ids [N, C] I32, head_size [2] I32.
+// Names: checkpoints/step_<env steps, 10 digits>[-k].safetensors (periodic; the newest
+// keepCheckpoints are kept), interrupt_<…>.safetensors, each with <name minus .safetensors>
+// .replay.safetensors (only the newest replay file is kept), and latest.json → the newest.
 //
 // Files are streamed (positional reads and writes of at most 1 GiB per call) straight between disk
 // and each tensor's typed array, so checkpoints larger than 2 GiB (Node's limit for one Buffer or
 // one readFileSync) work, and no second copy of the whole file is ever held in memory. Every
 // tensor's CRC-32 is stored in the file (safetensors.ts CHECKSUM_KEY) and verified on load.
-import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as zlib from "node:zlib";
 import type { Adam } from "../nn/adam.js";
 import { type Crc32Fn, crc32 as crc32Ts } from "../nn/crc32.js";
@@ -22,7 +38,10 @@ import {
   tensorBytes,
 } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
-import { IO_CHUNK, writeFileAtomic } from "./rundir.js";
+import type { VecEnvState } from "../envs/types.js";
+import type { Rng } from "../random.js";
+import type { ReplayBuffer, ReplayBufferState } from "../replay/buffer.js";
+import { IO_CHUNK, writeFileAtomic, writeJsonAtomic } from "./rundir.js";
 
 export const CHECKPOINT_FORMAT = "fathom-checkpoint-v1";
 
@@ -161,3 +180,296 @@ export function loadNetwork(path: string, net: ResNet, adam?: Adam): void {
   loadParamTensors(net.params, tensors, "", what);
   if (adam) loadAdamTensors(adam, tensors, "optim.", what);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training checkpoints
+
+export const REPLAY_FORMAT = "fathom-replay-v1";
+
+/** The loop rng's state as a checkpoint stores it. */
+type RngState = ReturnType<Rng["state"]>;
+const REPLAY_SUFFIX = ".replay.safetensors";
+
+/** Where a run stands: saved in every training checkpoint (metadata "loop", with the loop rng). */
+export interface LoopState {
+  envSteps: number;
+  trainingSteps: number;
+  evalIndex: number;
+  resumes: number;
+}
+
+/** The replay file saved with checkpoint `name`. */
+export function replayFileName(checkpointName: string): string {
+  return checkpointName.replace(/\.safetensors$/, REPLAY_SUFFIX);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or not ours to remove: retention is best effort
+  }
+}
+
+/** Tensor names and metadata key of the training envs' state in a checkpoint. */
+const ENV_STATE = "env.state";
+const ENV_EPISODE_ID = "env.episode_id";
+const ENV_STATE_META = "env_state";
+
+/** The training envs' state as checkpoint tensors + metadata. */
+function envStateTensors(s: VecEnvState, tensors: Map<string, Tensor>, meta: Record<string, string>): void {
+  tensors.set(ENV_STATE, { dtype: "F64", shape: [s.numEnvs, s.stride], data: s.data });
+  tensors.set(ENV_EPISODE_ID, { dtype: "I32", shape: [s.numEnvs], data: s.episodeId });
+  meta[ENV_STATE_META] = JSON.stringify({ id: s.id, numEnvs: s.numEnvs, seedKey: s.seedKey, stride: s.stride });
+}
+
+/** The training envs' state saved in a checkpoint, or why there is none. */
+function envStateFrom(tensors: ReadonlyMap<string, Tensor>, meta: Record<string, string>): VecEnvState | string {
+  const text = meta[ENV_STATE_META];
+  const data = tensors.get(ENV_STATE);
+  const ids = tensors.get(ENV_EPISODE_ID);
+  if (text === undefined || !data || !ids) return "the checkpoint has none (saved by an older version, or the env cannot save its state)";
+  try {
+    const h = JSON.parse(text) as { id: string; numEnvs: number; seedKey: [number, number]; stride: number };
+    if (data.dtype !== "F64" || ids.dtype !== "I32") return "its tensors have the wrong types";
+    return { id: h.id, numEnvs: h.numEnvs, seedKey: h.seedKey, stride: h.stride, data: data.data as Float64Array, episodeId: ids.data as Int32Array };
+  } catch (e) {
+    return `its description cannot be read (${(e as Error).message})`;
+  }
+}
+
+/** What a training checkpoint holds besides the agent's tensors. */
+export interface TrainingCheckpointContent {
+  /** The agent's tensors (its networks, optimizers, α, update count). */
+  agentTensors: Map<string, Tensor>;
+  /** The agent's name ("crl"). */
+  agent: string;
+  /** The run's configuration (as JSON). */
+  config: unknown;
+  loop: LoopState & { rng: RngState };
+  replay: ReplayBufferState;
+  /** The training envs' state (null when the env cannot save it). */
+  envState: VecEnvState | null;
+}
+
+/**
+ * Writes a training checkpoint into `dir`: `<tag>_<env steps>[-k].safetensors` (the next suffix
+ * after any already in use at that step: never a name retention freed, which would make the newest
+ * checkpoint look like the oldest), its replay file, then latest.json; then keeps the newest
+ * `keep` periodic ("step") checkpoints and only this replay file. A failed write removes what it
+ * wrote and throws, leaving the previous checkpoint, its replay file and latest.json as they were.
+ * Returns the checkpoint's path.
+ */
+export function writeTrainingCheckpoint(dir: string, tag: "step" | "interrupt", c: TrainingCheckpointContent, keep: number): string {
+  const base = `${tag}_${String(c.loop.envSteps).padStart(10, "0")}`;
+  let highest = 0;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(base)) continue;
+    const m = /^(?:-(\d+))?(?:\.replay)?\.safetensors$/.exec(f.slice(base.length));
+    if (m) highest = Math.max(highest, m[1] === undefined ? 1 : Number(m[1]));
+  }
+  const name = highest === 0 ? `${base}.safetensors` : `${base}-${highest + 1}.safetensors`;
+  const replayName = replayFileName(name);
+  const meta: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    agent: c.agent,
+    config: JSON.stringify(c.config),
+    loop: JSON.stringify(c.loop),
+    replay: replayName,
+  };
+  const tensors = c.agentTensors;
+  if (c.envState) envStateTensors(c.envState, tensors, meta);
+  const path = join(dir, name);
+  const written: string[] = [];
+  try {
+    const rs = c.replay;
+    const t = new Map<string, Tensor>([
+      ["obs", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.obsDim], data: rs.obs }],
+      ["actions", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.actionDim], data: rs.actions }],
+      ["episode_ids", { dtype: "I32", shape: [rs.numEnvs, rs.capacity], data: rs.episodeIds }],
+      ["head_size", { dtype: "I32", shape: [2], data: Int32Array.from([rs.head, rs.size]) }],
+    ]);
+    writeSafetensorsFile(join(dir, replayName), t, { format: REPLAY_FORMAT });
+    written.push(join(dir, replayName));
+    writeSafetensorsFile(path, tensors, meta);
+    written.push(path);
+    writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: c.loop.envSteps, step: c.loop.trainingSteps });
+  } catch (e) {
+    for (const f of written) removeQuietly(f);
+    throw e;
+  }
+  const files = readdirSync(dir);
+  if (tag === "step") {
+    // Oldest first by env step, then by the -k suffix a later save at the same step gets (a plain
+    // string sort would put "step_…-2" before "step_…" and delete the newer one).
+    const order = (f: string): [number, number] => {
+      const m = /^step_(\d{10})(?:-(\d+))?\.safetensors$/.exec(f)!;
+      return [Number(m[1]), m[2] === undefined ? 1 : Number(m[2])];
+    };
+    const periodic = files
+      .filter((f) => /^step_\d{10}(-\d+)?\.safetensors$/.test(f))
+      .sort((a, b) => {
+        const [sa, ka] = order(a);
+        const [sb, kb] = order(b);
+        return sa - sb || ka - kb;
+      });
+    for (const f of periodic.slice(0, Math.max(0, periodic.length - keep))) removeQuietly(join(dir, f));
+  }
+  // Only the newest replay buffer is kept.
+  for (const f of files) if (f.endsWith(REPLAY_SUFFIX) && f !== replayName) removeQuietly(join(dir, f));
+  return path;
+}
+
+/** A training checkpoint read back: its tensors (the agent's and the env state), loop, env state and replay file name. */
+export interface TrainingCheckpoint {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+  loop: LoopState & { rng: RngState };
+  /** The training envs' state, or why the checkpoint has none usable. */
+  envState: VecEnvState | string;
+  replayName: string | undefined;
+}
+
+/** Reads a training checkpoint (all of it; the caller loads the agent's tensors from `tensors`). */
+export function readTrainingCheckpoint(path: string): TrainingCheckpoint {
+  const { tensors, metadata } = readSafetensorsFile(path);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${path} is not a Fathom agent checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`);
+  }
+  const loop = JSON.parse(metadata.loop ?? "null") as (LoopState & { rng: RngState }) | null;
+  return {
+    tensors,
+    metadata,
+    get loop(): LoopState & { rng: RngState } {
+      if (!loop) throw new Error(`checkpoint ${path} has no training-loop state; it cannot be resumed`);
+      return loop;
+    },
+    envState: envStateFrom(tensors, metadata),
+    replayName: metadata.replay,
+  };
+}
+
+/**
+ * Restores the replay buffer saved with checkpoint `checkpointPath` (its metadata names the file).
+ * A missing or unreadable file is not an error: the run goes on with an empty buffer, and the
+ * reason is returned for the log.
+ */
+export function restoreReplay(
+  checkpointPath: string,
+  replayName: string | undefined,
+  buffer: ReplayBuffer,
+  shape: { numEnvs: number; capacity: number; obsDim: number; actionDim: number },
+): { restored: true; path: string } | { restored: false; reason: string } {
+  if (!replayName) return { restored: false, reason: "the checkpoint was saved without one" };
+  const path = join(dirname(checkpointPath), replayName);
+  if (!existsSync(path)) return { restored: false, reason: `${replayName} is gone: only the newest checkpoint's replay buffer is kept` };
+  try {
+    const r = readSafetensorsFile(path);
+    if (r.metadata.format !== REPLAY_FORMAT) throw new Error(`format ${JSON.stringify(r.metadata.format)}, expected ${REPLAY_FORMAT}`);
+    const g = (k: string) => {
+      const t = r.tensors.get(k);
+      if (!t) throw new Error(`it lacks "${k}"`);
+      return t.data;
+    };
+    const hs = g("head_size");
+    buffer.restore({
+      ...shape,
+      head: hs[0],
+      size: hs[1],
+      obs: g("obs") as Float32Array,
+      actions: g("actions") as Float32Array,
+      episodeIds: g("episode_ids") as Int32Array,
+    });
+    return { restored: true, path };
+  } catch (e) {
+    return { restored: false, reason: `${path} cannot be used: ${(e as Error).message}` };
+  }
+}
+
+/** File names of agent checkpoints: `step_<env steps>[-k].safetensors`, `interrupt_…` (not replay files). */
+const CHECKPOINT_NAME = /^(step|interrupt)_(\d{10})(-(\d+))?\.safetensors$/;
+
+/** Agent checkpoints in `checkpointsDir`, newest first (by env steps in the name, then modification time). */
+export function listCheckpoints(checkpointsDir: string): { name: string; path: string; envSteps: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(checkpointsDir);
+  } catch {
+    return [];
+  }
+  const out: { name: string; path: string; envSteps: number; mtime: number }[] = [];
+  for (const name of names) {
+    const m = CHECKPOINT_NAME.exec(name);
+    if (!m) continue;
+    const path = join(checkpointsDir, name);
+    let mtime = 0;
+    try {
+      mtime = statSync(path).mtimeMs;
+    } catch {
+      continue;
+    }
+    out.push({ name, path, envSteps: Number(m[2]), mtime });
+  }
+  out.sort((a, b) => b.envSteps - a.envSteps || b.mtime - a.mtime || (a.name < b.name ? 1 : -1));
+  return out.map(({ name, path, envSteps }) => ({ name, path, envSteps }));
+}
+
+/**
+ * The checkpoint `latest.json` of a run directory points to. When latest.json is missing, damaged
+ * or names a file that is gone, the newest readable agent checkpoint in the folder (by the env-step
+ * number in its name) is used instead, and `warn` says so.
+ */
+export function latestCheckpoint(checkpointsDir: string, warn: (line: string) => void = (l) => console.error(`warning: ${l}`)): string {
+  const p = join(checkpointsDir, "latest.json");
+  let problem: string;
+  if (!existsSync(p)) problem = `${p} is missing`;
+  else {
+    let j: { checkpoint?: unknown } | null = null;
+    try {
+      j = JSON.parse(readFileSync(p, "utf8"));
+    } catch (e) {
+      j = null;
+      problem = `${p} is damaged (${(e as Error).message})`;
+    }
+    if (j !== null) {
+      const name = typeof j === "object" ? j.checkpoint : undefined;
+      if (typeof name !== "string" || name === "" || /[\\/]/.test(name)) problem = `${p} is damaged: it names no checkpoint`;
+      else if (!existsSync(join(checkpointsDir, name))) problem = `${p} names ${name}, which does not exist`;
+      else return join(checkpointsDir, name);
+    }
+  }
+  const unreadable: string[] = [];
+  for (const c of listCheckpoints(checkpointsDir)) {
+    try {
+      const h = readSafetensorsHeader(c.path);
+      if (h.metadata.format !== CHECKPOINT_FORMAT || !h.metadata.loop) throw new Error("not a training checkpoint");
+    } catch {
+      unreadable.push(c.name);
+      continue;
+    }
+    warn(
+      `${problem!}; using the newest readable checkpoint instead: ${c.name} (${c.envSteps} env steps)` +
+        (unreadable.length ? `, skipping unreadable ${unreadable.join(", ")}` : ""),
+    );
+    return c.path;
+  }
+  if (!existsSync(p) && unreadable.length === 0) {
+    throw new Error(`no checkpoint in ${checkpointsDir} (no latest.json): the run saved none before it stopped`);
+  }
+  throw new Error(
+    `${problem!}, and ${checkpointsDir} holds no readable checkpoint${unreadable.length ? ` (unreadable: ${unreadable.join(", ")})` : ""}: ` +
+      "the run cannot be continued; start a new run",
+  );
+}
+
+/** Where the run of checkpoint `path` stands (its training-loop state), read from its header only. */
+export function checkpointPosition(path: string): { envSteps: number; trainingSteps: number; evalIndex: number } {
+  const meta = readSafetensorsHeader(path).metadata;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a Fathom agent checkpoint (format ${JSON.stringify(meta.format)})`);
+  const loop = JSON.parse(meta.loop ?? "null") as Partial<LoopState> | null;
+  if (!loop || typeof loop.envSteps !== "number" || typeof loop.evalIndex !== "number" || typeof loop.trainingSteps !== "number") {
+    throw new Error(`checkpoint ${path} has no training-loop state; it cannot be resumed`);
+  }
+  return { envSteps: loop.envSteps, trainingSteps: loop.trainingSteps, evalIndex: loop.evalIndex };
+}
+
