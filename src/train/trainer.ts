@@ -365,7 +365,8 @@ class TrainingRun {
    * metrics (t0: when the step's collection began). A non-finite loss or gradient stops the run.
    */
   private trainStep(t0: number): Stop {
-    const { config, st, agent, sums } = this;
+    const { config, st, agent } = this;
+    const sums = this.sums;
     sums.fill(0);
     let n = 0;
     let last: CRLMetrics | null = null;
