@@ -7,46 +7,29 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type Key, keyFromSeed } from "../random.js";
-import type { EnvCore, EnvCoreFactory } from "./core.js";
+import {
+  CMD_CLOSE,
+  CMD_GET_STATE,
+  CMD_RESET,
+  CMD_SET_STATE,
+  CMD_STEP,
+  type CoreFactoryRef,
+  CTRL_CMD,
+  CTRL_CMD_SEQ,
+  CTRL_DONE_SEQ,
+  CTRL_ERROR,
+  CTRL_KEY0,
+  CTRL_KEY1,
+  CTRL_WORDS,
+  checkCore,
+  loadCoreFactory,
+  type WorkerInit,
+  type WorkerMessage,
+} from "./protocol.js";
 import { SliceRunner, type VecBuffers, vecBufferBytes, vecBufferViews } from "./slice.js";
 import type { EnvSpec, MakeEnvOptions, StepResult, VecEnv, VecEnvState } from "./types.js";
 
-/** Where a worker finds a task family's core factory: an ES module URL and its export name. */
-export interface CoreFactoryRef {
-  readonly module: string;
-  readonly export: string;
-}
-
-// Control words of one worker (an Int32Array on a SharedArrayBuffer).
-export const CTRL_CMD_SEQ = 0; // bumped by the caller for each command
-export const CTRL_CMD = 1; // the command
-export const CTRL_DONE_SEQ = 2; // set by the worker to CMD_SEQ when the command is done
-export const CTRL_ERROR = 3; // 1 if the last command threw (the text follows as a message)
-export const CTRL_KEY0 = 4; // seed key words for CMD_RESET
-export const CTRL_KEY1 = 5;
-export const CTRL_WORDS = 8;
-export const CMD_RESET = 1;
-export const CMD_STEP = 2;
-export const CMD_CLOSE = 3;
-export const CMD_GET_STATE = 4; // write the slice's env states into the worker's state buffer
-export const CMD_SET_STATE = 5; // restore them from it, under the seed key in CTRL_KEY0/1
-
-/** Message from a worker: ready after building its core, or the text of an error. */
-export type WorkerMessage =
-  | { type: "ready"; state?: { buffer: SharedArrayBuffer; stride: number } }
-  | { type: "error"; message: string };
-
-/** What a worker receives at start. */
-export interface WorkerInit {
-  spec: EnvSpec;
-  factory: CoreFactoryRef;
-  numEnvs: number;
-  offset: number;
-  count: number;
-  buffer: SharedArrayBuffer;
-  ctrl: SharedArrayBuffer;
-  referenceResetBug: boolean;
-}
+export type { CoreFactoryRef } from "./protocol.js";
 
 // `.ts` under tsx (tests, benchmarks), `.js` when compiled to dist/.
 const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -61,16 +44,6 @@ function spawnWorker(init: WorkerInit): Worker {
   const api = import.meta.resolve("tsx/esm/api");
   const boot = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
   return new Worker(boot, { eval: true, workerData: init });
-}
-
-/** Loads a core factory in this thread. */
-export async function loadCoreFactory(ref: CoreFactoryRef): Promise<EnvCoreFactory> {
-  const mod = (await import(ref.module)) as Record<string, unknown>;
-  const f = mod[ref.export];
-  if (typeof f !== "function") {
-    throw new Error(`module ${ref.module} has no function export "${ref.export}" (the env's core factory)`);
-  }
-  return f as EnvCoreFactory;
 }
 
 function checkOptions(spec: EnvSpec, o: MakeEnvOptions): void {
@@ -115,7 +88,7 @@ export async function createVecEnv(spec: EnvSpec, factory: CoreFactoryRef, optio
   if (threads === 0) {
     const core = await (await loadCoreFactory(factory))(eff, n);
     checkCore(core, eff, n);
-    return new ThreadedVecEnv(eff, n, views, [], new SliceRunner(core, eff, 0, views, bug));
+    return new SlicedVecEnv(eff, n, views, [], new SliceRunner(core, eff, 0, views, bug));
   }
   const workers: WorkerHandle[] = [];
   try {
@@ -131,12 +104,7 @@ export async function createVecEnv(spec: EnvSpec, factory: CoreFactoryRef, optio
     await Promise.all(workers.map((w) => w.worker.terminate()));
     throw e;
   }
-  return new ThreadedVecEnv(eff, n, views, workers, null);
-}
-
-/** Asserts a core built by a factory fits its slice (a boundary between task code and the VecEnv). */
-export function checkCore(core: EnvCore, spec: EnvSpec, count: number): void {
-  if (core.count !== count) throw new Error(`core factory of ${spec.id} built ${core.count} envs, ${count} were asked for`);
+  return new SlicedVecEnv(eff, n, views, workers, null);
 }
 
 class WorkerHandle {
@@ -189,7 +157,11 @@ class WorkerHandle {
   }
 }
 
-class ThreadedVecEnv implements VecEnv {
+/**
+ * The VecEnv: envs split into contiguous slices over shared buffers, each slice stepped by a
+ * worker thread, or, with threads = 0, by one SliceRunner on the calling thread (`local`).
+ */
+class SlicedVecEnv implements VecEnv {
   readonly id: string;
   readonly description: string;
   readonly stateDim: number;

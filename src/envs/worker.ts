@@ -20,7 +20,7 @@ import {
   type WorkerMessage,
   checkCore,
   loadCoreFactory,
-} from "./vec.js";
+} from "./protocol.js";
 
 const port = parentPort!;
 const init = workerData as WorkerInit;

@@ -114,10 +114,9 @@ function syncControls(episode, t) {
 
 function setUpReplayForm() {
   const runsBox = $("replay-runs");
-  // one run per group (its first seed) on the first run's env ticked, at most four: depth next to depth
-  const env0 = state.runs[0].env;
+  // one run per group (its first seed) ticked, at most four: depth next to depth
   const firsts = new Set(
-    groupRuns(state.runs.filter((r) => r.env === env0))
+    groupRuns(state.runs)
       .slice(0, 4)
       .map((g) => g.runs[0].index),
   );
@@ -127,7 +126,7 @@ function setUpReplayForm() {
     box.type = "checkbox";
     box.value = String(r.index);
     box.checked = firsts.has(r.index);
-    label.append(box, ` ${r.env} · ${runLabel(r)}`);
+    label.append(box, ` ${runLabel(r)}`);
     label.title = r.dir;
     runsBox.append(label);
   }
@@ -150,9 +149,8 @@ function setUpReplayForm() {
   });
   $("episode").addEventListener("change", () => replay.setEpisode(Number($("episode").value)));
   $("scrub").addEventListener("input", () => {
-    const t = Number($("scrub").value); // before pause(), which redraws the controls
     replay.pause();
-    replay.seek(t);
+    replay.seek(Number($("scrub").value));
   });
   $("play").addEventListener("click", () => (replay.playing ? replay.pause() : replay.play()));
   $("follow").addEventListener("change", () => replay.setFollow($("follow").checked));
