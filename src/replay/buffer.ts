@@ -42,8 +42,9 @@ export interface ReplayBufferState {
 export const DEFAULT_REPLAY_CAPACITY = 10_000;
 export const DEFAULT_MIN_REPLAY_SIZE = 1_000;
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`ReplayBuffer: ${name} must be a positive integer, got ${v}`);
+/** `v` if it is a positive integer; otherwise an error naming `owner` and `name` (shared with the sampler). */
+export function positiveInt(owner: string, name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${owner}: ${name} must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -63,11 +64,11 @@ export class ReplayBuffer {
   private _size = 0;
 
   constructor(opts: ReplayBufferOptions) {
-    this.numEnvs = positiveInt("numEnvs", opts.numEnvs);
-    this.obsDim = positiveInt("obsDim", opts.obsDim);
-    this.actionDim = positiveInt("actionDim", opts.actionDim);
-    this.capacity = positiveInt("capacity", opts.capacity ?? DEFAULT_REPLAY_CAPACITY);
-    this.minFill = positiveInt("minFill", opts.minFill ?? DEFAULT_MIN_REPLAY_SIZE);
+    this.numEnvs = positiveInt("ReplayBuffer", "numEnvs", opts.numEnvs);
+    this.obsDim = positiveInt("ReplayBuffer", "obsDim", opts.obsDim);
+    this.actionDim = positiveInt("ReplayBuffer", "actionDim", opts.actionDim);
+    this.capacity = positiveInt("ReplayBuffer", "capacity", opts.capacity ?? DEFAULT_REPLAY_CAPACITY);
+    this.minFill = positiveInt("ReplayBuffer", "minFill", opts.minFill ?? DEFAULT_MIN_REPLAY_SIZE);
     if (this.minFill > this.capacity) {
       throw new Error(
         `ReplayBuffer: minFill (${this.minFill}) exceeds capacity (${this.capacity}); the buffer could never be ready. ` +

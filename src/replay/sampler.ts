@@ -28,7 +28,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import type { ReplayBuffer } from "./buffer.js";
+import { positiveInt, type ReplayBuffer } from "./buffer.js";
 
 export interface HindsightSamplerOptions {
   /** Floats of state at the start of each observation row (the rest is the commanded goal). */
@@ -59,10 +59,6 @@ export interface HindsightBatch {
   readonly goal: Float32Array;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`HindsightSampler: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
 
 export class HindsightSampler {
   readonly buffer: ReplayBuffer;
@@ -102,7 +98,7 @@ export class HindsightSampler {
 
   constructor(buffer: ReplayBuffer, opts: HindsightSamplerOptions) {
     this.buffer = buffer;
-    this.stateDim = positiveInt("stateDim", opts.stateDim);
+    this.stateDim = positiveInt("HindsightSampler", "stateDim", opts.stateDim);
     if (this.stateDim > buffer.obsDim) {
       throw new Error(`HindsightSampler: stateDim ${this.stateDim} exceeds the buffer's obsDim ${buffer.obsDim}`);
     }
@@ -120,9 +116,9 @@ export class HindsightSampler {
     if (opts.actionDim !== undefined && opts.actionDim !== this.actionDim) {
       throw new Error(`HindsightSampler: actionDim ${opts.actionDim} differs from the buffer's actionDim ${this.actionDim}`);
     }
-    this.batchSize = positiveInt("batchSize", opts.batchSize);
-    this.windowLength = positiveInt("windowLength", opts.windowLength ?? 1000);
-    this.maxBatches = positiveInt("maxBatches", opts.maxBatches ?? 800);
+    this.batchSize = positiveInt("HindsightSampler", "batchSize", opts.batchSize);
+    this.windowLength = positiveInt("HindsightSampler", "windowLength", opts.windowLength ?? 1000);
+    this.maxBatches = positiveInt("HindsightSampler", "maxBatches", opts.maxBatches ?? 800);
     this.gamma = opts.gamma ?? 0.99;
     if (!(this.gamma > 0 && this.gamma <= 1)) {
       throw new Error(`HindsightSampler: gamma must be in (0, 1], got ${this.gamma}`);
