@@ -59,7 +59,7 @@ Usage:
                                                            learning curves; depth vs final performance
   fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, summary
   fathom view <run dirs | runs dir>... [--port N]          curves and replays in the browser (localhost)
-  fathom video <run dirs | runs dir>... --out replay.mp4   replays rendered to .mp4, .webm or .gif
+  fathom video <run dirs | runs dir>... --out replay.mp4   replays rendered to .mp4, .webm, .gif (or a .png still)
   fathom envs                                              list the environments
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version

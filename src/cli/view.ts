@@ -47,7 +47,7 @@ export async function cmdView(argv: string[], version: string): Promise<number> 
 
 const VideoSchema = z
   .object({
-    out: z.string().describe("Output file: .mp4 (H.264), .webm (VP9) or .gif"),
+    out: z.string().describe("Output file: .mp4 (H.264), .webm (VP9), .gif, or .png (a still: the frame at --max-steps, default the episode's end)"),
     force: z.boolean().default(false).describe("Replace --out if it exists"),
     size: z.string().default("1280x720").describe("Frame size WIDTHxHEIGHT of the whole video (even numbers); runs share it"),
     fps: z.number().int().min(1).max(120).default(30).describe("Frames per second"),
@@ -62,7 +62,7 @@ const VideoSchema = z
   .strict();
 
 const VIDEO_DESCRIPTION =
-  "Renders replays of evaluation episodes to a video file without a GPU or display: the viewer's page draws each frame in headless " +
+  "Renders replays of evaluation episodes to a video file (or a .png still) without a GPU or display: the viewer's page draws each frame in headless " +
   "Chromium (Debian: apt-get install chromium; or set FATHOM_CHROMIUM) and ffmpeg encodes it (apt-get install ffmpeg; or FATHOM_FFMPEG). " +
   "Several runs play side by side on the same episodes (same env and seed: same starts and goals). Episodes come from the runs' cache " +
   `(<run>/eval/episodes/, shared with fathom view; at least ${DEFAULT_VIEW_EPISODES} are recorded per run) and are recorded first when missing. ` +
@@ -75,7 +75,7 @@ export async function cmdVideo(argv: string[], version: string): Promise<number>
     console.log(formatHelp(VideoSchema, { usage: "Usage: fathom video <run dir | checkpoint | runs folder>... --out replay.mp4 [options]", description: VIDEO_DESCRIPTION }));
     return 0;
   }
-  if (parsed.values.out === undefined) throw new FlagError("fathom video needs --out <file.mp4|.webm|.gif>");
+  if (parsed.values.out === undefined) throw new FlagError("fathom video needs --out <file.mp4|.webm|.gif|.png>");
   const opts = VideoSchema.parse(parsed.values);
   if (parsed.positionals.length === 0) throw new FlagError("fathom video needs at least one run directory (or checkpoint, or folder of runs); see fathom video --help");
   let size: { width: number; height: number };
@@ -107,7 +107,8 @@ export async function cmdVideo(argv: string[], version: string): Promise<number>
       log: (l) => console.error(l),
       signal: abort.signal,
     });
-    console.log(`video written to ${r.path}: ${r.frames} frames of ${size.width}x${size.height} at ${opts.fps} fps, ${(r.bytes / 1024).toFixed(0)} KiB`);
+    const what = r.frames === 1 && opts.out.toLowerCase().endsWith(".png") ? "still" : `video`;
+    console.log(`${what} written to ${r.path}: ${r.frames} frame${r.frames === 1 ? "" : "s"} of ${size.width}x${size.height}${what === "video" ? ` at ${opts.fps} fps` : ""}, ${(r.bytes / 1024).toFixed(0)} KiB`);
     return 0;
   } finally {
     process.off("SIGINT", stop);

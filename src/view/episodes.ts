@@ -148,7 +148,7 @@ const inflight = new Map<string, Promise<CachedEpisodes>>();
 let queue: Promise<unknown> = Promise.resolve();
 
 /** The episodes of a request: from the cache, or recorded now and cached (see the file header). */
-export function cachedEpisodes(v: ViewRun, req: EpisodeRequest, o: { fathom: string; log: (line: string) => void }): Promise<CachedEpisodes> {
+export async function cachedEpisodes(v: ViewRun, req: EpisodeRequest, o: { fathom: string; log: (line: string) => void }): Promise<CachedEpisodes> {
   const envId = checkRequest(v, req);
   const checkpoint = resolveCheckpoint(v.run, req.checkpoint, (l) => o.log(`warning: ${l}`));
   const path = episodesPath(v.run, checkpoint, envId, req.seed, req.episodes);

@@ -7,16 +7,15 @@
 // Episodes are a pure function of (env id, seed, env index, actions), whatever the thread count
 // (src/envs/types.ts), so the evaluation metrics equal those of any other VecEnv of the same id.
 import type { MainModule, MjModel } from "@mujoco/mujoco";
-import type { EnvCore } from "../envs/core.js";
+import type { EnvCore, EnvCoreFactory } from "../envs/core.js";
 import { type MazeLayout, parseMaze } from "../envs/mazes.js";
 import { ANT_LAYOUTS, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT } from "../envs/mujoco/ant.js";
 import { MujocoCore, type MujocoViews } from "../envs/mujoco/core.js";
 import { HUMANOID_LAYOUTS, HUMANOID_MAZE_CELL_SIZE, HUMANOID_MAZE_WALL_HEIGHT } from "../envs/mujoco/humanoid.js";
 import { POINT_CELL_SIZE, POINT_DT, POINT_ENV_SPECS, POINT_HALF_SIZE, pointMazeLayout } from "../envs/point/point.js";
-import { getCoreFactory, getEnvSpec } from "../envs/registry.js";
+import { getCoreFactory, getEnvSpec, validateFrameSkip } from "../envs/registry.js";
 import { SliceRunner, vecBufferBytes, vecBufferViews, type VecBuffers } from "../envs/slice.js";
 import type { EnvSpec, StepResult, VecEnv } from "../envs/types.js";
-import { checkFrameSkip, loadCoreFactory } from "../envs/vec.js";
 import type { Rng } from "../random.js";
 import { keyFromSeed } from "../random.js";
 import { type MazeInfo, type MujocoGeom, type Scene, GEOM_TYPES } from "./trajectories.js";
@@ -190,13 +189,18 @@ export class RecordingVecEnv implements VecEnv {
     if (!Number.isInteger(n) || n < 1) throw new Error(`numEnvs must be a positive integer, got ${n}`);
     const len = options.episodeLength ?? base.episodeLength;
     if (!Number.isInteger(len) || len < 1) throw new Error(`episodeLength must be a positive integer, got ${len} (default for ${envId}: ${base.episodeLength})`);
-    if (options.frameSkip !== undefined) checkFrameSkip(base, options.frameSkip);
+    if (options.frameSkip !== undefined) validateFrameSkip(envId, options.frameSkip);
     const spec: EnvSpec = {
       ...base,
       episodeLength: len,
       ...(base.frameSkip === undefined ? {} : { frameSkip: options.frameSkip ?? base.frameSkip }),
     };
-    const inner = await (await loadCoreFactory(getCoreFactory(envId)))(spec, n);
+    // the registered core factory, loaded on this thread as a VecEnv's worker loads it
+    const ref = getCoreFactory(envId);
+    const factory = ((await import(ref.module)) as Record<string, unknown>)[ref.export];
+    if (typeof factory !== "function") throw new Error(`module ${ref.module} has no function export "${ref.export}" (the core factory of ${envId})`);
+    const inner = await (factory as EnvCoreFactory)(spec, n);
+    if (inner.count !== n) throw new Error(`the core factory of ${envId} built ${inner.count} envs, ${n} were asked for`);
     const core = new RecordingCore(inner);
     const buffers = vecBufferViews(spec, n, new ArrayBuffer(vecBufferBytes(spec, n)));
     return new RecordingVecEnv(spec, n, core, new SliceRunner(core, spec, 0, buffers), buffers);

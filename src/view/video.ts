@@ -2,10 +2,11 @@
 // or a display. The episodes come from the run directories' cache (recorded first if missing, by
 // the same code as the viewer's), the viewer's own page draws each frame in headless Chromium
 // (./browser.ts) at the requested size, and ffmpeg encodes the screenshots: H.264 (.mp4), VP9
-// (.webm) or a palette GIF (.gif). The file appears complete or not at all: ffmpeg writes a
+// (.webm) or a palette GIF (.gif). A .png is a still: the one frame at --max-steps (default: the
+// episode's end), no ffmpeg needed. The file appears complete or not at all: it is written to a
 // temporary file next to it, renamed at the end; an existing file is replaced only with --force.
 import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { existsSync, rmSync, renameSync, statSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ProgressReporter, type ProgressStream } from "../train/progress.js";
@@ -14,13 +15,13 @@ import { cachedEpisodes, checkRequest, DEFAULT_VIEW_EPISODES, MAX_VIEW_EPISODES 
 import type { ViewRun } from "./runs.js";
 import { startViewServer } from "./server.js";
 
-export const VIDEO_FORMATS = [".mp4", ".webm", ".gif"] as const;
+export const VIDEO_FORMATS = [".mp4", ".webm", ".gif", ".png"] as const;
 export const VIDEO_LAYOUTS = ["row", "column", "grid"] as const;
 export type VideoLayout = (typeof VIDEO_LAYOUTS)[number];
 
 export interface VideoOptions {
   runs: ViewRun[];
-  /** The output file: .mp4, .webm or .gif. */
+  /** The output file: .mp4, .webm, .gif, or .png (a still). */
   out: string;
   /** Replace `out` if it exists. */
   force: boolean;
@@ -123,7 +124,9 @@ export async function renderVideo(o: VideoOptions): Promise<{ frames: number; by
   if (o.runs.length > 16) throw new Error(`at most 16 runs side by side, got ${o.runs.length}`);
   const recorded = Math.max(DEFAULT_VIEW_EPISODES, o.startEpisode + o.episodes);
   if (recorded > MAX_VIEW_EPISODES) throw new Error(`episodes ${o.startEpisode}…${o.startEpisode + o.episodes - 1} go past the ${MAX_VIEW_EPISODES} a recording holds`);
-  const ffmpeg = requireFfmpeg();
+  const still = ext === ".png";
+  if (still && o.episodes !== 1) throw new Error(`a .png is one frame (the last of the first episode played): give --episodes 1, not ${o.episodes}`);
+  const ffmpeg = still ? "" : requireFfmpeg();
   const chromium = requireChromium();
   const requests = o.runs.map((v) => ({ seed: o.seed, episodes: recorded, ...(o.env === undefined ? {} : { env: o.env }), ...(v.checkpoint === undefined ? {} : { checkpoint: basename(v.checkpoint) }) }));
   const envs = new Set(o.runs.map((v, i) => checkRequest(v, requests[i])));
@@ -163,6 +166,14 @@ export async function renderVideo(o: VideoOptions): Promise<{ frames: number; by
     const plan = await page.evaluate((s) => (globalThis as unknown as Fathom).fathom.video.setup(s), setup).catch((e: Error) => {
       throw new Error(`the page could not set up the video: ${e.message.split("\n")[0]}${pageErrors.length ? ` (${pageErrors.join("; ")})` : ""}`);
     });
+    if (still) {
+      await page.evaluate((i) => (globalThis as unknown as Fathom).fathom.video.frame(i), plan.frames - 1);
+      writeFileSync(tmp, await page.screenshot({ type: "png", animations: "disabled", caret: "hide" }));
+      if (pageErrors.length > 0) throw new Error(`the page reported errors while rendering: ${pageErrors.join("; ")}`);
+      renameSync(tmp, o.out);
+      done = true;
+      return { frames: 1, bytes: statSync(o.out).size, path: resolve(o.out) };
+    }
     const stderr: string[] = [];
     const proc = spawn(ffmpeg, ffmpegArgs(ext, o.fps, tmp), { stdio: ["pipe", "ignore", "pipe"] });
     enc = proc;

@@ -114,9 +114,10 @@ function syncControls(episode, t) {
 
 function setUpReplayForm() {
   const runsBox = $("replay-runs");
-  // one run per group (its first seed) ticked, at most four: depth next to depth
+  // one run per group (its first seed) on the first run's env ticked, at most four: depth next to depth
+  const env0 = state.runs[0].env;
   const firsts = new Set(
-    groupRuns(state.runs)
+    groupRuns(state.runs.filter((r) => r.env === env0))
       .slice(0, 4)
       .map((g) => g.runs[0].index),
   );
@@ -126,7 +127,7 @@ function setUpReplayForm() {
     box.type = "checkbox";
     box.value = String(r.index);
     box.checked = firsts.has(r.index);
-    label.append(box, ` ${runLabel(r)}`);
+    label.append(box, ` ${r.env} · ${runLabel(r)}`);
     label.title = r.dir;
     runsBox.append(label);
   }
@@ -149,8 +150,9 @@ function setUpReplayForm() {
   });
   $("episode").addEventListener("change", () => replay.setEpisode(Number($("episode").value)));
   $("scrub").addEventListener("input", () => {
+    const t = Number($("scrub").value); // before pause(), which redraws the controls
     replay.pause();
-    replay.seek(Number($("scrub").value));
+    replay.seek(t);
   });
   $("play").addEventListener("click", () => (replay.playing ? replay.pause() : replay.play()));
   $("follow").addEventListener("change", () => replay.setFollow($("follow").checked));
