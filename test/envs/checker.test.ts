@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { MAZE_NAMES, parseMaze } from "../../src/envs/mazes.js";
 import { ARM_CUBE_DROP_Z, ARM_TASKS } from "../../src/envs/mujoco/arm.js";
 import { listEnvs } from "../../src/envs/registry.js";
-import { type CheckOptions, checkEnv } from "./checker.js";
+import { type CheckOptions, checkEnv, checkHistoryIndependence } from "./checker.js";
 
 /**
  * Where the achieved goal starts, for the families whose start we know: the maze's 'R' cell centre
@@ -52,5 +52,12 @@ for (const id of listEnvs()) {
     options.start = expectedStart(id);
     const rep = await checkEnv(id, options);
     assert.ok(rep.resets >= 3 * (options.numEnvs ?? 5), `${id}: only ${rep.resets} resets`);
+  });
+}
+
+// One id per family: a core's episodes do not depend on what the instance simulated before.
+for (const id of ["simple_big_maze-v1", "ant_u5_maze-v1", "humanoid_u_maze-v1", "arm_binpick_hard-v1"]) {
+  test(`history independence: ${id}`, async () => {
+    await checkHistoryIndependence(id);
   });
 }

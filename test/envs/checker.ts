@@ -13,9 +13,13 @@
 // - actions outside [-1, 1] act as if clipped; a NaN action throws an error that says "NaN" and
 //   leaves the envs untouched
 // - fresh start and goal at each reset; with referenceResetBug, every reset repeats the first one
+// - checkHistoryIndependence: a core's episode does not depend on what the instance simulated
+//   before (one test per family in checker.test.ts)
 import assert from "node:assert/strict";
-import { Rng, keyFromSeed } from "../../src/random.js";
-import { getEnvSpec, makeVecEnv } from "../../src/envs/registry.js";
+import type { EnvCore } from "../../src/envs/core.js";
+import { loadCoreFactory } from "../../src/envs/protocol.js";
+import { getCoreFactory, getEnvSpec, makeVecEnv } from "../../src/envs/registry.js";
+import { Rng, foldIn, keyFromSeed } from "../../src/random.js";
 import type { EnvSpec, StepResult, VecEnv } from "../../src/envs/types.js";
 
 export interface CheckOptions {
@@ -261,4 +265,50 @@ export async function checkEnv(id: string, options: CheckOptions = {}): Promise<
     }
   }
   return report!;
+}
+
+/**
+ * An EnvCore's episodes depend only on their rng and actions, not on what the instance simulated
+ * before: instance 1 of a two-env core, after a history of random episodes, then instance 0 of
+ * the same core and instance 0 of a fresh one-env core, all follow the same trajectory from the
+ * same rng and actions (for MuJoCo: mj_resetData at every reset, solver warm-starts included);
+ * another rng gives another start.
+ */
+export async function checkHistoryIndependence(id: string, steps = 30): Promise<void> {
+  const spec = getEnvSpec(id);
+  const factory = await loadCoreFactory(getCoreFactory(id));
+  const a = await factory(spec, 2);
+  const b = await factory(spec, 1);
+  const key = (seed: number, env: number) => new Rng(foldIn(foldIn(keyFromSeed(seed), env), 0));
+  try {
+    const obsA = new Float32Array(spec.obsDim);
+    const obsB = new Float32Array(spec.obsDim);
+    const act = new Float32Array(spec.actionDim);
+    const warm = key(90, 1);
+    a.reset(1, warm, obsA);
+    for (let t = 0; t < steps; t++) {
+      for (let k = 0; k < act.length; k++) act[k] = warm.uniformIn(-1, 1);
+      if (a.step(1, act, warm, obsA)) a.reset(1, warm, obsA);
+    }
+    const run = (core: EnvCore, i: number, obs: Float32Array): Float32Array => {
+      const rng = key(9, 0);
+      const actRng = key(10, 0);
+      const traj = new Float32Array(steps * spec.obsDim); // [T, obsDim]
+      core.reset(i, rng, obs);
+      for (let t = 0; t < steps; t++) {
+        for (let k = 0; k < act.length; k++) act[k] = actRng.uniformIn(-1, 1);
+        if (core.step(i, act, rng, obs)) core.reset(i, rng, obs);
+        traj.set(obs, t * spec.obsDim);
+      }
+      return traj;
+    };
+    const t1 = run(a, 1, obsA);
+    assert.deepEqual(run(b, 0, obsB), t1, `${id}: a fresh instance follows another trajectory`);
+    assert.deepEqual(run(a, 0, obsA), t1, `${id}: instance 0 of the same core follows another trajectory`);
+    a.reset(0, key(11, 0), obsA);
+    assert.notDeepEqual(Array.from(obsA), Array.from(t1.subarray(0, spec.obsDim)), `${id}: another rng gives the same start`);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
 }
