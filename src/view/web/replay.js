@@ -238,7 +238,7 @@ function readoutNodes(f, e, t) {
   for (let k = 0; k < shown; k++) soFar += f.success[e][k];
   const ended = t > s.length ? ` (ended at ${s.length}${s.terminated ? ": terminated" : ""})` : "";
   const reached = s.reachedAt === null ? "never reached the goal" : `first at the goal at step ${s.reachedAt}`;
-  const text = `step ${shown} / ${f.episodeLength}${ended} · time at goal ${soFar} of ${s.timeAtGoal} · ${reached}`;
+  const text = `step ${shown} / ${f.episodeLength}${ended} · time at goal ${soFar} (episode: ${s.timeAtGoal}) · ${reached}`;
   if (!atGoal) return [document.createTextNode(text)];
   const g = document.createElement("span");
   g.className = "goal";
