@@ -158,6 +158,7 @@ export class RecordingVecEnv implements VecEnv {
   private readonly result: StepResult;
   private isReset = false;
   private closed = false;
+  private steps = 0;
 
   private constructor(
     readonly spec: EnvSpec,
@@ -226,6 +227,8 @@ export class RecordingVecEnv implements VecEnv {
     }
     if (actions !== a) a.set(actions);
     this.runner.step();
+    // let the process's other work (the viewer's server answering requests) in now and then
+    if (++this.steps % 25 === 0) await new Promise((r) => setImmediate(r));
     return this.result;
   }
 
