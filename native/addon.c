@@ -94,6 +94,46 @@ static int get_f32(napi_env env, napi_value v, const char* fn, const char* name,
   return 0;
 }
 
+// A typed array of `type` (Float64Array, Uint8Array: what `tname` names) holding at least `need`
+// elements.
+static int get_typed(napi_env env, napi_value v, const char* fn, const char* name, napi_typedarray_type want,
+                     const char* tname, size_t need, const char* shape, void** out) {
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  char msg[320];
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != want) {
+    snprintf(msg, sizeof msg, "%s: %s must be a %s", fn, name, tname);
+    return throw_type(env, msg);
+  }
+  if (len < need) {
+    snprintf(msg, sizeof msg, "%s: %s has %zu elements but needs %zu (%s); pass a larger array or smaller sizes", fn,
+             name, len, need, shape);
+    return throw_range(env, msg);
+  }
+  *out = data;
+  return 0;
+}
+static int get_f64(napi_env env, napi_value v, const char* fn, const char* name, size_t need, const char* shape,
+                   double** out) {
+  return get_typed(env, v, fn, name, napi_float64_array, "Float64Array", need, shape, (void**)out);
+}
+static int get_u8(napi_env env, napi_value v, const char* fn, const char* name, size_t need, const char* shape,
+                  uint8_t** out) {
+  return get_typed(env, v, fn, name, napi_uint8_array, "Uint8Array", need, shape, (void**)out);
+}
+
+// An integer code in [0, count) (an enum the JS wrapper maps from its names).
+static int get_code(napi_env env, napi_value v, const char* fn, const char* name, int count, int* out) {
+  char msg[256];
+  if (get_dim(env, v, fn, name, out)) return -1;
+  if (*out >= count) {
+    snprintf(msg, sizeof msg, "%s: %s = %d is not allowed: it must be below %d", fn, name, *out, count);
+    return throw_range(env, msg);
+  }
+  return 0;
+}
+
 // Like get_f32, but null is allowed (returns *out = NULL).
 static int get_f32_or_null(napi_env env, napi_value v, const char* fn, const char* name, size_t need,
                            const char* shape, float** out) {
@@ -142,6 +182,12 @@ static int ensure_gemm_scratch(napi_env env, const fathom_kernels* T, int n) {
       grow((void**)&fathom_scr.packA, &fathom_scr.packACap,
            (size_t)pool_threads() * FATHOM_PACK_GROUP * FATHOM_KC * T->mr, sizeof(float)))
     return throw_range(env, "native backend: out of memory for GEMM scratch");
+  return 0;
+}
+
+static int ensure_part_scratch(napi_env env, size_t doubles) {
+  if (grow((void**)&fathom_scr.part, &fathom_scr.partCap, doubles ? doubles : 1, sizeof(double)))
+    return throw_range(env, "native backend: out of memory for partial-sum scratch");
   return 0;
 }
 
@@ -509,6 +555,212 @@ static napi_value Add(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Composite kernels (native/composite.h; the twins and equations: src/engine/composite.ts). They
+// run from the float32 table K whatever the GEMM precision.
+
+// Elements of transcendental-heavy kernels (tanh-Gaussian) from which the pool is woken.
+#define PAR_MIN_TRANSCENDENTAL 2048
+
+#undef FN
+#define FN "sumSquares"
+static napi_value SumSquares(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int n;
+  float* x;
+  CHECK(get_dim(env, argv[1], FN, "n", &n));
+  CHECK(get_f32(env, argv[0], FN, "x", (size_t)n, "[n]", &x));
+  const size_t chunks = ((size_t)n + FATHOM_ELEM_CHUNK - 1) / FATHOM_ELEM_CHUNK;
+  CHECK(ensure_part_scratch(env, chunks));
+  fathom_sumsq_args a = {.x = x, .n = (size_t)n, .part = fathom_scr.part};
+  CHECK(run(env, K->sumsq, &a, 1, n >= 2 * PAR_MIN_ELEMS));
+  double s = 0.0;
+  for (size_t c = 0; c < chunks; c++) s += fathom_scr.part[c];
+  napi_value out;
+  napi_create_double(env, s, &out);
+  return out;
+}
+
+// Arguments shared by both pairwise calls: fn, phi, psi, B, d (argv[0..4]).
+static int pair_common(napi_env env, napi_value* argv, const char* fn, fathom_pair_args* p) {
+  float *phi, *psi;
+  if (get_code(env, argv[0], fn, "fn", 4, &p->fn) || get_dim(env, argv[3], fn, "B", &p->B) ||
+      get_dim(env, argv[4], fn, "d", &p->d))
+    return -1;
+  const size_t bd = (size_t)p->B * p->d;
+  if (get_f32(env, argv[1], fn, "phi", bd, "Φ: [B, d]", &phi) || get_f32(env, argv[2], fn, "psi", bd, "Ψ: [B, d]", &psi))
+    return -1;
+  p->phi = phi;
+  p->psi = psi;
+  return 0;
+}
+
+// pairwiseEnergy(fn, phi, psi, B, d, logits, dot, aux, exact, phiNorm, psiNorm, phiHat, psiHat,
+// minFraction) → the number of directly computed pairs.
+#undef FN
+#define FN "pairwiseEnergy"
+static napi_value PairwiseEnergy(napi_env env, napi_callback_info info) {
+  ARGS(14);
+  fathom_pair_args p;
+  memset(&p, 0, sizeof p);
+  CHECK(pair_common(env, argv, FN, &p));
+  const size_t bb = (size_t)p.B * p.B, bd = (size_t)p.B * p.d;
+  CHECK(get_f32(env, argv[5], FN, "logits", bb, "[B, B]", &p.logits));
+  CHECK(get_f32(env, argv[6], FN, "dot", bb, "[B, B]", &p.dot));
+  CHECK(get_f32(env, argv[7], FN, "aux", bb, "[B, B]", &p.aux));
+  CHECK(get_u8(env, argv[8], FN, "exact", bb, "[B, B]", &p.exact));
+  CHECK(get_f64(env, argv[9], FN, "phiNorm", (size_t)p.B, "[B]", &p.phiNorm));
+  CHECK(get_f64(env, argv[10], FN, "psiNorm", (size_t)p.B, "[B]", &p.psiNorm));
+  CHECK(get_f32(env, argv[11], FN, "phiHat", bd, "[B, d]", &p.phiHat));
+  CHECK(get_f32(env, argv[12], FN, "psiHat", bd, "[B, d]", &p.psiHat));
+  CHECK(get_num(env, argv[13], FN, "minFraction", &p.minFraction));
+  CHECK(ensure_gemm_scratch(env, K, p.B));
+  CHECK(ensure_part_scratch(env, (size_t)p.B));
+  p.rowExact = fathom_scr.part;
+  double count = 0.0;
+  if (p.B > 0) {
+    CHECK(run(env, K->pair_fwd, &p, 2 + FATHOM_GEMM_SLOTS(p.d), (double)bb * (p.d + 1) >= PAR_MIN_MACS));
+    if (p.fn == FATHOM_PAIR_NORM || p.fn == FATHOM_PAIR_L2)
+      for (int i = 0; i < p.B; i++) count += p.rowExact[i];
+  }
+  napi_value out;
+  napi_create_double(env, count, &out);
+  return out;
+}
+
+// pairwiseEnergyBackward(fn, phi, psi, B, d, G, dPhi, dPsi, aux, h, exact, phiNorm, psiNorm,
+// rowSum, colSum, phiHat, psiHat)
+#undef FN
+#define FN "pairwiseEnergyBackward"
+static napi_value PairwiseEnergyBackward(napi_env env, napi_callback_info info) {
+  ARGS(17);
+  fathom_pair_args p;
+  memset(&p, 0, sizeof p);
+  float* G;
+  CHECK(pair_common(env, argv, FN, &p));
+  const size_t bb = (size_t)p.B * p.B, bd = (size_t)p.B * p.d;
+  CHECK(get_f32(env, argv[5], FN, "G", bb, "∂loss/∂L: [B, B]", &G));
+  CHECK(get_f32(env, argv[6], FN, "dPhi", bd, "[B, d]", &p.dPhi));
+  CHECK(get_f32(env, argv[7], FN, "dPsi", bd, "[B, d]", &p.dPsi));
+  CHECK(get_f32(env, argv[8], FN, "aux", bb, "[B, B]", &p.aux));
+  CHECK(get_f32(env, argv[9], FN, "h", bb, "[B, B]", &p.h));
+  CHECK(get_u8(env, argv[10], FN, "exact", bb, "[B, B]", &p.exact));
+  CHECK(get_f64(env, argv[11], FN, "phiNorm", (size_t)p.B, "[B]", &p.phiNorm));
+  CHECK(get_f64(env, argv[12], FN, "psiNorm", (size_t)p.B, "[B]", &p.psiNorm));
+  CHECK(get_f64(env, argv[13], FN, "rowSum", (size_t)p.B, "[B]", &p.rowSum));
+  CHECK(get_f64(env, argv[14], FN, "colSum", (size_t)p.B, "[B]", &p.colSum));
+  CHECK(get_f32(env, argv[15], FN, "phiHat", bd, "[B, d]", &p.phiHat));
+  CHECK(get_f32(env, argv[16], FN, "psiHat", bd, "[B, d]", &p.psiHat));
+  p.G = G;
+  if (p.B == 0) return NULL;
+  CHECK(ensure_gemm_scratch(env, K, p.d));
+  CHECK(run(env, K->pair_bwd, &p, 1 + 2 * FATHOM_GEMM_SLOTS(p.B), (double)bb * (p.d + 1) >= PAR_MIN_MACS));
+  return NULL;
+}
+
+// contrastiveLoss(kind, logits, B, penalty, G, lseRow, lseCol, stats): stats [5] ← criticLoss,
+// logsumexp, categoricalAccuracy, logitsPos, logitsNeg.
+#undef FN
+#define FN "contrastiveLoss"
+static napi_value ContrastiveLoss(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  fathom_closs_args c;
+  memset(&c, 0, sizeof c);
+  float *L, *G;
+  double* stats;
+  CHECK(get_code(env, argv[0], FN, "kind", 4, &c.kind));
+  CHECK(get_dim(env, argv[2], FN, "B", &c.B));
+  CHECK(get_num(env, argv[3], FN, "penalty", &c.penalty));
+  const size_t bb = (size_t)c.B * c.B;
+  CHECK(get_f32(env, argv[1], FN, "logits", bb, "[B, B]", &L));
+  CHECK(get_f32(env, argv[4], FN, "G", bb, "[B, B]", &G));
+  CHECK(get_f64(env, argv[5], FN, "lseRow", (size_t)c.B, "[B]", &c.lseRow));
+  CHECK(get_f64(env, argv[6], FN, "lseCol", (size_t)c.B, "[B]", &c.lseCol));
+  CHECK(get_f64(env, argv[7], FN, "stats", 5, "[5]", &stats));
+  if (c.B == 0) {
+    throw_range(env, "contrastiveLoss: B = 0 is not allowed (the loss is a mean over the batch)");
+    return NULL;
+  }
+  CHECK(ensure_part_scratch(env, (size_t)c.B * FATHOM_CLOSS_PARTS));
+  c.L = L;
+  c.G = G;
+  c.part = fathom_scr.part;
+  CHECK(run(env, K->closs, &c, 1, bb >= PAR_MIN_ELEMS));
+  double loss = 0.0, lse = 0.0, correct = 0.0, pos = 0.0, neg = 0.0;
+  const double invB = 1.0 / c.B;
+  for (int i = 0; i < c.B; i++) {
+    const double* q = c.part + (long)i * FATHOM_CLOSS_PARTS;
+    loss += q[0];
+    lse += q[1] * invB;
+    pos += q[2];
+    neg += q[3];
+    correct += q[4];
+  }
+  for (int i = 0; i < c.B; i++) loss += c.part[(long)i * FATHOM_CLOSS_PARTS + 5];
+  stats[0] = loss;
+  stats[1] = lse;
+  stats[2] = correct / c.B;
+  stats[3] = pos / c.B;
+  stats[4] = c.B > 1 ? neg / ((double)c.B * (c.B - 1)) : 0.0;
+  return NULL;
+}
+
+// tanhGaussianSample(mean, raw, eps, B, A, x, a, logp, exact)
+#undef FN
+#define FN "tanhGaussianSample"
+static napi_value TanhGaussianSample(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  fathom_tanh_args t;
+  memset(&t, 0, sizeof t);
+  float *mean, *raw, *eps;
+  CHECK(get_dim(env, argv[3], FN, "B", &t.B));
+  CHECK(get_dim(env, argv[4], FN, "A", &t.A));
+  const size_t ba = (size_t)t.B * t.A;
+  CHECK(get_f32(env, argv[0], FN, "mean", ba, "[B, A]", &mean));
+  CHECK(get_f32(env, argv[1], FN, "raw", ba, "[B, A]", &raw));
+  CHECK(get_f32(env, argv[2], FN, "eps", ba, "[B, A]", &eps));
+  CHECK(get_f32(env, argv[5], FN, "x", ba, "[B, A]", &t.x));
+  CHECK(get_f32(env, argv[6], FN, "a", ba, "[B, A]", &t.a));
+  CHECK(get_f64(env, argv[7], FN, "logp", (size_t)t.B, "[B]", &t.logp));
+  CHECK(get_bool(env, argv[8], FN, "exact", &t.exact));
+  t.mean = mean;
+  t.raw = raw;
+  t.eps = eps;
+  CHECK(run(env, K->tanh_fwd, &t, 1, ba >= PAR_MIN_TRANSCENDENTAL));
+  return NULL;
+}
+
+// tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, exact, x)
+#undef FN
+#define FN "tanhGaussianBackward"
+static napi_value TanhGaussianBackward(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  fathom_tanh_args t;
+  memset(&t, 0, sizeof t);
+  float *raw, *eps, *a, *dA, *x;
+  double* dLogp;
+  CHECK(get_dim(env, argv[5], FN, "B", &t.B));
+  CHECK(get_dim(env, argv[6], FN, "A", &t.A));
+  const size_t ba = (size_t)t.B * t.A;
+  CHECK(get_f32(env, argv[0], FN, "raw", ba, "[B, A]", &raw));
+  CHECK(get_f32(env, argv[1], FN, "eps", ba, "[B, A]", &eps));
+  CHECK(get_f32(env, argv[2], FN, "a", ba, "[B, A]", &a));
+  CHECK(get_f64(env, argv[3], FN, "dLogp", (size_t)t.B, "[B]", &dLogp));
+  CHECK(get_f32(env, argv[4], FN, "dA", ba, "[B, A]", &dA));
+  CHECK(get_f32(env, argv[7], FN, "dMean", ba, "[B, A]", &t.dMean));
+  CHECK(get_f32(env, argv[8], FN, "dRaw", ba, "[B, A]", &t.dRaw));
+  CHECK(get_bool(env, argv[9], FN, "exact", &t.exact));
+  CHECK(get_f32(env, argv[10], FN, "x", ba, "[B, A]", &x));
+  t.raw = raw;
+  t.eps = eps;
+  t.a = a;
+  t.dLogp = dLogp;
+  t.dA = dA;
+  t.x = x;
+  CHECK(run(env, K->tanh_bwd, &t, 1, ba >= PAR_MIN_TRANSCENDENTAL));
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Configuration.
 
 // {simd, threads, bf16}: bf16 is null when the bf16 GEMMs can run, else why not.
@@ -639,6 +891,12 @@ NAPI_MODULE_INIT() {
       METHOD("denseLnSwishBackward", DenseLnSwishBackward),
       METHOD("adamStep", AdamStep),
       METHOD("add", Add),
+      METHOD("sumSquares", SumSquares),
+      METHOD("pairwiseEnergy", PairwiseEnergy),
+      METHOD("pairwiseEnergyBackward", PairwiseEnergyBackward),
+      METHOD("contrastiveLoss", ContrastiveLoss),
+      METHOD("tanhGaussianSample", TanhGaussianSample),
+      METHOD("tanhGaussianBackward", TanhGaussianBackward),
 #undef METHOD
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

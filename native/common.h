@@ -31,6 +31,8 @@ typedef struct {
   size_t colsumCap; // doubles
   float* colblk;    // [ceil(rows / SUM_BLOCK), 3, cols] float32 column sums per row chunk
   size_t colblkCap; // floats
+  double* part;     // per-chunk / per-row partial results of the composite kernels, reduced in order
+  size_t partCap;   // doubles
 } fathom_scratch;
 
 // C = alpha·op(A)·op(B) + beta·C, row-major. op(A): [m, k], op(B): [k, n], C: [m, n].
@@ -111,11 +113,80 @@ typedef struct {
   float beta1, beta2, eps;
 } fathom_elem_args;
 
+// ── Composite kernels (composite.h; Backend.sumSquares … tanhGaussianBackward) ──
+
+// Σ x² over n values: one float64 partial per FATHOM_ELEM_CHUNK chunk into part[chunk].
+typedef struct {
+  const float* x; // [n]
+  size_t n;
+  double* part; // [ceil(n / FATHOM_ELEM_CHUNK)]
+} fathom_sumsq_args;
+
+// Pairwise energy of Φ, Ψ and its backward. fn: FATHOM_PAIR_NORM … FATHOM_PAIR_COSINE.
+#define FATHOM_PAIR_NORM 0
+#define FATHOM_PAIR_L2 1
+#define FATHOM_PAIR_DOT 2
+#define FATHOM_PAIR_COSINE 3
+typedef struct {
+  int fn, B, d;
+  const float* phi;  // [B, d]
+  const float* psi;  // [B, d]
+  float* logits;     // [B, B] forward output
+  float* dot;        // [B, B] Φ·Ψᵀ (norm, l2)
+  float* aux;        // [B, B] D_ij (norm)
+  float* h;          // [B, B] backward weights H
+  uint8_t* exact;    // [B, B] 1 where the distance was computed directly
+  double* phiNorm;   // [B] ‖Φ_i‖² (norm, l2) or ‖Φ_i‖ (cosine)
+  double* psiNorm;   // [B]
+  double* rowSum;    // [B] Σ_j H_ij
+  double* colSum;    // [B] Σ_i H_ij
+  float* phiHat;     // [B, d] (cosine)
+  float* psiHat;     // [B, d]
+  const float* G;    // [B, B] ∂loss/∂L (backward)
+  float* dPhi;       // [B, d] (backward output)
+  float* dPsi;       // [B, d]
+  double* rowExact;  // [B] directly computed pairs per row (forward)
+  double minFraction; // GEMM_DIST_MIN_FRACTION
+} fathom_pair_args;
+
+// Contrastive loss over logits [B, B] and its gradient. kind: FATHOM_CLOSS_FWD … BINARY.
+#define FATHOM_CLOSS_FWD 0
+#define FATHOM_CLOSS_BWD 1
+#define FATHOM_CLOSS_SYM 2
+#define FATHOM_CLOSS_BINARY 3
+// Per-row partials part[i·FATHOM_CLOSS_PARTS + q]: q = 0 row loss, 1 lse_i + 1e-6, 2 L_ii,
+// 3 Σ_{j≠i} L_ij, 4 1 if argmax_j L_ij = i, 5 column-i loss (bwd, sym) or row-i BCE (binary).
+#define FATHOM_CLOSS_PARTS 6
+typedef struct {
+  int kind, B;
+  double penalty;
+  const float* L; // [B, B]
+  float* G;       // [B, B]
+  double* lseRow; // [B]
+  double* lseCol; // [B]
+  double* part;   // [B, FATHOM_CLOSS_PARTS]
+} fathom_closs_args;
+
+// Tanh-Gaussian sample / backward (float64 arithmetic per element, as the TypeScript twin).
+typedef struct {
+  int B, A, exact; // exact: log-det "exact" (else "reference")
+  const float* mean; // [B, A]
+  const float* raw;  // [B, A]
+  const float* eps;  // [B, A]
+  float* x;          // [B, A] pre-tanh sample (sample: out; backward: in, "exact")
+  float* a;          // [B, A] tanh(x) (sample: out; backward: in)
+  double* logp;      // [B] (sample: out)
+  const double* dLogp; // [B] (backward)
+  const float* dA;   // [B, A] (backward)
+  float* dMean;      // [B, A] (backward: out)
+  float* dRaw;       // [B, A] (backward: out)
+} fathom_tanh_args;
+
 // One ISA's kernels. Each *_job runs as thread `tid` of the pool's current job (see pool.h:
 // work before the first barrier is claimed, the thread count is known after it).
 typedef void (*fathom_job)(void* args, int tid);
 // The avx512bf16 table's gemm and fused_bwd take bf16 operands (fp32 accumulation and outputs);
-// everything else in it is the float32 code.
+// everything else in it is the float32 code, and it has no composite kernels.
 typedef struct {
   const char* name; // "avx512", "avx2", "avx2x16", "generic", "avx512bf16"
   int mr, nr;       // GEMM register tile
@@ -125,6 +196,9 @@ typedef struct {
   fathom_job swish_fwd, swish_bwd, add, adam;
   fathom_job peak; // register-only multiply-add loop (fathom_peak_args): fp32 FMA, or vdpbf16ps
   int peak_flops;  // flops of one iteration of that loop
+  // Composite kernels (float32 tables only; NULL in the avx512bf16 table, whose GEMMs take bf16
+  // operands: the addon runs these from the float32 table of the level).
+  fathom_job sumsq, pair_fwd, pair_bwd, closs, tanh_fwd, tanh_bwd;
 } fathom_kernels;
 
 // Scratch and pool are process-wide; the kernel jobs read this pointer.

@@ -638,6 +638,10 @@ static void adam_job(void* args, int tid) {
     }
 }
 
+#ifndef FATHOM_GEMM_BF16
+#include "composite.h"
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // Register-only peak loop (bench -- gemm prints the ceiling it measured); the bf16 build's
 // (vdpbf16ps) is in gemm_bf16.h.
@@ -679,6 +683,14 @@ static const fathom_kernels kernels_table = {
     .adam = adam_job,
     .peak = peak_job,
     .peak_flops = PEAK_FLOPS,
+#ifndef FATHOM_GEMM_BF16
+    .sumsq = sumsq_job,
+    .pair_fwd = pair_fwd_job,
+    .pair_bwd = pair_bwd_job,
+    .closs = closs_job,
+    .tanh_fwd = tanh_fwd_job,
+    .tanh_bwd = tanh_bwd_job,
+#endif
 };
 
 const fathom_kernels* KERNELS_FN(void) { return &kernels_table; }

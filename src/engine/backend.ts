@@ -10,6 +10,11 @@
 //   bf16 (round to nearest even; float32 denormals become 0, as in the hardware) and multiplies
 //   them with float32 accumulation; inputs, outputs, alpha/beta and everything element-wise stay
 //   float32. Ask a backend first (bf16Unavailable; engine resolvePrecision falls back to fp32).
+// - Composite kernels (sumSquares … tanhGaussianBackward, at the end) are optional: a backend
+//   without one gets the shared TypeScript implementation through compositeKernels(be)
+//   (engine/composite.ts), which is also their reference twin. Call them through that, not here.
+
+import type { ContrastiveLoss, CriticLossStats, EnergyFn, EnergyScratch, LossScratch, TanhLogDet } from "./composite.js";
 
 /** Operand precision of the GEMMs: float32, or bf16 operands with float32 accumulation. */
 export const PRECISIONS = ["fp32", "bf16"] as const;
@@ -169,4 +174,68 @@ export interface Backend {
 
   /** out[i] = a[i] + b[i] over n values (residual skip). out may alias a or b. */
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+
+  // ── composite kernels (optional; see the top and engine/composite.ts for their equations) ──
+
+  /**
+   * Σ x[i]² over n values, accumulated in float64 (a gradient's squared norm). NaN and ±Infinity
+   * propagate: the result is then NaN or Infinity, never a finite number.
+   */
+  sumSquares?(x: Float32Array, n: number): number;
+
+  /**
+   * L[i, j] = energy(Φ_i, Ψ_j)  Φ, Ψ: [B, d] → logits [B, B] (norm, l2 with the exact-distance path
+   * for the diagonal and close pairs, dot, cosine). Fills `s` for the backward.
+   */
+  pairwiseEnergy?(fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void;
+
+  /** Backward of pairwiseEnergy (same Φ, Ψ, s): G = ∂loss/∂L [B, B] → dPhi, dPsi [B, d] (overwritten). */
+  pairwiseEnergyBackward?(
+    fn: EnergyFn,
+    phi: Float32Array,
+    psi: Float32Array,
+    G: Float32Array,
+    B: number,
+    d: number,
+    s: EnergyScratch,
+    dPhi: Float32Array,
+    dPsi: Float32Array,
+  ): void;
+
+  /**
+   * The contrastive loss over logits [B, B] (positives on the diagonal) with the logsumexp
+   * penalty, and G = ∂loss/∂logits [B, B] (overwritten). Returns s.stats (overwritten per call).
+   */
+  contrastiveLoss?(kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats;
+
+  /** x = μ + σ(raw)·ε, a = tanh(x) [B, A] and log π [B] (float64). mean, raw, eps: [B, A]. */
+  tanhGaussianSample?(
+    mean: Float32Array,
+    raw: Float32Array,
+    eps: Float32Array,
+    B: number,
+    A: number,
+    x: Float32Array,
+    a: Float32Array,
+    logp: Float64Array,
+    logDet: TanhLogDet,
+  ): void;
+
+  /**
+   * Backward of the tanh-Gaussian: dLogp [B] = ∂loss/∂log π (float64), dA [B, A] = ∂loss/∂a →
+   * dMean, dRaw [B, A] (overwritten). raw, eps, a, x: as in and out of tanhGaussianSample.
+   */
+  tanhGaussianBackward?(
+    raw: Float32Array,
+    eps: Float32Array,
+    a: Float32Array,
+    dLogp: Float64Array,
+    dA: Float32Array,
+    B: number,
+    A: number,
+    dMean: Float32Array,
+    dRaw: Float32Array,
+    logDet: TanhLogDet,
+    x: Float32Array,
+  ): void;
 }

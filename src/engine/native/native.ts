@@ -2,7 +2,9 @@
 // build/Release/fathom_native.node) with AVX-512 / AVX2 / portable kernels chosen at run time and
 // a persistent thread pool (DESIGN §3). This wrapper only forwards arguments: sizes are checked
 // in C, where a too-short array throws a RangeError naming the argument. GEMMs with precision
-// "bf16" run on AVX512_BF16 (vdpbf16ps, native/gemm_bf16.h) where the CPU has it.
+// "bf16" run on AVX512_BF16 (vdpbf16ps, native/gemm_bf16.h) where the CPU has it. The composite
+// kernels (gradient norm, contrastive B × B block, tanh-Gaussian: native/composite.h) are methods
+// only when the addon has them; an addon built before them leaves the shared TypeScript ones.
 //
 // Environment: FATHOM_THREADS (default: all cores; more than the cores is capped to them, with a
 // warning; not an integer >= 1 is an error), FATHOM_SIMD (auto | avx512bf16 | avx512 | avx2 |
@@ -19,6 +21,17 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend, Precision } from "../backend.js";
+import {
+  CONTRASTIVE_LOSSES,
+  type ContrastiveLoss,
+  type CriticLossStats,
+  ENERGY_FNS,
+  type EnergyFn,
+  type EnergyScratch,
+  GEMM_DIST_MIN_FRACTION,
+  type LossScratch,
+  type TanhLogDet,
+} from "../composite.js";
 
 /** configure() and info(): the level, the pool's threads, and why bf16 GEMMs cannot run (null: they can). */
 interface AddonInfo {
@@ -48,6 +61,147 @@ interface Addon {
   denseLnSwishBackward: WithBf16<Backend["denseLnSwishBackward"]>;
   adamStep: Backend["adamStep"];
   add: Backend["add"];
+  // Composite kernels (native/composite.h); absent from an addon built before them. Enums are
+  // passed as their index in ENERGY_FNS / CONTRASTIVE_LOSSES, scratch as its arrays.
+  sumSquares?(x: Float32Array, n: number): number;
+  pairwiseEnergy?(
+    fn: number,
+    phi: Float32Array,
+    psi: Float32Array,
+    B: number,
+    d: number,
+    logits: Float32Array,
+    dot: Float32Array,
+    aux: Float32Array,
+    exact: Uint8Array,
+    phiNorm: Float64Array,
+    psiNorm: Float64Array,
+    phiHat: Float32Array,
+    psiHat: Float32Array,
+    minFraction: number,
+  ): number;
+  pairwiseEnergyBackward?(
+    fn: number,
+    phi: Float32Array,
+    psi: Float32Array,
+    B: number,
+    d: number,
+    G: Float32Array,
+    dPhi: Float32Array,
+    dPsi: Float32Array,
+    aux: Float32Array,
+    h: Float32Array,
+    exact: Uint8Array,
+    phiNorm: Float64Array,
+    psiNorm: Float64Array,
+    rowSum: Float64Array,
+    colSum: Float64Array,
+    phiHat: Float32Array,
+    psiHat: Float32Array,
+  ): void;
+  contrastiveLoss?(
+    kind: number,
+    logits: Float32Array,
+    B: number,
+    penalty: number,
+    G: Float32Array,
+    lseRow: Float64Array,
+    lseCol: Float64Array,
+    stats: Float64Array,
+  ): void;
+  tanhGaussianSample?(
+    mean: Float32Array,
+    raw: Float32Array,
+    eps: Float32Array,
+    B: number,
+    A: number,
+    x: Float32Array,
+    a: Float32Array,
+    logp: Float64Array,
+    exact: boolean,
+  ): void;
+  tanhGaussianBackward?(
+    raw: Float32Array,
+    eps: Float32Array,
+    a: Float32Array,
+    dLogp: Float64Array,
+    dA: Float32Array,
+    B: number,
+    A: number,
+    dMean: Float32Array,
+    dRaw: Float32Array,
+    exact: boolean,
+    x: Float32Array,
+  ): void;
+}
+
+/** The addon's composite kernels as Backend methods (an addon built before them has none: the shared TypeScript ones run). */
+function compositeMethods(addon: Addon): Partial<Backend> {
+  const m: Partial<Backend> = {};
+  const { sumSquares, pairwiseEnergy, pairwiseEnergyBackward, contrastiveLoss, tanhGaussianSample, tanhGaussianBackward } = addon;
+  if (sumSquares) m.sumSquares = (x: Float32Array, n: number): number => sumSquares(x, n);
+  if (pairwiseEnergy) {
+    m.pairwiseEnergy = (fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void => {
+      s.exactCount = pairwiseEnergy(ENERGY_FNS.indexOf(fn), phi, psi, B, d, logits, s.dot, s.aux, s.exact, s.phiNorm, s.psiNorm, s.phiHat, s.psiHat, GEMM_DIST_MIN_FRACTION);
+    };
+  }
+  if (pairwiseEnergyBackward) {
+    m.pairwiseEnergyBackward = (
+      fn: EnergyFn,
+      phi: Float32Array,
+      psi: Float32Array,
+      G: Float32Array,
+      B: number,
+      d: number,
+      s: EnergyScratch,
+      dPhi: Float32Array,
+      dPsi: Float32Array,
+    ): void => {
+      pairwiseEnergyBackward(ENERGY_FNS.indexOf(fn), phi, psi, B, d, G, dPhi, dPsi, s.aux, s.h, s.exact, s.phiNorm, s.psiNorm, s.rowSum, s.colSum, s.phiHat, s.psiHat);
+    };
+  }
+  if (contrastiveLoss) {
+    m.contrastiveLoss = (kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats => {
+      const o = s.statsOut;
+      contrastiveLoss(CONTRASTIVE_LOSSES.indexOf(kind), logits, B, penalty, G, s.lseRow, s.lseCol, o);
+      const st = s.stats;
+      st.criticLoss = o[0];
+      st.logsumexp = o[1];
+      st.categoricalAccuracy = o[2];
+      st.logitsPos = o[3];
+      st.logitsNeg = o[4];
+      return st;
+    };
+  }
+  if (tanhGaussianSample) {
+    m.tanhGaussianSample = (
+      mean: Float32Array,
+      raw: Float32Array,
+      eps: Float32Array,
+      B: number,
+      A: number,
+      x: Float32Array,
+      a: Float32Array,
+      logp: Float64Array,
+      logDet: TanhLogDet,
+    ): void => tanhGaussianSample(mean, raw, eps, B, A, x, a, logp, logDet === "exact");
+  }
+  if (tanhGaussianBackward) {
+    m.tanhGaussianBackward = (
+      raw: Float32Array,
+      eps: Float32Array,
+      a: Float32Array,
+      dLogp: Float64Array,
+      dA: Float32Array,
+      B: number,
+      A: number,
+      dMean: Float32Array,
+      dRaw: Float32Array,
+      logDet: TanhLogDet,
+      x: Float32Array,
+    ): void => tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet === "exact", x);
+  }
+  return m;
 }
 
 export const SIMD_LEVELS = ["auto", "avx512bf16", "avx512", "avx2", "avx2x16", "generic"] as const;
@@ -61,7 +215,16 @@ export interface NativeOptions {
 
 class NativeBackend implements Backend {
   readonly name = "native";
-  constructor(private readonly addon: Addon) {}
+  // Composite kernels: set from the addon in the constructor (absent when the addon predates them).
+  readonly sumSquares?: Backend["sumSquares"];
+  readonly pairwiseEnergy?: Backend["pairwiseEnergy"];
+  readonly pairwiseEnergyBackward?: Backend["pairwiseEnergyBackward"];
+  readonly contrastiveLoss?: Backend["contrastiveLoss"];
+  readonly tanhGaussianSample?: Backend["tanhGaussianSample"];
+  readonly tanhGaussianBackward?: Backend["tanhGaussianBackward"];
+  constructor(private readonly addon: Addon) {
+    Object.assign(this, compositeMethods(addon));
+  }
 
   get threads(): number {
     return this.addon.info().threads;

@@ -1,7 +1,22 @@
 // The reference backend: plain TypeScript, written for obviousness, not speed. It is the oracle
 // every native kernel is tested against. Accumulations use float64 locals. Precision "bf16" is
-// emulated exactly: operands rounded to bf16, then multiplied and summed in float64.
+// emulated exactly: operands rounded to bf16, then multiplied and summed in float64. Its
+// composite kernels are the shared TypeScript ones (engine/composite.ts) over this backend's GEMM.
 import type { Backend, Precision } from "../backend.js";
+import {
+  type ContrastiveLoss,
+  type CriticLossStats,
+  contrastiveLossTs,
+  type EnergyFn,
+  type EnergyScratch,
+  type LossScratch,
+  pairwiseEnergyBackwardTs,
+  pairwiseEnergyTs,
+  sumSquaresTs,
+  type TanhLogDet,
+  tanhGaussianBackwardTs,
+  tanhGaussianSampleTs,
+} from "../composite.js";
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -237,5 +252,61 @@ export class RefBackend implements Backend {
 
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+  }
+
+  sumSquares(x: Float32Array, n: number): number {
+    return sumSquaresTs(x, n);
+  }
+
+  pairwiseEnergy(fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void {
+    pairwiseEnergyTs(this, fn, phi, psi, B, d, s, logits);
+  }
+
+  pairwiseEnergyBackward(
+    fn: EnergyFn,
+    phi: Float32Array,
+    psi: Float32Array,
+    G: Float32Array,
+    B: number,
+    d: number,
+    s: EnergyScratch,
+    dPhi: Float32Array,
+    dPsi: Float32Array,
+  ): void {
+    pairwiseEnergyBackwardTs(this, fn, phi, psi, G, B, d, s, dPhi, dPsi);
+  }
+
+  contrastiveLoss(kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats {
+    return contrastiveLossTs(kind, logits, B, penalty, s, G);
+  }
+
+  tanhGaussianSample(
+    mean: Float32Array,
+    raw: Float32Array,
+    eps: Float32Array,
+    B: number,
+    A: number,
+    x: Float32Array,
+    a: Float32Array,
+    logp: Float64Array,
+    logDet: TanhLogDet,
+  ): void {
+    tanhGaussianSampleTs(mean, raw, eps, B, A, x, a, logp, logDet);
+  }
+
+  tanhGaussianBackward(
+    raw: Float32Array,
+    eps: Float32Array,
+    a: Float32Array,
+    dLogp: Float64Array,
+    dA: Float32Array,
+    B: number,
+    A: number,
+    dMean: Float32Array,
+    dRaw: Float32Array,
+    logDet: TanhLogDet,
+    x: Float32Array,
+  ): void {
+    tanhGaussianBackwardTs(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet, x);
   }
 }
