@@ -5,6 +5,7 @@
 export type Key = readonly [number, number];
 
 const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
+const KEY_SCHEDULE = new Uint32Array(3); // [k0, k1, k0 ^ k1 ^ C240] of the current threefry2x32 call
 
 function rotl(x: number, r: number): number {
   return ((x << r) | (x >>> (32 - r))) >>> 0;
@@ -12,8 +13,12 @@ function rotl(x: number, r: number): number {
 
 /** Threefry-2x32 with 20 rounds; writes two uint32 words into out[0], out[1]. */
 export function threefry2x32(k0: number, k1: number, c0: number, c1: number, out: Uint32Array): void {
-  const k2 = (k0 ^ k1 ^ 0x1bd11bda) >>> 0;
-  const ks = [k0 >>> 0, k1 >>> 0, k2];
+  // The key schedule lives in a module-level array: a local array literal would be allocated on
+  // every call (and a training update draws thousands of normals).
+  const ks = KEY_SCHEDULE;
+  ks[0] = k0;
+  ks[1] = k1;
+  ks[2] = k0 ^ k1 ^ 0x1bd11bda;
   let x0 = (c0 + ks[0]) >>> 0;
   let x1 = (c1 + ks[1]) >>> 0;
   for (let i = 0; i < 5; i++) {
@@ -122,6 +127,28 @@ export class Rng {
     const r = Math.sqrt(-2 * Math.log(u));
     this.normalSpare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /**
+   * out[i] = normal() for i < n: the same values as n calls of normal() (Box–Muller pairs, the
+   * spare carried over), written out here so no value is boxed on its way (hot loops).
+   */
+  fillNormal(out: Float32Array, n: number): void {
+    let i = 0;
+    if (n > 0 && !Number.isNaN(this.normalSpare)) {
+      out[i++] = this.normalSpare;
+      this.normalSpare = Number.NaN;
+    }
+    while (i < n) {
+      let u = this.uniform();
+      while (u <= 0) u = this.uniform();
+      const v = this.uniform();
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[i++] = r * Math.cos(2 * Math.PI * v);
+      const second = r * Math.sin(2 * Math.PI * v);
+      if (i < n) out[i++] = second;
+      else this.normalSpare = second;
+    }
   }
 
   /** In-place Fisher–Yates shuffle of the first n entries. */

@@ -1,28 +1,17 @@
 // Contrastive RL (CRL) with deep residual networks — SPEC §2–3, read top to bottom:
 //   1. config   2. networks (φ(s,a), ψ(g), π(a|s,g))   3. the update (actor + α, then critic)
 //   4. acting   5. state for checkpoints
-// The losses are pure functions in ./losses.ts; this file wires them to the networks.
+// The losses are pure functions in ./losses.ts; this file wires them to the networks. The B × B
+// block of the critic loss, the tanh-Gaussian and the gradient norms run as backend kernels
+// (engine/composite.ts), and the update allocates no buffers: every one is made here, once.
 import type { Backend, Precision } from "../engine/backend.js";
+import { type CompositeKernels, compositeKernels } from "../engine/composite.js";
 import { Adam } from "../nn/adam.js";
 import { ResNet } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
 import { type Key, Rng, split } from "../random.js";
-import {
-  type ContrastiveLoss,
-  contrastiveLoss,
-  type EnergyFn,
-  EnergyScratch,
-  logStdFromRaw,
-  LossScratch,
-  pairwiseEnergy,
-  pairwiseEnergyBackward,
-  rowEnergy,
-  rowEnergyGradPhi,
-  type TanhLogDet,
-  tanhGaussianBackward,
-  tanhGaussianSample,
-} from "./losses.js";
+import { type ContrastiveLoss, type EnergyFn, EnergyScratch, LossScratch, logStdFromRaw, rowEnergy, rowEnergyGradPhi, type TanhLogDet } from "./losses.js";
 
 // ───────────────────────────── 1. config ─────────────────────────────
 
@@ -124,10 +113,15 @@ export interface CRLMetrics {
 /** Raw log-std beyond this is "saturated" (tanh′(4) = 1.3e-3). */
 export const RAW_LOG_STD_STUCK = 4;
 
-function l2norm(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
+/** Options of the agent object that are not part of its configuration (nothing here changes results beyond rounding). */
+export interface CRLAgentOptions {
+  /**
+   * Where the composite kernels (gradient norms, the contrastive B × B block, the tanh-Gaussian)
+   * run: "backend" = the backend's own where it has them (default), "typescript" = the shared
+   * TypeScript implementations (engine/composite.ts), as the update ran before they became
+   * kernels; bench -- crl times both.
+   */
+  compositeKernels?: "backend" | "typescript";
 }
 
 export class NonFiniteError extends Error {
@@ -172,7 +166,8 @@ export class CRLAgent {
   /** Gradient steps taken. */
   updates = 0;
   private rng: Rng;
-  private readonly be: Backend;
+  /** The composite kernels the update calls (the backend's, or the shared TypeScript ones). */
+  readonly kernels: CompositeKernels;
   readonly targetEntropy: number;
 
   // batch buffers (B = batchSize, S/G/A = state/goal/action dims, R = reprDim)
@@ -194,11 +189,17 @@ export class CRLAgent {
   private readonly phiCopy: Float32Array; // [B, R]
   private readonly energyScratch: EnergyScratch;
   private readonly lossScratch: LossScratch;
+  // Head-gradient lists for ResNet.backward (made once: the update allocates no arrays).
+  private readonly dPhiList: Float32Array[];
+  private readonly dPsiList: Float32Array[];
+  private readonly dActorList: Float32Array[];
+  /** actorDiagnostics' results (see CRLMetrics). */
+  private readonly diag = { log_std_min: 0, log_std_max: 0, log_std_stuck_dims: 0, mean_abs_max: 0 };
   /** Rows per actor forward when acting (maxBatch of the actor network). */
   private readonly actChunk: number;
   private readonly actIn: Float32Array; // [actChunk, S+G]
 
-  constructor(backend: Backend, dims: CRLDims, config: Partial<CRLConfig>, key: Key, actBatch = 0) {
+  constructor(backend: Backend, dims: CRLDims, config: Partial<CRLConfig>, key: Key, actBatch = 0, options: CRLAgentOptions = {}) {
     this.config = { ...CRL_DEFAULTS, ...config };
     this.dims = { ...dims };
     const c = this.config;
@@ -206,7 +207,9 @@ export class CRLAgent {
     const B = c.batchSize;
     const R = c.reprDim;
     if (!Number.isInteger(B) || B < 2) throw new Error(`batchSize must be an integer >= 2 (contrastive negatives come from the batch), got ${B}`);
-    this.be = backend;
+    const where = options.compositeKernels ?? "backend";
+    if (where !== "backend" && where !== "typescript") throw new Error(`compositeKernels must be "backend" or "typescript", got ${JSON.stringify(where)}`);
+    this.kernels = compositeKernels(backend, where === "backend");
     this.targetEntropy = c.targetEntropyCoef * A;
     this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
     const [kSa, kG, kActor, kRng] = split(key, 4);
@@ -268,6 +271,9 @@ export class CRLAgent {
     this.phiCopy = new Float32Array(B * R);
     this.energyScratch = new EnergyScratch(B, R);
     this.lossScratch = new LossScratch(B);
+    this.dPhiList = [this.dPhi];
+    this.dPsiList = [this.dPsi];
+    this.dActorList = [this.dMean, this.dRaw];
     this.actIn = new Float32Array(this.actChunk * (S + G));
   }
 
@@ -286,26 +292,31 @@ export class CRLAgent {
   /**
    * One CRL gradient step on a batch of hindsight tuples (SPEC §3): actor + α first, then the
    * critic, on the same minibatch. state [B, S], action [B, A], goal [B, G] (achieved-goal slice of a
-   * future state of the same episode). Throws NonFiniteError (before touching parameters)
-   * when a loss or gradient is not finite.
+   * future state of the same episode). Every gradient (actor, α, both encoders) is computed and
+   * checked before any optimiser applies one, so a NonFiniteError (a non-finite loss or gradient)
+   * leaves every parameter, optimiser state and α as they were. (Computing the critic's gradient
+   * before the actor's step is applied changes nothing: the actor loss moves only the actor and α,
+   * and the critic loss reads neither.)
    */
   update(state: Float32Array, action: Float32Array, goal: Float32Array): CRLMetrics {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
     const B = this.config.batchSize;
     const R = this.config.reprDim;
     const energy = this.config.energyFn;
+    const k = this.kernels;
 
     // ── actor loss: mean(α·log π(a|s,g) − f(s, a, g)), a ~ π, gradients through φ into a ──
     concatRows(state, S, goal, G, B, this.actorIn);
-    const [mean, raw] = this.actor.forward(this.actorIn, B);
-    for (let i = 0; i < B * A; i++) this.eps[i] = this.rng.normal();
+    const heads = this.actor.forward(this.actorIn, B);
+    const mean = heads[0];
+    const raw = heads[1];
+    this.rng.fillNormal(this.eps, B * A);
     const logDet = this.config.tanhLogDet;
-    tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp, logDet);
-    const diag = this.actorDiagnostics(mean, raw, B, A);
+    k.tanhGaussianSample(mean, raw, this.eps, B, A, this.xs, this.acts, this.logp, logDet);
+    this.actorDiagnostics(mean, raw, B, A);
     concatRows(state, S, this.acts, A, B, this.saIn);
-    const [phi] = this.saEncoder.forward(this.saIn, B);
-    this.phiCopy.set(phi);
-    const [psi] = this.goalEncoder.forward(goal, B);
+    this.phiCopy.set(this.saEncoder.forward(this.saIn, B)[0]);
+    const psi = this.goalEncoder.forward(goal, B)[0];
     rowEnergy(energy, this.phiCopy, psi, B, R, this.qf);
     const alpha = this.alpha;
     let actorLoss = 0;
@@ -314,14 +325,13 @@ export class CRLAgent {
       actorLoss += (alpha * this.logp[i] - this.qf[i]) / B;
       meanLogp += this.logp[i] / B;
     }
-    if (!Number.isFinite(actorLoss)) throw new NonFiniteError("actor", "actor_loss", actorLoss);
     // ∂loss/∂qf_i = −1/B → ∂loss/∂φ_i, then through φ to its input (only the action part is used).
     rowEnergyGradPhi(energy, this.phiCopy, psi, B, R, -1 / B, this.dPhi);
     // Only ∂/∂action is wanted from φ here (the actor loss does not update the critic).
-    const dSaIn = this.saEncoder.backward([this.dPhi], true, false)!;
-    for (let i = 0; i < B; i++) for (let k = 0; k < A; k++) this.dA[i * A + k] = dSaIn[i * (S + A) + S + k];
+    const dSaIn = this.saEncoder.backward(this.dPhiList, true, false)!;
+    for (let i = 0; i < B; i++) for (let j = 0; j < A; j++) this.dA[i * A + j] = dSaIn[i * (S + A) + S + j];
     this.dLogp.fill(alpha / B);
-    tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw, logDet, this.xs);
+    k.tanhGaussianBackward(raw, this.eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw, logDet, this.xs);
     const pen = this.config.logStdRawPenalty;
     if (pen > 0) {
       for (let o = 0; o < B * A; o++) {
@@ -333,39 +343,45 @@ export class CRLAgent {
         }
       }
     }
+    if (!Number.isFinite(actorLoss)) throw new NonFiniteError("actor", "actor_loss", actorLoss);
     this.actor.params.zeroGrad();
-    this.actor.backward([this.dMean, this.dRaw]);
-    const gradNormActor = l2norm(this.actor.params.grad);
-    if (!Number.isFinite(gradNormActor)) throw new NonFiniteError("actor", "actor gradient", Number.NaN);
+    this.actor.backward(this.dActorList);
+    const actorSq = k.sumSquares(this.actor.params.grad, this.actor.params.numel);
 
     // ── α loss: α · mean(stopgrad(−log π − target_entropy)); d/d log α = α · mean(...) ──
     const alphaTerm = -meanLogp - this.targetEntropy;
     const alphaLoss = alpha * alphaTerm;
-    const warm = this.config.actorLrWarmup;
-    this.actorOpt.update(warm > 0 ? (this.config.lr * Math.min(warm, this.actorOpt.step + 1)) / warm : this.config.lr);
-    this.alphaAdam(alpha * alphaTerm);
+    const alphaGrad = alpha * alphaTerm;
 
     // ── critic loss: InfoNCE over the B×B logits + logsumexp penalty ──
     concatRows(state, S, action, A, B, this.saIn);
-    const [phiC] = this.saEncoder.forward(this.saIn, B);
-    // ψ(g) is unchanged since the actor step (only actor and α moved): reuse its output and cache.
+    const phiC = this.saEncoder.forward(this.saIn, B)[0];
+    // ψ(g) is unchanged (no parameter has moved yet): reuse its output and cache.
     const psiC = psi;
-    pairwiseEnergy(this.be, energy, phiC, psiC, B, R, this.energyScratch, this.logits);
-    const stats = contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.G);
+    k.pairwiseEnergy(energy, phiC, psiC, B, R, this.energyScratch, this.logits);
+    const stats = k.contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.G);
     if (!Number.isFinite(stats.criticLoss)) throw new NonFiniteError("critic", "critic_loss", stats.criticLoss);
-    pairwiseEnergyBackward(this.be, energy, phiC, psiC, this.G, B, R, this.energyScratch, this.dPhi, this.dPsi);
+    k.pairwiseEnergyBackward(energy, phiC, psiC, this.G, B, R, this.energyScratch, this.dPhi, this.dPsi);
     this.saEncoder.params.zeroGrad();
     this.goalEncoder.params.zeroGrad();
-    this.saEncoder.backward([this.dPhi]);
-    this.goalEncoder.backward([this.dPsi]);
-    const gradNormSa = l2norm(this.saEncoder.params.grad);
-    const gradNormGoal = l2norm(this.goalEncoder.params.grad);
-    if (!Number.isFinite(gradNormSa)) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", Number.NaN);
-    if (!Number.isFinite(gradNormGoal)) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", Number.NaN);
+    this.saEncoder.backward(this.dPhiList);
+    this.goalEncoder.backward(this.dPsiList);
+    const saSq = k.sumSquares(this.saEncoder.params.grad, this.saEncoder.params.numel);
+    const goalSq = k.sumSquares(this.goalEncoder.params.grad, this.goalEncoder.params.numel);
+
+    // ── every gradient is known: check them all, then apply (SPEC §3: Adam on each) ──
+    if (!Number.isFinite(actorSq)) throw new NonFiniteError("actor", "actor gradient", actorSq);
+    if (!Number.isFinite(alphaGrad)) throw new NonFiniteError("alpha", "alpha gradient", alphaGrad);
+    if (!Number.isFinite(saSq)) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", saSq);
+    if (!Number.isFinite(goalSq)) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", goalSq);
+    const warm = this.config.actorLrWarmup;
+    this.actorOpt.update(warm > 0 ? (this.config.lr * Math.min(warm, this.actorOpt.step + 1)) / warm : this.config.lr);
+    this.alphaAdam(alphaGrad);
     this.saOpt.update();
     this.goalOpt.update();
     this.updates++;
 
+    const d = this.diag;
     return {
       critic_loss: stats.criticLoss,
       actor_loss: actorLoss,
@@ -376,20 +392,18 @@ export class CRLAgent {
       logits_pos: stats.logitsPos,
       logits_neg: stats.logitsNeg,
       entropy: -meanLogp,
-      ...diag,
-      grad_norm_actor: gradNormActor,
-      grad_norm_sa_encoder: gradNormSa,
-      grad_norm_goal_encoder: gradNormGoal,
+      log_std_min: d.log_std_min,
+      log_std_max: d.log_std_max,
+      log_std_stuck_dims: d.log_std_stuck_dims,
+      mean_abs_max: d.mean_abs_max,
+      grad_norm_actor: Math.sqrt(actorSq),
+      grad_norm_sa_encoder: Math.sqrt(saSq),
+      grad_norm_goal_encoder: Math.sqrt(goalSq),
     };
   }
 
-  /** The actor's log-std and mean health over a batch (see CRLMetrics). */
-  private actorDiagnostics(
-    mean: Float32Array,
-    raw: Float32Array,
-    B: number,
-    A: number,
-  ): Pick<CRLMetrics, "log_std_min" | "log_std_max" | "log_std_stuck_dims" | "mean_abs_max"> {
+  /** The actor's log-std and mean health over a batch (see CRLMetrics), into this.diag. */
+  private actorDiagnostics(mean: Float32Array, raw: Float32Array, B: number, A: number): void {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     let stuck = 0;
@@ -407,7 +421,11 @@ export class CRLAgent {
       hi = Math.max(hi, s / B);
       if (nStuck >= 0.9 * B) stuck++;
     }
-    return { log_std_min: lo, log_std_max: hi, log_std_stuck_dims: stuck, mean_abs_max: meanAbsMax };
+    const d = this.diag;
+    d.log_std_min = lo;
+    d.log_std_max = hi;
+    d.log_std_stuck_dims = stuck;
+    d.mean_abs_max = meanAbsMax;
   }
 
   /** Adam on the scalar log α (same hyperparameters as the networks). */
@@ -434,7 +452,9 @@ export class CRLAgent {
     for (let start = 0; start < n; start += this.actChunk) {
       const m = Math.min(this.actChunk, n - start);
       this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
-      const [mean, raw] = this.actor.forward(this.actIn, m);
+      const heads = this.actor.forward(this.actIn, m);
+      const mean = heads[0];
+      const raw = heads[1];
       for (let i = 0; i < m * A; i++) {
         let x = mean[i];
         if (!deterministic) {

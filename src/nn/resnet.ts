@@ -76,6 +76,12 @@ export function validateResNetConfig(c: ResNetConfig): void {
   }
 }
 
+/** A tensor's values and its gradient: views into the ParamStore, taken once after finalize(). */
+interface ParamViews {
+  v: Float32Array;
+  g: Float32Array;
+}
+
 /** Parameters of one Dense → LayerNorm → Swish unit. */
 interface DlsParams {
   w: TensorInfo; // [in, W]
@@ -84,13 +90,25 @@ interface DlsParams {
   bias: TensorInfo; // [W]
   inDim: number;
   precision: Precision; // of this unit's GEMMs
+  /** Views of w, b, scale, bias (set after finalize; the kernels need no per-call subarray). */
+  views: { w: ParamViews; b: ParamViews; scale: ParamViews; bias: ParamViews } | null;
 }
 
 interface HeadParams {
   w: TensorInfo; // [W, dim]
   b: TensorInfo; // [dim]
   dim: number;
+  views: { w: ParamViews; b: ParamViews } | null;
 }
+
+/** Views sized for one batch size (cached: forward and backward allocate nothing in steady state). */
+interface BatchViews {
+  outputs: Float32Array[]; // per head [batch, dim_k]
+  gTrunk: Float32Array; // [batch, W]
+  dInput: Float32Array; // [batch, inDim]
+}
+/** Batch sizes whose views are kept (training uses one or two: the update's and the acting chunk's). */
+const BATCH_VIEW_CACHE = 8;
 
 /** Per-unit forward cache. */
 interface UnitCache {
@@ -110,6 +128,8 @@ export class ResNet {
   private readonly blockUnits: DlsParams[][]; // [numBlocks][4]
   private readonly headParams: HeadParams[];
   private readonly headNormParams: { scale: TensorInfo; bias: TensorInfo } | null;
+  private readonly headNormViews: { scale: ParamViews; bias: ParamViews } | null;
+  private readonly batchViews = new Map<number, BatchViews>();
 
   // ---- forward caches (allocated once) ----
   private readonly xIn: Float32Array; // [maxBatch, inDim] copy of the input (backward needs it)
@@ -157,6 +177,7 @@ export class ResNet {
       bias: P.declare(`${norm}.bias`, [W]),
       inDim,
       precision: unitPrecision,
+      views: null,
     });
     this.inputUnit = unit("input.dense", "input.norm", config.inDim, "fp32");
     this.blockUnits = [];
@@ -170,8 +191,14 @@ export class ResNet {
       w: P.declare(`head.${h.name}.weight`, [W, h.dim]),
       b: P.declare(`head.${h.name}.bias`, [h.dim]),
       dim: h.dim,
+      views: null,
     }));
     P.finalize();
+    // The store never replaces its arrays after finalize(), so views taken now stay valid.
+    const pv = (t: TensorInfo): ParamViews => ({ v: P.view(t), g: P.gradView(t) });
+    for (const u of [this.inputUnit, ...this.blockUnits.flat()]) u.views = { w: pv(u.w), b: pv(u.b), scale: pv(u.scale), bias: pv(u.bias) };
+    for (const h of this.headParams) h.views = { w: pv(h.w), b: pv(h.b) };
+    this.headNormViews = this.headNormParams ? { scale: pv(this.headNormParams.scale), bias: pv(this.headNormParams.bias) } : null;
     this.resetLayerNorm();
 
     const B = config.maxBatch;
@@ -280,13 +307,13 @@ export class ResNet {
   }
 
   private unitForward(u: DlsParams, x: Float32Array, c: UnitCache, y: Float32Array, batch: number): void {
-    const P = this.params;
+    const p = u.views!;
     this.be.denseLnSwishForward(
       x,
-      P.view(u.w),
-      P.view(u.b),
-      P.view(u.scale),
-      P.view(u.bias),
+      p.w.v,
+      p.b.v,
+      p.scale.v,
+      p.bias.v,
       c.z,
       c.mean,
       c.rstd,
@@ -300,21 +327,21 @@ export class ResNet {
   }
 
   private unitBackward(u: DlsParams, dy: Float32Array, x: Float32Array, c: UnitCache, dx: Float32Array | null, batch: number, paramGrads: boolean): void {
-    const P = this.params;
+    const p = u.views!;
     this.be.denseLnSwishBackward(
       dy,
       x,
-      P.view(u.w),
-      P.view(u.scale),
-      P.view(u.bias),
+      p.w.v,
+      p.scale.v,
+      p.bias.v,
       c.z,
       c.mean,
       c.rstd,
       dx,
-      paramGrads ? P.gradView(u.w) : null,
-      P.gradView(u.b),
-      P.gradView(u.scale),
-      P.gradView(u.bias),
+      paramGrads ? p.w.g : null,
+      p.b.g,
+      p.scale.g,
+      p.bias.g,
       batch,
       u.inDim,
       this.W,
@@ -336,7 +363,7 @@ export class ResNet {
 
   /**
    * Forward pass. x: [batch, inDim]. Returns the head outputs (views [batch, dim_k], valid until
-   * the next forward).
+   * the next forward; the array is reused for the next forward of the same batch size).
    */
   forward(x: Float32Array, batch: number): Float32Array[] {
     this.checkBatch(batch);
@@ -345,28 +372,41 @@ export class ResNet {
       throw new Error(`input has ${x.length} values, expected batch × inDim = ${batch} × ${inDim} = ${batch * inDim}`);
     }
     this.lastBatch = batch;
-    this.xIn.set(x.subarray(0, batch * inDim));
+    this.xIn.set(x.length === batch * inDim ? x : x.subarray(0, batch * inDim)); // (a view only for a longer x)
     this.unitForward(this.inputUnit, this.xIn, this.inputCache, this.blockIn[0], batch);
     for (let b = 0; b < this.numBlocks; b++) {
       if (this.scratchCaches && this.scratchYs) this.blockForward(b, this.scratchCaches, this.scratchYs, batch);
       else this.blockForward(b, this.caches[b], this.ys[b], batch);
     }
     let trunk = this.blockIn[this.numBlocks];
-    const P = this.params;
-    if (this.headNormParams && this.headIn && this.headNormMean && this.headNormRstd) {
-      const hn = this.headNormParams;
-      this.be.layerNormForward(trunk, P.view(hn.scale), P.view(hn.bias), this.headIn, this.headNormMean, this.headNormRstd, batch, this.W, LAYER_NORM_EPS);
+    if (this.headNormViews && this.headIn && this.headNormMean && this.headNormRstd) {
+      const hn = this.headNormViews;
+      this.be.layerNormForward(trunk, hn.scale.v, hn.bias.v, this.headIn, this.headNormMean, this.headNormRstd, batch, this.W, LAYER_NORM_EPS);
       trunk = this.headIn;
     }
-    const res: Float32Array[] = [];
+    const views = this.viewsFor(batch);
     for (let h = 0; h < this.headParams.length; h++) {
       const hp = this.headParams[h];
-      const out = this.outputs[h];
-      this.be.gemm(false, false, batch, hp.dim, this.W, 1, trunk, P.view(hp.w), 0, out);
-      this.be.biasAdd(out, P.view(hp.b), batch, hp.dim);
-      res.push(out.subarray(0, batch * hp.dim));
+      const out = views.outputs[h];
+      this.be.gemm(false, false, batch, hp.dim, this.W, 1, trunk, hp.views!.w.v, 0, out);
+      this.be.biasAdd(out, hp.views!.b.v, batch, hp.dim);
     }
-    return res;
+    return views.outputs;
+  }
+
+  /** The views of buffers for `batch` rows, made on first use of that batch size. */
+  private viewsFor(batch: number): BatchViews {
+    let v = this.batchViews.get(batch);
+    if (!v) {
+      if (this.batchViews.size >= BATCH_VIEW_CACHE) this.batchViews.clear();
+      v = {
+        outputs: this.outputs.map((o, h) => o.subarray(0, batch * this.headParams[h].dim)),
+        gTrunk: this.gTrunk.subarray(0, batch * this.W),
+        dInput: this.dInput.subarray(0, batch * this.config.inDim),
+      };
+      this.batchViews.set(batch, v);
+    }
+    return v;
   }
 
   /**
@@ -384,7 +424,6 @@ export class ResNet {
       throw new Error(`backward needs one gradient per head (${this.headParams.length}), got ${dOut.length}`);
     }
     const W = this.W;
-    const P = this.params;
     const be = this.be;
     const trunk = this.headIn ?? this.blockIn[this.numBlocks];
     const gT = this.gTrunk;
@@ -396,19 +435,21 @@ export class ResNet {
       if (d.length < batch * hp.dim) {
         throw new Error(`gradient of head "${this.config.heads[h].name}" has ${d.length} values, expected ${batch * hp.dim}`);
       }
+      const hv = hp.views!;
       if (paramGrads) {
-        be.biasBackward(d, P.gradView(hp.b), batch, hp.dim);
-        be.gemm(true, false, W, hp.dim, batch, 1, trunk, d, 1, P.gradView(hp.w)); // dW += trunkᵀ·d
+        be.biasBackward(d, hv.b.g, batch, hp.dim);
+        be.gemm(true, false, W, hp.dim, batch, 1, trunk, d, 1, hv.w.g); // dW += trunkᵀ·d
       }
-      be.gemm(false, true, batch, W, hp.dim, 1, d, P.view(hp.w), first ? 0 : 1, gT); // dTrunk (+)= d·Wᵀ
+      be.gemm(false, true, batch, W, hp.dim, 1, d, hv.w.v, first ? 0 : 1, gT); // dTrunk (+)= d·Wᵀ
       first = false;
     }
     if (first) gT.fill(0, 0, batch * W);
-    if (this.headNormParams && this.headNormMean && this.headNormRstd) {
-      const hn = this.headNormParams;
+    if (this.headNormViews && this.headNormMean && this.headNormRstd) {
+      const hn = this.headNormViews;
       // gT: ∂L/∂(normalised stream) → ∂L/∂(stream), in place.
-      be.layerNormBackward(gT, this.blockIn[this.numBlocks], this.headNormMean, this.headNormRstd, P.view(hn.scale), gT, P.gradView(hn.scale), P.gradView(hn.bias), batch, W);
+      be.layerNormBackward(gT, this.blockIn[this.numBlocks], this.headNormMean, this.headNormRstd, hn.scale.v, gT, hn.scale.g, hn.bias.g, batch, W);
     }
+    const views = this.viewsFor(batch);
 
     for (let b = this.numBlocks - 1; b >= 0; b--) {
       let cs: UnitCache[];
@@ -425,7 +466,7 @@ export class ResNet {
       }
       const units = this.blockUnits[b];
       const n = batch * W;
-      this.gA.set(gT.subarray(0, n));
+      this.gA.set(views.gTrunk);
       this.unitBackward(units[3], this.gA, ys[2], cs[3], this.gB, batch, paramGrads);
       this.unitBackward(units[2], this.gB, ys[1], cs[2], this.gA, batch, paramGrads);
       this.unitBackward(units[1], this.gA, ys[0], cs[1], this.gB, batch, paramGrads);
@@ -434,6 +475,6 @@ export class ResNet {
     }
     const dx = wantInputGrad ? this.dInput : null;
     this.unitBackward(this.inputUnit, gT, this.xIn, this.inputCache, dx, batch, paramGrads);
-    return dx ? dx.subarray(0, batch * this.config.inDim) : null;
+    return dx ? views.dInput : null;
   }
 }
