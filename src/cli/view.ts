@@ -3,7 +3,7 @@ import { z } from "zod";
 import { DEFAULT_VIEW_EPISODES, DEFAULT_VIEW_SEED, MAX_VIEW_EPISODES } from "../view/episodes.js";
 import { resolveRuns } from "../view/runs.js";
 import { startViewServer } from "../view/server.js";
-import { parseFrameSize, renderVideo, VIDEO_LAYOUTS } from "../view/video.js";
+import { parseFrameSize, renderVideo, VIDEO_CAMERAS, VIDEO_LAYOUTS } from "../view/video.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
 
 const ViewSchema = z
@@ -56,6 +56,7 @@ const VideoSchema = z
     seed: z.number().int().min(0).default(DEFAULT_VIEW_SEED).describe("Evaluation seed (the viewer's default, so its cache is shared)"),
     env: z.string().optional().describe("Evaluate on this env id (default: each run's evaluation env)"),
     layout: z.enum(VIDEO_LAYOUTS).default("row").describe("Runs side by side: in a row, a column or a grid"),
+    camera: z.enum(VIDEO_CAMERAS).default("follow").describe("MuJoCo tasks: follow the agent, or show the whole maze (open ground: the start, goal and path)"),
     stepsPerFrame: z.number().int().min(1).default(1).describe("Env steps per video frame (2 plays twice as fast)"),
     maxSteps: z.number().int().min(1).optional().describe("Cut each episode after this many steps"),
   })
@@ -101,6 +102,7 @@ export async function cmdVideo(argv: string[], version: string): Promise<number>
       seed: opts.seed,
       ...(opts.env === undefined ? {} : { env: opts.env }),
       layout: opts.layout,
+      camera: opts.camera,
       stepsPerFrame: opts.stepsPerFrame,
       ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }),
       fathom: version,

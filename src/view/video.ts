@@ -18,6 +18,8 @@ import { startViewServer } from "./server.js";
 export const VIDEO_FORMATS = [".mp4", ".webm", ".gif", ".png"] as const;
 export const VIDEO_LAYOUTS = ["row", "column", "grid"] as const;
 export type VideoLayout = (typeof VIDEO_LAYOUTS)[number];
+export const VIDEO_CAMERAS = ["follow", "overview"] as const;
+export type VideoCamera = (typeof VIDEO_CAMERAS)[number];
 
 export interface VideoOptions {
   runs: ViewRun[];
@@ -36,6 +38,8 @@ export interface VideoOptions {
   seed: number;
   env?: string;
   layout: VideoLayout;
+  /** MuJoCo tasks: a camera that follows the agent, or one that shows the whole maze (or start, goal and path). */
+  camera?: VideoCamera;
   /** Env steps advanced per video frame. */
   stepsPerFrame: number;
   /** Cut each episode after this many steps (default: play it to the end). */
@@ -159,6 +163,7 @@ export async function renderVideo(o: VideoOptions): Promise<{ frames: number; by
       episodes: recorded,
       play: Array.from({ length: o.episodes }, (_, k) => o.startEpisode + k),
       layout: o.layout,
+      camera: o.camera ?? "follow",
       stepsPerFrame: o.stepsPerFrame,
       maxSteps: o.maxSteps ?? null,
     };

@@ -1,7 +1,7 @@
 // The viewer in a real browser (Debian's headless Chromium, driven by playwright-core; skipped
 // loudly without it): the curves show one point per evaluation, the replay canvases are drawn and
 // change with the step, the episode picker and the scrubber work, side-by-side runs get the same
-// starts and goals, and a MuJoCo run is drawn in 3-D. Screenshots of each view go to
+// starts and goals, and a MuJoCo run is drawn in 3-D (following the Ant, then the whole maze). Screenshots of each view go to
 // test-artifacts/view/ ($FATHOM_TEST_ARTIFACTS).
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -132,6 +132,11 @@ describe("fathom view in Chromium", { skip }, () => {
     const b = await inPage(page, (f) => f.pixelStats(0));
     assert.notEqual(b.hash, a.hash, "the Ant has moved between step 0 and step 40");
     await page.screenshot({ path: join(shots, "replay-ant-maze.png"), fullPage: true });
+    // the camera showing the whole maze
+    await page.selectOption("#camera", "overview");
+    const c = await inPage(page, (f) => f.pixelStats(0));
+    assert.notEqual(c.hash, b.hash, "the overview is another picture");
+    await page.screenshot({ path: join(shots, "replay-ant-maze-overview.png"), fullPage: true });
     assert.deepEqual(errors, [], "no errors in the page");
   });
 });

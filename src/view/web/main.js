@@ -155,7 +155,7 @@ function setUpReplayForm() {
     replay.seek(t);
   });
   $("play").addEventListener("click", () => (replay.playing ? replay.pause() : replay.play()));
-  $("follow").addEventListener("change", () => replay.setFollow($("follow").checked));
+  $("camera").addEventListener("change", () => replay.setCamera($("camera").value));
   replay.listeners.push(syncControls);
 }
 
@@ -187,7 +187,7 @@ const video = {
   /** @type {[number, number][]} (episode, step) of every frame */
   frames: [],
   /**
-   * @param {{runs: number[], checkpoints: (string | null)[], env: string, seed: number, episodes: number, play: number[], layout: "row" | "column" | "grid", stepsPerFrame: number, maxSteps: number | null}} o
+   * @param {{runs: number[], checkpoints: (string | null)[], env: string, seed: number, episodes: number, play: number[], layout: "row" | "column" | "grid", camera: "follow" | "overview", stepsPerFrame: number, maxSteps: number | null}} o
    * @returns {Promise<{frames: number, lengths: number[]}>}
    */
   async setup(o) {
@@ -196,6 +196,7 @@ const video = {
     const cols = o.layout === "row" ? n : o.layout === "column" ? 1 : Math.ceil(Math.sqrt(n));
     const rows = Math.ceil(n / cols);
     const panels = $("panels");
+    replay.camera = o.camera;
     await replay.load(o.runs, { env: o.env, seed: o.seed, episodes: o.episodes }, o.checkpoints);
     panels.style.setProperty("--cols", String(cols));
     panels.style.setProperty("--rows", String(rows));

@@ -33,6 +33,8 @@ export class Replay {
     this.episode = 0;
     this.t = 0;
     this.speed = 4;
+    /** @type {import("./scene3d.js").CameraMode} */
+    this.camera = "follow";
     this.playing = false;
     this.lastTick = 0;
     /** @type {((episode: number, t: number) => void)[]} called after every draw (the controls follow) */
@@ -121,7 +123,12 @@ export class Replay {
     const canvas = document.createElement("canvas");
     p.canvas.replaceWith(canvas);
     p.canvas = canvas;
-    p.view = file.scene.kind === "point" ? new MazeView(canvas, file) : new MujocoView(canvas, file);
+    if (file.scene.kind === "point") p.view = new MazeView(canvas, file);
+    else {
+      const view = new MujocoView(canvas, file);
+      view.setCamera(this.camera);
+      p.view = view;
+    }
   }
 
   /** Episodes every panel has. */
@@ -197,9 +204,10 @@ export class Replay {
     this.notify();
   }
 
-  /** @param {boolean} on */
-  setFollow(on) {
-    for (const p of this.panels) if (p.view instanceof MujocoView) p.view.setFollow(on);
+  /** @param {import("./scene3d.js").CameraMode} mode the 3-D views' camera */
+  setCamera(mode) {
+    this.camera = mode;
+    for (const p of this.panels) if (p.view instanceof MujocoView) p.view.setCamera(mode);
     this.drawAll();
   }
 

@@ -3,13 +3,19 @@
 // scene: planes, spheres, capsules, ellipsoids, cylinders, boxes, maze walls) placed at the
 // recorded world pose of their body in each frame. The goal is a green disc (2-D goals) or a
 // translucent sphere (3-D goals) of the success radius; the walked path is a line. The camera
-// orbits freely (drag, wheel); with "follow" it keeps its offset to the agent as it moves.
-// MuJoCo's world is z-up, and so is this camera.
+// orbits freely (drag, wheel) in every mode: "follow" keeps its offset to the agent as it moves,
+// "overview" frames the whole maze (or the start, the goal and the path), "free" stays put.
+// MuJoCo's world is z-up, and so is this camera; it looks from +x, so that a maze appears as the
+// top-down point-maze view draws it (rows downwards, columns to the right).
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 
 /** @typedef {import("./api.js").TrajectoryFile} TrajectoryFile */
 /** @typedef {import("../trajectories.js").MujocoGeom} MujocoGeom */
+/** @typedef {"follow" | "overview" | "free"} CameraMode */
+
+/** The camera's direction from what it looks at: from +x, 65° above the floor (over maze walls). */
+const VIEW_DIR = new THREE.Vector3(0.423, 0, 0.906);
 
 /**
  * A three.js mesh geometry for a MuJoCo geom (capsules and cylinders along local z, as MuJoCo's).
@@ -74,7 +80,10 @@ export class MujocoView {
     this.canvas = canvas;
     this.file = file;
     this.sceneInfo = file.scene;
-    this.follow = true;
+    /** @type {CameraMode} */
+    this.cameraMode = "follow";
+    /** the frame drawn last */
+    this.t = 0;
     this.episode = -1;
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(window.devicePixelRatio || 1);
@@ -178,19 +187,48 @@ export class MujocoView {
     this.trail.geometry.dispose();
     this.trail.geometry = new THREE.BufferGeometry();
     this.trail.geometry.setAttribute("position", new THREE.BufferAttribute(xyz, 3));
-    // the camera: above and behind the start, steep enough to see over maze walls
-    const focus = this.focus(e, 0);
-    const d = this.viewDistance();
-    this.camera.position.set(focus.x - 0.3 * d, focus.y - 0.45 * d, focus.z + 0.85 * d);
-    this.controls.target.copy(focus);
+    this.placeCamera(e, 0);
+  }
+
+  /**
+   * Puts the camera where its mode wants it for frame t of episode e ("free": where it is).
+   * @param {number} e
+   * @param {number} t
+   */
+  placeCamera(e, t) {
+    if (this.cameraMode === "free") return;
+    let target;
+    let d;
+    if (this.cameraMode === "follow") {
+      target = this.focus(e, t);
+      d = this.viewDistance();
+    } else {
+      // the maze, or the box around the start, the goal and the path, seen whole
+      const f = this.file;
+      const m = this.sceneInfo.maze;
+      let box;
+      if (m) box = [-m.cellSize / 2, -m.cellSize / 2, (m.rows - 0.5) * m.cellSize, (m.cols - 0.5) * m.cellSize];
+      else {
+        const pts = [f.start[e], f.goals[e], ...f.achieved[e]];
+        box = [Math.min(...pts.map((p) => p[0])) - 1, Math.min(...pts.map((p) => p[1])) - 1, Math.max(...pts.map((p) => p[0])) + 1, Math.max(...pts.map((p) => p[1])) + 1];
+      }
+      target = new THREE.Vector3((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, 0);
+      const half = Math.max((box[2] - box[0]) / 2, (box[3] - box[1]) / 2 / Math.max(this.camera.aspect, 0.2));
+      d = (1.15 * half) / Math.tan((this.camera.fov * Math.PI) / 360);
+    }
+    this.camera.position.copy(target).addScaledVector(VIEW_DIR, d);
+    this.controls.target.copy(target);
     this.drawing = true;
     this.controls.update();
     this.drawing = false;
   }
 
-  /** @param {boolean} on */
-  setFollow(on) {
-    this.follow = on;
+  /**
+   * @param {CameraMode} mode
+   */
+  setCamera(mode) {
+    this.cameraMode = mode;
+    if (this.episode >= 0) this.placeCamera(this.episode, this.t ?? 0);
   }
 
   resize() {
@@ -200,6 +238,7 @@ export class MujocoView {
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
+    if (this.cameraMode === "overview" && this.episode >= 0) this.placeCamera(this.episode, this.t);
   }
 
   /**
@@ -219,7 +258,8 @@ export class MujocoView {
       this.bodies[b].quaternion.set(pose[o + 4], pose[o + 5], pose[o + 6], pose[o + 3]);
     }
     this.trail.geometry.setDrawRange(0, t + 1);
-    if (this.follow) {
+    this.t = t;
+    if (this.cameraMode === "follow") {
       const focus = this.focus(e, t);
       const delta = focus.clone().sub(this.controls.target);
       this.camera.position.add(delta);
