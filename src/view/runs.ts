@@ -23,7 +23,7 @@ export interface ViewRun {
 
 /**
  * The runs named by `paths`: each a run directory, a checkpoint file in one (that checkpoint is
- * then the run's default), or a folder holding run directories (all of them, in name order).
+ * then the run's default), or a folder holding run directories (all of them, by env, depth, seed).
  * Throws on a path that is none of these, and on a run named twice.
  */
 export function resolveRuns(paths: readonly string[]): ViewRun[] {
@@ -34,7 +34,10 @@ export function resolveRuns(paths: readonly string[]): ViewRun[] {
     if (statSync(p).isDirectory() && !existsSync(join(p, "config.json")) && basename(p) !== RUN_FILES.checkpoints) {
       const inside = listRunDirs(p).filter((n) => !INCOMPLETE_DIR.test(n));
       if (inside.length === 0) throw new Error(`${p} is neither a run directory (it has no config.json) nor a folder of run directories`);
-      found.push(...inside.map((n) => ({ dir: join(p, n) })));
+      // a folder's runs by env, depth and seed (the names of a sweep's runs carry no time to sort by)
+      const keyed = inside.map((n, i) => ({ n, i, c: readRunConfig(join(p, n, RUN_FILES.config)) }));
+      keyed.sort((a, b) => (a.c.env < b.c.env ? -1 : a.c.env > b.c.env ? 1 : 0) || a.c.criticDepth - b.c.criticDepth || a.c.actorDepth - b.c.actorDepth || a.c.seed - b.c.seed || a.i - b.i);
+      found.push(...keyed.map(({ n }) => ({ dir: join(p, n) })));
     } else {
       const f = findRunDir(p);
       found.push({ dir: f.run.path, ...(f.checkpoint === undefined ? {} : { checkpoint: f.checkpoint }) });
