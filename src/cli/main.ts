@@ -34,7 +34,7 @@ import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, r
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { recordedTrajectoryFile, trajectoryRun } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
-import { trajectoryJson } from "../view/trajectories.js";
+import { writeTrajectoryFile } from "../view/trajectories.js";
 import { cmdVideo, cmdView } from "./view.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -402,7 +402,7 @@ async function cmdEval(argv: string[]): Promise<number> {
     if (opts.trajectories) {
       if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: it appeared while the evaluation ran; choose another file name`);
       const file = recordedTrajectoryFile(recorder!, result, { fathom: version(), run: trajectoryRun(found.run, config), checkpoint: ckpt, seed: opts.seed });
-      writeFileAtomic(opts.trajectories, trajectoryJson(file));
+      writeTrajectoryFile(opts.trajectories, file);
       console.log(`trajectories written to ${opts.trajectories}`);
     }
     return 0;

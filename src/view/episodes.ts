@@ -9,19 +9,19 @@ import { basename, join } from "node:path";
 import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
 import type { TrainConfig } from "../train/config.js";
 import { type EvalMetrics, evaluate, type Policy, type Trajectories } from "../train/evaluate.js";
-import { type RunDir, writeFileAtomic } from "../train/rundir.js";
+import type { RunDir } from "../train/rundir.js";
 import { checkpointPosition, latestCheckpoint, listCheckpoints, loadAgentCheckpoint, makeAgent } from "../train/trainer.js";
 import { RecordingVecEnv } from "./recording-env.js";
 import { checkEvalEnv, type ViewRun } from "./runs.js";
-import { checkTrajectoryFile, type TrajectoryFile, type TrajectoryRun, trajectoryFile, trajectoryJson } from "./trajectories.js";
+import { checkTrajectoryFile, type TrajectoryFile, type TrajectoryRun, trajectoryFile, writeTrajectoryFile } from "./trajectories.js";
 import { primaryEvalId } from "../envs/registry.js";
 
 /** Episodes recorded per request unless asked otherwise (small: a 1000-step Ant episode is ~0.7 MB of poses). */
 export const DEFAULT_VIEW_EPISODES = 8;
 /** The evaluation seed unless asked otherwise (fathom eval's default). */
 export const DEFAULT_VIEW_SEED = 12345;
-/** At most this many episodes per request (each is one env of the evaluation, recorded in memory). */
-export const MAX_VIEW_EPISODES = 256;
+/** At most this many episodes per request: 64 Ant episodes are ≈ 60 MB of JSON for the page to load. */
+export const MAX_VIEW_EPISODES = 64;
 
 /** What to record: a checkpoint (file name in checkpoints/, default the latest), the env, the seed and the number of episodes. */
 export interface EpisodeRequest {
@@ -170,7 +170,7 @@ export async function cachedEpisodes(v: ViewRun, req: EpisodeRequest, o: { fatho
       const t0 = performance.now();
       const file = await recordEpisodes({ fathom: o.fathom, run: v.run, config: v.config, checkpoint, envId, episodes: req.episodes, seed: req.seed });
       mkdirSync(join(v.run.evalDir, "episodes"), { recursive: true });
-      writeFileAtomic(path, trajectoryJson(file));
+      writeTrajectoryFile(path, file);
       o.log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${path}`);
       return { path, text: readFileSync(path, "utf8"), cached: false };
     });

@@ -3,6 +3,7 @@
 // <run>/eval/episodes/ and draws, and what `fathom video` renders. docs/trajectories.md documents
 // every field for other tools; keep the two in step.
 import type { EvalMetrics, Trajectories } from "../train/evaluate.js";
+import { writeFileAtomic } from "../train/rundir.js";
 
 export const TRAJECTORY_FORMAT = "fathom-trajectories-v1";
 
@@ -205,15 +206,28 @@ export function checkTrajectoryFile(x: unknown, where: string): TrajectoryFile {
 const PER_EPISODE_KEYS = new Set(["summary", "start", "goals", "achieved", "success", "qpos", "bodies"]);
 
 /**
- * The file's text: compact JSON with one top-level key per line and the per-episode arrays one
- * episode per line (indenting every number would multiply the size of a file of poses).
+ * The file's text in pieces: compact JSON with one top-level key per line and the per-episode
+ * arrays one episode per line (indenting every number would multiply the size of a file of poses).
+ * Pieces, not one string: a file of many MuJoCo episodes can pass JavaScript's string limit.
  */
-export function trajectoryJson(file: TrajectoryFile): string {
-  const lines = Object.entries(file).map(([k, v]) => {
+export function* trajectoryJsonChunks(file: TrajectoryFile): Generator<string> {
+  const entries = Object.entries(file);
+  yield "{\n";
+  for (const [i, [k, v]] of entries.entries()) {
+    const end = i + 1 < entries.length ? ",\n" : "\n";
     if (PER_EPISODE_KEYS.has(k) && Array.isArray(v)) {
-      return `  ${JSON.stringify(k)}: [${v.length === 0 ? "" : `\n${v.map((e) => `    ${JSON.stringify(e)}`).join(",\n")}\n  `}]`;
-    }
-    return `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`;
+      yield `  ${JSON.stringify(k)}: [`;
+      for (const [e, ep] of v.entries()) yield `\n    ${JSON.stringify(ep)}${e + 1 < v.length ? "," : "\n  "}`;
+      yield `]${end}`;
+    } else yield `  ${JSON.stringify(k)}: ${JSON.stringify(v)}${end}`;
+  }
+  yield "}\n";
+}
+
+/** Writes a trajectory file atomically (complete when it appears), in pieces. */
+export function writeTrajectoryFile(path: string, file: TrajectoryFile): void {
+  const enc = new TextEncoder();
+  writeFileAtomic(path, (write) => {
+    for (const chunk of trajectoryJsonChunks(file)) write(enc.encode(chunk));
   });
-  return `{\n${lines.join(",\n")}\n}\n`;
 }

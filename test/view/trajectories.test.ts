@@ -134,7 +134,7 @@ describe("trajectory files", () => {
     assert.equal(redone.cached, false);
     assert.ok(lines.some((l) => /warning: cached episodes .* cannot be read/.test(l)));
     assert.equal(JSON.parse(redone.text).episodes, 2);
-    await assert.rejects(cachedEpisodes(v, { seed: 5, episodes: 0 }, o), /episodes must be an integer in \[1, 256\], got 0/);
+    await assert.rejects(cachedEpisodes(v, { seed: 5, episodes: 0 }, o), /episodes must be an integer in \[1, 64\], got 0/);
     await assert.rejects(cachedEpisodes(v, { seed: 5, episodes: 2, checkpoint: "nope.safetensors" }, o), /has no checkpoint "nope.safetensors"; it has step_/);
     await assert.rejects(cachedEpisodes(v, { seed: 5, episodes: 2, env: "ant_u4_maze-v1" }, o), /different dimensions/);
   });
