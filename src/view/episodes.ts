@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
+import { primaryEvalId } from "../envs/registry.js";
 import type { TrainConfig } from "../train/config.js";
 import { type EvalMetrics, evaluate, type Policy, type Trajectories } from "../train/evaluate.js";
 import type { RunDir } from "../train/rundir.js";
@@ -14,9 +15,8 @@ import { checkpointPosition, latestCheckpoint, listCheckpoints, loadAgentCheckpo
 import { RecordingVecEnv } from "./recording-env.js";
 import { checkEvalEnv, type ViewRun } from "./runs.js";
 import { checkTrajectoryFile, type TrajectoryFile, type TrajectoryRun, trajectoryFile, writeTrajectoryFile } from "./trajectories.js";
-import { primaryEvalId } from "../envs/registry.js";
 
-/** Episodes recorded per request unless asked otherwise (small: a 1000-step Ant episode is ~0.7 MB of poses). */
+/** Episodes recorded per request unless asked otherwise (small: a 1000-step Ant episode is ≈ 0.9 MB, mostly poses). */
 export const DEFAULT_VIEW_EPISODES = 8;
 /** The evaluation seed unless asked otherwise (fathom eval's default). */
 export const DEFAULT_VIEW_SEED = 12345;
