@@ -16,7 +16,12 @@
 // both) keeps one of them; bf16 where it cannot run is left out with a note on stderr.
 //
 // One JSON line per shape; medians over S samples (each a ~5 ms batch) after a warm-up, and the
-// best sample (best_*: what the code can do when the machine is shared and noisy). OpenBLAS
+// best sample (best_*: what the code can do when the machine is shared and noisy). threads_per_job
+// is the mean number of pool threads that ran each GEMM over the samples, and full_pool_samples
+// how many samples had every job on every thread: a median below the best with threads_per_job
+// below `threads` means workers missed jobs (asleep when a job began; see native/pool.c
+// wait_job_end: the forward GEMM's median at half its best on an idle Zen 4 was the pool stuck at
+// one thread), not a slower kernel. OpenBLAS
 // runs in a python3 child with the same thread count and with OPENBLAS_CORETYPE /
 // OPENBLAS_L2_SIZE removed from its environment only (this machine sets them, which halves
 // OpenBLAS); its samples alternate with ours so both see the same load. Its dW line is timed with beta = 0 (numpy
@@ -28,7 +33,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Backend, Precision } from "../src/engine/backend.js";
 import { precisionFromEnv, resolvePrecision } from "../src/engine/index.js";
-import { loadNativeBackend, type NativeOptions, peakGflops } from "../src/engine/native/native.js";
+import { loadNativeBackend, type NativeOptions, peakGflops, poolStats } from "../src/engine/native/native.js";
 import { keyFromSeed, Rng } from "../src/random.js";
 
 interface Shape {
@@ -52,17 +57,24 @@ function filled(rng: Rng, n: number): Float32Array {
   return v;
 }
 
-/** A timer for fn: warm-up, then each sample() times one batch of calls lasting ~5 ms. */
-function sampler(fn: () => void): () => number {
+/**
+ * A timer for fn: warm-up, then each sample() times one batch of calls lasting ~5 ms and notes,
+ * in `pool`, the mean number of pool threads per job in that batch (NaN: no counters).
+ */
+function sampler(fn: () => void, pool: number[] = []): () => number {
   const t0 = process.hrtime.bigint();
   fn();
   const one = Math.max(Number(process.hrtime.bigint() - t0) / 1e9, 1e-7);
   const iters = Math.max(1, Math.round(5e-3 / one));
   for (let i = 0; i < 3 * iters; i++) fn();
   return () => {
+    const p0 = poolStats();
     const s0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) fn();
-    return Number(process.hrtime.bigint() - s0) / 1e9 / iters;
+    const sec = Number(process.hrtime.bigint() - s0) / 1e9 / iters;
+    const p1 = poolStats();
+    pool.push(p0 && p1 && p1.jobs > p0.jobs ? (p1.threads - p0.threads) / (p1.jobs - p0.jobs) : Number.NaN);
+    return sec;
   };
 }
 
@@ -216,7 +228,8 @@ export async function run(args: string[]): Promise<void> {
     const flops = 2 * s.m * s.n * s.k;
     let fp32Gflops: number | null = null;
     for (const precision of precisions) {
-      const ours = sampler(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c, precision));
+      const pool: number[] = [];
+      const ours = sampler(() => backend.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, b, s.beta, c, precision), pool);
       const tOurs = Array.from({ length: samples }, ours);
       const gflops = flops / median(tOurs) / 1e9;
       const line: Record<string, unknown> = {
@@ -235,6 +248,10 @@ export async function run(args: string[]): Promise<void> {
         best_gflops: +(flops / Math.min(...tOurs) / 1e9).toFixed(1),
         peak_ratio: +(gflops / peak.fp32).toFixed(3),
       };
+      if (pool.every(Number.isFinite)) {
+        line.threads_per_job = +(pool.reduce((x, y) => x + y, 0) / pool.length).toFixed(2);
+        line.full_pool_samples = pool.filter((t) => t >= backend.threads - 1e-9).length;
+      }
       if (precision === "fp32") {
         fp32Gflops = gflops;
         if (ob) {

@@ -831,6 +831,21 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return info_object(env);
 }
 
+// poolStats() → {jobs, threads}: jobs run on the pool since the process started and the threads
+// that ran them, summed (bench: threads / jobs below the pool's size means workers missed jobs).
+static napi_value PoolStats(napi_env env, napi_callback_info info) {
+  (void)info;
+  unsigned long long jobs, threads;
+  pool_stats(&jobs, &threads);
+  napi_value o, j, t;
+  napi_create_object(env, &o);
+  napi_create_double(env, (double)jobs, &j);
+  napi_create_double(env, (double)threads, &t);
+  napi_set_named_property(env, o, "jobs", j);
+  napi_set_named_property(env, o, "threads", t);
+  return o;
+}
+
 // peak(bf16: boolean, iters: number, units: number, parallel: boolean) → seconds: the
 // register-only multiply-add loop of the current level (fp32 FMA, or vdpbf16ps), `units` claims
 // of `iters` iterations, on the caller alone or on the whole pool. Returns {seconds, flops}.
@@ -879,6 +894,7 @@ NAPI_MODULE_INIT() {
 #define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
       METHOD("configure", Configure),
       METHOD("info", Info),
+      METHOD("poolStats", PoolStats),
       METHOD("peak", Peak),
       METHOD("gemm", Gemm),
       METHOD("biasAdd", BiasAdd),

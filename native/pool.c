@@ -25,6 +25,12 @@ static long long spin_ns = 100000LL;
 // Spinning on a busy machine (more runnable threads than cores) starves the thread being waited
 // for: yield the core every so often while waiting.
 #define YIELD_EVERY 256
+// The longest a worker that missed a job stays awake waiting for it to end (wait_job_end).
+#define MISSED_JOB_WAIT_NS 20000000LL
+// A gap this long between two clock reads of a spinning worker means it was preempted; then no
+// worker stays awake through missed jobs for CONTENDED_HOLD_NS.
+#define PREEMPTED_NS 200000LL
+#define CONTENDED_HOLD_NS 1000000000LL
 
 static struct {
   int n;                // threads in all, caller included
@@ -43,6 +49,12 @@ static struct {
   _Atomic int bar_count;
   _Atomic unsigned bar_gen;
   unsigned start_gen; // generation when the workers were created (their first `seen`)
+  _Atomic unsigned finished; // generation of the last job that ended
+  // Until this time (ns) workers do not stay awake through jobs they missed: a spinning worker
+  // found it had been preempted, so the cores are contended (see wait_job_end).
+  _Atomic long long contended_until;
+  // Statistics (pool_stats): jobs offered to the pool, and the threads that ran them in all.
+  _Atomic unsigned long long stat_jobs, stat_threads;
 } P = {.n = 1};
 
 // Claim counters, one per cache line.
@@ -78,17 +90,50 @@ static int close_membership(void) {
   return (int)(s & COUNT_MASK);
 }
 
+// A spinning worker's clock read: notes contention when the previous read is long ago.
+static long long spin_clock(long long* last) {
+  const long long t = now_ns();
+  if (t - *last > PREEMPTED_NS) atomic_store_explicit(&P.contended_until, t + CONTENDED_HOLD_NS, memory_order_relaxed);
+  *last = t;
+  return t;
+}
+
+// Called by a worker that woke after job g's first barrier (membership closed: the caller runs g
+// without it). It stays awake until g ends, so that its idle spin covers the caller's next
+// submission. Otherwise, when a job run by the caller alone outlasts the idle spin (spin_ns), the
+// worker is asleep again for the next job, wakes too late again, and the pool runs at one thread
+// from then on. bench -- gemm saw medians at half the best on an idle Zen 4 VM, where waking a
+// sleeping (halted) vCPU takes longer than the caller needs to pack B and reach the first
+// barrier; reproduced on 2 cores given the CPU (chrt -f 1) with 8192×256×16 GEMMs (B packs in
+// ~1 µs) after a 100 ms pause: 1.00 threads per job without this wait, 1.99 with it.
+// Not on contended cores: there a thread that has been spinning loses the scheduler's favour a
+// woken sleeper gets; waiting regardless, workers joined fewer jobs (2 cores at load 10: 1.1 vs
+// 1.5 threads per job), so a worker that finds it was preempted stops waiting for a while.
+static void wait_job_end(unsigned g) {
+  long long t0 = now_ns(), last = t0;
+  if (spin_ns == 0 || t0 < atomic_load_explicit(&P.contended_until, memory_order_relaxed)) return;
+  int spins = 0;
+  while (atomic_load_explicit(&P.finished, memory_order_acquire) != g && atomic_load_explicit(&P.gen, memory_order_acquire) == g &&
+         !atomic_load(&P.quit)) {
+    cpu_relax();
+    if (++spins % 64 == 0) {
+      const long long t = spin_clock(&last);
+      if (t - t0 > MISSED_JOB_WAIT_NS || t < atomic_load_explicit(&P.contended_until, memory_order_relaxed)) return;
+    }
+  }
+}
+
 static void* worker(void* arg) {
   (void)arg;
   unsigned seen = P.start_gen; // not P.gen: a job may already have been posted
   for (;;) {
     unsigned g = atomic_load_explicit(&P.gen, memory_order_acquire);
     if (g == seen) {
-      long long t0 = now_ns();
+      long long t0 = now_ns(), last = t0;
       int spins = 0;
       while ((g = atomic_load_explicit(&P.gen, memory_order_acquire)) == seen) {
         cpu_relax();
-        if (++spins % 64 == 0 && now_ns() - t0 > spin_ns) break;
+        if (++spins % 64 == 0 && spin_clock(&last) - t0 > spin_ns) break;
       }
       if (g == seen) {
         pthread_mutex_lock(&P.mu);
@@ -101,7 +146,10 @@ static void* worker(void* arg) {
     if (atomic_load(&P.quit)) return NULL;
     seen = g;
     const int tid = try_join(g);
-    if (tid < 0) continue; // too late: the others have done the work
+    if (tid < 0) { // too late: the caller runs this job without us
+      wait_job_end(g);
+      continue;
+    }
     P.fn(P.args, tid);
     atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
   }
@@ -195,7 +243,15 @@ void pool_run(fathom_job fn, void* args, int slots, int parallel) {
     cpu_relax();
     if (++spins % YIELD_EVERY == 0) sched_yield();
   }
+  atomic_store_explicit(&P.finished, g, memory_order_release);
+  atomic_fetch_add_explicit(&P.stat_jobs, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&P.stat_threads, (unsigned long long)nt, memory_order_relaxed);
   pthread_mutex_unlock(&submit_mu);
+}
+
+void pool_stats(unsigned long long* jobs, unsigned long long* threads) {
+  *jobs = atomic_load(&P.stat_jobs);
+  *threads = atomic_load(&P.stat_threads);
 }
 
 int pool_barrier(void) {

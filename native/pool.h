@@ -25,5 +25,8 @@ int pool_claim(int slot, int unit);
 int pool_barrier(void);
 // The claim counters the pool can hold now; pool_reserve grows them (caller thread, no job running).
 int pool_reserve(int slots);
+// Since the process started: jobs run on the pool (parallel = 1 with more than one thread), and
+// the threads that ran them, summed (threads / jobs < pool_threads(): workers missed jobs).
+void pool_stats(unsigned long long* jobs, unsigned long long* threads);
 
 #endif

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type { Backend } from "../../src/engine/backend.js";
-import { loadNativeBackend, type NativeOptions } from "../../src/engine/native/native.js";
+import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 
@@ -443,6 +443,23 @@ describe("native results are bitwise identical for every thread count and run", 
       else process.env.FATHOM_SPIN_US = spin;
       loadNativeBackend({ threads: 1 });
     }
+  });
+});
+
+describe("native thread pool statistics", { skip }, () => {
+  test("poolStats counts the jobs run on the pool and the threads that ran them", () => {
+    const r = loadNativeBackend({ threads: 2 });
+    assert.ok("backend" in r);
+    const a = new Float32Array(256 * 256).fill(0.5);
+    const c = new Float32Array(256 * 256);
+    const p0 = poolStats();
+    assert.ok(p0, "the addon has no pool statistics: rebuild it (npm run build:native)");
+    for (let i = 0; i < 5; i++) r.backend.gemm(false, false, 256, 256, 256, 1, a, a, 0, c); // parallel
+    r.backend.gemm(false, false, 4, 4, 4, 1, a, a, 0, c); // small: the caller alone, not a pool job
+    const p1 = poolStats()!;
+    assert.equal(p1.jobs - p0.jobs, 5);
+    assert.ok(p1.threads - p0.threads >= 5 && p1.threads - p0.threads <= 10, `${p1.threads - p0.threads} threads for 5 jobs on 2`);
+    loadNativeBackend();
   });
 });
 

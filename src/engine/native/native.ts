@@ -48,6 +48,8 @@ type WithBf16<F> = F extends (...args: infer A) => void ? (...args: [...Required
 interface Addon {
   configure(threads: number, simd: string): AddonInfo;
   info(): AddonInfo;
+  /** Jobs run on the pool since the process started and the threads that ran them, summed (absent before pool statistics existed). */
+  poolStats?(): { jobs: number; threads: number };
   /** The register-only multiply-add loop: `units` × `iters` iterations (fp32 FMA, or vdpbf16ps). */
   peak(bf16: boolean, iters: number, units: number, parallel: boolean): { seconds: number; flops: number };
   gemm: WithBf16<Backend["gemm"]>;
@@ -449,4 +451,13 @@ export function peakGflops(precision: Precision, allThreads: boolean, seconds = 
     best = Math.max(best, p.flops / p.seconds / 1e9);
   }
   return best;
+}
+
+/**
+ * The thread pool's counters (benchmarks): jobs run on the pool since the process started and the
+ * threads that ran them, summed. threads / jobs below the pool's size means workers missed jobs
+ * (they woke after the job's first barrier). null when the addon is not loaded or predates them.
+ */
+export function poolStats(): { jobs: number; threads: number } | null {
+  return addon?.poolStats ? addon.poolStats() : null;
 }
