@@ -32,9 +32,8 @@ import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, p
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
-import { recordedTrajectoryFile, trajectoryRun } from "../view/episodes.js";
+import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
-import { writeTrajectoryFile } from "../view/trajectories.js";
 import { cmdVideo, cmdView } from "./view.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

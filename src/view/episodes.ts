@@ -10,11 +10,11 @@ import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
 import { primaryEvalId } from "../envs/registry.js";
 import type { TrainConfig } from "../train/config.js";
 import { type EvalMetrics, evaluate, type Policy, type Trajectories } from "../train/evaluate.js";
-import type { RunDir } from "../train/rundir.js";
+import { type RunDir, writeFileAtomic } from "../train/rundir.js";
 import { checkpointPosition, latestCheckpoint, listCheckpoints, loadAgentCheckpoint, makeAgent } from "../train/trainer.js";
 import { RecordingVecEnv } from "./recording-env.js";
 import { checkEvalEnv, type ViewRun } from "./runs.js";
-import { checkTrajectoryFile, type TrajectoryFile, type TrajectoryRun, trajectoryFile, writeTrajectoryFile } from "./trajectories.js";
+import { checkTrajectoryFile, type TrajectoryFile, type TrajectoryRun, trajectoryFile, trajectoryJsonChunks } from "./trajectories.js";
 
 /** Episodes recorded per request unless asked otherwise (small: a 1000-step Ant episode is ≈ 0.9 MB, mostly poses). */
 export const DEFAULT_VIEW_EPISODES = 8;
@@ -40,6 +40,14 @@ export interface RecordOptions {
   envId: string;
   episodes: number;
   seed: number;
+}
+
+/** Writes a trajectory file atomically (complete when it appears), in pieces. */
+export function writeTrajectoryFile(path: string, file: TrajectoryFile): void {
+  const enc = new TextEncoder();
+  writeFileAtomic(path, (write) => {
+    for (const chunk of trajectoryJsonChunks(file)) write(enc.encode(chunk));
+  });
 }
 
 /** The run fields of a trajectory file. */

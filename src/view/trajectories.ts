@@ -2,8 +2,8 @@
 // redraw them without Fathom: what `fathom eval --trajectories` writes, what the viewer caches in
 // <run>/eval/episodes/ and draws, and what `fathom video` renders. docs/trajectories.md documents
 // every field for other tools; keep the two in step.
+// Node-free (the page's type check reads it).
 import type { EvalMetrics, Trajectories } from "../train/evaluate.js";
-import { writeFileAtomic } from "../train/rundir.js";
 
 export const TRAJECTORY_FORMAT = "fathom-trajectories-v1";
 
@@ -224,10 +224,3 @@ export function* trajectoryJsonChunks(file: TrajectoryFile): Generator<string> {
   yield "}\n";
 }
 
-/** Writes a trajectory file atomically (complete when it appears), in pieces. */
-export function writeTrajectoryFile(path: string, file: TrajectoryFile): void {
-  const enc = new TextEncoder();
-  writeFileAtomic(path, (write) => {
-    for (const chunk of trajectoryJsonChunks(file)) write(enc.encode(chunk));
-  });
-}
