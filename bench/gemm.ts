@@ -19,9 +19,9 @@
 // best sample (best_*: what the code can do when the machine is shared and noisy). threads_per_job
 // is the mean number of pool threads that ran each GEMM over the samples, and full_pool_samples
 // how many samples had every job on every thread: a median below the best with threads_per_job
-// below `threads` means workers missed jobs (asleep when a job began; see native/pool.c
-// wait_job_end: the forward GEMM's median at half its best on an idle Zen 4 was the pool stuck at
-// one thread), not a slower kernel. OpenBLAS
+// below `threads` means workers missed jobs (asleep when a job began), not a slower kernel. The
+// forward GEMM's median at half its best on an idle Zen 4 (issue 12) fits the pool stuck at one
+// thread, which native/pool.c wait_job_end now prevents (docs/engine-update.md). OpenBLAS
 // runs in a python3 child with the same thread count and with OPENBLAS_CORETYPE /
 // OPENBLAS_L2_SIZE removed from its environment only (this machine sets them, which halves
 // OpenBLAS); its samples alternate with ours so both see the same load. Its dW line is timed with beta = 0 (numpy

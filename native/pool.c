@@ -102,10 +102,10 @@ static long long spin_clock(long long* last) {
 // without it). It stays awake until g ends, so that its idle spin covers the caller's next
 // submission. Otherwise, when a job run by the caller alone outlasts the idle spin (spin_ns), the
 // worker is asleep again for the next job, wakes too late again, and the pool runs at one thread
-// from then on. bench -- gemm saw medians at half the best on an idle Zen 4 VM, where waking a
-// sleeping (halted) vCPU takes longer than the caller needs to pack B and reach the first
-// barrier; reproduced on 2 cores given the CPU (chrt -f 1) with 8192×256×16 GEMMs (B packs in
-// ~1 µs) after a 100 ms pause: 1.00 threads per job without this wait, 1.99 with it.
+// from then on. That fits bench -- gemm's medians at half the best on an idle Zen 4 VM (waking a
+// halted vCPU can take longer than the caller needs to pack B and reach the first barrier), and
+// it reproduces on 2 cores given the CPU (chrt -f 1) with 8192×256×16 GEMMs (B packs in ~1 µs)
+// after a 100 ms pause: 1.00 threads per job without this wait, 1.99 with it.
 // Not on contended cores: there a thread that has been spinning loses the scheduler's favour a
 // woken sleeper gets; waiting regardless, workers joined fewer jobs (2 cores at load 10: 1.1 vs
 // 1.5 threads per job), so a worker that finds it was preempted stops waiting for a while.
