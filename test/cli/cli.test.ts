@@ -140,6 +140,6 @@ describe("fathom CLI", () => {
     assert.match(c.err, /corrupt|truncated|not a safetensors/);
     const unknownCmd = await cli(["trian"]);
     assert.equal(unknownCmd.code, 2);
-    assert.match(unknownCmd.err, /allowed are train, eval, sweep, plot, export, envs, bench/);
+    assert.match(unknownCmd.err, /allowed are train, eval, sweep, plot, export, view, video, envs, bench/);
   });
 });
