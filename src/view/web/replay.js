@@ -244,7 +244,7 @@ function readoutNodes(f, e, t) {
   const atGoal = shown > 0 && f.success[e][shown - 1] === 1;
   let soFar = 0;
   for (let k = 0; k < shown; k++) soFar += f.success[e][k];
-  const ended = t > s.length ? ` (ended at ${s.length}${s.terminated ? ": terminated" : ""})` : "";
+  const ended = t >= s.length && s.terminated ? ` (terminated at step ${s.length})` : t > s.length ? ` (ended at step ${s.length})` : "";
   const reached = s.reachedAt === null ? "never reached the goal" : `first at the goal at step ${s.reachedAt}`;
   const text = `step ${shown} / ${f.episodeLength}${ended} · time at goal ${soFar} (episode: ${s.timeAtGoal}) · ${reached}`;
   if (!atGoal) return [document.createTextNode(text)];
