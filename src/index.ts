@@ -1,5 +1,7 @@
 // Fathom's public API (the package entry). See README.md.
-export { CRL_DEFAULTS, CRLAgent, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError } from "./agents/crl.js";
+export { AGENT_NAMES, type Agent, type AgentName, NonFiniteError } from "./agents/agent.js";
+export { CRL_DEFAULTS, CRLAgent, type CRLConfig, CRLConfigSchema, type CRLDims, type CRLMetrics } from "./agents/crl.js";
+export { type AgentDefinition, agentDefinition } from "./agents/registry.js";
 export { CONTRASTIVE_LOSSES, ENERGY_FNS, type ContrastiveLoss, type EnergyFn } from "./agents/losses.js";
 export { BACKEND_NAMES, type Backend, type BackendName, getBackend, nativeBackendError, RefBackend } from "./engine/index.js";
 export { formatEnvTable, getEnvSpec, listEnvs, makeVecEnv } from "./envs/registry.js";
@@ -22,6 +24,6 @@ export { foldIn, type Key, keyFromSeed, Rng, split } from "./random.js";
 export { HindsightSampler } from "./replay/sampler.js";
 export { ReplayBuffer } from "./replay/buffer.js";
 export { loadNetwork, saveNetwork } from "./train/checkpoint.js";
-export { CPU_PRESET, PAPER_PRESET, PRESETS, type TrainConfig, TrainConfigSchema } from "./train/config.js";
+export { CPU_PRESET, PAPER_PRESET, PRESETS, presetFor, type TrainConfig, TrainConfigSchema, trainSchemaFor } from "./train/config.js";
 export { evaluate } from "./train/evaluate.js";
 export { loadAgentCheckpoint, makeAgent, train } from "./train/trainer.js";

@@ -4,88 +4,99 @@
 // The losses are pure functions in ./losses.ts; this file wires them to the networks. The B × B
 // block of the critic loss, the tanh-Gaussian and the gradient norms run as backend kernels
 // (engine/composite.ts), and the update allocates no buffers: every one is made here, once.
-import type { Backend, Precision } from "../engine/backend.js";
+import { z } from "zod";
+import type { Backend } from "../engine/backend.js";
 import { type CompositeKernels, compositeKernels } from "../engine/composite.js";
 import { Adam } from "../nn/adam.js";
 import { ResNet } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
 import { type Key, Rng, split } from "../random.js";
-import { type ContrastiveLoss, type EnergyFn, EnergyScratch, LossScratch, logStdFromRaw, rowEnergy, rowEnergyGradPhi, type TanhLogDet } from "./losses.js";
+import type { ReplayBuffer } from "../replay/buffer.js";
+import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
+import {
+  type Agent,
+  type AgentDims,
+  type AgentFootprint,
+  type BatchSource,
+  concatRows,
+  NETWORK_RUN_OPTIONS,
+  NonFiniteError,
+  networkDepth,
+  type SamplerEnv,
+  type SamplerLoop,
+} from "./agent.js";
+import { CONTRASTIVE_LOSSES, ENERGY_FNS, EnergyScratch, LossScratch, logStdFromRaw, rowEnergy, rowEnergyGradPhi, TANH_LOG_DETS } from "./losses.js";
+
+export { NonFiniteError } from "./agent.js";
 
 // ───────────────────────────── 1. config ─────────────────────────────
 
-export interface CRLConfig {
-  /** Dense layers in the actor's residual blocks (multiple of 4). */
-  actorDepth: number;
-  actorWidth: number;
-  /** Dense layers in each encoder's residual blocks (multiple of 4). */
-  criticDepth: number;
-  criticWidth: number;
-  /** Representation dimension of φ and ψ (64 in the paper). */
-  reprDim: number;
-  batchSize: number;
-  /** Adam learning rate for actor, critic and α (3e-4). */
-  lr: number;
-  energyFn: EnergyFn;
-  contrastiveLoss: ContrastiveLoss;
-  /** Coefficient of mean(logsumexp²) in the critic loss (0.1). */
-  logsumexpPenalty: number;
-  /** Target entropy = coef · |A| (−0.5). */
-  targetEntropyCoef: number;
-  /** Activation checkpointing per residual block (for the deepest networks). */
-  recompute: boolean;
-  /**
-   * GEMM operand precision of the three networks' residual blocks (nn/resnet.ts): fp32, or bf16
-   * with fp32 accumulation. The losses, the energy and Adam stay fp32 either way.
-   */
-  precision: Precision;
-  // ── deep-actor stability (not in the paper; CRL_DEFAULTS keep the paper's behaviour) ──
-  /** LayerNorm of the actor's residual stream before its mean and log-std heads. */
-  actorHeadNorm: boolean;
-  /** Multiplies the init range of the actor's two head kernels (1 = SPEC §2). */
-  actorHeadInitScale: number;
-  /** The tanh change of variables in log π ("reference" = the paper's code). */
-  tanhLogDet: TanhLogDet;
-  /** Actor learning rate rises linearly from lr/N to lr over the first N updates (0 = none). */
-  actorLrWarmup: number;
+/**
+ * CRL's hyperparameters: the one source of their names, defaults and help (`fathom train --agent
+ * crl --help`); train/config.ts adds the loop's keys. Defaults are the paper's (SPEC §3, §5) except
+ * the three deep-actor departures marked below (README "Three departures"; `--preset paper`
+ * restores the reference's actor).
+ */
+export const CRLConfigSchema = z.object({
+  actorDepth: networkDepth("Actor").default(4),
+  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
+  criticDepth: networkDepth("Critic (each encoder)").default(4),
+  criticWidth: z.number().int().min(1).default(256).describe("Critic width (each encoder)"),
+  reprDim: z.number().int().min(1).default(64).describe("Representation dimension of φ(s,a) and ψ(g)"),
+  batchSize: z
+    .number()
+    .int()
+    .min(2)
+    .max(8192)
+    .default(512)
+    .describe("Tuples per gradient step, also the contrastive negatives (SPEC §5: 512 in the paper's runs, 256 in its code)"),
+  lr: z.number().gt(0).default(3e-4).describe("Adam learning rate of actor, critic and α"),
+  discounting: z.number().gt(0).lt(1).default(0.99).describe("γ of the hindsight goal offset law P(Δ) ∝ γ^Δ (SPEC §4)"),
+  energyFn: z.enum(ENERGY_FNS).default("norm").describe("Critic energy: norm = −‖φ−ψ‖ (paper), l2 = −‖φ−ψ‖², dot, cosine"),
+  contrastiveLoss: z.enum(CONTRASTIVE_LOSSES).default("fwd_infonce").describe("Critic loss"),
+  logsumexpPenalty: z.number().min(0).default(0.1).describe("Coefficient of mean(logsumexp²) in the critic loss"),
+  targetEntropyCoef: z.number().max(0).default(-0.5).describe("Target entropy of the α loss = coef × |A| (SPEC §3: −0.5)"),
+  ...NETWORK_RUN_OPTIONS,
+  // ── deep-actor stability (not in the paper; the defaults depart, `--preset paper` does not) ──
+  actorHeadNorm: z
+    .boolean()
+    .default(true)
+    .describe("LayerNorm of the actor's residual stream before its heads (not in the paper; keeps deep actors' log-std trainable)"),
+  actorHeadInitScale: z
+    .number()
+    .min(0)
+    .default(0.01)
+    .describe("Multiplies the init range of the actor's mean and log-std head kernels (1 = paper; 0.01 keeps wide deep actors' log-std trainable)"),
+  tanhLogDet: z
+    .enum(TANH_LOG_DETS)
+    .default("exact")
+    .describe("tanh term of log π: reference = −log(1 − a² + 1e-6) (paper's code), exact = −log(1 − tanh² x) (never loses its gradient)"),
+  actorLrWarmup: z.number().int().min(0).default(0).describe("Actor learning rate rises linearly over the first N gradient steps (0 = none, paper)"),
   /**
    * Restoring penalty on the raw log-std beyond ±RAW_LOG_STD_BOUND (3, where tanh already gives
    * 99.5 % of the log-std range): c · mean_i Σ_k max(0, |raw_ik| − 3)², added to the actor loss.
    * Gives a saturated log-std dimension a gradient back (tanh′ is ~0 there); 0 = off (paper).
    */
-  logStdRawPenalty: number;
-}
+  logStdRawPenalty: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
+});
 
-export const CRL_DEFAULTS: CRLConfig = {
-  actorDepth: 4,
-  actorWidth: 256,
-  criticDepth: 4,
-  criticWidth: 256,
-  reprDim: 64,
-  batchSize: 256,
-  lr: 3e-4,
-  energyFn: "norm",
-  contrastiveLoss: "fwd_infonce",
-  logsumexpPenalty: 0.1,
-  targetEntropyCoef: -0.5,
-  recompute: false,
-  precision: "fp32",
-  actorHeadNorm: false,
-  actorHeadInitScale: 1,
-  tanhLogDet: "reference",
-  actorLrWarmup: 0,
-  logStdRawPenalty: 0,
-};
+export type CRLConfig = z.output<typeof CRLConfigSchema>;
+
+/** Every key at its default (what `fathom train --agent crl` uses unless told otherwise). */
+export const CRL_DEFAULTS: CRLConfig = CRLConfigSchema.parse({});
+
+/** The reference's actor (SPEC §2–3): `--preset paper` sets these over CRL_DEFAULTS. */
+export const CRL_PAPER_ACTOR = { actorHeadNorm: false, actorHeadInitScale: 1, tanhLogDet: "reference", actorLrWarmup: 0, logStdRawPenalty: 0 } as const;
 
 /** The raw log-std beyond which logStdRawPenalty acts. */
 export const RAW_LOG_STD_BOUND = 3;
 
-export interface CRLDims {
-  stateDim: number;
-  goalDim: number;
-  actionDim: number;
-}
+export type CRLDims = AgentDims;
 
 export interface CRLMetrics {
   critic_loss: number;
@@ -110,6 +121,26 @@ export interface CRLMetrics {
   grad_norm_goal_encoder: number;
 }
 
+/** The metrics of one update, in the order they are logged (training/<name>). */
+export const CRL_METRIC_NAMES: readonly (keyof CRLMetrics)[] = [
+  "critic_loss",
+  "actor_loss",
+  "alpha_loss",
+  "log_alpha",
+  "logsumexp",
+  "categorical_accuracy",
+  "logits_pos",
+  "logits_neg",
+  "entropy",
+  "log_std_min",
+  "log_std_max",
+  "log_std_stuck_dims",
+  "mean_abs_max",
+  "grad_norm_actor",
+  "grad_norm_sa_encoder",
+  "grad_norm_goal_encoder",
+];
+
 /** Raw log-std beyond this is "saturated" (tanh′(4) = 1.3e-3). */
 export const RAW_LOG_STD_STUCK = 4;
 
@@ -124,28 +155,9 @@ export interface CRLAgentOptions {
   compositeKernels?: "backend" | "typescript";
 }
 
-export class NonFiniteError extends Error {
-  constructor(
-    readonly network: string,
-    readonly loss: string,
-    readonly value: number,
-  ) {
-    super(`non-finite ${loss} (${value}) in the ${network} update`);
-    this.name = "NonFiniteError";
-  }
-}
-
-/** out[i] = a[i] ++ b[i] for `rows` rows (a: [rows, aDim], b: [rows, bDim], out: [rows, aDim + bDim]); no views allocated. */
-function concatRows(a: Float32Array, aDim: number, b: Float32Array, bDim: number, rows: number, out: Float32Array): void {
-  const w = aDim + bDim;
-  for (let i = 0; i < rows; i++) {
-    const o = i * w;
-    for (let k = 0; k < aDim; k++) out[o + k] = a[i * aDim + k];
-    for (let k = 0; k < bDim; k++) out[o + aDim + k] = b[i * bDim + k];
-  }
-}
-
-export class CRLAgent {
+export class CRLAgent implements Agent<HindsightBatch> {
+  readonly name = "crl";
+  readonly metricNames = CRL_METRIC_NAMES;
   readonly config: CRLConfig;
   readonly dims: CRLDims;
   // ─────────────────────────── 2. networks ───────────────────────────
@@ -288,6 +300,26 @@ export class CRLAgent {
   }
 
   // ─────────────────────────── 3. the update ───────────────────────────
+
+  /** Hindsight batches (SPEC §4): each tuple's goal is the achieved goal of a future row of its episode, P(Δ) ∝ γ^Δ. */
+  makeSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop): BatchSource<HindsightBatch> {
+    return new HindsightSampler(buffer, {
+      stateDim: env.stateDim,
+      goalIndices: env.goalIndices,
+      actionDim: this.dims.actionDim,
+      goalDim: this.dims.goalDim,
+      batchSize: this.config.batchSize,
+      windowLength: loop.windowLength,
+      gamma: this.config.discounting,
+      maxBatches: loop.maxBatches,
+    });
+  }
+
+  /** update() on a sampler batch, its metrics written into out in CRL_METRIC_NAMES order. */
+  updateOn(batch: HindsightBatch, out: Float64Array): void {
+    const m = this.update(batch.state, batch.action, batch.goal);
+    for (let k = 0; k < CRL_METRIC_NAMES.length; k++) out[k] = m[CRL_METRIC_NAMES[k]];
+  }
 
   /**
    * One CRL gradient step on a batch of hindsight tuples (SPEC §3): actor + α first, then the
@@ -512,4 +544,29 @@ export class CRLAgent {
     const d = r.data;
     this.rng = Rng.fromState({ key: [d[0], d[1]], counter: d[2], spare: d[3], spareWord: d[4], normalSpare: d[5] });
   }
+}
+
+/** What a CRLAgent built with this config allocates (train/limits.ts; test/train/limits.test.ts checks it). */
+export function crlFootprint(dims: AgentDims, c: CRLConfig, actBatch: number): AgentFootprint {
+  const { stateDim: S, goalDim: G, actionDim: A } = dims;
+  const B = c.batchSize;
+  const R = c.reprDim;
+  const actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096)); // as the constructor
+  const critic = { width: c.criticWidth, depth: c.criticDepth, heads: [R], maxBatch: B, recompute: c.recompute, headNorm: false };
+  // batch buffers (a Float64 counts as two floats), EnergyScratch (four B × B arrays) and LossScratch, the acting input
+  const buffers = B * (S + G) + B * (S + A) + 6 * B * A + 2 * 3 * B + 3 * B * R + 2 * B * B + actChunk * (S + G);
+  return {
+    networks: [
+      {
+        name: "actor",
+        shape: { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads: [A, A], maxBatch: actChunk, recompute: c.recompute, headNorm: c.actorHeadNorm },
+        copies: 1,
+        optimised: true,
+      },
+      { name: "sa encoder", shape: { inDim: S + A, ...critic }, copies: 1, optimised: true },
+      { name: "goal encoder", shape: { inDim: G, ...critic }, copies: 1, optimised: true },
+    ],
+    scratchFloats: buffers + (4 * B * B + 2 * 2 * B + 2 * B * R) + 2 * 2 * B,
+    samplerTupleFloats: S + A + G + 3,
+  };
 }

@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisionFromEnv, resolvePrecision } from "../engine/index.js";
 import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
-import { crossKeyIssues, PRESETS, type TrainConfig, TrainConfigSchema } from "../train/config.js";
+import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
+import { agentDefinition } from "../agents/registry.js";
+import { crossKeyIssues, networkSizes, PRESETS, presetFor, runDepth, type TrainConfig, trainSchemaFor } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
@@ -49,7 +51,8 @@ function version(): string {
 const USAGE = `fathom ${version()} — self-supervised goal-conditioned RL (Contrastive RL) with very deep residual networks
 
 Usage:
-  fathom train --env <id> [--preset cpu|paper] [options]   train a CRL agent (fathom train --help)
+  fathom train --env <id> [--agent crl] [--preset cpu|paper] [options]
+                                                           train an agent (fathom train [--agent <name>] --help)
   fathom train --resume <run dir> [--total-env-steps N]    continue a stopped run (or extend one to N env steps)
   fathom eval <run dir | checkpoint> [options]             evaluate a trained agent (fathom eval --help)
   fathom sweep --env <id> --depths 4,16 --seeds 0-2 [--jobs N] [train options]
@@ -100,6 +103,21 @@ function takeOption(argv: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** `--agent <name>` taken out of args (default crl); an unknown name is an error that lists the agents. */
+function takeAgent(args: string[]): AgentName {
+  const name = takeOption(args, "agent") ?? "crl";
+  if (!(AGENT_NAMES as readonly string[]).includes(name)) throw new FlagError(`unknown agent "${name}": allowed are ${AGENT_NAMES.join(", ")}`);
+  return name as AgentName;
+}
+
+/** The preset's values for `agent`; an unknown preset is an error that lists the presets. */
+function presetValues(presetName: string, agent: AgentName): Record<string, unknown> {
+  if (!Object.hasOwn(PRESETS, presetName)) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
+  // the agent comes from --agent (the schema's default), not from the preset
+  const { agent: _agent, ...values } = presetFor(presetName, agent);
+  return values;
+}
+
 /** The options --resume allows (they extend the run; see train/extend.ts). */
 const ResumeSchema = z
   .object({
@@ -137,19 +155,23 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   // Internal, for `fathom sweep`: train into this deterministic run directory (sweep.ts).
   const sweepRunDir = takeOption(args, "sweep-run-dir");
   const presetName = takeOption(args, "preset") ?? "cpu";
+  const agentGiven = args.some((a) => a === "--agent" || a.startsWith("--agent="));
+  const agent = takeAgent(args);
   if (args.includes("--help") || args.includes("-h")) {
+    const def = agentDefinition(agent);
     console.log(
-      formatHelp(TrainConfigSchema, {
+      formatHelp(trainSchemaFor(agent), {
         usage:
-          "Usage: fathom train --env <id> [--preset cpu|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]",
+          "Usage: fathom train --env <id> [--agent <name>] [--preset cpu|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]",
         description:
-          `Trains a CRL agent and writes a run directory (config.json, metrics.jsonl/csv, TensorBoard events, checkpoints/). Presets: ${Object.keys(PRESETS).join(", ")} (default cpu); any option overrides the preset. Ctrl-C saves a checkpoint; --resume continues from the latest one with the run's saved configuration.\n\n` +
+          `Trains an agent and writes a run directory (config.json, metrics.jsonl/csv, TensorBoard events, checkpoints/). Agents: ${AGENT_NAMES.join(", ")} (default crl); each has its own options, listed by fathom train --agent <name> --help. This is --agent ${agent}: ${def.summary}. ` +
+          `Presets: ${Object.keys(PRESETS).join(", ")} (default cpu); any option overrides the preset. Ctrl-C saves a checkpoint; --resume continues from the latest one with the run's saved configuration.\n\n` +
           "--resume with --total-env-steps N extends a run, finished or not, to N env steps (N ≥ the env steps it has taken). Evaluations keep their spacing " +
           "(totalEnvSteps / numEvals): numEvals becomes N × numEvals / totalEnvSteps, so N must be a multiple of totalEnvSteps / gcd(totalEnvSteps, numEvals) " +
           "(the error names the nearest ones); --num-evals M sets the new total number of evaluations instead (then every N / M env steps). " +
           "config.json gets the new values (the previous one is kept as config.<time>.json) and summary.json says interrupted until the run reaches N. " +
           "No other option goes with --resume.",
-        values: PRESETS[presetName] as Record<string, unknown> | undefined,
+        values: Object.hasOwn(PRESETS, presetName) ? presetValues(presetName, agent) : undefined,
         valuesLabel: `preset ${presetName}`,
       }),
     );
@@ -159,6 +181,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   let runDir: ReturnType<typeof createRunDir>;
   let resumeFrom: string | undefined;
   if (resume) {
+    if (agentGiven) throw new FlagError("--resume continues a run with its saved configuration (its agent too); only --total-env-steps N and --num-evals M may be given with it, not --agent");
     const want = parseResumeOptions(args, sweepRunDir);
     const found = findRunDir(resume);
     runDir = found.run;
@@ -184,9 +207,8 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       }
     }
   } else {
-    const preset = PRESETS[presetName];
-    if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
-    const r = parseConfig(TrainConfigSchema, args, { preset, presetName, helpHint: "fathom train --help", maxPositionals: 0, check: crossKeyIssues });
+    const preset = presetValues(presetName, agent);
+    const r = parseConfig(trainSchemaFor(agent), args, { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues });
     if (r.help) return 0;
     config = r.config;
     // FATHOM_BACKEND and FATHOM_PRECISION apply unless --backend / --precision is given (the
@@ -202,7 +224,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     runDir =
       sweepRunDir !== undefined
         ? openSweepRunDir(sweepRunDir)
-        : createRunDir(config.runsDir, { env: config.env, agent: "crl", depth: config.criticDepth, seed: config.seed });
+        : createRunDir(config.runsDir, { env: config.env, agent: config.agent, depth: runDepth(config), seed: config.seed });
     locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     writeJsonAtomic(runDir.configPath, {
       fathom: version(),
@@ -222,8 +244,11 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   }
   console.log(backendLine(config.backend, config.precision));
   console.log(`run directory: ${runDir.path}`);
+  const nets = networkSizes(config);
   console.log(
-    `env ${config.env}, ${config.numEnvs} envs, actor depth ${config.actorDepth} × width ${config.actorWidth}, critic depth ${config.criticDepth} × width ${config.criticWidth}, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
+    `agent ${config.agent}, env ${config.env}, ${config.numEnvs} envs, actor depth ${nets.actorDepth} × width ${nets.actorWidth}` +
+      (nets.criticDepth !== null ? `, critic depth ${nets.criticDepth} × width ${nets.criticWidth}` : "") +
+      `, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
   );
   const early = evaluationsBeforeTraining(config);
   if (early > 0 && !resume) {
@@ -269,7 +294,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
         const m = p.metrics;
         progress.update(p.envSteps, {
           envsteps: p.envSteps,
-          metrics: m ? { critic_loss: m.critic_loss, accuracy: m.categorical_accuracy, actor_loss: m.actor_loss } : undefined,
+          metrics: m ? progressMetrics(m) : undefined,
         });
         lastStepAt = performance.now();
       },
@@ -297,6 +322,19 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     process.off("SIGTERM", onSigint);
     logger.close();
   }
+}
+
+/** The few metrics the progress line shows: each loss the agent has, and CRL's critic accuracy. */
+function progressMetrics(m: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, label] of [
+    ["critic_loss", "critic_loss"],
+    ["categorical_accuracy", "accuracy"],
+    ["actor_loss", "actor_loss"],
+  ]) {
+    if (name in m) out[label] = m[name];
+  }
+  return out;
 }
 
 /** The last evaluation next to a random policy's on the same env, so a user can tell whether the agent learned. */
@@ -443,7 +481,8 @@ function childCli(): string[] {
 
 interface SweepPoint {
   actorDepth: number;
-  criticDepth: number;
+  /** null for an agent without a critic. */
+  criticDepth: number | null;
   seed: number;
   label: string;
   /** Arguments of `fathom train` for a fresh run (without --sweep-run-dir). */
@@ -454,11 +493,12 @@ interface SweepPoint {
   summary?: RunSummary | null;
 }
 
-const SWEEP_HELP = `Usage: fathom sweep --env <id> [--depths 4,16,64] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
+const SWEEP_HELP = `Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
 
-Trains one run per (depth, seed), actor and critic at the same depth (set --actor-depth or
---critic-depth to keep that one fixed), each in the run directory <runs dir>/<env>__crl__d<depth>__s<seed>
-(a<actor>c<critic> when they differ). Running the same sweep again continues it: finished runs
+Trains one run per (depth, seed) of one agent (--agent, default crl; see fathom train --agent <name> --help
+for its options), actor and critic at the same depth (set --actor-depth or --critic-depth to keep that
+one fixed), each in the run directory <runs dir>/<env>__<agent>__d<depth>__s<seed> (a<actor>c<critic>
+when they differ). Running the same sweep again continues it: finished runs
 (summary.json says done) are skipped, interrupted ones are resumed from their last checkpoint (one
 that another process is training, by its train.lock, is reported and left alone), a
 directory with no checkpoint is moved aside to <name>.incomplete-<time> and restarted. A directory
@@ -485,21 +525,27 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const jobs = jobsText === undefined ? 1 : Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new FlagError(`--jobs takes an integer from 1 to 256, got "${jobsText}"`);
   const presetName = takeOption(args, "preset") ?? "cpu";
+  const agent = takeAgent(args);
+  const hasCritic = agentDefinition(agent).hasCritic;
   const retryNonfinite = takeFlag(args, "retry-nonfinite");
   if (args.some((a) => a === "--resume" || a.startsWith("--resume="))) {
     throw new FlagError("fathom sweep resumes its runs by itself: run the same sweep command again (--resume is for fathom train)");
   }
   if (args.some((a) => a === "--sweep-run-dir" || a.startsWith("--sweep-run-dir="))) throw new FlagError("--sweep-run-dir is internal to fathom sweep");
-  const preset = PRESETS[presetName];
-  if (!preset) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
-  const parseOpts = { preset, presetName, helpHint: "fathom sweep --help", maxPositionals: 0, check: crossKeyIssues };
-  const base = parseConfig(TrainConfigSchema, args, parseOpts);
+  const preset = presetValues(presetName, agent);
+  const schema = trainSchemaFor(agent);
+  const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues };
+  const base = parseConfig(schema, args, parseOpts);
   if (base.help) return 0;
   if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");
   const fixedActor = base.fromFlags.includes("actorDepth");
-  const fixedCritic = base.fromFlags.includes("criticDepth");
-  if (fixedActor && fixedCritic) {
-    throw new FlagError("--actor-depth and --critic-depth are both set, which leaves nothing for --depths to sweep; drop one of them");
+  const fixedCritic = hasCritic && base.fromFlags.includes("criticDepth");
+  if (fixedActor && (fixedCritic || !hasCritic)) {
+    throw new FlagError(
+      hasCritic
+        ? "--actor-depth and --critic-depth are both set, which leaves nothing for --depths to sweep; drop one of them"
+        : `--actor-depth is set, which leaves nothing for --depths to sweep (--agent ${agent} has no critic); drop it`,
+    );
   }
   getEnvSpec(base.config.env); // a bad id fails here, before anything is done
   // Env worker threads: one per run when runs share the machine, unless the user chose. Thread
@@ -514,31 +560,31 @@ async function cmdSweep(argv: string[]): Promise<number> {
   for (const d of depths) {
     for (const seed of seeds) {
       const actorDepth = fixedActor ? base.config.actorDepth : d;
-      const criticDepth = fixedCritic ? base.config.criticDepth : d;
+      const criticDepth = !hasCritic ? null : fixedCritic ? networkSizes(base.config).criticDepth : d;
       // a depth the user fixed is in args already (a flag may be given once)
-      const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(fixedCritic ? [] : ["--critic-depth", String(criticDepth)])];
+      const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(hasCritic && !fixedCritic ? ["--critic-depth", String(d)] : [])];
       cfgArgs.push("--seed", String(seed));
       if (injectThreads) cfgArgs.push("--threads", "1");
-      const r = parseConfig(TrainConfigSchema, cfgArgs, parseOpts);
+      const r = parseConfig(schema, cfgArgs, parseOpts);
       if (r.help) return 0;
       // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
       if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
-      const name = sweepRunDirName({ env: r.config.env, agent: "crl", actorDepth, criticDepth, seed });
+      const name = sweepRunDirName({ env: r.config.env, agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed });
       if (seen.has(name)) continue;
       seen.add(name);
       const dir = join(r.config.runsDir, name);
       try {
         estimates.push({ one: checkTrainLimits(r.config), recompute: r.config.recompute ? null : estimateTrainMemory(r.config, { recompute: true }) });
       } catch (e) {
-        if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth)}: ${e.message}`);
+        if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}: ${e.message}`);
         throw e;
       }
       points.push({
         actorDepth,
         criticDepth,
         seed,
-        label: `depth ${depthLabel(actorDepth, criticDepth)} seed ${seed}`,
-        trainArgs: ["--preset", presetName, ...cfgArgs],
+        label: `depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)} seed ${seed}`,
+        trainArgs: ["--preset", presetName, "--agent", agent, ...cfgArgs],
         decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
       });
     }
@@ -680,7 +726,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
   console.log(`\n| depth | seed | status | time at goal (last 5) | run directory |\n|---|---:|---|---:|---|`);
   for (const p of points) {
     const v = p.summary?.last5?.["eval/episode_success"];
-    console.log(`| ${depthLabel(p.actorDepth, p.criticDepth)} | ${p.seed} | ${p.outcome} | ${v === undefined ? "–" : v.toFixed(1)} | ${p.decision.dir} |`);
+    console.log(`| ${depthLabel(p.actorDepth, p.criticDepth ?? p.actorDepth)} | ${p.seed} | ${p.outcome} | ${v === undefined ? "–" : v.toFixed(1)} | ${p.decision.dir} |`);
   }
   if (interrupted) {
     console.log("sweep stopped: run the same command again to resume it");
@@ -692,11 +738,17 @@ async function cmdSweep(argv: string[]): Promise<number> {
 const GROUP_BY = ["depth", "actor-depth", "critic-depth"] as const;
 type GroupBy = (typeof GROUP_BY)[number];
 
-function groupOf(c: TrainConfig, by: GroupBy): { long: string; short: string; order: number[] } {
-  if (by === "actor-depth") return { long: `actor depth ${c.actorDepth}`, short: String(c.actorDepth), order: [c.actorDepth] };
-  if (by === "critic-depth") return { long: `critic depth ${c.criticDepth}`, short: String(c.criticDepth), order: [c.criticDepth] };
-  if (c.actorDepth === c.criticDepth) return { long: `depth ${c.criticDepth}`, short: String(c.criticDepth), order: [c.criticDepth, c.actorDepth] };
-  return { long: `actor ${c.actorDepth} / critic ${c.criticDepth}`, short: `a${c.actorDepth}/c${c.criticDepth}`, order: [c.criticDepth, c.actorDepth] };
+/** A run's group in plots: its depth (as `by` says), prefixed by its agent when runs of several agents are plotted. */
+function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null): { long: string; short: string; order: number[] } {
+  const { actorDepth: a, criticDepth } = networkSizes(c);
+  const cd = criticDepth ?? a;
+  let g: { long: string; short: string; order: number[] };
+  if (by === "actor-depth") g = { long: `actor depth ${a}`, short: String(a), order: [a] };
+  else if (by === "critic-depth") g = { long: criticDepth === null ? "no critic" : `critic depth ${criticDepth}`, short: criticDepth === null ? "–" : String(criticDepth), order: [cd] };
+  else if (a === cd) g = { long: `depth ${cd}`, short: String(cd), order: [cd, a] };
+  else g = { long: `actor ${a} / critic ${cd}`, short: `a${a}/c${cd}`, order: [cd, a] };
+  if (agentIndex === null) return g;
+  return { long: `${c.agent} ${g.long}`, short: `${c.agent} ${g.short}`, order: [agentIndex, ...g.order] };
 }
 
 const PLOT_HELP = `Usage: fathom plot <run dir | runs dir | results dir>... [--out curves.svg] [--summary summary.svg]
@@ -704,7 +756,7 @@ const PLOT_HELP = `Usage: fathom plot <run dir | runs dir | results dir>... [--o
 
   --out F       learning curves: the metric against env steps, one line per group = mean over its runs
                 (seeds), band = 95 % bootstrap confidence interval of the mean (10,000 resamples, fixed seed);
-                runs of different envs are never averaged together: a group is an (env, depth) pair
+                runs of different envs or agents are never averaged together: a group is an (env, agent, depth)
   --summary F   depth vs final performance (per run: mean of its last 5 evaluations): mean over seeds,
                 95 % bootstrap CI error bar, every seed as a dot
   --force       replace existing figure files (without it, an existing file is an error)
@@ -748,9 +800,10 @@ function cmdPlot(argv: string[]): number {
     const path = join(d, "metrics.jsonl");
     runs.push({ config: readRunConfig(join(d, "config.json")), dir: d, records: existsSync(path) ? readMetricsJsonl(path).records : [] });
   }
-  // Runs of different envs are never averaged together: one group per (env, depth).
+  // Runs of different envs or agents are never averaged together: one group per (env, agent, depth).
   const envList = [...new Set(runs.map((r) => r.config.env))].sort();
   const manyEnvs = envList.length > 1;
+  const agentList = AGENT_NAMES.filter((a) => runs.some((r) => r.config.agent === a));
   let episodeLength = 0;
   let noEvals = 0;
   const byGroup = new Map<string, Curve[]>();
@@ -761,7 +814,7 @@ function cmdPlot(argv: string[]): number {
       const v = rec[metric];
       if (typeof v === "number" && Number.isFinite(v) && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
     }
-    const g = groupOf(c, groupBy);
+    const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null);
     const order = [envList.indexOf(c.env), ...g.order];
     const curve = { group: manyEnvs ? `${c.env}: ${g.long}` : g.long, order, points };
     curves.push(curve);

@@ -1,104 +1,105 @@
-// The training configuration of `fathom train` (one zod schema: its descriptions are the CLI help)
-// and its presets. `paper` is SPEC §5 exactly; `cpu` is scaled down to show learning on 2 cores.
+// The training configuration of `fathom train` (DESIGN §6: one zod schema per agent; its
+// descriptions are the CLI help) and its presets. A training config is the loop and env keys
+// below plus the chosen agent's own schema (src/agents/<agent>.ts), which alone defines that
+// agent's hyperparameters and their defaults; the agent's config is derived from it
+// (agents/registry.ts). `paper` is SPEC §5 exactly; `cpu` is scaled down to show learning on 2 cores.
 import { z } from "zod";
-import { CONTRASTIVE_LOSSES, ENERGY_FNS, TANH_LOG_DETS } from "../agents/losses.js";
-import { PRECISIONS } from "../engine/backend.js";
+import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
+import { CRL_PAPER_ACTOR, CRLConfigSchema } from "../agents/crl.js";
+import { BACKEND_NAMES } from "../engine/index.js";
 
-const depth = (who: string) =>
-  z
+/** The loop's and the env's keys, shared by every agent (in help order: these, then the agent's, then LOOP_TAIL). */
+const LOOP_HEAD = {
+  env: z.string().describe("Environment id (see `fathom envs`)"),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe("Seed of every random choice of the run"),
+  numEnvs: z.number().int().min(1).max(65536).default(512).describe("Parallel training envs"),
+  unrollLength: z.number().int().min(1).default(62).describe("Env steps collected from every env per training step"),
+  sgdBatchesPerStep: z
     .number()
     .int()
-    .min(0)
-    .refine((d) => d % 4 === 0, { message: "must be a multiple of 4 (Dense layers inside residual blocks of 4)" })
-    .describe(`${who} depth: Dense layers inside residual blocks (multiple of 4; SPEC §2)`);
+    .min(1)
+    .default(800)
+    .describe("Gradient steps per training step (fewer when fewer batches exist; SPEC §4: 800, UTD 1:40)"),
+  totalEnvSteps: z.number().int().min(1).default(100_000_000).describe("Env steps of the whole run"),
+  numEvals: z.number().int().min(1).default(100).describe("Evaluations (epochs) over the run"),
+  numEvalEnvs: z.number().int().min(1).default(128).describe("Envs per evaluation (deterministic actor)"),
+  episodeLength: z.number().int().min(1).default(1000).describe("Steps per episode (training and evaluation)"),
+  frameSkip: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe("Physics steps per control step of a MuJoCo env (default: the env's own, see `fathom envs`; the physics timestep is kept)"),
+  minReplaySize: z.number().int().min(1).default(1000).describe("Rows per env collected with the random actor before training"),
+  maxReplaySize: z.number().int().min(2).default(10_000).describe("Rows kept per env (ring)"),
+  windowLength: z.number().int().min(2).default(1000).describe("Consecutive rows per env sampled per training step"),
+};
 
-export const TrainConfigSchema = z
-  .object({
-    env: z.string().describe("Environment id (see `fathom envs`)"),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe("Seed of every random choice of the run"),
-    numEnvs: z.number().int().min(1).max(65536).default(512).describe("Parallel training envs"),
-    unrollLength: z.number().int().min(1).default(62).describe("Env steps collected from every env per training step"),
-    batchSize: z.number().int().min(2).max(8192).default(512).describe("Tuples per gradient step (also the contrastive negatives)"),
-    sgdBatchesPerStep: z
-      .number()
-      .int()
-      .min(1)
-      .default(800)
-      .describe("Gradient steps per training step (fewer when fewer batches exist; SPEC §4: 800, UTD 1:40)"),
-    totalEnvSteps: z.number().int().min(1).default(100_000_000).describe("Env steps of the whole run"),
-    numEvals: z.number().int().min(1).default(100).describe("Evaluations (epochs) over the run"),
-    numEvalEnvs: z.number().int().min(1).default(128).describe("Envs per evaluation (deterministic actor)"),
-    episodeLength: z.number().int().min(1).default(1000).describe("Steps per episode (training and evaluation)"),
-    frameSkip: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe("Physics steps per control step of a MuJoCo env (default: the env's own, see `fathom envs`; the physics timestep is kept)"),
-    discounting: z.number().gt(0).lt(1).default(0.99).describe("γ of the hindsight goal offset law P(Δ) ∝ γ^Δ"),
-    minReplaySize: z.number().int().min(1).default(1000).describe("Rows per env collected with the random actor before training"),
-    maxReplaySize: z.number().int().min(2).default(10_000).describe("Rows kept per env (ring)"),
-    windowLength: z.number().int().min(2).default(1000).describe("Consecutive rows per env sampled per training step"),
-    actorDepth: depth("Actor").default(4),
-    actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
-    criticDepth: depth("Critic (each encoder)").default(4),
-    criticWidth: z.number().int().min(1).default(256).describe("Critic width (each encoder)"),
-    reprDim: z.number().int().min(1).default(64).describe("Representation dimension of φ(s,a) and ψ(g)"),
-    lr: z.number().gt(0).default(3e-4).describe("Adam learning rate of actor, critic and α"),
-    energyFn: z.enum(ENERGY_FNS).default("norm").describe("Critic energy: norm = −‖φ−ψ‖ (paper), l2 = −‖φ−ψ‖², dot, cosine"),
-    contrastiveLoss: z.enum(CONTRASTIVE_LOSSES).default("fwd_infonce").describe("Critic loss"),
-    logsumexpPenalty: z.number().min(0).default(0.1).describe("Coefficient of mean(logsumexp²) in the critic loss"),
-    recompute: z.boolean().default(false).describe("Activation checkpointing per residual block (less memory, ~1.3× compute)"),
-    actorHeadNorm: z
-      .boolean()
-      .default(true)
-      .describe("LayerNorm of the actor's residual stream before its heads (not in the paper; keeps deep actors' log-std trainable)"),
-    actorHeadInitScale: z
-      .number()
-      .min(0)
-      .default(0.01)
-      .describe("Multiplies the init range of the actor's mean and log-std head kernels (1 = paper; 0.01 keeps wide deep actors' log-std trainable)"),
-    tanhLogDet: z
-      .enum(TANH_LOG_DETS)
-      .default("exact")
-      .describe("tanh term of log π: reference = −log(1 − a² + 1e-6) (paper's code), exact = −log(1 − tanh² x) (never loses its gradient)"),
-    actorLrWarmup: z.number().int().min(0).default(0).describe("Actor learning rate rises linearly over the first N gradient steps (0 = none, paper)"),
-    logStdRawPenalty: z
-      .number()
-      .min(0)
-      .default(0)
-      .describe("Restoring penalty c·max(0, |raw log-std| − 3)² on the actor (recovers a saturated log-std; 0 = off, paper)"),
-    backend: z.enum(["auto", "native", "ref", "webgpu"]).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
-    precision: z
-      .enum(PRECISIONS)
-      .default("fp32")
-      .describe(
-        "GEMM operands of the networks' residual blocks: fp32, or bf16 with fp32 accumulation (AVX512_BF16 CPUs; elsewhere it runs fp32 and says why); without this flag, FATHOM_PRECISION applies when set",
-      ),
-    threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
-    referenceResetBug: z
-      .boolean()
-      .default(false)
-      .describe("Reproduce JaxGCRL issue #53: every reset restores the env's first start and goal"),
-    prefillPolicy: z
-      .enum(["actor", "uniform"])
-      .default("actor")
-      .describe("Replay prefill: the initialised stochastic actor (reference) or uniform random actions"),
-    farGoalEval: z
-      .boolean()
-      .default(true)
-      .describe("Also evaluate on the far-goal layout (`_eval` id) where it is not the primary evaluation env; logged as eval_far/…"),
-    checkpointEvery: z.number().int().min(1).default(1).describe("Save a checkpoint every N evaluations"),
-    keepCheckpoints: z.number().int().min(1).default(3).describe("Periodic checkpoints kept on disk (oldest removed)"),
-    runsDir: z.string().default("runs").describe("Parent directory of run directories"),
-  })
-  .strict()
-  .refine((c) => c.minReplaySize <= c.maxReplaySize, {
-    message: "minReplaySize must not exceed maxReplaySize (the buffer could never fill to it)",
-    path: ["minReplaySize"],
-  })
-  .refine((c) => c.numEvals <= c.totalEnvSteps, { message: "numEvals must not exceed totalEnvSteps", path: ["numEvals"] });
+const LOOP_TAIL = {
+  backend: z.enum(BACKEND_NAMES).default("auto").describe("Compute backend (auto = fastest available); without this flag, FATHOM_BACKEND applies when set"),
+  threads: z.number().int().min(0).max(256).optional().describe("Env worker threads (default: one per core; 0 = main thread)"),
+  referenceResetBug: z
+    .boolean()
+    .default(false)
+    .describe("Reproduce JaxGCRL issue #53: every reset restores the env's first start and goal"),
+  prefillPolicy: z
+    .enum(["actor", "uniform"])
+    .default("actor")
+    .describe("Replay prefill: the initialised stochastic actor (reference) or uniform random actions"),
+  farGoalEval: z
+    .boolean()
+    .default(true)
+    .describe("Also evaluate on the far-goal layout (`_eval` id) where it is not the primary evaluation env; logged as eval_far/…"),
+  checkpointEvery: z.number().int().min(1).default(1).describe("Save a checkpoint every N evaluations"),
+  keepCheckpoints: z.number().int().min(1).default(3).describe("Periodic checkpoints kept on disk (oldest removed)"),
+  runsDir: z.string().default("runs").describe("Parent directory of run directories"),
+};
+
+/** The training schema of one agent: loop and env keys + the agent's own, strict (an unknown key is an error). */
+function trainSchema<N extends AgentName, S extends z.ZodObject>(name: N, agentSchema: S) {
+  return z
+    .object({
+      ...LOOP_HEAD,
+      agent: z
+        .literal(name)
+        .default(name)
+        .describe(`The algorithm: ${AGENT_NAMES.join(", ")}; each has its own options (fathom train --agent <name> --help)`),
+      ...(agentSchema.shape as S["shape"]),
+      ...LOOP_TAIL,
+    })
+    .strict()
+    .superRefine((c, ctx) => loopRules(c as unknown as z.output<z.ZodObject<typeof LOOP_HEAD>>, ctx));
+}
+
+/** Rules across the loop's keys that every config (saved ones too) must meet. */
+function loopRules(c: z.output<z.ZodObject<typeof LOOP_HEAD>>, ctx: z.RefinementCtx): void {
+  if (c.minReplaySize > c.maxReplaySize) {
+    ctx.addIssue({ code: "custom", message: "minReplaySize must not exceed maxReplaySize (the buffer could never fill to it)", path: ["minReplaySize"] });
+  }
+  if (c.numEvals > c.totalEnvSteps) ctx.addIssue({ code: "custom", message: "numEvals must not exceed totalEnvSteps", path: ["numEvals"] });
+}
+
+/** Each agent's training schema, the object schema `fathom train --agent <name>` parses its flags with. */
+export const TRAIN_SCHEMAS = {
+  crl: trainSchema("crl", CRLConfigSchema),
+} as const satisfies Record<AgentName, z.ZodObject>;
+
+/** The training schema of `agent`; an unknown name is an error that lists the known ones. */
+export function trainSchemaFor(agent: string): (typeof TRAIN_SCHEMAS)[AgentName] {
+  if (!Object.hasOwn(TRAIN_SCHEMAS, agent)) throw new Error(`unknown agent "${agent}": allowed are ${AGENT_NAMES.join(", ")}`);
+  return TRAIN_SCHEMAS[agent as AgentName];
+}
+
+/** Any agent's training config; a config without `agent` is CRL's (every run saved before there were others). */
+export const TrainConfigSchema = z.preprocess(
+  (raw) => (raw !== null && typeof raw === "object" && !Array.isArray(raw) && !("agent" in raw) ? { ...raw, agent: "crl" } : raw),
+  z.discriminatedUnion("agent", [TRAIN_SCHEMAS.crl]),
+);
+
+export type TrainConfigOf<N extends AgentName> = z.output<(typeof TRAIN_SCHEMAS)[N]>;
+/** A validated training config; `agent` says which agent's keys it has. */
+export type TrainConfig = TrainConfigOf<AgentName>;
 
 /**
  * Rules across keys that a new run must satisfy, beyond the schema: `fathom train` and `fathom
@@ -144,54 +145,63 @@ export function minTotalEnvSteps(c: Pick<TrainConfig, "numEnvs" | "minReplaySize
 /**
  * Keys added after runs were already saved, with the value such a run used (its config.json lacks
  * them, and today's defaults differ). Applied before validating a saved config (resume, eval,
- * sweep), so an older run keeps the actor it was trained with.
+ * sweep), so an older run keeps the actor it was trained with. Every config saved before `agent`
+ * existed is CRL's.
  */
-const KEYS_ADDED_LATER: Record<string, unknown> = {
-  actorHeadNorm: false,
-  actorHeadInitScale: 1,
-  tanhLogDet: "reference",
-  actorLrWarmup: 0,
-  logStdRawPenalty: 0,
-  prefillPolicy: "uniform",
-  farGoalEval: false,
-  precision: "fp32",
+const KEYS_ADDED_LATER: { loop: Record<string, unknown>; agents: Partial<Record<AgentName, Record<string, unknown>>> } = {
+  loop: { agent: "crl", prefillPolicy: "uniform", farGoalEval: false },
+  agents: {
+    crl: {
+      actorHeadNorm: false,
+      actorHeadInitScale: 1,
+      tanhLogDet: "reference",
+      actorLrWarmup: 0,
+      logStdRawPenalty: 0,
+      precision: "fp32",
+      targetEntropyCoef: -0.5,
+    },
+  },
 };
 
 /** Validates a config read from a run directory (fills keys older versions did not write; see KEYS_ADDED_LATER). */
 export function parseSavedConfig(raw: unknown): ReturnType<typeof TrainConfigSchema.safeParse> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return TrainConfigSchema.safeParse(raw);
   const filled: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(KEYS_ADDED_LATER)) if (!(k in filled)) filled[k] = v;
+  for (const [k, v] of Object.entries(KEYS_ADDED_LATER.loop)) if (!(k in filled)) filled[k] = v;
+  const later = KEYS_ADDED_LATER.agents[filled.agent as AgentName] ?? {};
+  for (const [k, v] of Object.entries(later)) if (!(k in filled)) filled[k] = v;
   return TrainConfigSchema.safeParse(filled);
 }
 
-export type TrainConfig = z.output<typeof TrainConfigSchema>;
-export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+/** A preset: values of loop keys, and of each agent's keys (a preset sets only keys the agent has). */
+export interface Preset {
+  loop: Record<string, unknown>;
+  agents: Record<AgentName, Record<string, unknown>>;
+}
 
 /**
- * SPEC §5 exactly (depth/width at the code defaults; the paper sweeps them), with the reference's
- * actor: no LayerNorm before the heads, the SPEC §2 head init and its −log(1 − a² + 1e-6) tanh
- * term (the defaults depart from all three; docs/results.md has the evidence).
+ * SPEC §5 exactly (depth/width at the code defaults; the paper sweeps them), with CRL's actor as
+ * the reference's: no LayerNorm before the heads, the SPEC §2 head init and its
+ * −log(1 − a² + 1e-6) tanh term (the defaults depart from all three; docs/results.md has the
+ * evidence).
  */
-export const PAPER_PRESET: Partial<TrainConfigInput> = {
-  actorHeadNorm: false,
-  actorHeadInitScale: 1,
-  tanhLogDet: "reference",
-  actorLrWarmup: 0,
-  logStdRawPenalty: 0,
-  prefillPolicy: "actor",
-  numEnvs: 512,
-  unrollLength: 62,
-  batchSize: 512,
-  sgdBatchesPerStep: 800,
-  totalEnvSteps: 100_000_000,
-  numEvals: 100,
-  numEvalEnvs: 128,
-  episodeLength: 1000,
-  discounting: 0.99,
-  minReplaySize: 1000,
-  maxReplaySize: 10_000,
-  windowLength: 1000,
+export const PAPER_PRESET: Preset = {
+  loop: {
+    prefillPolicy: "actor",
+    numEnvs: 512,
+    unrollLength: 62,
+    sgdBatchesPerStep: 800,
+    totalEnvSteps: 100_000_000,
+    numEvals: 100,
+    numEvalEnvs: 128,
+    episodeLength: 1000,
+    minReplaySize: 1000,
+    maxReplaySize: 10_000,
+    windowLength: 1000,
+  },
+  agents: {
+    crl: { ...CRL_PAPER_ACTOR, batchSize: 512, discounting: 0.99 },
+  },
 };
 
 /**
@@ -200,20 +210,40 @@ export const PAPER_PRESET: Partial<TrainConfigInput> = {
  * ≈ 8 times, the paper ≈ 13), width 128 instead of 256, 500 k env steps over 10 evaluations of 48
  * episodes, a 4,000-row ring per env. Depth stays 4 unless set.
  */
-export const CPU_PRESET: Partial<TrainConfigInput> = {
-  numEnvs: 16,
-  unrollLength: 62,
-  batchSize: 256,
-  sgdBatchesPerStep: 32,
-  totalEnvSteps: 500_000,
-  numEvals: 10,
-  numEvalEnvs: 48,
-  episodeLength: 1000,
-  minReplaySize: 100,
-  maxReplaySize: 4000,
-  windowLength: 1000,
-  actorWidth: 128,
-  criticWidth: 128,
+export const CPU_PRESET: Preset = {
+  loop: {
+    numEnvs: 16,
+    unrollLength: 62,
+    sgdBatchesPerStep: 32,
+    totalEnvSteps: 500_000,
+    numEvals: 10,
+    numEvalEnvs: 48,
+    episodeLength: 1000,
+    minReplaySize: 100,
+    maxReplaySize: 4000,
+    windowLength: 1000,
+  },
+  agents: {
+    crl: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
+  },
 };
 
-export const PRESETS: Record<string, Partial<TrainConfigInput>> = { paper: PAPER_PRESET, cpu: CPU_PRESET };
+export const PRESETS: Record<string, Preset> = { paper: PAPER_PRESET, cpu: CPU_PRESET };
+
+/** The values preset `name` gives a run of `agent` (with `agent` itself); an unknown preset is an error. */
+export function presetFor(name: string, agent: AgentName): Record<string, unknown> {
+  const p = PRESETS[name];
+  if (!p) throw new Error(`unknown preset "${name}": allowed are ${Object.keys(PRESETS).join(", ")}`);
+  return { ...p.loop, agent, ...p.agents[agent] };
+}
+
+/** A run's network sizes; the critic's are null for an agent without one. */
+export function networkSizes(c: TrainConfig): { actorDepth: number; actorWidth: number; criticDepth: number | null; criticWidth: number | null } {
+  const critic = "criticDepth" in c ? { criticDepth: c.criticDepth, criticWidth: c.criticWidth } : { criticDepth: null, criticWidth: null };
+  return { actorDepth: c.actorDepth, actorWidth: c.actorWidth, ...critic };
+}
+
+/** The depth a run directory's name gives (`d<depth>`): the critic's, or the actor's for an agent without a critic. */
+export function runDepth(c: TrainConfig): number {
+  return networkSizes(c).criticDepth ?? c.actorDepth;
+}

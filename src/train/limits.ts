@@ -1,11 +1,14 @@
 // What a training run will need, checked before anything is allocated or written (issue 10): the
-// memory of the three networks (parameters, gradients, Adam state, forward caches and scratch),
-// the agent's batch buffers, the replay buffer and sampler and the env buffers (checkpoints are
-// streamed to disk: no copy), against the machine's memory; and the largest typed arrays against JavaScript's
-// limits. The network sizes follow src/nn/resnet.ts exactly (a test compares them with real
-// ResNets); the rest is counted from the shapes in crl.ts, losses.ts, buffer.ts, sampler.ts and
-// trainer.ts. Configuration rules that need no machine (budget, window) are in config.ts.
+// memory of the agent's networks (parameters, gradients, Adam state, target copies, forward caches
+// and scratch), the agent's batch buffers, the replay buffer and sampler and the env buffers
+// (checkpoints are streamed to disk: no copy), against the machine's memory; and the largest typed
+// arrays against JavaScript's limits. The network sizes follow src/nn/resnet.ts exactly (a test
+// compares them with real ResNets); each agent counts its own networks and buffers (its
+// footprint, agents/registry.ts); the rest is counted from the shapes in buffer.ts, the samplers
+// and trainer.ts. Configuration rules that need no machine (budget, window) are in config.ts.
 import { availableParallelism, totalmem } from "node:os";
+import type { AgentFootprint, NetworkShape } from "../agents/agent.js";
+import { agentDefinition } from "../agents/registry.js";
 import { farGoalEvalId, getEnvSpec, primaryEvalId } from "../envs/registry.js";
 import { vecBufferBytes } from "../envs/slice.js";
 import type { TrainConfig } from "./config.js";
@@ -19,15 +22,7 @@ export class TrainLimitError extends Error {
 }
 
 /** One ResNet (src/nn/resnet.ts) as the agent builds it. */
-export interface ResNetShape {
-  inDim: number;
-  width: number;
-  depth: number;
-  heads: number[];
-  maxBatch: number;
-  recompute: boolean;
-  headNorm: boolean;
-}
+export type ResNetShape = NetworkShape;
 
 /** Parameters (floats) and forward caches + backward scratch (floats) of one ResNet. */
 export function resnetFloats(n: ResNetShape): { params: number; activations: number } {
@@ -44,21 +39,17 @@ export function resnetFloats(n: ResNetShape): { params: number; activations: num
   return { params, activations };
 }
 
-/** The three networks of a CRL agent (src/agents/crl.ts) for a training configuration. */
-export function agentNetworks(config: TrainConfig, recompute = config.recompute): { name: string; shape: ResNetShape }[] {
+/** What the run's agent allocates (its networks and buffers), as `fathom train` builds it. */
+export function agentFootprint(config: TrainConfig, recompute = config.recompute): AgentFootprint {
   const spec = getEnvSpec(config.env);
-  const S = spec.stateDim;
-  const G = spec.goalDim;
-  const A = spec.actionDim;
-  const B = config.batchSize;
-  // trainer.ts: makeAgent(config, max(numEnvs, numEvalEnvs)); crl.ts: actChunk = max(B, min(actBatch, 4096))
-  const actChunk = Math.max(B, Math.min(Math.max(config.numEnvs, config.numEvalEnvs, 1), 4096));
-  const critic = { width: config.criticWidth, depth: config.criticDepth, heads: [config.reprDim], maxBatch: B, recompute, headNorm: false };
-  return [
-    { name: "actor", shape: { inDim: S + G, width: config.actorWidth, depth: config.actorDepth, heads: [A, A], maxBatch: actChunk, recompute, headNorm: config.actorHeadNorm } },
-    { name: "sa encoder", shape: { inDim: S + A, ...critic } },
-    { name: "goal encoder", shape: { inDim: G, ...critic } },
-  ];
+  const dims = { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim };
+  // trainer.ts: makeAgent(config, max(numEnvs, numEvalEnvs))
+  return agentDefinition(config.agent).footprint(dims, { ...config, recompute }, Math.max(config.numEnvs, config.numEvalEnvs, 1));
+}
+
+/** The run's agent's networks (each copy of a target network counted in agentFootprint, not here). */
+export function agentNetworks(config: TrainConfig, recompute = config.recompute): { name: string; shape: ResNetShape }[] {
+  return agentFootprint(config, recompute).networks.map((n) => ({ name: n.name, shape: n.shape }));
 }
 
 export interface MemoryPart {
@@ -72,7 +63,7 @@ export interface MemoryEstimate {
   /** Sum of the parts. */
   bytes: number;
   parts: MemoryPart[];
-  /** Parameters of the three networks. */
+  /** Parameters of the agent's networks (target copies included). */
   params: number;
   /** The largest single typed array (elements) and what it is. */
   largestArray: { what: string; length: number };
@@ -89,39 +80,35 @@ const BASE_PART = "Node.js, code and env worker threads";
 export function estimateTrainMemory(config: TrainConfig, options: { recompute?: boolean } = {}): MemoryEstimate {
   const recompute = options.recompute ?? config.recompute;
   const spec = getEnvSpec(config.env);
-  const S = spec.stateDim;
-  const G = spec.goalDim;
   const A = spec.actionDim;
   const O = spec.obsDim;
   const B = config.batchSize;
-  const R = config.reprDim;
   const N = config.numEnvs;
-  const nets = agentNetworks(config, recompute).map((n) => ({ ...n, ...resnetFloats(n.shape) }));
-  const params = nets.reduce((a, n) => a + n.params, 0);
-  const activations = nets.reduce((a, n) => a + n.activations, 0);
-  // crl.ts batch buffers (a Float64 counts as two words), EnergyScratch (four B × B arrays) and
-  // LossScratch (losses.ts), the acting input
-  const actChunk = nets[0].shape.maxBatch;
-  const crlBuffers = B * (S + G) + B * (S + A) + 6 * B * A + 2 * 3 * B + 3 * B * R + 2 * B * B + actChunk * (S + G);
-  const agentScratch = crlBuffers + (4 * B * B + 2 * 2 * B + 2 * B * R) + 2 * 2 * B;
+  const footprint = agentFootprint(config, recompute);
+  const nets = footprint.networks.map((n) => ({ ...n, ...resnetFloats(n.shape) }));
+  // An optimised network has values, gradients and Adam m and v; a target copy only its values.
+  const params = nets.reduce((a, n) => a + n.copies * n.params, 0);
+  const paramFloats = nets.reduce((a, n) => a + n.copies * (n.optimised ? 4 : 1) * n.params, 0);
+  const activations = nets.reduce((a, n) => a + n.copies * n.activations, 0);
+  const agentScratch = footprint.scratchFloats;
   const replayRows = N * config.maxReplaySize;
   const replayFloats = replayRows * (O + A + 1); // obs, actions, episode ids (4 bytes each)
   // sampler.ts: one training step's batches and the window bookkeeping
   const T = Math.min(config.windowLength, config.maxReplaySize);
   const rows = Math.min(config.sgdBatchesPerStep, Math.floor((N * (T - 1)) / B)) * B;
-  const samplerWords = rows * (S + A + G + 3) + N * T + 2 * N * (T - 1) + 2 * N + 2 * (config.windowLength + 1);
+  const samplerWords = rows * footprint.samplerTupleFloats + N * T + 2 * N * (T - 1) + 2 * N + 2 * (config.windowLength + 1);
   const far = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
   const evalIds = far === undefined ? [primaryEvalId(config.env)] : [primaryEvalId(config.env), far];
   const envBytes = vecBufferBytes(spec, N) + evalIds.reduce((a, id) => a + vecBufferBytes(getEnvSpec(id), config.numEvalEnvs), 0) + 2 * N * (O + A) * 4;
   const threads = config.threads ?? availableParallelism();
   const parts: MemoryPart[] = [
-    { what: "network parameters, gradients and Adam state", bytes: 4 * 4 * params, flags: "--actor-depth/--critic-depth or --actor-width/--critic-width" },
+    { what: "network parameters, gradients and Adam state", bytes: 4 * paramFloats, flags: "--actor-depth/--critic-depth or --actor-width/--critic-width" },
     {
       what: `activations kept for backward${recompute ? " (with --recompute)" : ""}`,
       bytes: 4 * activations,
       flags: "--batch-size or the depths and widths",
     },
-    { what: "agent batch buffers (B × B logits)", bytes: 4 * agentScratch, flags: "--batch-size" },
+    { what: `agent batch buffers${config.agent === "crl" ? " (B × B logits)" : ""}`, bytes: 4 * agentScratch, flags: "--batch-size" },
     { what: "replay buffer", bytes: 4 * replayFloats, flags: "--num-envs × --max-replay-size" },
     { what: "hindsight sampler", bytes: 4 * samplerWords, flags: "--num-envs × --window-length, --sgd-batches-per-step × --batch-size" },
     { what: "env buffers", bytes: envBytes, flags: "--num-envs, --num-eval-envs" },

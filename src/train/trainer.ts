@@ -1,18 +1,20 @@
 // The training loop of the paper (SPEC §4–5): prefill with the initial actor, then per training
-// step collect `unrollLength` steps from every env, sample hindsight batches and run up to
-// `sgdBatchesPerStep` CRL updates; evaluate every epoch with the deterministic actor; checkpoint.
+// step collect `unrollLength` steps from every env, sample the agent's batches (hindsight tuples
+// for CRL) and run up to `sgdBatchesPerStep` updates; evaluate every epoch with the deterministic
+// actor; checkpoint. The agent (`--agent`, agents/registry.ts) is behind the Agent interface
+// (agents/agent.ts): the loop never looks inside its batches or networks.
 //
 // train() reads as that loop (TrainingRun.run); each part is one method of TrainingRun: open
 // (agent, replay, sampler, envs; restore from a checkpoint), prefill, collect, trainStep, evaluate,
 // save. The checkpoint files and their formats live in ./checkpoint.ts.
 import { readFileSync } from "node:fs";
-import { CRLAgent, type CRLMetrics, NonFiniteError } from "../agents/crl.js";
+import { type Agent, type BatchSource, NonFiniteError } from "../agents/agent.js";
+import { agentDefinition } from "../agents/registry.js";
 import { getBackend, resolvePrecision } from "../engine/index.js";
 import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import type { EnvSpec, VecEnv, VecEnvState } from "../envs/types.js";
 import { foldIn, type Key, keyFromSeed, Rng, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
-import { HindsightSampler } from "../replay/sampler.js";
 import { type LoopState, readTrainingCheckpoint, restoreReplay, writeTrainingCheckpoint } from "./checkpoint.js";
 import { parseSavedConfig, type TrainConfig } from "./config.js";
 import { type EvalMetrics, evaluate } from "./evaluate.js";
@@ -43,7 +45,8 @@ export interface TrainProgress {
   trainingSteps: number;
   updates: number;
   sps: number;
-  metrics: CRLMetrics | null;
+  /** The last update's metrics (by the agent's metric names), null when the step had none. */
+  metrics: Record<string, number> | null;
 }
 
 /** One evaluation: the primary env's metrics (eval/…), the far goals' (eval_far/…) when evaluated. */
@@ -58,75 +61,40 @@ export interface TrainResult {
   lastCheckpoint: string | null;
   /** Set when status is "nonfinite". */
   error?: string;
-  agent: CRLAgent;
+  agent: Agent;
 }
-
-const METRIC_NAMES: (keyof CRLMetrics)[] = [
-  "critic_loss",
-  "actor_loss",
-  "alpha_loss",
-  "log_alpha",
-  "logsumexp",
-  "categorical_accuracy",
-  "logits_pos",
-  "logits_neg",
-  "entropy",
-  "log_std_min",
-  "log_std_max",
-  "log_std_stuck_dims",
-  "mean_abs_max",
-  "grad_norm_actor",
-  "grad_norm_sa_encoder",
-  "grad_norm_goal_encoder",
-];
 
 function seedFromKey(k: Key): number {
   return k[0] & 0x7fffffff;
 }
 
 /**
- * Builds the agent a config describes (also used by `fathom eval`). A precision the backend
- * cannot run (bf16 without AVX512_BF16) falls back to fp32 with one line to `log` saying why.
+ * Builds the agent a config describes (also used by `fathom eval`), its config derived from the
+ * training config by the agent's schema (agents/registry.ts). A precision the backend cannot run
+ * (bf16 without AVX512_BF16) falls back to fp32 with one line to `log` saying why.
  */
-export function makeAgent(config: TrainConfig, actBatch: number, log: (line: string) => void = (l) => console.error(`warning: ${l}`)): CRLAgent {
+export function makeAgent(config: TrainConfig, actBatch: number, log: (line: string) => void = (l) => console.error(`warning: ${l}`)): Agent {
   const spec = getEnvSpec(config.env);
   const [kAgent] = split(keyFromSeed(config.seed), 4);
   const backend = getBackend(config.backend);
   const { precision, note } = resolvePrecision(backend, config.precision);
   if (note !== null) log(note);
-  return new CRLAgent(
-    backend,
-    { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim },
-    {
-      actorDepth: config.actorDepth,
-      actorWidth: config.actorWidth,
-      criticDepth: config.criticDepth,
-      criticWidth: config.criticWidth,
-      reprDim: config.reprDim,
-      batchSize: config.batchSize,
-      lr: config.lr,
-      energyFn: config.energyFn,
-      contrastiveLoss: config.contrastiveLoss,
-      logsumexpPenalty: config.logsumexpPenalty,
-      recompute: config.recompute,
-      precision,
-      actorHeadNorm: config.actorHeadNorm,
-      actorHeadInitScale: config.actorHeadInitScale,
-      tanhLogDet: config.tanhLogDet,
-      actorLrWarmup: config.actorLrWarmup,
-      logStdRawPenalty: config.logStdRawPenalty,
-    },
-    kAgent,
-    actBatch,
-  );
+  const dims = { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim };
+  return agentDefinition(config.agent).create(backend, dims, { ...config, precision }, kAgent, actBatch);
 }
 
-
-/** Loads an agent checkpoint into `agent`; returns the checkpoint's metadata. */
-export function loadAgentCheckpoint(path: string, agent: CRLAgent): Record<string, string> {
+/** Loads an agent checkpoint into `agent` (refusing another algorithm's); returns the checkpoint's metadata. */
+export function loadAgentCheckpoint(path: string, agent: Agent): Record<string, string> {
   const c = readTrainingCheckpoint(path);
+  checkCheckpointAgent(path, c.metadata, agent);
   agent.loadStateTensors(c.tensors, `checkpoint ${path}`);
   return c.metadata;
+}
+
+/** A checkpoint saved by another algorithm cannot be loaded: say which. */
+function checkCheckpointAgent(path: string, metadata: Record<string, string>, agent: Agent): void {
+  const saved = metadata.agent ?? "crl";
+  if (saved !== agent.name) throw new Error(`checkpoint ${path} holds a ${saved} agent, not ${agent.name}: load it into a run of --agent ${saved}`);
 }
 
 /** Trains an agent as `config` says, in `options.runDir` (or nowhere); see the file header. */
@@ -146,9 +114,9 @@ type Stop = { status: "interrupted" } | { status: "nonfinite"; error: string } |
 class TrainingRun {
   private readonly log: (line: string) => void;
   private readonly spec: EnvSpec;
-  private readonly agent: CRLAgent;
+  private readonly agent: Agent;
   private readonly buffer: ReplayBuffer;
-  private readonly sampler: HindsightSampler;
+  private readonly sampler: BatchSource<unknown>;
   private readonly kEval: Key;
   private loopRng: Rng;
   private readonly st: LoopState = { envSteps: 0, trainingSteps: 0, evalIndex: 0, resumes: 0 };
@@ -161,8 +129,9 @@ class TrainingRun {
   private obs = new Float32Array(0);
   private readonly actions: Float32Array;
   private readonly episodeId: Int32Array;
-  /** Per-metric sums over one training step's updates. */
-  private readonly sums = new Float64Array(METRIC_NAMES.length);
+  /** One update's metrics and their sums over a training step's updates, [metricNames.length]. */
+  private readonly metrics: Float64Array;
+  private readonly sums: Float64Array;
 
   private constructor(
     private readonly config: TrainConfig,
@@ -177,16 +146,13 @@ class TrainingRun {
     this.kEval = kEval;
     this.loopRng = new Rng(kLoop);
     this.buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: config.minReplaySize });
-    this.sampler = new HindsightSampler(this.buffer, {
-      stateDim,
-      goalIndices: this.spec.goalIndices,
-      actionDim,
-      goalDim: this.spec.goalDim,
-      batchSize: config.batchSize,
-      windowLength: config.windowLength,
-      gamma: config.discounting,
-      maxBatches: config.sgdBatchesPerStep,
-    });
+    this.sampler = this.agent.makeSampler(
+      this.buffer,
+      { stateDim, goalIndices: this.spec.goalIndices, successThreshold: this.spec.successThreshold },
+      { windowLength: config.windowLength, maxBatches: config.sgdBatchesPerStep },
+    );
+    this.metrics = new Float64Array(this.agent.metricNames.length);
+    this.sums = new Float64Array(this.agent.metricNames.length);
     this.actions = new Float32Array(N * actionDim);
     this.episodeId = new Int32Array(N);
   }
@@ -211,6 +177,7 @@ class TrainingRun {
   private restore(path: string): VecEnvState | string {
     const { config, st, buffer, log } = this;
     const c = readTrainingCheckpoint(path);
+    checkCheckpointAgent(path, c.metadata, this.agent);
     this.agent.loadStateTensors(c.tensors, `checkpoint ${path}`);
     const loop = c.loop;
     st.envSteps = loop.envSteps;
@@ -361,22 +328,22 @@ class TrainingRun {
   }
 
   /**
-   * Samples hindsight batches and runs the CRL updates of one training step; logs the step's mean
+   * Samples the agent's batches and runs its updates of one training step; logs the step's mean
    * metrics (t0: when the step's collection began). A non-finite loss or gradient stops the run.
    */
   private trainStep(t0: number): Stop {
     const { config, st, agent } = this;
     const sums = this.sums;
+    const metrics = this.metrics;
+    const names = agent.metricNames;
     sums.fill(0);
     let n = 0;
-    let last: CRLMetrics | null = null;
     if (this.buffer.ready) {
       const batches = this.sampler.sample(this.loopRng);
       for (let b = 0; b < batches; b++) {
         if (this.options.signal?.aborted) break;
-        const batch = this.sampler.batch(b);
         try {
-          last = agent.update(batch.state, batch.action, batch.goal);
+          agent.updateOn(this.sampler.batch(b), metrics);
         } catch (e) {
           if (!(e instanceof NonFiniteError)) throw e;
           const error =
@@ -386,14 +353,14 @@ class TrainingRun {
             " Deep actors can diverge (the paper saw the actor loss explode at 1024 layers): try a lower --lr or a shallower --actor-depth.";
           return { status: "nonfinite", error };
         }
-        for (let k = 0; k < METRIC_NAMES.length; k++) sums[k] += last[METRIC_NAMES[k]];
+        for (let k = 0; k < names.length; k++) sums[k] += metrics[k];
         n++;
       }
     }
     const secs = (performance.now() - t0) / 1000;
     const sps = (config.numEnvs * config.unrollLength) / secs;
     const rec: Record<string, number> = { step: st.trainingSteps, envsteps: st.envSteps };
-    if (n > 0) for (let k = 0; k < METRIC_NAMES.length; k++) rec[`training/${METRIC_NAMES[k]}`] = sums[k] / n;
+    if (n > 0) for (let k = 0; k < names.length; k++) rec[`training/${names[k]}`] = sums[k] / n;
     rec["training/sps"] = sps;
     rec["training/updates_per_s"] = n / secs;
     rec["training/envsteps"] = st.envSteps;
@@ -405,7 +372,7 @@ class TrainingRun {
       trainingSteps: st.trainingSteps,
       updates: agent.updates,
       sps,
-      metrics: last,
+      metrics: n > 0 ? Object.fromEntries(names.map((name, k) => [name, metrics[k]])) : null,
     });
     return null;
   }
@@ -445,7 +412,7 @@ class TrainingRun {
         tag,
         {
           agentTensors: this.agent.stateTensors(),
-          agent: "crl",
+          agent: this.agent.name,
           config: this.config,
           loop: { ...st, rng: this.loopRng.state() },
           replay: this.buffer.state(),

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CRLAgent } from "../../src/agents/crl.js";
+import { CRL_DEFAULTS, CRL_PAPER_ACTOR, CRLAgent } from "../../src/agents/crl.js";
 import { getBackend } from "../../src/engine/index.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { PAPER_PRESET, TrainConfigSchema } from "../../src/train/config.js";
 
 const dims = { stateDim: 5, goalDim: 2, actionDim: 3 };
 const cfg = { actorDepth: 4, criticDepth: 4, actorWidth: 32, criticWidth: 32, reprDim: 16, batchSize: 16 };
@@ -133,7 +132,7 @@ describe("deep actors stay trainable (issue: depth-64 log-std saturation)", () =
   }
   for (const seed of [0, 3]) {
     test(`defaults: no stuck log-std dim, entropy above its target, α falling (seed ${seed})`, () => {
-      const d = TrainConfigSchema.parse({ env: "simple_u_maze-v1" }); // what `fathom train` uses
+      const d = CRL_DEFAULTS; // what `fathom train` uses
       const r = run(seed, { actorHeadNorm: d.actorHeadNorm, tanhLogDet: d.tanhLogDet, actorHeadInitScale: d.actorHeadInitScale, actorLrWarmup: d.actorLrWarmup });
       assert.equal(r.maxStuck, 0, "a log-std dimension saturated");
       assert.ok(r.m.log_std_min > -4 && r.m.log_std_max < 1.5, `log σ range [${r.m.log_std_min}, ${r.m.log_std_max}]`);
@@ -143,7 +142,7 @@ describe("deep actors stay trainable (issue: depth-64 log-std saturation)", () =
     });
   }
   test("control: the paper's actor saturates on the same batch (the check above can fail)", () => {
-    const p = PAPER_PRESET;
+    const p = CRL_PAPER_ACTOR; // what `--preset paper` sets
     const r = run(0, { actorHeadNorm: p.actorHeadNorm, tanhLogDet: p.tanhLogDet, actorHeadInitScale: p.actorHeadInitScale, actorLrWarmup: p.actorLrWarmup });
     assert.ok(r.maxStuck >= 1, `no stuck dim (max ${r.maxStuck})`);
     assert.ok(r.m.entropy < r.target, `entropy ${r.m.entropy} vs target ${r.target}`);
@@ -160,7 +159,7 @@ describe("saturated log-std recovery (logStdRawPenalty)", () => {
     const agent = new CRLAgent(
       getBackend(),
       dims2,
-      { actorDepth: 4, criticDepth: 4, actorWidth: 64, criticWidth: 32, reprDim: 16, batchSize: 16, logStdRawPenalty: penalty },
+      { ...CRL_PAPER_ACTOR, actorDepth: 4, criticDepth: 4, actorWidth: 64, criticWidth: 32, reprDim: 16, batchSize: 16, logStdRawPenalty: penalty },
       keyFromSeed(4),
     );
     const bias = agent.actor.params.tensors.find((t) => t.name === "head.log_std.bias")!;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { makeVecEnv } from "../../src/envs/registry.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { CPU_PRESET, TrainConfigSchema } from "../../src/train/config.js";
+import { presetFor, TrainConfigSchema } from "../../src/train/config.js";
 import { evaluate, type Policy } from "../../src/train/evaluate.js";
 import { train } from "../../src/train/trainer.js";
 
@@ -27,7 +27,7 @@ const RANDOM_TIME_AT_GOAL_MAX = 5;
 const ENV_STEPS = 480_000;
 
 const config = TrainConfigSchema.parse({
-  ...CPU_PRESET,
+  ...presetFor("cpu", "crl"),
   env: "simple_u_maze-v1",
   seed: 1,
   totalEnvSteps: ENV_STEPS,

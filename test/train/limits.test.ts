@@ -7,7 +7,7 @@ import { RefBackend } from "../../src/engine/index.js";
 import { getEnvSpec } from "../../src/envs/registry.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed } from "../../src/random.js";
-import { CPU_PRESET, crossKeyIssues, minTotalEnvSteps, TrainConfigSchema } from "../../src/train/config.js";
+import { crossKeyIssues, minTotalEnvSteps, presetFor, TrainConfigSchema } from "../../src/train/config.js";
 import {
   agentNetworks,
   checkTrainLimits,
@@ -20,7 +20,7 @@ import {
 } from "../../src/train/limits.js";
 
 const GiB = 2 ** 30;
-const cpu = (over: Record<string, unknown> = {}) => TrainConfigSchema.parse({ ...CPU_PRESET, env: "simple_u_maze-v1", ...over });
+const cpu = (over: Record<string, unknown> = {}) => TrainConfigSchema.parse({ ...presetFor("cpu", "crl"), env: "simple_u_maze-v1", ...over });
 
 describe("memory estimate", () => {
   test("parameters and activation bytes are exactly those of the ResNets the agent builds", () => {
@@ -111,7 +111,7 @@ describe("configuration rules across keys", () => {
 
   test("the budget must cover the prefill plus one training step per evaluation; the error gives the minimum", () => {
     // not schema rules: a run saved before them still loads
-    assert.equal(TrainConfigSchema.safeParse({ ...CPU_PRESET, env: "simple_u_maze-v1", totalEnvSteps: 10, windowLength: 5000 }).success, true);
+    assert.equal(TrainConfigSchema.safeParse({ ...presetFor("cpu", "crl"), env: "simple_u_maze-v1", totalEnvSteps: 10, windowLength: 5000 }).success, true);
     const c = cpu();
     assert.equal(minTotalEnvSteps(c), 16 * 100 + 10 * 16 * 62);
     assert.match(issues({ totalEnvSteps: 10 }).join("\n"), /totalEnvSteps: totalEnvSteps must be at least 11520: the replay prefill .*counted in the budget/);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { run } from "../../src/cli/main.js";
-import { CPU_PRESET, TrainConfigSchema } from "../../src/train/config.js";
+import { presetFor, TrainConfigSchema } from "../../src/train/config.js";
 import { finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, niceTicks, runLength, summarizeFinal } from "../../src/train/plot.js";
 
 test("ticks are round numbers: 1, 2, 2.5 or 5 × 10^k apart, covering the data", () => {
@@ -58,7 +58,7 @@ test("final summary: runs of different envs are different groups, with an env co
 function fakeRun(root: string, name: string, over: Record<string, unknown>, curve: [number, number][]): void {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  const config = TrainConfigSchema.parse({ ...CPU_PRESET, ...over });
+  const config = TrainConfigSchema.parse({ ...presetFor("cpu", "crl"), ...over });
   writeFileSync(join(dir, "config.json"), JSON.stringify({ fathom: "test", config }));
   writeFileSync(join(dir, "metrics.jsonl"), curve.map(([envsteps, v]) => JSON.stringify({ envsteps, step: 1, "eval/episode_success": v })).join("\n"));
 }

@@ -1,0 +1,183 @@
+// What the training loop (train/trainer.ts) needs of an algorithm, and the pieces every algorithm
+// file shares. Each algorithm is one readable file (STYLE: the CleanRL habit): crl.ts, sac.ts
+// (SAC and SAC+HER), td3.ts (TD3+HER), gcbc.ts; ./registry.ts maps `--agent` names to them.
+//
+// An agent owns its networks, optimisers and randomness, and says which batches it learns from:
+// `makeSampler` builds, over the replay buffer (or an offline dataset loaded into one), the
+// sampler whose batches `updateOn` takes. The loop only collects, samples, updates, evaluates and
+// saves; it never looks inside a batch or a network.
+import { z } from "zod";
+import { PRECISIONS } from "../engine/backend.js";
+import type { Tensor } from "../nn/safetensors.js";
+import type { Rng } from "../random.js";
+import type { ReplayBuffer } from "../replay/buffer.js";
+
+export const AGENT_NAMES = ["crl"] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+/** Dimensions of the env an agent acts in (observation row = state ++ commanded goal). */
+export interface AgentDims {
+  stateDim: number;
+  goalDim: number;
+  actionDim: number;
+}
+
+/** What a sampler needs to know of the env beyond the buffer's shapes. */
+export interface SamplerEnv {
+  stateDim: number;
+  /** Indices into the state that form the achieved goal. */
+  goalIndices: readonly number[];
+  /** ‖achieved − goal‖ below this is success (the sparse reward of the TD baselines). */
+  successThreshold: number;
+}
+
+/** The loop's sampling settings: rows per env window, batches per training step. */
+export interface SamplerLoop {
+  windowLength: number;
+  maxBatches: number;
+}
+
+/** Batches of one training step: `sample` draws them (returns how many), `batch(i)` views one. */
+export interface BatchSource<B> {
+  sample(rng: Rng): number;
+  batch(i: number): B;
+}
+
+/** A learning algorithm as the training loop, evaluation and checkpoints use it. */
+export interface Agent<B = unknown> {
+  readonly name: AgentName;
+  /** The metrics `updateOn` reports, in order; logged as `training/<name>`. */
+  readonly metricNames: readonly string[];
+  /** Gradient steps taken. */
+  readonly updates: number;
+  /**
+   * Actions for n observations (state ++ commanded goal rows, [n, S+G]) into out [n, A]:
+   * deterministic for evaluation, else the exploration policy with noise from `rng`.
+   */
+  act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void;
+  /** The sampler of this agent's training batches over `buffer`. */
+  makeSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop): BatchSource<B>;
+  /**
+   * One gradient step on `batch`; writes the metrics into out [metricNames.length]. A non-finite
+   * loss or gradient throws NonFiniteError before the step that would apply it.
+   */
+  updateOn(batch: B, out: Float64Array): void;
+  /** All learnable state (networks, optimisers, temperatures, update count, rng) as named tensors. */
+  stateTensors(): Map<string, Tensor>;
+  /** Restores stateTensors(); validates everything before changing anything. */
+  loadStateTensors(t: ReadonlyMap<string, Tensor>, what?: string): void;
+}
+
+/** A loss or gradient that is not finite; the step that would have applied it was not taken. */
+export class NonFiniteError extends Error {
+  constructor(
+    readonly network: string,
+    readonly loss: string,
+    readonly value: number,
+  ) {
+    super(`non-finite ${loss} (${value}) in the ${network} update`);
+    this.name = "NonFiniteError";
+  }
+}
+
+/** One residual network an agent builds (nn/resnet.ts), for memory estimates (train/limits.ts). */
+export interface NetworkShape {
+  inDim: number;
+  width: number;
+  depth: number;
+  /** Output dimension of each head. */
+  heads: number[];
+  maxBatch: number;
+  recompute: boolean;
+  headNorm: boolean;
+}
+
+/** What an agent allocates, counted from its shapes (train/limits.ts checks it against the machine). */
+export interface AgentFootprint {
+  /** Every residual network, with how many copies (target networks) and whether it has Adam state. */
+  networks: { name: string; shape: NetworkShape; copies: number; optimised: boolean }[];
+  /** Floats of the agent's own batch buffers. */
+  scratchFloats: number;
+  /** Floats per tuple of one training step's sampled batches (the sampler's output). */
+  samplerTupleFloats: number;
+}
+
+// ───────────────────────── config pieces every agent schema uses ─────────────────────────
+
+/** A residual-network depth: Dense layers inside residual blocks of 4 (SPEC §2). */
+export const networkDepth = (who: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .refine((d) => d % 4 === 0, { message: "must be a multiple of 4 (Dense layers inside residual blocks of 4)" })
+    .describe(`${who} depth: Dense layers inside residual blocks (multiple of 4; SPEC §2)`);
+
+/** Options of how the networks run (not what they compute): every agent has them. */
+export const NETWORK_RUN_OPTIONS = {
+  recompute: z.boolean().default(false).describe("Activation checkpointing per residual block (less memory, ~1.3× compute)"),
+  precision: z
+    .enum(PRECISIONS)
+    .default("fp32")
+    .describe(
+      "GEMM operands of the networks' residual blocks: fp32, or bf16 with fp32 accumulation (AVX512_BF16 CPUs; elsewhere it runs fp32 and says why); without this flag, FATHOM_PRECISION applies when set",
+    ),
+};
+
+// ───────────────────────── small helpers the algorithm files share ─────────────────────────
+
+/** out[i] = a[i] ++ b[i] for `rows` rows (a: [rows, aDim], b: [rows, bDim], out: [rows, aDim + bDim]). */
+export function concatRows(a: Float32Array, aDim: number, b: Float32Array, bDim: number, rows: number, out: Float32Array): void {
+  const w = aDim + bDim;
+  for (let i = 0; i < rows; i++) {
+    const o = i * w;
+    for (let k = 0; k < aDim; k++) out[o + k] = a[i * aDim + k];
+    for (let k = 0; k < bDim; k++) out[o + aDim + k] = b[i * bDim + k];
+  }
+}
+
+/** out[i] = a[i] ++ b[i] ++ c[i] for `rows` rows. */
+export function concat3Rows(
+  a: Float32Array,
+  aDim: number,
+  b: Float32Array,
+  bDim: number,
+  c: Float32Array,
+  cDim: number,
+  rows: number,
+  out: Float32Array,
+): void {
+  const w = aDim + bDim + cDim;
+  for (let i = 0; i < rows; i++) {
+    const o = i * w;
+    for (let k = 0; k < aDim; k++) out[o + k] = a[i * aDim + k];
+    for (let k = 0; k < bDim; k++) out[o + aDim + k] = b[i * bDim + k];
+    for (let k = 0; k < cDim; k++) out[o + aDim + bDim + k] = c[i * cDim + k];
+  }
+}
+
+/** Target ← (1 − τ)·target + τ·online, elementwise over n parameters (Polyak averaging). */
+export function polyakUpdate(target: Float32Array, online: Float32Array, tau: number, n: number): void {
+  const keep = 1 - tau;
+  for (let i = 0; i < n; i++) target[i] = keep * target[i] + tau * online[i];
+}
+
+/** Adam (β = 0.9, 0.999; ε = 1e-8) on one scalar, e.g. log α; its state is four numbers. */
+export class ScalarAdam {
+  m = 0;
+  v = 0;
+  step = 0;
+  constructor(readonly lr: number) {}
+
+  /** The updated value of `x` after one step with gradient g. */
+  apply(x: number, g: number): number {
+    const b1 = 0.9;
+    const b2 = 0.999;
+    this.step++;
+    this.m = b1 * this.m + (1 - b1) * g;
+    this.v = b2 * this.v + (1 - b2) * g * g;
+    const mh = this.m / (1 - b1 ** this.step);
+    const vh = this.v / (1 - b2 ** this.step);
+    return x - (this.lr * mh) / (Math.sqrt(vh) + 1e-8);
+  }
+}

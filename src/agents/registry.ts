@@ -1,0 +1,63 @@
+// `--agent <name>` → the algorithm: its config schema (the one source of its hyperparameters),
+// how to build it and what it allocates. An agent's config is derived from a training config by
+// taking exactly the keys of its schema (no hand copy of keys anywhere).
+import type { z } from "zod";
+import type { Backend } from "../engine/backend.js";
+import type { Key } from "../random.js";
+import { AGENT_NAMES, type Agent, type AgentDims, type AgentFootprint, type AgentName } from "./agent.js";
+import { CRLAgent, CRLConfigSchema, crlFootprint } from "./crl.js";
+
+export interface AgentDefinition {
+  readonly name: AgentName;
+  /** One line for help texts. */
+  readonly summary: string;
+  readonly configSchema: z.ZodObject;
+  /** Whether it has a critic network (criticDepth, criticWidth). */
+  readonly hasCritic: boolean;
+  /** Its own config out of a training config (the keys of configSchema, validated). */
+  configOf(trainConfig: object): Record<string, unknown>;
+  /** Builds it; `actBatch` = the most observations one act() call gets. */
+  create(backend: Backend, dims: AgentDims, trainConfig: object, key: Key, actBatch: number): Agent;
+  footprint(dims: AgentDims, trainConfig: object, actBatch: number): AgentFootprint;
+}
+
+function define<S extends z.ZodObject>(d: {
+  name: AgentName;
+  summary: string;
+  schema: S;
+  hasCritic: boolean;
+  create: (backend: Backend, dims: AgentDims, c: z.output<S>, key: Key, actBatch: number) => Agent;
+  footprint: (dims: AgentDims, c: z.output<S>, actBatch: number) => AgentFootprint;
+}): AgentDefinition {
+  const keys = Object.keys(d.schema.shape);
+  const pick = (t: object): z.output<S> => {
+    const values = t as Record<string, unknown>;
+    return d.schema.parse(Object.fromEntries(keys.map((k) => [k, values[k]]))) as z.output<S>;
+  };
+  return {
+    name: d.name,
+    summary: d.summary,
+    configSchema: d.schema,
+    hasCritic: d.hasCritic,
+    configOf: (t) => pick(t) as Record<string, unknown>,
+    create: (backend, dims, t, key, actBatch) => d.create(backend, dims, pick(t), key, actBatch),
+    footprint: (dims, t, actBatch) => d.footprint(dims, pick(t), actBatch),
+  };
+}
+
+const DEFINITIONS: Record<AgentName, AgentDefinition> = {
+  crl: define({
+    name: "crl",
+    summary: "Contrastive RL (SPEC §3): InfoNCE critic, tanh-Gaussian actor, hindsight goals, no reward",
+    schema: CRLConfigSchema,
+    hasCritic: true,
+    create: (backend, dims, c, key, actBatch) => new CRLAgent(backend, dims, c, key, actBatch),
+    footprint: crlFootprint,
+  }),
+};
+
+/** The definition of agent `name`; an unknown name is an error that lists the known ones. */
+export function agentDefinition(name: string): AgentDefinition {
+  if (!Object.hasOwn(DEFINITIONS, name)) throw new Error(`unknown agent "${name}": allowed are ${AGENT_NAMES.join(", ")}`);
+  return DEFINITIONS[name as AgentName];
+}
