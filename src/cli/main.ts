@@ -14,15 +14,15 @@ import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
 import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, type MemoryEstimate, machineMemory, TrainLimitError } from "../train/limits.js";
-import { MetricsLogger, readMetricsJsonl } from "../train/logger.js";
+import { MetricsLogger } from "../train/logger.js";
 import { type Curve, compareOrder, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
+import { loadRun, loadRuns, readRunConfig } from "../train/run.js";
 import { compareWithReference, REFERENCE_EPISODES, randomPolicyReference } from "../train/reference.js";
 import {
   acquireRunLock,
   createRunDir,
   findRunDir,
-  listRunDirs,
   type RunLock,
   sweepRunDirName,
   writeFileAtomic,
@@ -30,9 +30,9 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, INCOMPLETE_DIR, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
-import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, readRunConfig, train } from "../train/trainer.js";
+import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
 import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
@@ -388,8 +388,8 @@ async function cmdEval(argv: string[]): Promise<number> {
   const opts = EvalSchema.parse(parsed.values);
   const target = parsed.positionals[0];
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
-  const found = findRunDir(target);
-  const saved = readRunConfig(found.run.configPath);
+  const found = loadRun(target);
+  const saved = found.config;
   const config: TrainConfig = { ...saved, backend: opts.backend ?? backendFromEnv() ?? saved.backend, precision: precisionFromEnv() ?? saved.precision };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
   const spec = getEnvSpec(config.env);
@@ -784,22 +784,9 @@ function cmdPlot(argv: string[]): number {
   for (const f of [out, summaryOut]) {
     if (f && existsSync(f) && !force) throw new Error(`refusing to overwrite ${f}: choose another file name, or add --force to replace it (figures are regenerable)`);
   }
-  const dirs: string[] = [];
-  for (const a of args) {
-    if (existsSync(join(a, "config.json"))) dirs.push(a);
-    else {
-      const inside = listRunDirs(a).filter((n) => !INCOMPLETE_DIR.test(n));
-      if (inside.length === 0) throw new Error(`${a} is neither a run directory nor a folder of run directories`);
-      dirs.push(...inside.map((n) => join(a, n)));
-    }
-  }
   const curves: Curve[] = [];
   const finals: RunFinal[] = [];
-  const runs: { config: TrainConfig; dir: string; records: ReturnType<typeof readMetricsJsonl>["records"] }[] = [];
-  for (const d of dirs) {
-    const path = join(d, "metrics.jsonl");
-    runs.push({ config: readRunConfig(join(d, "config.json")), dir: d, records: existsSync(path) ? readMetricsJsonl(path).records : [] });
-  }
+  const runs = loadRuns(args).map((r) => ({ config: r.config, dir: r.run.path, records: r.records() }));
   // Runs of different envs or agents are never averaged together: one group per (env, agent, depth).
   const envList = [...new Set(runs.map((r) => r.config.env))].sort();
   const manyEnvs = envList.length > 1;

@@ -9,14 +9,15 @@
 //   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
 //   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
 //   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { parseSavedConfig, type TrainConfig } from "./config.js";
+import type { TrainConfig } from "./config.js";
+import { INCOMPLETE_DIR, readRunConfigFile } from "./run.js";
 import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, runDirAt, runLockState } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
 
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
-export const INCOMPLETE_DIR = /\.incomplete-\d{8}-\d{6}(-\d+)?$/;
+export { INCOMPLETE_DIR };
 
 /**
  * Parses `0-4`, `0,1,2`, `0-2,5,8-9` into non-negative integers (in order, duplicates removed).
@@ -121,11 +122,7 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
     let saved: TrainConfig;
     let extended = false;
     try {
-      const raw = JSON.parse(readFileSync(configPath, "utf8")) as { config?: unknown; extended?: unknown };
-      extended = Array.isArray(raw?.extended) && raw.extended.length > 0;
-      const parsed = parseSavedConfig(raw?.config);
-      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
-      saved = parsed.data;
+      ({ config: saved, extended } = readRunConfigFile(configPath));
     } catch (e) {
       return {
         action: "refuse",

@@ -7,7 +7,6 @@
 // train() reads as that loop (TrainingRun.run); each part is one method of TrainingRun: open
 // (agent, replay, sampler, envs; restore from a checkpoint), prefill, collect, trainStep, evaluate,
 // save. The checkpoint files and their formats live in ./checkpoint.ts.
-import { readFileSync } from "node:fs";
 import { type Agent, type BatchSource, NonFiniteError } from "../agents/agent.js";
 import { agentDefinition } from "../agents/registry.js";
 import { getBackend, resolvePrecision } from "../engine/index.js";
@@ -16,12 +15,13 @@ import type { EnvSpec, VecEnv, VecEnvState } from "../envs/types.js";
 import { foldIn, type Key, keyFromSeed, Rng, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
 import { type LoopState, readTrainingCheckpoint, restoreReplay, writeTrainingCheckpoint } from "./checkpoint.js";
-import { parseSavedConfig, type TrainConfig } from "./config.js";
+import type { TrainConfig } from "./config.js";
 import { type EvalMetrics, evaluate } from "./evaluate.js";
 import type { MetricsLogger } from "./logger.js";
 import type { RunDir } from "./rundir.js";
 
 export { checkpointPosition, latestCheckpoint, listCheckpoints } from "./checkpoint.js";
+export { readRunConfig } from "./run.js";
 
 export interface TrainOptions {
   /** Where config, metrics and checkpoints go; null = nothing written (tests, benchmarks). */
@@ -437,30 +437,4 @@ class TrainingRun {
     if (this.evalEnv) await this.evalEnv.close();
     if (this.farEnv) await this.farEnv.close();
   }
-}
-
-/**
- * The training configuration in a run's config.json; a missing, damaged or invalid file is an
- * error that names it and says what to do.
- */
-export function readRunConfig(configPath: string): TrainConfig {
-  const fix =
-    "every checkpoint of the run also stores its configuration (safetensors metadata \"config\"): " +
-    `restore ${configPath} as {"config": <that JSON>} from a backup or a checkpoint, or start a new run`;
-  let saved: { config?: unknown };
-  try {
-    saved = JSON.parse(readFileSync(configPath, "utf8"));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "ENOENT") throw new Error(`${configPath} does not exist; ${fix}`);
-    if (err.code) throw new Error(`cannot read ${configPath}: ${err.message}`);
-    throw new Error(`${configPath} is damaged: it is not valid JSON (${err.message}); ${fix}`);
-  }
-  const parsed = parseSavedConfig(saved?.config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path?.length ? ` (config.${issue.path.join(".")})` : "";
-    throw new Error(`${configPath} does not hold a valid training configuration: ${issue?.message}${where}; ${fix}`);
-  }
-  return parsed.data;
 }

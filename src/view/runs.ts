@@ -1,16 +1,17 @@
 // The runs a viewer shows: what the user named on the command line (run directories, or folders
 // of run directories as `fathom plot` takes them), each read once for its configuration, and its
 // curves and checkpoints read afresh on every request (a run may still be training).
-import { existsSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { farGoalEvalId, getEnvSpec, primaryEvalId } from "../envs/registry.js";
 import type { TrainConfig } from "../train/config.js";
 import { type MetricsRecord, readMetricsJsonl } from "../train/logger.js";
 import type { RunCurves, RunInfo } from "./api.js";
-import { findRunDir, listRunDirs, RUN_FILES, type RunDir, runDirAt } from "../train/rundir.js";
+import type { RunDir } from "../train/rundir.js";
+import { loadRuns } from "../train/run.js";
 import { evalRecords, readRunSummary } from "../train/summary.js";
-import { depthLabel, INCOMPLETE_DIR } from "../train/sweep.js";
-import { listCheckpoints, readRunConfig } from "../train/trainer.js";
+import { depthLabel } from "../train/sweep.js";
+import { listCheckpoints } from "../train/trainer.js";
 
 export interface ViewRun {
   /** Index in the viewer's list (the API's `run` parameter). */
@@ -27,29 +28,12 @@ export interface ViewRun {
  * Throws on a path that is none of these, and on a run named twice.
  */
 export function resolveRuns(paths: readonly string[]): ViewRun[] {
-  if (paths.length === 0) throw new Error("name at least one run directory (or a folder of run directories)");
-  const found: { dir: string; checkpoint?: string }[] = [];
-  for (const p of paths) {
-    if (!existsSync(p)) throw new Error(`${p} does not exist`);
-    if (statSync(p).isDirectory() && !existsSync(join(p, "config.json")) && basename(p) !== RUN_FILES.checkpoints) {
-      const inside = listRunDirs(p).filter((n) => !INCOMPLETE_DIR.test(n));
-      if (inside.length === 0) throw new Error(`${p} is neither a run directory (it has no config.json) nor a folder of run directories`);
-      // a folder's runs by env, depth and seed (the names of a sweep's runs carry no time to sort by)
-      const keyed = inside.map((n, i) => ({ n, i, c: readRunConfig(join(p, n, RUN_FILES.config)) }));
-      keyed.sort((a, b) => (a.c.env < b.c.env ? -1 : a.c.env > b.c.env ? 1 : 0) || a.c.criticDepth - b.c.criticDepth || a.c.actorDepth - b.c.actorDepth || a.c.seed - b.c.seed || a.i - b.i);
-      found.push(...keyed.map(({ n }) => ({ dir: join(p, n) })));
-    } else {
-      const f = findRunDir(p);
-      found.push({ dir: f.run.path, ...(f.checkpoint === undefined ? {} : { checkpoint: f.checkpoint }) });
-    }
-  }
-  const seen = new Set<string>();
-  return found.map((d, index) => {
-    const run = runDirAt(d.dir);
-    if (seen.has(run.path)) throw new Error(`run ${run.path} is named twice`);
-    seen.add(run.path);
-    return { index, run, config: readRunConfig(run.configPath), ...(d.checkpoint === undefined ? {} : { checkpoint: d.checkpoint }) };
-  });
+  return loadRuns(paths, { allowCheckpoints: true }).map((r, index) => ({
+    index,
+    run: r.run,
+    config: r.config,
+    ...(r.checkpoint === undefined ? {} : { checkpoint: r.checkpoint }),
+  }));
 }
 
 export function runInfo(v: ViewRun): RunInfo {
