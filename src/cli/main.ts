@@ -751,34 +751,40 @@ function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null): { long
   return { long: `${c.agent} ${g.long}`, short: `${c.agent} ${g.short}`, order: [agentIndex, ...g.order] };
 }
 
-const PLOT_HELP = `Usage: fathom plot <run dir | runs dir | results dir>... [--out curves.svg] [--summary summary.svg]
-                   [--metric eval/episode_success] [--group-by depth|actor-depth|critic-depth] [--title T] [--force]
+const PlotSchema = z
+  .object({
+    out: z
+      .string()
+      .optional()
+      .describe(
+        "Learning curves (SVG): the metric against env steps, one line per group = mean over its runs (seeds), band = 95 % bootstrap CI of the mean (10,000 resamples, fixed seed); runs of different envs or agents are never averaged together: a group is an (env, agent, depth)",
+      ),
+    summary: z
+      .string()
+      .optional()
+      .describe("Depth vs final performance (SVG; per run: mean of its last 5 evaluations): mean over seeds, 95 % bootstrap CI error bar, every seed as a dot"),
+    metric: z.string().min(1).default("eval/episode_success").describe("Metric of metrics.jsonl to plot (e.g. eval_far/episode_success, eval/mean_dist)"),
+    groupBy: z.enum(GROUP_BY).default("depth").describe("What a group of runs shares"),
+    title: z.string().optional().describe("Figure title (default: the envs)"),
+    force: z.boolean().default(false).describe("Replace existing figure files (without it, an existing file is an error; figures are regenerable)"),
+  })
+  .strict();
 
-  --out F       learning curves: the metric against env steps, one line per group = mean over its runs
-                (seeds), band = 95 % bootstrap confidence interval of the mean (10,000 resamples, fixed seed);
-                runs of different envs or agents are never averaged together: a group is an (env, agent, depth)
-  --summary F   depth vs final performance (per run: mean of its last 5 evaluations): mean over seeds,
-                95 % bootstrap CI error bar, every seed as a dot
-  --force       replace existing figure files (without it, an existing file is an error)
-A markdown table of the final performance per group is printed. Run directories need only
-config.json and metrics.jsonl (fathom export's results folders work).`;
+const PLOT_USAGE = "Usage: fathom plot <run dir | runs dir | results dir>... [options]";
+const PLOT_DESCRIPTION =
+  "Draws learning curves and/or depth vs final performance of runs, and prints a markdown table of the final performance per group. Run directories need only config.json and metrics.jsonl (fathom export's results folders work).";
 
 function cmdPlot(argv: string[]): number {
-  const args = [...argv];
-  const out = takeOption(args, "out");
-  const summaryOut = takeOption(args, "summary");
-  const title = takeOption(args, "title");
-  const metric = takeOption(args, "metric") ?? "eval/episode_success";
-  const groupByText = takeOption(args, "group-by") ?? "depth";
-  const force = takeFlag(args, "force");
-  if (args.includes("--help") || args.includes("-h") || args.length === 0) {
-    console.log(PLOT_HELP);
-    return args.length === 0 ? 2 : 0;
+  const parsed = parseFlags(PlotSchema, argv, { helpHint: "fathom plot --help" });
+  if (parsed.help || argv.length === 0) {
+    console.log(formatHelp(PlotSchema, { usage: PLOT_USAGE, description: PLOT_DESCRIPTION }));
+    return argv.length === 0 ? 2 : 0;
   }
-  const unknown = args.find((a) => a.startsWith("--"));
-  if (unknown) throw new FlagError(`fathom plot: unknown option ${unknown} (see fathom plot --help)`);
-  if (!(GROUP_BY as readonly string[]).includes(groupByText)) throw new FlagError(`--group-by "${groupByText}" is not allowed: allowed are ${GROUP_BY.join(", ")}`);
-  const groupBy = groupByText as GroupBy;
+  const opts = PlotSchema.parse(parsed.values);
+  const args = parsed.positionals;
+  const { out, summary: summaryOut, title, metric, force } = opts;
+  if (args.length === 0) throw new FlagError("fathom plot needs at least one run directory (or a folder of them); see fathom plot --help");
+  const groupBy: GroupBy = opts.groupBy;
   if (!out && !summaryOut) throw new FlagError("fathom plot needs --out <curves.svg> and/or --summary <summary.svg>");
   if (out && summaryOut && resolve(out) === resolve(summaryOut)) throw new FlagError("--out and --summary name the same file");
   for (const f of [out, summaryOut]) {
@@ -843,25 +849,27 @@ function cmdPlot(argv: string[]): number {
   return 0;
 }
 
-const EXPORT_HELP = `Usage: fathom export <runs dir> --out <results dir> [--update]
+const ExportSchema = z
+  .object({
+    out: z.string().min(1).describe("The results folder: <out>/<run name>/ gets config.json, metrics.jsonl and summary.json"),
+    update: z.boolean().default(false).describe("Replace the files of runs whose summary is newer than the exported one (without it, a file that differs is an error and nothing is written)"),
+  })
+  .strict();
 
-Copies config.json, metrics.jsonl and summary.json (never checkpoints) of every finished run
-(summary.json status "done") into <results dir>/<run name>/, to be committed. Identical files are
-skipped; a file that differs is an error (nothing is written) unless --update is given, which
-replaces the files of runs whose summary is newer than the exported one.`;
+const EXPORT_USAGE = "Usage: fathom export <runs dir> --out <results dir> [--update]";
+const EXPORT_DESCRIPTION =
+  'Copies config.json, metrics.jsonl and summary.json (never checkpoints) of every finished run (summary.json status "done") into <results dir>/<run name>/, to be committed. Identical files are skipped.';
 
 function cmdExport(argv: string[]): number {
-  const args = [...argv];
-  const out = takeOption(args, "out");
-  const update = takeFlag(args, "update");
-  if (args.includes("--help") || args.includes("-h") || args.length === 0) {
-    console.log(EXPORT_HELP);
-    return args.length === 0 ? 2 : 0;
+  const parsed = parseFlags(ExportSchema, argv, { helpHint: "fathom export --help", maxPositionals: 1 });
+  if (parsed.help || argv.length === 0) {
+    console.log(formatHelp(ExportSchema, { usage: EXPORT_USAGE, description: EXPORT_DESCRIPTION }));
+    return argv.length === 0 ? 2 : 0;
   }
-  const unknown = args.find((a) => a.startsWith("--"));
-  if (unknown) throw new FlagError(`fathom export: unknown option ${unknown} (see fathom export --help)`);
-  if (args.length !== 1) throw new FlagError(`fathom export takes one runs directory, got ${args.length}: ${args.join(" ")}`);
-  if (!out) throw new FlagError("fathom export needs --out <results dir>");
+  if (parsed.values.out === undefined) throw new FlagError("fathom export needs --out <results dir>");
+  const { out, update } = ExportSchema.parse(parsed.values);
+  const args = parsed.positionals;
+  if (args.length !== 1) throw new FlagError("fathom export takes one runs directory (see fathom export --help)");
   const plan = exportRuns(args[0], out, { update });
   for (const run of plan.finished) {
     const fs = plan.files.filter((f) => f.run === run);

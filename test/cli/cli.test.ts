@@ -142,4 +142,21 @@ describe("fathom CLI", () => {
     assert.equal(unknownCmd.code, 2);
     assert.match(unknownCmd.err, /allowed are train, eval, sweep, plot, export, view, video, envs, bench/);
   });
+
+  test("plot and export parse their options through the same flag layer as train and eval", async () => {
+    const help = await cli(["plot", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /--group-by <depth\|actor-depth\|critic-depth>/);
+    const unknown = await cli(["plot", runsDir, "--out", join(runsDir, "x.svg"), "--colour", "red"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /--colour/);
+    const bad = await cli(["plot", runsDir, "--out", join(runsDir, "x.svg"), "--group-by", "width"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--group-by "width" is invalid; allowed: one of: depth, actor-depth, critic-depth/);
+    const noOut = await cli(["export", runsDir]);
+    assert.equal(noOut.code, 2);
+    assert.match(noOut.err, /fathom export needs --out <results dir>/);
+    const two = await cli(["export", runsDir, runsDir, "--out", join(runsDir, "r")]);
+    assert.equal(two.code, 2);
+  });
 });
