@@ -56,7 +56,9 @@ describe("an update allocates nothing that grows with the networks or the batch"
         buffers = Math.min(buffers, a1 - a0);
       }
       assert.ok(least < budget, `${least.toFixed(0)} heap bytes per update`);
-      assert.equal(buffers, 0, "ArrayBuffer memory grew during updates");
+      // process.memoryUsage().arrayBuffers is process-wide: memory freed meanwhile (an earlier
+      // test's worker threads, the collector) makes a window's difference negative, never growth.
+      assert.ok(buffers <= 0, `ArrayBuffer memory grew by ${buffers} bytes in every window of 20 updates`);
     });
   }
 });
