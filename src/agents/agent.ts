@@ -9,10 +9,10 @@
 import { z } from "zod";
 import { PRECISIONS } from "../engine/backend.js";
 import type { Tensor } from "../nn/safetensors.js";
-import type { Rng } from "../random.js";
+import { Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 
-export const AGENT_NAMES = ["crl"] as const;
+export const AGENT_NAMES = ["crl", "sac", "sac_her", "td3_her"] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 /** Dimensions of the env an agent acts in (observation row = state ++ commanded goal). */
@@ -180,4 +180,17 @@ export class ScalarAdam {
     const vh = this.v / (1 - b2 ** this.step);
     return x - (this.lr * mh) / (Math.sqrt(vh) + 1e-8);
   }
+}
+
+/** An rng's exact state as a checkpoint tensor ("rng.state": key, counter, spare, spare word, normal spare). */
+export function rngStateTensor(rng: Rng): Tensor {
+  const s = rng.state();
+  return { dtype: "F64", shape: [6], data: new Float64Array([s.key[0], s.key[1], s.counter, s.spare, s.spareWord, s.normalSpare]) };
+}
+
+/** The rng rngStateTensor saved; a missing or malformed tensor is an error naming `what`. */
+export function rngFromStateTensor(t: Tensor | undefined, what: string): Rng {
+  if (!t || t.dtype !== "F64" || t.data.length !== 6) throw new Error(`${what} lacks "rng.state"`);
+  const d = t.data;
+  return Rng.fromState({ key: [d[0], d[1]], counter: d[2], spare: d[3], spareWord: d[4], normalSpare: d[5] });
 }

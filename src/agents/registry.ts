@@ -6,6 +6,8 @@ import type { Backend } from "../engine/backend.js";
 import type { Key } from "../random.js";
 import { AGENT_NAMES, type Agent, type AgentDims, type AgentFootprint, type AgentName } from "./agent.js";
 import { CRLAgent, CRLConfigSchema, crlFootprint } from "./crl.js";
+import { SACAgent, SACConfigSchema, sacFootprint } from "./sac.js";
+import { TD3Agent, TD3ConfigSchema, td3Footprint } from "./td3.js";
 
 export interface AgentDefinition {
   readonly name: AgentName;
@@ -53,6 +55,30 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     hasCritic: true,
     create: (backend, dims, c, key, actBatch) => new CRLAgent(backend, dims, c, key, actBatch),
     footprint: crlFootprint,
+  }),
+  sac: define({
+    name: "sac",
+    summary: "Soft Actor-Critic (JaxGCRL's defaults) on the sparse reward 1[‖achieved − goal‖ < threshold], trained for the commanded goals",
+    schema: SACConfigSchema,
+    hasCritic: true,
+    create: (backend, dims, c, key, actBatch) => new SACAgent(backend, dims, c, key, actBatch, false),
+    footprint: sacFootprint,
+  }),
+  sac_her: define({
+    name: "sac_her",
+    summary: "SAC with hindsight relabelling: goals replaced by the episode's final achieved goal where it lies in the sampled window (JaxGCRL's HER)",
+    schema: SACConfigSchema,
+    hasCritic: true,
+    create: (backend, dims, c, key, actBatch) => new SACAgent(backend, dims, c, key, actBatch, true),
+    footprint: sacFootprint,
+  }),
+  td3_her: define({
+    name: "td3_her",
+    summary: "TD3 with hindsight relabelling (JaxGCRL's defaults and HER), sparse reward",
+    schema: TD3ConfigSchema,
+    hasCritic: true,
+    create: (backend, dims, c, key, actBatch) => new TD3Agent(backend, dims, c, key, actBatch),
+    footprint: td3Footprint,
   }),
 };
 

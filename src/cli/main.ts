@@ -33,7 +33,7 @@ import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } fr
 import { depthLabel, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
-import { FlagError, formatHelp, parseConfig, parseFlags } from "./flags.js";
+import { FlagError, formatHelp, parseConfig, parseFlags, toKebab } from "./flags.js";
 import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
 import { cmdVideo, cmdView } from "./view.js";
@@ -108,6 +108,28 @@ function takeAgent(args: string[]): AgentName {
   const name = takeOption(args, "agent") ?? "crl";
   if (!(AGENT_NAMES as readonly string[]).includes(name)) throw new FlagError(`unknown agent "${name}": allowed are ${AGENT_NAMES.join(", ")}`);
   return name as AgentName;
+}
+
+/**
+ * An option of other agents that `agent` does not have is an error that says whose it is (rather
+ * than "unknown option"), e.g. `--tau` with `--agent crl`.
+ */
+function checkAgentOptions(agent: AgentName, args: readonly string[]): void {
+  const flagsOf = (a: AgentName) => new Set(Object.keys(trainSchemaFor(a).shape).map(toKebab));
+  const own = flagsOf(agent);
+  for (const arg of args) {
+    if (arg === "--") break;
+    if (!arg.startsWith("--")) continue;
+    const name = arg.slice(2).replace(/=.*$/s, "");
+    const base = name.startsWith("no-") ? name.slice(3) : name;
+    if (own.has(name) || own.has(base)) continue;
+    const owners = AGENT_NAMES.filter((a) => a !== agent && (flagsOf(a).has(name) || flagsOf(a).has(base)));
+    if (owners.length > 0) {
+      throw new FlagError(
+        `--${name} does not apply to --agent ${agent}: it is an option of ${owners.map((o) => `--agent ${o}`).join(", ")} (fathom train --agent ${agent} --help lists the options of ${agent})`,
+      );
+    }
+  }
 }
 
 /** The preset's values for `agent`; an unknown preset is an error that lists the presets. */
@@ -208,6 +230,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     }
   } else {
     const preset = presetValues(presetName, agent);
+    checkAgentOptions(agent, args);
     const r = parseConfig(trainSchemaFor(agent), args, { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues });
     if (r.help) return 0;
     config = r.config;
@@ -535,6 +558,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const preset = presetValues(presetName, agent);
   const schema = trainSchemaFor(agent);
   const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues };
+  checkAgentOptions(agent, args);
   const base = parseConfig(schema, args, parseOpts);
   if (base.help) return 0;
   if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");

@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
 import { CRL_PAPER_ACTOR, CRLConfigSchema } from "../agents/crl.js";
+import { SACConfigSchema } from "../agents/sac.js";
+import { TD3ConfigSchema } from "../agents/td3.js";
 import { BACKEND_NAMES } from "../engine/index.js";
 
 /** The loop's and the env's keys, shared by every agent (in help order: these, then the agent's, then LOOP_TAIL). */
@@ -83,9 +85,14 @@ function loopRules(c: z.output<z.ZodObject<typeof LOOP_HEAD>>, ctx: z.Refinement
 /** Each agent's training schema, the object schema `fathom train --agent <name>` parses its flags with. */
 export const TRAIN_SCHEMAS = {
   crl: trainSchema("crl", CRLConfigSchema),
+  sac: trainSchema("sac", SACConfigSchema),
+  sac_her: trainSchema("sac_her", SACConfigSchema),
+  td3_her: trainSchema("td3_her", TD3ConfigSchema),
 } as const satisfies Record<AgentName, z.ZodObject>;
 
 /** The training schema of `agent`; an unknown name is an error that lists the known ones. */
+export function trainSchemaFor<N extends AgentName>(agent: N): (typeof TRAIN_SCHEMAS)[N];
+export function trainSchemaFor(agent: string): (typeof TRAIN_SCHEMAS)[AgentName];
 export function trainSchemaFor(agent: string): (typeof TRAIN_SCHEMAS)[AgentName] {
   if (!Object.hasOwn(TRAIN_SCHEMAS, agent)) throw new Error(`unknown agent "${agent}": allowed are ${AGENT_NAMES.join(", ")}`);
   return TRAIN_SCHEMAS[agent as AgentName];
@@ -94,7 +101,7 @@ export function trainSchemaFor(agent: string): (typeof TRAIN_SCHEMAS)[AgentName]
 /** Any agent's training config; a config without `agent` is CRL's (every run saved before there were others). */
 export const TrainConfigSchema = z.preprocess(
   (raw) => (raw !== null && typeof raw === "object" && !Array.isArray(raw) && !("agent" in raw) ? { ...raw, agent: "crl" } : raw),
-  z.discriminatedUnion("agent", [TRAIN_SCHEMAS.crl]),
+  z.discriminatedUnion("agent", [TRAIN_SCHEMAS.crl, TRAIN_SCHEMAS.sac, TRAIN_SCHEMAS.sac_her, TRAIN_SCHEMAS.td3_her]),
 );
 
 export type TrainConfigOf<N extends AgentName> = z.output<(typeof TRAIN_SCHEMAS)[N]>;
@@ -201,6 +208,10 @@ export const PAPER_PRESET: Preset = {
   },
   agents: {
     crl: { ...CRL_PAPER_ACTOR, batchSize: 512, discounting: 0.99 },
+    // the TD baselines at their reference values (their schemas' defaults), on the paper's loop
+    sac: {},
+    sac_her: {},
+    td3_her: {},
   },
 };
 
@@ -225,6 +236,9 @@ export const CPU_PRESET: Preset = {
   },
   agents: {
     crl: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
+    sac: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
+    sac_her: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
+    td3_her: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
   },
 };
 

@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TrainConfigSchema } from "../../src/train/config.js";
+import { trainSchemaFor } from "../../src/train/config.js";
 import { sweepRunDirName } from "../../src/train/rundir.js";
 import { evalRecords, lastKMeans, readRunSummary, writeRunSummary } from "../../src/train/summary.js";
 import { configDiff, moveAside, openSweepRunDir, parseIntList, planSweepPoint } from "../../src/train/sweep.js";
 
-const cfg = TrainConfigSchema.parse({ env: "simple_u_maze-v1", criticDepth: 16, actorDepth: 16, seed: 2, batchSize: 64 });
+const cfg = trainSchemaFor("crl").parse({ env: "simple_u_maze-v1", criticDepth: 16, actorDepth: 16, seed: 2, batchSize: 64 });
 const now = new Date(2026, 0, 2, 3, 4, 5);
 
 /** A fake run directory: config.json (with `config`), optional summary.json and checkpoints/latest.json. */
@@ -158,18 +158,18 @@ test("summary: last-5 means of every eval metric from metrics.jsonl, later lines
 });
 
 test("a config saved before the actor options existed keeps the paper's actor when read back", async () => {
-  const { parseSavedConfig, TrainConfigSchema } = await import("../../src/train/config.js");
-  const today = TrainConfigSchema.parse({ env: "simple_u_maze-v1" });
+  const { parseSavedConfig, trainSchemaFor } = await import("../../src/train/config.js");
+  const today = trainSchemaFor("crl").parse({ env: "simple_u_maze-v1" });
   const old: Record<string, unknown> = { ...today };
   for (const k of ["actorHeadNorm", "actorHeadInitScale", "tanhLogDet", "actorLrWarmup", "prefillPolicy", "farGoalEval"]) delete old[k];
   const r = parseSavedConfig(old);
-  assert.ok(r.success);
+  assert.ok(r.success && r.data.agent === "crl");
   assert.equal(r.data.actorHeadNorm, false);
   assert.equal(r.data.tanhLogDet, "reference");
   assert.equal(r.data.prefillPolicy, "uniform");
   // A config that has the keys is read as written.
   const now = parseSavedConfig(today);
-  assert.ok(now.success);
+  assert.ok(now.success && now.data.agent === "crl");
   assert.equal(now.data.actorHeadNorm, today.actorHeadNorm);
   assert.equal(now.data.tanhLogDet, today.tanhLogDet);
 });
