@@ -1,6 +1,7 @@
 // What the training loop (train/trainer.ts) needs of an algorithm, and the pieces every algorithm
 // file shares. Each algorithm is one readable file (STYLE: the CleanRL habit): crl.ts, sac.ts
-// (SAC and SAC+HER), td3.ts (TD3+HER), gcbc.ts; ./registry.ts maps `--agent` names to them.
+// (SAC and SAC+HER), td3.ts (TD3+HER; td.ts is the twin critic it shares with SAC), gcbc.ts;
+// ./registry.ts maps `--agent` names to them.
 //
 // An agent owns its networks, optimisers and randomness, and says which batches it learns from:
 // `makeSampler` builds, over the replay buffer (or an offline dataset loaded into one), the
@@ -12,7 +13,7 @@ import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 
-export const AGENT_NAMES = ["crl", "sac", "sac_her", "td3_her"] as const;
+export const AGENT_NAMES = ["crl", "sac", "sac_her", "td3_her", "gcbc"] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
 
 /** Dimensions of the env an agent acts in (observation row = state ++ commanded goal). */

@@ -6,6 +6,7 @@ import type { Backend } from "../engine/backend.js";
 import type { Key } from "../random.js";
 import { AGENT_NAMES, type Agent, type AgentDims, type AgentFootprint, type AgentName } from "./agent.js";
 import { CRLAgent, CRLConfigSchema, crlFootprint } from "./crl.js";
+import { GCBCAgent, GCBCConfigSchema, gcbcFootprint } from "./gcbc.js";
 import { SACAgent, SACConfigSchema, sacFootprint } from "./sac.js";
 import { TD3Agent, TD3ConfigSchema, td3Footprint } from "./td3.js";
 
@@ -16,6 +17,8 @@ export interface AgentDefinition {
   readonly configSchema: z.ZodObject;
   /** Whether it has a critic network (criticDepth, criticWidth). */
   readonly hasCritic: boolean;
+  /** Whether it trains from an offline dataset (`--offline`): never, optionally, or only. */
+  readonly offline: "never" | "allowed" | "only";
   /** Its own config out of a training config (the keys of configSchema, validated). */
   configOf(trainConfig: object): Record<string, unknown>;
   /** Builds it; `actBatch` = the most observations one act() call gets. */
@@ -28,6 +31,7 @@ function define<S extends z.ZodObject>(d: {
   summary: string;
   schema: S;
   hasCritic: boolean;
+  offline: "never" | "allowed" | "only";
   create: (backend: Backend, dims: AgentDims, c: z.output<S>, key: Key, actBatch: number) => Agent;
   footprint: (dims: AgentDims, c: z.output<S>, actBatch: number) => AgentFootprint;
 }): AgentDefinition {
@@ -41,6 +45,7 @@ function define<S extends z.ZodObject>(d: {
     summary: d.summary,
     configSchema: d.schema,
     hasCritic: d.hasCritic,
+    offline: d.offline,
     configOf: (t) => pick(t) as Record<string, unknown>,
     create: (backend, dims, t, key, actBatch) => d.create(backend, dims, pick(t), key, actBatch),
     footprint: (dims, t, actBatch) => d.footprint(dims, pick(t), actBatch),
@@ -53,6 +58,7 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     summary: "Contrastive RL (SPEC §3): InfoNCE critic, tanh-Gaussian actor, hindsight goals, no reward",
     schema: CRLConfigSchema,
     hasCritic: true,
+    offline: "allowed",
     create: (backend, dims, c, key, actBatch) => new CRLAgent(backend, dims, c, key, actBatch),
     footprint: crlFootprint,
   }),
@@ -61,6 +67,7 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     summary: "Soft Actor-Critic (JaxGCRL's defaults) on the sparse reward 1[‖achieved − goal‖ < threshold], trained for the commanded goals",
     schema: SACConfigSchema,
     hasCritic: true,
+    offline: "never",
     create: (backend, dims, c, key, actBatch) => new SACAgent(backend, dims, c, key, actBatch, false),
     footprint: sacFootprint,
   }),
@@ -69,6 +76,7 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     summary: "SAC with hindsight relabelling: goals replaced by the episode's final achieved goal where it lies in the sampled window (JaxGCRL's HER)",
     schema: SACConfigSchema,
     hasCritic: true,
+    offline: "never",
     create: (backend, dims, c, key, actBatch) => new SACAgent(backend, dims, c, key, actBatch, true),
     footprint: sacFootprint,
   }),
@@ -77,8 +85,18 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     summary: "TD3 with hindsight relabelling (JaxGCRL's defaults and HER), sparse reward",
     schema: TD3ConfigSchema,
     hasCritic: true,
+    offline: "never",
     create: (backend, dims, c, key, actBatch) => new TD3Agent(backend, dims, c, key, actBatch),
     footprint: td3Footprint,
+  }),
+  gcbc: define({
+    name: "gcbc",
+    summary: "goal-conditioned behavioural cloning (OGBench's defaults) from an offline dataset: imitate the action taken, given a goal reached later in the episode",
+    schema: GCBCConfigSchema,
+    hasCritic: false,
+    offline: "only",
+    create: (backend, dims, c, key, actBatch) => new GCBCAgent(backend, dims, c, key, actBatch),
+    footprint: gcbcFootprint,
   }),
 };
 

@@ -10,6 +10,7 @@ import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, v
 import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
 import { agentDefinition } from "../agents/registry.js";
 import { crossKeyIssues, networkSizes, PRESETS, presetFor, runDepth, type TrainConfig, trainSchemaFor } from "../train/config.js";
+import { offlineConfig, offlineOptionIssue, readDatasetInfo } from "../train/dataset.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
@@ -36,6 +37,7 @@ import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, t
 import { FlagError, formatHelp, parseConfig, parseFlags, toKebab } from "./flags.js";
 import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
+import { cmdCollect } from "./collect.js";
 import { cmdVideo, cmdView } from "./view.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -53,6 +55,7 @@ const USAGE = `fathom ${version()} — self-supervised goal-conditioned RL (Cont
 Usage:
   fathom train --env <id> [--agent crl] [--preset cpu|paper] [options]
                                                            train an agent (fathom train [--agent <name>] --help)
+  fathom train --offline data.safetensors --agent crl|gcbc train from a dataset (fathom collect), no env steps
   fathom train --resume <run dir> [--total-env-steps N]    continue a stopped run (or extend one to N env steps)
   fathom eval <run dir | checkpoint> [options]             evaluate a trained agent (fathom eval --help)
   fathom sweep --env <id> --depths 4,16 --seeds 0-2 [--jobs N] [train options]
@@ -60,6 +63,8 @@ Usage:
   fathom plot <run dirs | runs dir>... --out curves.svg [--summary summary.svg]
                                                            learning curves; depth vs final performance
   fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, summary
+  fathom collect <run dir> | --policy random --env <id> --steps N --out data.safetensors
+                                                           an offline dataset (for fathom train --offline)
   fathom view <run dirs | runs dir>... [--port N]          curves and replays in the browser (localhost)
   fathom video <run dirs | runs dir>... --out replay.mp4   replays rendered to .mp4, .webm, .gif (or a .png still)
   fathom envs                                              list the environments
@@ -140,6 +145,15 @@ function presetValues(presetName: string, agent: AgentName): Record<string, unkn
   return values;
 }
 
+/** `--offline <dataset>` without `--env`: the dataset's env (added to args). */
+function withDatasetEnv(args: string[]): void {
+  const i = args.findIndex((a) => a === "--offline" || a.startsWith("--offline="));
+  if (i < 0 || args.some((a) => a === "--env" || a.startsWith("--env="))) return;
+  const path = args[i].startsWith("--offline=") ? args[i].slice("--offline=".length) : args[i + 1];
+  if (path === undefined || path.startsWith("--")) return; // the parser says --offline needs a value
+  args.push("--env", readDatasetInfo(path).env);
+}
+
 /** The options --resume allows (they extend the run; see train/extend.ts). */
 const ResumeSchema = z
   .object({
@@ -210,6 +224,9 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     config = readRunConfig(runDir.configPath);
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
+    if (config.offline !== undefined && (want.totalEnvSteps !== undefined || want.numEvals !== undefined)) {
+      throw new FlagError("--resume continues an offline run as it was configured: it takes no env steps, so --total-env-steps and --num-evals do not extend it");
+    }
     if (want.totalEnvSteps !== undefined || want.numEvals !== undefined) {
       const at = checkpointPosition(resumeFrom);
       let plan: ReturnType<typeof planExtension>;
@@ -231,9 +248,18 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   } else {
     const preset = presetValues(presetName, agent);
     checkAgentOptions(agent, args);
-    const r = parseConfig(trainSchemaFor(agent), args, { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues });
+    withDatasetEnv(args);
+    const r = parseConfig(trainSchemaFor(agent), args, {
+      preset,
+      presetName,
+      helpHint: `fathom train --agent ${agent} --help`,
+      maxPositionals: 0,
+      check: (c: TrainConfig) => crossKeyIssues(offlineConfig(c)),
+    });
     if (r.help) return 0;
-    config = r.config;
+    const offlineIssue = offlineOptionIssue(r.config.offline !== undefined, r.fromFlags);
+    if (offlineIssue !== null) throw new FlagError(offlineIssue);
+    config = offlineConfig(r.config);
     // FATHOM_BACKEND and FATHOM_PRECISION apply unless --backend / --precision is given (the
     // config's defaults would hide them)
     if (!r.fromFlags.includes("backend")) config = { ...config, backend: backendFromEnv() ?? config.backend };
@@ -273,7 +299,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       (nets.criticDepth !== null ? `, critic depth ${nets.criticDepth} × width ${nets.criticWidth}` : "") +
       `, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
   );
-  const early = evaluationsBeforeTraining(config);
+  const early = config.offline !== undefined ? 0 : evaluationsBeforeTraining(config);
   if (early > 0 && !resume) {
     console.log(
       `note: ${early === config.numEvals ? "every evaluation comes" : `evaluations 1–${early} of ${config.numEvals} come`} right after the replay prefill, before any training step: ` +
@@ -295,11 +321,13 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
   };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
+  // an offline run counts training steps (it takes no env steps)
+  const offline = config.offline !== undefined;
   const progress = new ProgressReporter({
-    total: config.totalEnvSteps,
+    total: offline ? config.offlineSteps : config.totalEnvSteps,
     label: config.env,
     stream: process.stdout,
-    unit: "env steps",
+    unit: offline ? "training steps" : "env steps",
     // a resumed run's first update carries the restored count; the prefill's steps are cheap
     rateFrom: "first-update",
     evaluations: config.numEvals,
@@ -315,7 +343,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       log: (l) => progress.log(l),
       onTrainingStep: (p) => {
         const m = p.metrics;
-        progress.update(p.envSteps, {
+        progress.update(offline ? p.trainingSteps : p.envSteps, {
           envsteps: p.envSteps,
           metrics: m ? progressMetrics(m) : undefined,
         });
@@ -557,10 +585,13 @@ async function cmdSweep(argv: string[]): Promise<number> {
   if (args.some((a) => a === "--sweep-run-dir" || a.startsWith("--sweep-run-dir="))) throw new FlagError("--sweep-run-dir is internal to fathom sweep");
   const preset = presetValues(presetName, agent);
   const schema = trainSchemaFor(agent);
-  const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: crossKeyIssues };
+  const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: (c: TrainConfig) => crossKeyIssues(offlineConfig(c)) };
   checkAgentOptions(agent, args);
+  withDatasetEnv(args);
   const base = parseConfig(schema, args, parseOpts);
   if (base.help) return 0;
+  const offlineIssue = offlineOptionIssue(base.config.offline !== undefined, base.fromFlags);
+  if (offlineIssue !== null) throw new FlagError(offlineIssue);
   if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");
   const fixedActor = base.fromFlags.includes("actorDepth");
   const fixedCritic = hasCritic && base.fromFlags.includes("criticDepth");
@@ -593,6 +624,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
       if (r.help) return 0;
       // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
       if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
+      r.config = offlineConfig(r.config);
       const name = sweepRunDirName({ env: r.config.env, agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed });
       if (seen.has(name)) continue;
       seen.add(name);
@@ -789,6 +821,7 @@ const PlotSchema = z
       .describe("Depth vs final performance (SVG; per run: mean of its last 5 evaluations): mean over seeds, 95 % bootstrap CI error bar, every seed as a dot"),
     metric: z.string().min(1).default("eval/episode_success").describe("Metric of metrics.jsonl to plot (e.g. eval_far/episode_success, eval/mean_dist)"),
     groupBy: z.enum(GROUP_BY).default("depth").describe("What a group of runs shares"),
+    x: z.enum(["envsteps", "step"]).default("envsteps").describe("The curves' x axis: env steps, or training steps (step; an offline run takes no env steps)"),
     title: z.string().optional().describe("Figure title (default: the envs)"),
     force: z.boolean().default(false).describe("Replace existing figure files (without it, an existing file is an error; figures are regenerable)"),
   })
@@ -829,7 +862,8 @@ function cmdPlot(argv: string[]): number {
     const points: [number, number][] = [];
     for (const rec of records) {
       const v = rec[metric];
-      if (typeof v === "number" && Number.isFinite(v) && typeof rec.envsteps === "number") points.push([rec.envsteps, v]);
+      const x = rec[opts.x];
+      if (typeof v === "number" && Number.isFinite(v) && typeof x === "number") points.push([x, v]);
     }
     const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null);
     const order = [envList.indexOf(c.env), ...g.order];
@@ -852,7 +886,9 @@ function cmdPlot(argv: string[]): number {
     console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs)}`);
   }
   if (out) {
-    writeFileAtomic(out, learningCurvesSvg(curves, { title: title ?? `${envTitle}: ${metric}`, yLabel }));
+    const offline = runs.filter((r) => r.config.offline !== undefined).length;
+    if (opts.x === "envsteps" && offline > 0) throw new FlagError(`${offline} of the runs trained offline and took no env steps: draw their curves against training steps with --x step`);
+    writeFileAtomic(out, learningCurvesSvg(curves, { title: title ?? `${envTitle}: ${metric}`, yLabel, xLabel: opts.x === "step" ? "training steps" : "env steps" }));
     console.log(`${curves.length} runs → ${out}`);
   }
   const groups = finals.length > 0 ? summarizeFinal(finals) : [];
@@ -944,6 +980,8 @@ export async function run(argv: string[]): Promise<number> {
         return cmdPlot(rest);
       case "export":
         return cmdExport(rest);
+      case "collect":
+        return await cmdCollect(rest, version());
       case "view":
         return await cmdView(rest, version());
       case "video":
@@ -954,7 +992,7 @@ export async function run(argv: string[]): Promise<number> {
       case "bench":
         return cmdBench(rest);
       default:
-        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, export, view, video, envs, bench (see fathom --help)`);
+        console.error(`unknown command "${cmd}": allowed are train, eval, sweep, plot, export, view, video, envs, bench, collect (see fathom --help)`);
         return 2;
     }
   } catch (e) {

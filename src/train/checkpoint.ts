@@ -4,14 +4,15 @@
 // public save/load of a single network (+ optional Adam state) for library users.
 //
 // Formats and versions (the `format` metadata key of each file):
-//   fathom-checkpoint-v1   agent checkpoint: the agent's tensors (CRLAgent.stateTensors), the
+//   fathom-checkpoint-v1   agent checkpoint: the agent's tensors (Agent.stateTensors), the
 //                          training envs' state (env.state [N, stride] F64, env.episode_id [N] I32)
 //                          and metadata: agent, config (JSON), loop (JSON: env steps, training
-//                          steps, evaluations done, resumes, loop rng), replay (file name),
-//                          env_state (JSON: id, numEnvs, seedKey, stride). Also saveNetwork's files
-//                          (metadata kind "resnet").
+//                          steps, evaluations done, resumes, loop rng), replay (file name; absent
+//                          for an offline run, whose buffer is its dataset), env_state (JSON: id,
+//                          numEnvs, seedKey, stride). Also saveNetwork's files (metadata kind "resnet").
 //   fathom-replay-v1       replay buffer: obs [N, C, obsDim] F32, actions [N, C, A] F32,
 //                          episode_ids [N, C] I32, head_size [2] I32.
+//   fathom-dataset-v1      an offline dataset (`fathom collect`): train/dataset.ts, docs/datasets.md.
 // Names: checkpoints/step_<env steps, 10 digits>[-k].safetensors (periodic; the newest
 // keepCheckpoints are kept), interrupt_<…>.safetensors, each with <name minus .safetensors>
 // .replay.safetensors (only the newest replay file is kept), and latest.json → the newest.
@@ -247,7 +248,8 @@ export interface TrainingCheckpointContent {
   /** The run's configuration (as JSON). */
   config: unknown;
   loop: LoopState & { rng: RngState };
-  replay: ReplayBufferState;
+  /** The replay buffer (null for an offline run: its buffer is its dataset, never saved again). */
+  replay: ReplayBufferState | null;
   /** The training envs' state (null when the env cannot save it). */
   envState: VecEnvState | null;
 }
@@ -275,22 +277,24 @@ export function writeTrainingCheckpoint(dir: string, tag: "step" | "interrupt", 
     agent: c.agent,
     config: JSON.stringify(c.config),
     loop: JSON.stringify(c.loop),
-    replay: replayName,
   };
+  if (c.replay !== null) meta.replay = replayName;
   const tensors = c.agentTensors;
   if (c.envState) envStateTensors(c.envState, tensors, meta);
   const path = join(dir, name);
   const written: string[] = [];
   try {
     const rs = c.replay;
-    const t = new Map<string, Tensor>([
-      ["obs", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.obsDim], data: rs.obs }],
-      ["actions", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.actionDim], data: rs.actions }],
-      ["episode_ids", { dtype: "I32", shape: [rs.numEnvs, rs.capacity], data: rs.episodeIds }],
-      ["head_size", { dtype: "I32", shape: [2], data: Int32Array.from([rs.head, rs.size]) }],
-    ]);
-    writeSafetensorsFile(join(dir, replayName), t, { format: REPLAY_FORMAT });
-    written.push(join(dir, replayName));
+    if (rs !== null) {
+      const t = new Map<string, Tensor>([
+        ["obs", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.obsDim], data: rs.obs }],
+        ["actions", { dtype: "F32", shape: [rs.numEnvs, rs.capacity, rs.actionDim], data: rs.actions }],
+        ["episode_ids", { dtype: "I32", shape: [rs.numEnvs, rs.capacity], data: rs.episodeIds }],
+        ["head_size", { dtype: "I32", shape: [2], data: Int32Array.from([rs.head, rs.size]) }],
+      ]);
+      writeSafetensorsFile(join(dir, replayName), t, { format: REPLAY_FORMAT });
+      written.push(join(dir, replayName));
+    }
     writeSafetensorsFile(path, tensors, meta);
     written.push(path);
     writeJsonAtomic(join(dir, "latest.json"), { checkpoint: name, envsteps: c.loop.envSteps, step: c.loop.trainingSteps });

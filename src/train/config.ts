@@ -5,7 +5,9 @@
 // (agents/registry.ts). `paper` is SPEC §5 exactly; `cpu` is scaled down to show learning on 2 cores.
 import { z } from "zod";
 import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
+import { agentDefinition } from "../agents/registry.js";
 import { CRL_PAPER_ACTOR, CRLConfigSchema } from "../agents/crl.js";
+import { GCBCConfigSchema } from "../agents/gcbc.js";
 import { SACConfigSchema } from "../agents/sac.js";
 import { TD3ConfigSchema } from "../agents/td3.js";
 import { BACKEND_NAMES } from "../engine/index.js";
@@ -36,6 +38,19 @@ const LOOP_HEAD = {
   minReplaySize: z.number().int().min(1).default(1000).describe("Rows per env collected with the random actor before training"),
   maxReplaySize: z.number().int().min(2).default(10_000).describe("Rows kept per env (ring)"),
   windowLength: z.number().int().min(2).default(1000).describe("Consecutive rows per env sampled per training step"),
+  offline: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Train from this dataset (written by `fathom collect`; docs/datasets.md) instead of collecting: no env steps; evaluation still runs in the env. numEnvs, maxReplaySize, minReplaySize and totalEnvSteps become the dataset's",
+    ),
+  offlineSteps: z
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe("Training steps of an offline run (--offline): each samples a window per dataset env and runs up to sgdBatchesPerStep updates"),
 };
 
 const LOOP_TAIL = {
@@ -88,6 +103,7 @@ export const TRAIN_SCHEMAS = {
   sac: trainSchema("sac", SACConfigSchema),
   sac_her: trainSchema("sac_her", SACConfigSchema),
   td3_her: trainSchema("td3_her", TD3ConfigSchema),
+  gcbc: trainSchema("gcbc", GCBCConfigSchema),
 } as const satisfies Record<AgentName, z.ZodObject>;
 
 /** The training schema of `agent`; an unknown name is an error that lists the known ones. */
@@ -101,7 +117,7 @@ export function trainSchemaFor(agent: string): (typeof TRAIN_SCHEMAS)[AgentName]
 /** Any agent's training config; a config without `agent` is CRL's (every run saved before there were others). */
 export const TrainConfigSchema = z.preprocess(
   (raw) => (raw !== null && typeof raw === "object" && !Array.isArray(raw) && !("agent" in raw) ? { ...raw, agent: "crl" } : raw),
-  z.discriminatedUnion("agent", [TRAIN_SCHEMAS.crl, TRAIN_SCHEMAS.sac, TRAIN_SCHEMAS.sac_her, TRAIN_SCHEMAS.td3_her]),
+  z.discriminatedUnion("agent", [TRAIN_SCHEMAS.crl, TRAIN_SCHEMAS.sac, TRAIN_SCHEMAS.sac_her, TRAIN_SCHEMAS.td3_her, TRAIN_SCHEMAS.gcbc]),
 );
 
 export type TrainConfigOf<N extends AgentName> = z.output<(typeof TRAIN_SCHEMAS)[N]>;
@@ -119,7 +135,10 @@ export function crossKeyIssues(c: TrainConfig): { key: keyof TrainConfig & strin
   if (c.windowLength > c.maxReplaySize) {
     issues.push({
       key: "windowLength",
-      message: `windowLength (${c.windowLength}) must not exceed maxReplaySize (${c.maxReplaySize}): a window is cut from the rows each env keeps; lower --window-length or raise --max-replay-size`,
+      message:
+        c.offline !== undefined
+          ? `windowLength (${c.windowLength}) must not exceed the dataset's rows per env (${c.maxReplaySize}): a window is cut from each env's rows; lower --window-length`
+          : `windowLength (${c.windowLength}) must not exceed maxReplaySize (${c.maxReplaySize}): a window is cut from the rows each env keeps; lower --window-length or raise --max-replay-size`,
     });
   }
   const tuples = c.numEnvs * (Math.min(c.windowLength, c.maxReplaySize) - 1);
@@ -128,6 +147,24 @@ export function crossKeyIssues(c: TrainConfig): { key: keyof TrainConfig & strin
       key: "batchSize",
       message: `batchSize (${c.batchSize}) exceeds the tuples one training step can sample, numEnvs × (windowLength − 1) = ${tuples}; lower --batch-size or raise --num-envs or --window-length`,
     });
+  }
+  const def = agentDefinition(c.agent);
+  if (c.offline !== undefined && def.offline === "never") {
+    const can = AGENT_NAMES.filter((a) => agentDefinition(a).offline !== "never").join(", ");
+    issues.push({
+      key: "offline",
+      message: `--agent ${c.agent} does not train offline: --offline is for ${can} (the TD baselines learn from their own exploration)`,
+    });
+  }
+  if (c.offline === undefined && def.offline === "only") {
+    issues.push({
+      key: "offline",
+      message: `--agent ${c.agent} learns only from a fixed dataset: give --offline <dataset.safetensors> (write one with \`fathom collect\`)`,
+    });
+  }
+  if (c.offline !== undefined) {
+    if (c.numEvals > c.offlineSteps) issues.push({ key: "numEvals", message: `numEvals (${c.numEvals}) must not exceed offlineSteps (${c.offlineSteps}): an evaluation follows a training step` });
+    return issues; // no env steps: the budget below is the online loop's
   }
   const minimum = minTotalEnvSteps(c);
   if (c.totalEnvSteps < minimum) {
@@ -212,6 +249,7 @@ export const PAPER_PRESET: Preset = {
     sac: {},
     sac_her: {},
     td3_her: {},
+    gcbc: {}, // OGBench's values
   },
 };
 
@@ -239,6 +277,7 @@ export const CPU_PRESET: Preset = {
     sac: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
     sac_her: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
     td3_her: { batchSize: 256, actorWidth: 128, criticWidth: 128 },
+    gcbc: { batchSize: 256, actorWidth: 128 },
   },
 };
 

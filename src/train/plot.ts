@@ -138,7 +138,7 @@ export function runLength(runs: Curve[]): string {
   return lo === hi ? `${fmtSteps(hi)} env steps${each}` : `${fmtSteps(lo)}–${fmtSteps(hi)} env steps`;
 }
 
-export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; yMax?: number; bootstrap?: BootstrapOptions }): string {
+export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; xLabel?: string; yMax?: number; bootstrap?: BootstrapOptions }): string {
   const W = 760;
   const H = 440;
   const m = { l: 70, r: 210, t: 40, b: 55 };
@@ -171,7 +171,7 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
   for (const x of xTicks) parts.push(`<text class="x-tick" x="${sx(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmtSteps(x)}</text>`);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">env steps</text>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">${esc(opts.xLabel ?? "env steps")}</text>`);
   parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
   let k = 0;
   for (const [g, rows] of agg) {

@@ -3,7 +3,7 @@
 // the viewer all read runs through here.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseSavedConfig, type TrainConfig } from "./config.js";
+import { parseSavedConfig, runDepth, type TrainConfig } from "./config.js";
 import { type MetricsRecord, readMetricsJsonl } from "./logger.js";
 import { findRunDir, listRunDirs, RUN_FILES, type RunDir } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
@@ -98,7 +98,7 @@ export function loadRuns(paths: readonly string[], options: { allowCheckpoints?:
       loaded.sort(
         (a, b) =>
           (a.r.config.env < b.r.config.env ? -1 : a.r.config.env > b.r.config.env ? 1 : 0) ||
-          a.r.config.criticDepth - b.r.config.criticDepth ||
+          runDepth(a.r.config) - runDepth(b.r.config) ||
           a.r.config.actorDepth - b.r.config.actorDepth ||
           a.r.config.seed - b.r.config.seed ||
           a.i - b.i,

@@ -2,7 +2,10 @@
 // step collect `unrollLength` steps from every env, sample the agent's batches (hindsight tuples
 // for CRL) and run up to `sgdBatchesPerStep` updates; evaluate every epoch with the deterministic
 // actor; checkpoint. The agent (`--agent`, agents/registry.ts) is behind the Agent interface
-// (agents/agent.ts): the loop never looks inside its batches or networks.
+// (agents/agent.ts): the loop never looks inside its batches or networks. An offline run
+// (`offline`: a dataset from `fathom collect`, train/dataset.ts) has no training envs: the dataset
+// is its replay buffer, each training step only samples and updates, and `offlineSteps` training
+// steps are spread over the evaluations.
 //
 // train() reads as that loop (TrainingRun.run); each part is one method of TrainingRun: open
 // (agent, replay, sampler, envs; restore from a checkpoint), prefill, collect, trainStep, evaluate,
@@ -15,6 +18,7 @@ import type { EnvSpec, VecEnv, VecEnvState } from "../envs/types.js";
 import { foldIn, type Key, keyFromSeed, Rng, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
 import { type LoopState, readTrainingCheckpoint, restoreReplay, writeTrainingCheckpoint } from "./checkpoint.js";
+import { loadDataset } from "./dataset.js";
 import type { TrainConfig } from "./config.js";
 import { type EvalMetrics, evaluate } from "./evaluate.js";
 import type { MetricsLogger } from "./logger.js";
@@ -145,7 +149,18 @@ class TrainingRun {
     const [, , kEval, kLoop] = split(keyFromSeed(config.seed), 4);
     this.kEval = kEval;
     this.loopRng = new Rng(kLoop);
-    this.buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: config.minReplaySize });
+    if (config.offline !== undefined) {
+      const { buffer, info } = loadDataset(config.offline, config.env);
+      if (info.numEnvs !== N || info.stepsPerEnv !== config.maxReplaySize) {
+        throw new Error(
+          `the config of an offline run must take numEnvs and maxReplaySize from its dataset (${info.numEnvs} envs × ${info.stepsPerEnv} rows), ` +
+            `not ${N} × ${config.maxReplaySize}: pass the config through offlineConfig() (train/dataset.ts)`,
+        );
+      }
+      this.buffer = buffer;
+    } else {
+      this.buffer = new ReplayBuffer({ numEnvs: N, obsDim, actionDim, capacity: config.maxReplaySize, minFill: config.minReplaySize });
+    }
     this.sampler = this.agent.makeSampler(
       this.buffer,
       { stateDim, goalIndices: this.spec.goalIndices, successThreshold: this.spec.successThreshold },
@@ -195,6 +210,11 @@ class TrainingRun {
           ` and ${cut.tensorboardRecords} TensorBoard scalars; they are logged again as training goes on`,
       );
     }
+    if (config.offline !== undefined) {
+      log(`resumed from ${path}; the replay buffer is the dataset ${config.offline}`);
+      this.lastCheckpoint = path;
+      return "an offline run has no training envs";
+    }
     const { obsDim, actionDim } = this.spec;
     const replay = restoreReplay(path, c.replayName, buffer, { numEnvs: config.numEnvs, capacity: config.maxReplaySize, obsDim, actionDim });
     if (replay.restored) log(`resumed from ${path}; replay buffer restored from ${replay.path} (${buffer.size} rows per env)`);
@@ -216,6 +236,10 @@ class TrainingRun {
    */
   private async startEnvs(savedEnv: VecEnvState | string | null): Promise<void> {
     const { config, log } = this;
+    if (config.offline !== undefined) {
+      await this.startEvalEnvs();
+      return;
+    }
     // Env seeds: a fresh stream per (run, resume) so a resumed run that cannot restore its envs'
     // state does not replay old episodes.
     const [, kEnv] = split(keyFromSeed(config.seed), 4);
@@ -228,10 +252,7 @@ class TrainingRun {
       referenceResetBug: config.referenceResetBug,
     });
     this.env = env;
-    const evalOptions = { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip };
-    this.evalEnv = await makeVecEnv(primaryEvalId(config.env), evalOptions);
-    const farId = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
-    if (farId) this.farEnv = await makeVecEnv(farId, evalOptions);
+    await this.startEvalEnvs();
     let first: Float32Array | null = null;
     if (savedEnv !== null) {
       let why = typeof savedEnv === "string" ? savedEnv : null;
@@ -252,21 +273,35 @@ class TrainingRun {
     this.obs = Float32Array.from(first ?? (await env.reset(envSeed)));
   }
 
-  /** The paper's loop: prefill, then train and evaluate until the budget's last evaluation. */
+  /** The evaluation envs: the primary evaluation env, and the far goals' where they are separate. */
+  private async startEvalEnvs(): Promise<void> {
+    const { config } = this;
+    const evalOptions = { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip };
+    this.evalEnv = await makeVecEnv(primaryEvalId(config.env), evalOptions);
+    const farId = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
+    if (farId) this.farEnv = await makeVecEnv(farId, evalOptions);
+  }
+
+  /**
+   * The paper's loop: prefill, then train and evaluate until the budget's last evaluation, one
+   * every totalEnvSteps / numEvals env steps. Offline: no prefill and no collection, an evaluation
+   * every offlineSteps / numEvals training steps.
+   */
   async run(): Promise<TrainResult> {
     const { config, st } = this;
-    await this.prefill();
-    const envStepsPerEval = config.totalEnvSteps / config.numEvals;
+    const offline = config.offline !== undefined;
+    if (!offline) await this.prefill();
+    const perEval = offline ? config.offlineSteps / config.numEvals : config.totalEnvSteps / config.numEvals;
     let stop: Stop = null;
     outer: while (st.evalIndex < config.numEvals) {
-      const evalAt = Math.round((st.evalIndex + 1) * envStepsPerEval);
-      while (st.envSteps < evalAt) {
+      const evalAt = Math.round((st.evalIndex + 1) * perEval);
+      while ((offline ? st.trainingSteps : st.envSteps) < evalAt) {
         if (this.options.signal?.aborted) {
           stop = { status: "interrupted" };
           break outer;
         }
         const t0 = performance.now();
-        await this.collect();
+        if (!offline) await this.collect();
         st.trainingSteps++;
         // Let the event loop run once per training step (Ctrl-C handlers, progress output): env
         // steps wait synchronously on their workers and never yield by themselves.
@@ -358,10 +393,10 @@ class TrainingRun {
       }
     }
     const secs = (performance.now() - t0) / 1000;
-    const sps = (config.numEnvs * config.unrollLength) / secs;
+    const sps = config.offline !== undefined ? 0 : (config.numEnvs * config.unrollLength) / secs; // env steps per second
     const rec: Record<string, number> = { step: st.trainingSteps, envsteps: st.envSteps };
     if (n > 0) for (let k = 0; k < names.length; k++) rec[`training/${names[k]}`] = sums[k] / n;
-    rec["training/sps"] = sps;
+    if (config.offline === undefined) rec["training/sps"] = sps;
     rec["training/updates_per_s"] = n / secs;
     rec["training/envsteps"] = st.envSteps;
     rec["training/buffer_size"] = this.buffer.size * config.numEnvs;
@@ -404,7 +439,7 @@ class TrainingRun {
   private async save(tag: "step" | "interrupt"): Promise<string | null> {
     const { options, st } = this;
     if (!options.runDir) return null;
-    const envState = this.env!.getState ? await this.env!.getState() : null;
+    const envState = this.env?.getState ? await this.env.getState() : null;
     let path: string;
     try {
       path = writeTrainingCheckpoint(
@@ -415,7 +450,7 @@ class TrainingRun {
           agent: this.agent.name,
           config: this.config,
           loop: { ...st, rng: this.loopRng.state() },
-          replay: this.buffer.state(),
+          replay: this.config.offline !== undefined ? null : this.buffer.state(), // offline: the dataset is the buffer
           envState,
         },
         this.config.keepCheckpoints,

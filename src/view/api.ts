@@ -19,13 +19,16 @@ export interface RunInfo {
   /** The env the paper's protocol evaluates on (the replay's default) and the far-goal one, if any. */
   evalEnv: string;
   farEnv: string | null;
+  /** The run's algorithm (`--agent`). */
+  agent: string;
   actorDepth: number;
-  criticDepth: number;
+  /** null for an agent without a critic (gcbc). */
+  criticDepth: number | null;
   actorWidth: number;
-  criticWidth: number;
+  criticWidth: number | null;
   seed: number;
   episodeLength: number;
-  /** Seeds of one group are drawn together: same env, depths and widths. */
+  /** Seeds of one group are drawn together: same env, agent, depths and widths. */
   group: string;
   /** summary.json's status, or "running or interrupted" when it has none yet. */
   status: string;

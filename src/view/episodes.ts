@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
 import { primaryEvalId } from "../envs/registry.js";
-import type { TrainConfig } from "../train/config.js";
+import { networkSizes, type TrainConfig } from "../train/config.js";
 import { type EvalMetrics, evaluate, type Policy, type Trajectories } from "../train/evaluate.js";
 import { type RunDir, writeFileAtomic } from "../train/rundir.js";
 import { checkpointPosition, latestCheckpoint, listCheckpoints, loadAgentCheckpoint, makeAgent } from "../train/trainer.js";
@@ -57,9 +57,9 @@ export function trajectoryRun(run: RunDir, c: TrainConfig): TrajectoryRun {
     name: run.name,
     trainEnv: c.env,
     actorDepth: c.actorDepth,
-    criticDepth: c.criticDepth,
+    criticDepth: networkSizes(c).criticDepth,
     actorWidth: c.actorWidth,
-    criticWidth: c.criticWidth,
+    criticWidth: networkSizes(c).criticWidth,
     seed: c.seed,
   };
 }

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { farGoalEvalId, getEnvSpec, primaryEvalId } from "../envs/registry.js";
-import type { TrainConfig } from "../train/config.js";
+import { networkSizes, type TrainConfig } from "../train/config.js";
 import { type MetricsRecord, readMetricsJsonl } from "../train/logger.js";
 import type { RunCurves, RunInfo } from "./api.js";
 import type { RunDir } from "../train/rundir.js";
@@ -44,7 +44,8 @@ export function runInfo(v: ViewRun): RunInfo {
   } catch {
     status = "summary.json damaged";
   }
-  const widths = c.actorWidth === c.criticWidth ? `w${c.criticWidth}` : `w${c.actorWidth}/${c.criticWidth}`;
+  const n = networkSizes(c);
+  const widths = n.criticWidth === null || c.actorWidth === n.criticWidth ? `w${c.actorWidth}` : `w${c.actorWidth}/${n.criticWidth}`;
   return {
     index: v.index,
     name: v.run.name,
@@ -52,13 +53,14 @@ export function runInfo(v: ViewRun): RunInfo {
     env: c.env,
     evalEnv: primaryEvalId(c.env),
     farEnv: farGoalEvalId(c.env) ?? null,
+    agent: c.agent,
     actorDepth: c.actorDepth,
-    criticDepth: c.criticDepth,
+    criticDepth: n.criticDepth,
     actorWidth: c.actorWidth,
-    criticWidth: c.criticWidth,
+    criticWidth: n.criticWidth,
     seed: c.seed,
     episodeLength: c.episodeLength,
-    group: `${c.env} depth ${depthLabel(c.actorDepth, c.criticDepth)} ${widths}`,
+    group: `${c.env} ${c.agent} depth ${depthLabel(c.actorDepth, n.criticDepth ?? c.actorDepth)} ${widths}`,
     status,
     checkpoints: listCheckpoints(v.run.checkpointsDir).map(({ name, envSteps }) => ({ name, envSteps })),
     defaultCheckpoint: v.checkpoint === undefined ? null : basename(v.checkpoint),

@@ -82,9 +82,10 @@ export interface TrajectoryRun {
   /** The env the agent was trained on (`env` of the file is the one evaluated on). */
   trainEnv: string;
   actorDepth: number;
-  criticDepth: number;
+  /** null for an agent without a critic (gcbc). */
+  criticDepth: number | null;
   actorWidth: number;
-  criticWidth: number;
+  criticWidth: number | null;
   /** The training seed (the file's `seed` is the evaluation's). */
   seed: number;
 }

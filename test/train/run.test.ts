@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TrainConfigSchema } from "../../src/train/config.js";
+import { runDepth, TrainConfigSchema } from "../../src/train/config.js";
 import { loadRun, loadRuns, readRunConfigFile } from "../../src/train/run.js";
 import { TINY } from "./tiny-config.js";
 
@@ -24,7 +24,7 @@ test("loadRuns expands folders in env, depth, seed order, skips runs a sweep mov
   fakeRun(root, "d.incomplete-20261205-010203", { seed: 9 });
   const runs = loadRuns([root]);
   assert.deepEqual(
-    runs.map((r) => [r.run.name, r.config.criticDepth, r.config.seed]),
+    runs.map((r) => [r.run.name, runDepth(r.config), r.config.seed]),
     [
       ["a", 4, 2],
       ["c", 8, 0],

@@ -48,7 +48,7 @@ export function getEpisodes(run, req) {
  * @param {RunInfo} r
  */
 export function runLabel(r) {
-  const d = r.actorDepth === r.criticDepth ? `depth ${r.criticDepth}` : `actor ${r.actorDepth} / critic ${r.criticDepth}`;
+  const d = r.criticDepth === null || r.actorDepth === r.criticDepth ? `depth ${r.actorDepth}` : `actor ${r.actorDepth} / critic ${r.criticDepth}`;
   return `${d} · seed ${r.seed}`;
 }
 
