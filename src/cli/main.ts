@@ -534,6 +534,8 @@ interface SweepPoint {
   actorDepth: number;
   /** null for an agent without a critic. */
   criticDepth: number | null;
+  /** Set when the sweep varies the batch size (--batch-sizes). */
+  batchSize?: number;
   seed: number;
   label: string;
   /** Arguments of `fathom train` for a fresh run (without --sweep-run-dir). */
@@ -544,7 +546,7 @@ interface SweepPoint {
   summary?: RunSummary | null;
 }
 
-const SWEEP_HELP = `Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
+const SWEEP_HELP = `Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--batch-sizes 256,1024] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
 
 Trains one run per (depth, seed) of one agent (--agent, default crl; see fathom train --agent <name> --help
 for its options), actor and critic at the same depth (set --actor-depth or --critic-depth to keep that
@@ -556,6 +558,10 @@ directory with no checkpoint is moved aside to <name>.incomplete-<time> and rest
 whose config.json differs from what the sweep would run is an error (nothing is reused or overwritten).
 
   --depths 4,16,64     depths (lists and ranges)
+  --batch-sizes 256,1024  also sweep the batch size (run directories get __b<batch>); a training step
+                       runs min(--sgd-batches-per-step, tuples / batch) updates, so the largest batches
+                       get fewer updates per step (the paper's schedule, SPEC §4: 499 at 1024, 249 at
+                       2048); fathom plot labels each group with its number
   --seeds 0-2          seeds (lists and ranges, e.g. 0,1,2 or 0-4 or 0-2,7)
   --jobs N             runs at a time (default 1: in this process). With N > 1 every run is a child
                        process writing to <run dir>/train.log, with FATHOM_THREADS = cores / N and,
@@ -572,6 +578,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
   }
   const depths = takeList(args, "depths", [4, 16, 64]);
   const seeds = takeList(args, "seeds", [0, 1, 2]);
+  const batchSizes = takeList(args, "batch-sizes", []);
+  if (batchSizes.includes(0)) throw new FlagError("--batch-sizes takes positive integers");
   const jobsText = takeOption(args, "jobs");
   const jobs = jobsText === undefined ? 1 : Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new FlagError(`--jobs takes an integer from 1 to 256, got "${jobsText}"`);
@@ -588,7 +596,11 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: (c: TrainConfig) => crossKeyIssues(offlineConfig(c)) };
   checkAgentOptions(agent, args);
   withDatasetEnv(args);
-  const base = parseConfig(schema, args, parseOpts);
+  if (batchSizes.length > 0 && args.some((a) => a === "--batch-size" || a.startsWith("--batch-size="))) {
+    throw new FlagError("--batch-size: --batch-sizes sets each run's batch size; drop --batch-size");
+  }
+  // with --batch-sizes, the options are checked with the smallest batch (each run checks its own)
+  const base = parseConfig(schema, batchSizes.length > 0 ? [...args, "--batch-size", String(Math.min(...batchSizes))] : args, parseOpts);
   if (base.help) return 0;
   const offlineIssue = offlineOptionIssue(base.config.offline !== undefined, base.fromFlags);
   if (offlineIssue !== null) throw new FlagError(offlineIssue);
@@ -613,36 +625,40 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const seen = new Set<string>();
   const estimates: { one: MemoryEstimate; recompute: MemoryEstimate | null }[] = [];
   for (const d of depths) {
-    for (const seed of seeds) {
-      const actorDepth = fixedActor ? base.config.actorDepth : d;
-      const criticDepth = !hasCritic ? null : fixedCritic ? networkSizes(base.config).criticDepth : d;
-      // a depth the user fixed is in args already (a flag may be given once)
-      const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(hasCritic && !fixedCritic ? ["--critic-depth", String(d)] : [])];
-      cfgArgs.push("--seed", String(seed));
-      if (injectThreads) cfgArgs.push("--threads", "1");
-      const r = parseConfig(schema, cfgArgs, parseOpts);
-      if (r.help) return 0;
-      // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
-      if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
-      r.config = offlineConfig(r.config);
-      const name = sweepRunDirName({ env: r.config.env, agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed });
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const dir = join(r.config.runsDir, name);
-      try {
-        estimates.push({ one: checkTrainLimits(r.config), recompute: r.config.recompute ? null : estimateTrainMemory(r.config, { recompute: true }) });
-      } catch (e) {
-        if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}: ${e.message}`);
-        throw e;
+    for (const batchSize of batchSizes.length > 0 ? batchSizes : [undefined]) {
+      for (const seed of seeds) {
+        const actorDepth = fixedActor ? base.config.actorDepth : d;
+        const criticDepth = !hasCritic ? null : fixedCritic ? networkSizes(base.config).criticDepth : d;
+        // a depth the user fixed is in args already (a flag may be given once)
+        const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(hasCritic && !fixedCritic ? ["--critic-depth", String(d)] : [])];
+        cfgArgs.push("--seed", String(seed));
+        if (batchSize !== undefined) cfgArgs.push("--batch-size", String(batchSize));
+        if (injectThreads) cfgArgs.push("--threads", "1");
+        const r = parseConfig(schema, cfgArgs, parseOpts);
+        if (r.help) return 0;
+        // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
+        if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
+        r.config = offlineConfig(r.config);
+        const name = sweepRunDirName({ env: r.config.env, agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed, batchSize });
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const dir = join(r.config.runsDir, name);
+        try {
+          estimates.push({ one: checkTrainLimits(r.config), recompute: r.config.recompute ? null : estimateTrainMemory(r.config, { recompute: true }) });
+        } catch (e) {
+          if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}${batchSize === undefined ? "" : ` batch ${batchSize}`}: ${e.message}`);
+          throw e;
+        }
+        points.push({
+          actorDepth,
+          criticDepth,
+          ...(batchSize === undefined ? {} : { batchSize }),
+          seed,
+          label: `depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}${batchSize === undefined ? "" : ` batch ${batchSize}`} seed ${seed}`,
+          trainArgs: ["--preset", presetName, "--agent", agent, ...cfgArgs],
+          decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
+        });
       }
-      points.push({
-        actorDepth,
-        criticDepth,
-        seed,
-        label: `depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)} seed ${seed}`,
-        trainArgs: ["--preset", presetName, "--agent", agent, ...cfgArgs],
-        decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
-      });
     }
   }
   if (jobs > 1 && estimates.length > 1) {
@@ -779,10 +795,13 @@ async function cmdSweep(argv: string[]): Promise<number> {
   }
 
   for (const p of points) if (p.outcome === undefined) p.outcome = "not started";
-  console.log(`\n| depth | seed | status | time at goal (last 5) | run directory |\n|---|---:|---|---:|---|`);
+  const withBatch = batchSizes.length > 0;
+  console.log(`\n| depth |${withBatch ? " batch |" : ""} seed | status | time at goal (last 5) | run directory |\n|---|${withBatch ? "---:|" : ""}---:|---|---:|---|`);
   for (const p of points) {
     const v = p.summary?.last5?.["eval/episode_success"];
-    console.log(`| ${depthLabel(p.actorDepth, p.criticDepth ?? p.actorDepth)} | ${p.seed} | ${p.outcome} | ${v === undefined ? "–" : v.toFixed(1)} | ${p.decision.dir} |`);
+    console.log(
+      `| ${depthLabel(p.actorDepth, p.criticDepth ?? p.actorDepth)} |${withBatch ? ` ${p.batchSize} |` : ""} ${p.seed} | ${p.outcome} | ${v === undefined ? "–" : v.toFixed(1)} | ${p.decision.dir} |`,
+    );
   }
   if (interrupted) {
     console.log("sweep stopped: run the same command again to resume it");
@@ -794,8 +813,20 @@ async function cmdSweep(argv: string[]): Promise<number> {
 const GROUP_BY = ["depth", "actor-depth", "critic-depth"] as const;
 type GroupBy = (typeof GROUP_BY)[number];
 
-/** A run's group in plots: its depth (as `by` says), prefixed by its agent when runs of several agents are plotted. */
-function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null): { long: string; short: string; order: number[] } {
+/**
+ * Gradient steps a training step of this config runs at most: min(sgdBatchesPerStep, the batches
+ * its windows hold, numEnvs × (windowLength − 1) / batchSize): fewer for the largest batches (SPEC §4).
+ */
+function updatesPerStep(c: TrainConfig): number {
+  return Math.min(c.sgdBatchesPerStep, Math.floor((c.numEnvs * (Math.min(c.windowLength, c.maxReplaySize) - 1)) / c.batchSize));
+}
+
+/**
+ * A run's group in plots: its depth (as `by` says), prefixed by its agent when runs of several
+ * agents are plotted, followed by its batch size (and the updates per training step it gets) when
+ * runs of several batch sizes are.
+ */
+function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null, batches: boolean): { long: string; short: string; order: number[] } {
   const { actorDepth: a, criticDepth } = networkSizes(c);
   const cd = criticDepth ?? a;
   let g: { long: string; short: string; order: number[] };
@@ -803,6 +834,7 @@ function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null): { long
   else if (by === "critic-depth") g = { long: criticDepth === null ? "no critic" : `critic depth ${criticDepth}`, short: criticDepth === null ? "–" : String(criticDepth), order: [cd] };
   else if (a === cd) g = { long: `depth ${cd}`, short: String(cd), order: [cd, a] };
   else g = { long: `actor ${a} / critic ${cd}`, short: `a${a}/c${cd}`, order: [cd, a] };
+  if (batches) g = { long: `${g.long}, batch ${c.batchSize} (≤ ${updatesPerStep(c)} updates/step)`, short: `${g.short} b${c.batchSize}`, order: [...g.order, c.batchSize] };
   if (agentIndex === null) return g;
   return { long: `${c.agent} ${g.long}`, short: `${c.agent} ${g.short}`, order: [agentIndex, ...g.order] };
 }
@@ -854,6 +886,7 @@ function cmdPlot(argv: string[]): number {
   const envList = [...new Set(runs.map((r) => r.config.env))].sort();
   const manyEnvs = envList.length > 1;
   const agentList = AGENT_NAMES.filter((a) => runs.some((r) => r.config.agent === a));
+  const manyBatches = new Set(runs.map((r) => r.config.batchSize)).size > 1;
   let episodeLength = 0;
   let noEvals = 0;
   const byGroup = new Map<string, Curve[]>();
@@ -865,7 +898,7 @@ function cmdPlot(argv: string[]): number {
       const x = rec[opts.x];
       if (typeof v === "number" && Number.isFinite(v) && typeof x === "number") points.push([x, v]);
     }
-    const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null);
+    const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null, manyBatches);
     const order = [envList.indexOf(c.env), ...g.order];
     const curve = { group: manyEnvs ? `${c.env}: ${g.long}` : g.long, order, points };
     curves.push(curve);

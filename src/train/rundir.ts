@@ -95,15 +95,20 @@ export function runDirName(parts: RunNameParts): string {
 /**
  * The deterministic (timestamp-free) directory name of one sweep point, so that a sweep run again
  * finds its runs: `<env>__<agent>__d<depth>__s<seed>`, or `…__a<actor>c<critic>__…` when the
- * actor's depth differs from the critic's. Same validation as runDirName.
+ * actor's depth differs from the critic's, with `__b<batch>` before the seed when the sweep varies
+ * the batch size. Same validation as runDirName.
  */
-export function sweepRunDirName(parts: { env: string; agent: string; actorDepth: number; criticDepth: number; seed: number }): string {
+export function sweepRunDirName(parts: { env: string; agent: string; actorDepth: number; criticDepth: number; seed: number; batchSize?: number }): string {
   checkNameParts({ env: parts.env, agent: parts.agent, depth: parts.criticDepth, seed: parts.seed });
   if (!Number.isSafeInteger(parts.actorDepth) || parts.actorDepth < 0) {
     throw new Error(`run directory name: actor depth must be a non-negative integer, got ${parts.actorDepth}`);
   }
   const d = parts.actorDepth === parts.criticDepth ? `d${parts.criticDepth}` : `a${parts.actorDepth}c${parts.criticDepth}`;
-  return `${parts.env}__${parts.agent}__${d}__s${parts.seed}`;
+  if (parts.batchSize !== undefined && (!Number.isSafeInteger(parts.batchSize) || parts.batchSize < 1)) {
+    throw new Error(`run directory name: batch size must be a positive integer, got ${parts.batchSize}`);
+  }
+  const b = parts.batchSize === undefined ? "" : `__b${parts.batchSize}`;
+  return `${parts.env}__${parts.agent}__${d}${b}__s${parts.seed}`;
 }
 
 /** The RunDir record of an existing directory path (no checks). */
