@@ -207,6 +207,48 @@ export function mazeCentres(layout: MazeLayout | null, cellSize: number): MazeCe
   return { startX, startY, goals };
 }
 
+/**
+ * The corridor that starts at the 'R' cell: each next cell is the one free neighbour other than the
+ * cell just left, until a dead end (scaling-crl envs/ant_maze_generalization.py walks the U-mazes
+ * this way from R to their end). Throws where the free cells branch: only corridor mazes (the U
+ * mazes) have one.
+ */
+export function corridorPath(layout: MazeLayout): Cell[] {
+  const path: Cell[] = [layout.start];
+  let prev: Cell | null = null;
+  for (;;) {
+    const [i, j] = path[path.length - 1];
+    const next: Cell[] = [];
+    for (const [di, dj] of [
+      [0, 1],
+      [1, 0],
+      [0, -1],
+      [-1, 0],
+    ]) {
+      const c: Cell = [i + di, j + dj];
+      if (isWall(layout, c[0], c[1]) || (prev !== null && c[0] === prev[0] && c[1] === prev[1])) continue;
+      next.push(c);
+    }
+    if (next.length === 0) return path;
+    if (next.length > 1) throw new Error(`maze "${layout.name}" branches at cell (${i}, ${j}): it has no single corridor from its start`);
+    prev = path[path.length - 1];
+    path.push(next[0]);
+  }
+}
+
+/**
+ * Start and goal cells of a stitching episode (SPEC §7): a distance d drawn uniformly from
+ * `distances` (cells along the corridor), then a start uniformly among the cells with a cell d
+ * further along; the goal is that cell. This is the reference's law (each distance equally likely,
+ * pairs of one distance equally likely; start before goal along the corridor).
+ */
+export function stitchPair(path: readonly Cell[], distances: readonly number[], draw: { int(n: number): number }): [Cell, Cell] {
+  const d = distances[draw.int(distances.length)];
+  if (!Number.isInteger(d) || d < 1 || d >= path.length) throw new Error(`stitching distance ${d} does not fit a corridor of ${path.length} cells`);
+  const k = draw.int(path.length - d);
+  return [path[k], path[k + d]];
+}
+
 /** True where cell (i, j) is a wall ('#'); cells outside the grid count as walls. */
 export function isWall(layout: MazeLayout, i: number, j: number): boolean {
   if (i < 0 || j < 0 || i >= layout.rows || j >= layout.cols) return true;

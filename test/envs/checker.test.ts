@@ -1,8 +1,10 @@
 // Runs the env checker (./checker.ts) over every registered env id.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAZE_NAMES, parseMaze } from "../../src/envs/mazes.js";
+import { corridorPath, MAZE_NAMES, parseMaze } from "../../src/envs/mazes.js";
+import { ANT_STITCH } from "../../src/envs/mujoco/ant.js";
 import { ARM_CUBE_DROP_Z, ARM_TASKS } from "../../src/envs/mujoco/arm.js";
+import { pointStitchDistances } from "../../src/envs/point/point.js";
 import { listEnvs } from "../../src/envs/registry.js";
 import { type CheckOptions, checkEnv, checkHistoryIndependence } from "./checker.js";
 
@@ -19,6 +21,13 @@ function expectedStart(id: string): CheckOptions["start"] {
   if (id.startsWith("humanoid_")) {
     const r = parseMaze(id.replace(/^humanoid_/, "").replace(/-v\d+$/, "")).start;
     return { goal: [2 * r[0], 2 * r[1], 1.4], tol: 0.01 + 1e-6 };
+  }
+  // Stitching ids (point and Ant U maze): a corridor cell with a cell the task's shortest distance
+  // further along, ± reset noise 0.1.
+  const stitch = pointStitchDistances(id) ?? ANT_STITCH[id];
+  if (stitch !== undefined && stitch !== null) {
+    const path = corridorPath(parseMaze("u_maze"));
+    return { anyOf: path.slice(0, path.length - Math.min(...stitch)).map(([i, j]) => [4 * i, 4 * j]), tol: 0.1 + 1e-6 };
   }
   const arm = ARM_TASKS[id];
   if (arm !== undefined) return { goal: [arm.cube[0], arm.cube[1], ARM_CUBE_DROP_Z], tol: arm.cubeNoise + 1e-6 };

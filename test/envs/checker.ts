@@ -31,8 +31,11 @@ export interface CheckOptions {
   episodeLength?: number;
   /** Thread counts whose trajectories must agree bit for bit. */
   threadCounts?: number[];
-  /** Where the achieved goal starts (e.g. the maze's 'R' cell centre), and how far it may be. */
-  start?: { goal: readonly number[]; tol: number };
+  /**
+   * Where the achieved goal starts (e.g. the maze's 'R' cell centre), and how far it may be; or
+   * the places it may start at (`anyOf`: e.g. a stitching task's start cells).
+   */
+  start?: { goal: readonly number[]; tol: number } | { anyOf: readonly (readonly number[])[]; tol: number };
 }
 
 export interface CheckReport {
@@ -119,6 +122,12 @@ function checkTrace(spec: EnvSpec, n: number, len: number, tr: Trace, start: Che
   const elapsed = new Int32Array(n); // [N]
   const checkStart = (o: Float32Array, i: number, when: string) => {
     if (start === undefined) return;
+    if ("anyOf" in start) {
+      const got = spec.goalIndices.map((g) => o[g]);
+      const near = start.anyOf.some((p) => p.every((v, k) => Math.abs(got[k] - v) <= start.tol));
+      assert.ok(near, `${spec.id} env ${i} ${when}: achieved goal ${got.join(", ")} is not within ${start.tol} of any of ${start.anyOf.map((p) => `(${p.join(", ")})`).join(" ")}`);
+      return;
+    }
     for (let k = 0; k < gd; k++) {
       const v = o[spec.goalIndices[k]];
       assert.ok(Math.abs(v - start.goal[k]) <= start.tol, `${spec.id} env ${i} ${when}: achieved goal[${k}] = ${v}, expected ${start.goal[k]} ± ${start.tol}`);

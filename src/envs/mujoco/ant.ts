@@ -21,7 +21,10 @@
 //          plus the centre of the maze's 'R' cell on x, y (the origin for ant-v1);
 //   qvel = 0.1 · N(0, 1) on each of the 14 coordinates;
 //   goal = ant-v1: uniform angle on the circle of radius 10 around the origin;
-//          mazes: centre of a 'G' cell drawn uniformly (the _eval ids use their far-goal layout).
+//          mazes: centre of a 'G' cell drawn uniformly (the _eval ids use their far-goal layout);
+//   stitching ids (ant_u_maze_stitch*, SPEC §7): start cell and goal cell drawn by mazes.ts
+//          stitchPair along the U-maze's corridor, 1–3 cells apart to train, 4–6 to evaluate; the
+//          start cell's centre replaces the 'R' cell's, the goal is the goal cell's centre.
 // MuJoCo's data is fully reset (mj_resetData) first, so an episode depends only on its rng and
 // actions, not on what the instance simulated before (solver warm-starts included).
 //
@@ -39,7 +42,7 @@
 import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type MazeLayout, mazeCentres, parseMaze } from "../mazes.js";
+import { type Cell, corridorPath, type MazeLayout, mazeCentres, parseMaze, stitchPair } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { ANT_FRAME_SKIP, ANT_INIT_QPOS, ANT_NQ, ANT_NU, ANT_NV, antXml, mazeWalls } from "./ant_model.js";
 import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
@@ -85,7 +88,15 @@ export const ANT_ENV_SPECS: EnvSpec[] = [
   antSpec("ant_big_maze-v1", "MuJoCo Ant in the big maze (cell 4); goals: any 'G' cell", "ant_big_maze_eval-v1"),
   antSpec("ant_big_maze_eval-v1", "MuJoCo Ant in the big maze; evaluation goals: the far 'G' cells"),
   antSpec("ant_hardest_maze-v1", "MuJoCo Ant in the hardest maze (cell 4); goals: any 'G' cell"),
+  antSpec("ant_u_maze_stitch-v1", "MuJoCo Ant in the U maze (cell 4), stitching: start and goal 1–3 cells apart along the corridor", "ant_u_maze_stitch_eval-v1"),
+  antSpec("ant_u_maze_stitch_eval-v1", "MuJoCo Ant in the U maze, stitching evaluation: start and goal 4–6 cells apart"),
 ];
+
+/** Start–goal distances (cells along the corridor) of the stitching ids (mazes.ts stitchPair). */
+export const ANT_STITCH: Readonly<Record<string, readonly number[]>> = {
+  "ant_u_maze_stitch-v1": [1, 2, 3],
+  "ant_u_maze_stitch_eval-v1": [4, 5, 6],
+};
 
 /** Maze layout of each maze id (src/envs/mazes.ts names); ant-v1 has none. */
 export const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
@@ -97,6 +108,8 @@ export const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
   "ant_big_maze-v1": "big_maze",
   "ant_big_maze_eval-v1": "ant_big_maze_eval",
   "ant_hardest_maze-v1": "hardest_maze",
+  "ant_u_maze_stitch-v1": "u_maze",
+  "ant_u_maze_stitch_eval-v1": "u_maze",
 };
 
 /**
@@ -120,6 +133,8 @@ export class AntCore extends MujocoCore<MujocoViews> {
   private readonly startY: number;
   private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
   private readonly nGoals: number;
+  /** Stitching ids: the corridor from 'R' and the start–goal distances along it; else null. */
+  private readonly stitch: { path: Cell[]; distances: readonly number[] } | null;
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
     const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
@@ -134,6 +149,8 @@ export class AntCore extends MujocoCore<MujocoViews> {
     this.startY = centres.startY;
     this.goalCells = centres.goals;
     this.nGoals = centres.goals.length / 2;
+    const distances = ANT_STITCH[spec.id];
+    this.stitch = distances === undefined || layout === null ? null : { path: corridorPath(layout), distances };
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
@@ -141,14 +158,18 @@ export class AntCore extends MujocoCore<MujocoViews> {
     this.mj.mj_resetData(model, this.data[i]);
     const { qpos, qvel } = this.views[i];
     for (let k = 0; k < ANT_NQ; k++) qpos[k] = ANT_INIT_QPOS[k] + rng.uniformIn(-ANT_RESET_NOISE, ANT_RESET_NOISE);
-    qpos[0] += this.startX;
-    qpos[1] += this.startY;
+    const pair = this.stitch === null ? null : stitchPair(this.stitch.path, this.stitch.distances, rng);
+    qpos[0] += pair === null ? this.startX : pair[0][0] * ANT_MAZE_CELL_SIZE;
+    qpos[1] += pair === null ? this.startY : pair[0][1] * ANT_MAZE_CELL_SIZE;
     // The noise leaves the quaternion slightly off unit length; MuJoCo would renormalise it on the
     // first step, but the first observation should already be a valid orientation.
     const qn = Math.hypot(qpos[3], qpos[4], qpos[5], qpos[6]);
     for (let k = 3; k < 7; k++) qpos[k] /= qn;
     for (let k = 0; k < ANT_NV; k++) qvel[k] = ANT_RESET_NOISE * rng.normal();
-    if (this.nGoals === 0) {
+    if (pair !== null) {
+      this.goal[2 * i] = pair[1][0] * ANT_MAZE_CELL_SIZE;
+      this.goal[2 * i + 1] = pair[1][1] * ANT_MAZE_CELL_SIZE;
+    } else if (this.nGoals === 0) {
       const angle = rng.uniformIn(0, 2 * Math.PI);
       this.goal[2 * i] = ANT_GOAL_RADIUS * Math.cos(angle);
       this.goal[2 * i + 1] = ANT_GOAL_RADIUS * Math.sin(angle);

@@ -20,6 +20,7 @@
 // | body half-size    | 0.5 m (square)       | a cell (4 m) is crossed in ≈ 20 steps at full push |
 // | start             | 'R' centre ± U(0.1)  | as the Ant (SPEC §6)                              |
 // | goal              | uniform 'G' cell, centre ± U(1) per axis | goals fill the middle half of a cell and stay reachable (≥ 1 m from walls, body needs 0.5 m) |
+// | stitching ids     | start: a corridor cell's centre ± U(0.1); goal: the centre of the cell d further along the corridor, d uniform in the id's distances (1–3 to train, 4–6 to evaluate) | the paper's stitching task (SPEC §7), scaled to the point mass as the Ant's (mazes.ts stitchPair) |
 // | success           | ‖xy − goal‖ < 0.5    | SPEC §6                                           |
 // | episode length    | 1000                 | SPEC §5                                           |
 //
@@ -29,7 +30,7 @@
 // would cross and its velocity into the wall is set to 0, so it cannot tunnel at any speed.
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type MazeLayout, parseMaze } from "../mazes.js";
+import { type Cell, corridorPath, type MazeLayout, parseMaze, stitchPair } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 
 export const POINT_CELL_SIZE = 4;
@@ -40,8 +41,11 @@ export const POINT_HALF_SIZE = 0.5;
 export const POINT_START_NOISE = 0.1;
 export const POINT_GOAL_NOISE = 1;
 
-/** id → maze layout name, for every point-maze id. */
-const POINT_MAZES: ReadonlyArray<{ id: string; maze: string; evalId?: string; what: string }> = [
+/**
+ * id → maze layout name, for every point-maze id. `stitch`: the start–goal distances (cells along
+ * the corridor) of a stitching id; its start and goal are drawn by stitchPair instead of 'R' and 'G'.
+ */
+const POINT_MAZES: ReadonlyArray<{ id: string; maze: string; evalId?: string; what: string; stitch?: readonly number[] }> = [
   { id: "simple_u_maze-v1", maze: "u_maze", evalId: "simple_u_maze_eval-v1", what: "U maze (5x5)" },
   { id: "simple_u_maze_eval-v1", maze: "u_maze_eval", what: "U maze, far goals only (evaluation)" },
   { id: "simple_u4_maze-v1", maze: "u4_maze", evalId: "simple_u4_maze_eval-v1", what: "U4 maze (7x5)" },
@@ -51,7 +55,20 @@ const POINT_MAZES: ReadonlyArray<{ id: string; maze: string; evalId?: string; wh
   { id: "simple_big_maze-v1", maze: "big_maze", evalId: "simple_big_maze_eval-v1", what: "big maze (8x8)" },
   { id: "simple_big_maze_eval-v1", maze: "big_maze_eval", what: "big maze, far goals only (evaluation)" },
   { id: "simple_hardest_maze-v1", maze: "hardest_maze", what: "hardest maze (9x12)" },
+  {
+    id: "simple_u_maze_stitch-v1",
+    maze: "u_maze",
+    evalId: "simple_u_maze_stitch_eval-v1",
+    what: "U maze, stitching: start and goal 1–3 cells apart along the corridor",
+    stitch: [1, 2, 3],
+  },
+  { id: "simple_u_maze_stitch_eval-v1", maze: "u_maze", what: "U maze, stitching evaluation: start and goal 4–6 cells apart", stitch: [4, 5, 6] },
 ];
+
+/** The start–goal distances of a stitching point-maze id; null for the others. */
+export function pointStitchDistances(id: string): readonly number[] | null {
+  return POINT_MAZES.find((x) => x.id === id)?.stitch ?? null;
+}
 
 /** Specs of every point-maze env. */
 export const POINT_ENV_SPECS: readonly EnvSpec[] = POINT_MAZES.map((m) => ({
@@ -89,6 +106,8 @@ export class PointMazeCore implements EnvCore {
   private readonly startX: number;
   private readonly startY: number;
   private readonly goalCells: Float64Array; // [numGoals, 2] centres of the 'G' cells
+  /** Stitching ids: the corridor from 'R' and the start–goal distances along it; else null. */
+  private readonly stitch: { path: Cell[]; distances: readonly number[] } | null;
 
   constructor(
     readonly spec: EnvSpec,
@@ -110,10 +129,23 @@ export class PointMazeCore implements EnvCore {
       this.goalCells[2 * k] = i * POINT_CELL_SIZE;
       this.goalCells[2 * k + 1] = j * POINT_CELL_SIZE;
     });
+    const distances = pointStitchDistances(spec.id);
+    this.stitch = distances === null ? null : { path: corridorPath(layout), distances };
   }
 
   reset(i: number, rng: Rng, obs: Float32Array): void {
     const s = this.state;
+    if (this.stitch !== null) {
+      const [start, goal] = stitchPair(this.stitch.path, this.stitch.distances, rng);
+      s[4 * i] = start[0] * POINT_CELL_SIZE + rng.uniformIn(-POINT_START_NOISE, POINT_START_NOISE);
+      s[4 * i + 1] = start[1] * POINT_CELL_SIZE + rng.uniformIn(-POINT_START_NOISE, POINT_START_NOISE);
+      s[4 * i + 2] = 0;
+      s[4 * i + 3] = 0;
+      this.goal[2 * i] = goal[0] * POINT_CELL_SIZE;
+      this.goal[2 * i + 1] = goal[1] * POINT_CELL_SIZE;
+      this.writeObs(i, obs);
+      return;
+    }
     s[4 * i] = this.startX + rng.uniformIn(-POINT_START_NOISE, POINT_START_NOISE);
     s[4 * i + 1] = this.startY + rng.uniformIn(-POINT_START_NOISE, POINT_START_NOISE);
     s[4 * i + 2] = 0;
