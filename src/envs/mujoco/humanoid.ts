@@ -9,7 +9,7 @@
 // exactly the reference's env.step: ctrl = (a + 1)·(hi − lo)/2 + lo (scaling-crl envs/humanoid.py
 // and humanoid_maze.py; JaxGCRL's the same), which Brax's actuator then clips to the same range.
 // (An outside review read the reference as ctrl = clip(a, −0.4, 0.4); the rescale above runs
-// before the clip, so the clip never acts. Checked in the reference's code, 2026-12-04.)
+// before the clip, so the clip never acts. Checked in the reference's code, 2026-12-05.)
 //
 // Observation [271] = state [268] ++ commanded goal [3]. The state has the reference's layout
 // (JaxGCRL envs/humanoid.py `_get_obs`, Brax link conventions). The reference's model carries a
