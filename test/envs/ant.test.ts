@@ -40,6 +40,8 @@ describe("Ant specs", () => {
       "ant_u4_maze_eval-v1",
       "ant_u5_maze-v1",
       "ant_u5_maze_eval-v1",
+      "ant_u_maze_stitch-v1",
+      "ant_u_maze_stitch_eval-v1",
     ]);
     for (const s of ANT_ENV_SPECS) {
       assert.equal(s.stateDim, 29);
@@ -55,6 +57,8 @@ describe("Ant specs", () => {
     assert.equal(spec("ant_big_maze-v1").evalId, "ant_big_maze_eval-v1");
     assert.equal(spec("ant_hardest_maze-v1").evalId, undefined);
     assert.equal(spec("ant-v1").evalId, undefined);
+    // The stitching task (issue 15) is evaluated on its far pairs as an extra metric (eval_far/…).
+    assert.equal(spec("ant_u_maze_stitch-v1").evalId, "ant_u_maze_stitch_eval-v1");
   });
 
   it("rejects unknown ids and bad counts", async () => {
