@@ -14,7 +14,7 @@ import { ADAM_DEFAULTS } from "../nn/adam.js";
 import { GpuResNet } from "../nn/resnet-webgpu.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
-import { type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError, RAW_LOG_STD_BOUND, RAW_LOG_STD_STUCK } from "./crl.js";
+import { CRL_METRIC_NAMES, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError, RAW_LOG_STD_BOUND, RAW_LOG_STD_STUCK } from "./crl.js";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, LOG_STD_MAX, LOG_STD_MIN } from "./losses.js";
 
 // metrics buffer layout (floats)
@@ -805,9 +805,7 @@ export class GpuCRL {
     this.goal.step++;
     this.updates++;
     const out = {} as CRLMetrics;
-    for (const k of Object.keys(M) as (keyof typeof M)[]) {
-      if (k in emptyMetrics) (out as unknown as Record<string, number>)[k] = m[M[k]];
-    }
+    for (const k of CRL_METRIC_NAMES) out[k] = m[M[k]];
     return out;
   }
 
@@ -882,22 +880,3 @@ export class GpuCRL {
     for (const b of this.bufs) b.destroy();
   }
 }
-
-const emptyMetrics: Record<keyof CRLMetrics, true> = {
-  critic_loss: true,
-  actor_loss: true,
-  alpha_loss: true,
-  log_alpha: true,
-  logsumexp: true,
-  categorical_accuracy: true,
-  logits_pos: true,
-  logits_neg: true,
-  entropy: true,
-  log_std_min: true,
-  log_std_max: true,
-  log_std_stuck_dims: true,
-  mean_abs_max: true,
-  grad_norm_actor: true,
-  grad_norm_sa_encoder: true,
-  grad_norm_goal_encoder: true,
-};

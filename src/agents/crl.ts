@@ -98,31 +98,8 @@ export const RAW_LOG_STD_BOUND = 3;
 
 export type CRLDims = AgentDims;
 
-export interface CRLMetrics {
-  critic_loss: number;
-  actor_loss: number;
-  alpha_loss: number;
-  log_alpha: number;
-  logsumexp: number;
-  categorical_accuracy: number;
-  logits_pos: number;
-  logits_neg: number;
-  entropy: number;
-  /** Smallest and largest over action dims of the batch-mean log σ (SPEC §2 range [−5, 2]). */
-  log_std_min: number;
-  log_std_max: number;
-  /** Action dims whose raw log-std is beyond ±4 (tanh′ < 1.4e-3) for ≥ 90 % of the batch: stuck. */
-  log_std_stuck_dims: number;
-  /** Largest |pre-tanh mean| over the batch (≫ 3 means saturated actions). */
-  mean_abs_max: number;
-  /** L2 norms of each network's gradient in this update. */
-  grad_norm_actor: number;
-  grad_norm_sa_encoder: number;
-  grad_norm_goal_encoder: number;
-}
-
-/** The metrics of one update, in the order they are logged (training/<name>). */
-export const CRL_METRIC_NAMES: readonly (keyof CRLMetrics)[] = [
+/** The metrics of one update, in the order they are logged (training/<name>); CRLMetrics is derived from it. */
+export const CRL_METRIC_NAMES = [
   "critic_loss",
   "actor_loss",
   "alpha_loss",
@@ -132,14 +109,20 @@ export const CRL_METRIC_NAMES: readonly (keyof CRLMetrics)[] = [
   "logits_pos",
   "logits_neg",
   "entropy",
+  // smallest and largest over action dims of the batch-mean log σ (SPEC §2 range [−5, 2])
   "log_std_min",
   "log_std_max",
+  // action dims whose raw log-std is beyond ±4 (tanh′ < 1.4e-3) for ≥ 90 % of the batch: stuck
   "log_std_stuck_dims",
+  // largest |pre-tanh mean| over the batch (≫ 3 means saturated actions)
   "mean_abs_max",
+  // L2 norms of each network's gradient in this update
   "grad_norm_actor",
   "grad_norm_sa_encoder",
   "grad_norm_goal_encoder",
-];
+] as const;
+
+export type CRLMetrics = Record<(typeof CRL_METRIC_NAMES)[number], number>;
 
 /** Raw log-std beyond this is "saturated" (tanh′(4) = 1.3e-3). */
 export const RAW_LOG_STD_STUCK = 4;
@@ -197,7 +180,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
   private readonly dMean: Float32Array; // [B, A]
   private readonly dRaw: Float32Array; // [B, A]
   private readonly logits: Float32Array; // [B, B]
-  private readonly G: Float32Array; // [B, B]
+  private readonly dLogits: Float32Array; // [B, B] ∂loss/∂logits
   private readonly phiCopy: Float32Array; // [B, R]
   private readonly energyScratch: EnergyScratch;
   private readonly lossScratch: LossScratch;
@@ -279,7 +262,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
     this.dMean = new Float32Array(B * A);
     this.dRaw = new Float32Array(B * A);
     this.logits = new Float32Array(B * B);
-    this.G = new Float32Array(B * B);
+    this.dLogits = new Float32Array(B * B);
     this.phiCopy = new Float32Array(B * R);
     this.energyScratch = new EnergyScratch(B, R);
     this.lossScratch = new LossScratch(B);
@@ -391,9 +374,9 @@ export class CRLAgent implements Agent<HindsightBatch> {
     // ψ(g) is unchanged (no parameter has moved yet): reuse its output and cache.
     const psiC = psi;
     k.pairwiseEnergy(energy, phiC, psiC, B, R, this.energyScratch, this.logits);
-    const stats = k.contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.G);
+    const stats = k.contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.dLogits);
     if (!Number.isFinite(stats.criticLoss)) throw new NonFiniteError("critic", "critic_loss", stats.criticLoss);
-    k.pairwiseEnergyBackward(energy, phiC, psiC, this.G, B, R, this.energyScratch, this.dPhi, this.dPsi);
+    k.pairwiseEnergyBackward(energy, phiC, psiC, this.dLogits, B, R, this.energyScratch, this.dPhi, this.dPsi);
     this.saEncoder.params.zeroGrad();
     this.goalEncoder.params.zeroGrad();
     this.saEncoder.backward(this.dPhiList);

@@ -57,15 +57,16 @@ export const GCBCConfigSchema = z.object({
 export type GCBCConfig = z.output<typeof GCBCConfigSchema>;
 export const GCBC_DEFAULTS: GCBCConfig = GCBCConfigSchema.parse({});
 
-export interface GCBCMetrics {
-  /** −mean log N(a; μ(s, g), I). */
-  actor_loss: number;
-  /** mean over rows and action dims of (μ − a)² (OGBench's `mse`). */
-  mse: number;
-  grad_norm_actor: number;
-}
+/** The metrics of one update, in the order they are logged (training/<name>); GCBCMetrics is derived from it. */
+export const GCBC_METRIC_NAMES = [
+  // −mean log N(a; μ(s, g), I).
+  "actor_loss",
+  // mean over rows and action dims of (μ − a)² (OGBench's `mse`).
+  "mse",
+  "grad_norm_actor",
+] as const;
 
-export const GCBC_METRIC_NAMES: readonly (keyof GCBCMetrics)[] = ["actor_loss", "mse", "grad_norm_actor"];
+export type GCBCMetrics = Record<(typeof GCBC_METRIC_NAMES)[number], number>;
 
 // ───────────────────────────── 2. the loss ─────────────────────────────
 

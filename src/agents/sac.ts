@@ -71,36 +71,25 @@ export const SACConfigSchema = z.object({
 export type SACConfig = z.output<typeof SACConfigSchema>;
 export const SAC_DEFAULTS: SACConfig = SACConfigSchema.parse({});
 
-export interface SACMetrics {
-  critic_loss: number;
-  actor_loss: number;
-  alpha_loss: number;
-  log_alpha: number;
-  /** −mean log π of the actor step's sample. */
-  entropy: number;
-  /** Batch mean of Q1(s, g, a) and of the TD target y. */
-  q_mean: number;
-  target_mean: number;
-  /** Fraction of the batch with reward 1, and with a relabelled goal. */
-  reward_mean: number;
-  relabelled: number;
-  grad_norm_actor: number;
-  grad_norm_critic: number;
-}
-
-export const SAC_METRIC_NAMES: readonly (keyof SACMetrics)[] = [
+/** The metrics of one update, in the order they are logged (training/<name>); SACMetrics is derived from it. */
+export const SAC_METRIC_NAMES = [
   "critic_loss",
   "actor_loss",
   "alpha_loss",
   "log_alpha",
+  // −mean log π of the actor step's sample.
   "entropy",
+  // Batch mean of Q1(s, g, a) and of the TD target y.
   "q_mean",
   "target_mean",
+  // Fraction of the batch with reward 1, and with a relabelled goal.
   "reward_mean",
   "relabelled",
   "grad_norm_actor",
   "grad_norm_critic",
-];
+] as const;
+
+export type SACMetrics = Record<(typeof SAC_METRIC_NAMES)[number], number>;
 
 // ───────────────────────────── 2. losses ─────────────────────────────
 

@@ -70,29 +70,21 @@ export const TD3ConfigSchema = z.object({
 export type TD3Config = z.output<typeof TD3ConfigSchema>;
 export const TD3_DEFAULTS: TD3Config = TD3ConfigSchema.parse({});
 
-export interface TD3Metrics {
-  critic_loss: number;
-  /** The last policy update's −mean Q1(s, μ(s)). */
-  actor_loss: number;
-  q_mean: number;
-  target_mean: number;
-  reward_mean: number;
-  relabelled: number;
-  /** The last policy update's actor gradient norm. */
-  grad_norm_actor: number;
-  grad_norm_critic: number;
-}
-
-export const TD3_METRIC_NAMES: readonly (keyof TD3Metrics)[] = [
+/** The metrics of one update, in the order they are logged (training/<name>); TD3Metrics is derived from it. */
+export const TD3_METRIC_NAMES = [
   "critic_loss",
+  // The last policy update's −mean Q1(s, μ(s)).
   "actor_loss",
   "q_mean",
   "target_mean",
   "reward_mean",
   "relabelled",
+  // The last policy update's actor gradient norm.
   "grad_norm_actor",
   "grad_norm_critic",
-];
+] as const;
+
+export type TD3Metrics = Record<(typeof TD3_METRIC_NAMES)[number], number>;
 
 // ───────────────────────────── 2. losses ─────────────────────────────
 
