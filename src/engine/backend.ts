@@ -20,6 +20,12 @@ import type { ContrastiveLoss, CriticLossStats, EnergyFn, EnergyScratch, LossScr
 export const PRECISIONS = ["fp32", "bf16"] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
+/**
+ * The type of one kernel of Backend, e.g. Kernel<"gemm">: implementations declare theirs as
+ * `gemm: Kernel<"gemm"> = (transA, transB, …) => …` and take the parameter types from here.
+ */
+export type Kernel<N extends keyof Backend> = NonNullable<Backend[N]>;
+
 export interface Backend {
   /** Name shown to users: "ref" or "native". */
   readonly name: string;

@@ -10,7 +10,7 @@
 //     are optional, and compositeKernels(be) fills each missing one in from here, so a backend
 //     written before they existed (or one that has no faster version) needs no change.
 // Callers go through compositeKernels(be) once (it allocates; its methods do not).
-import type { Backend } from "./backend.js";
+import type { Backend, Kernel } from "./backend.js";
 
 // ─────────────────────────────── names ───────────────────────────────
 
@@ -487,48 +487,10 @@ export const COMPOSITE_KERNELS = ["sumSquares", "pairwiseEnergy", "pairwiseEnerg
 export type CompositeKernelName = (typeof COMPOSITE_KERNELS)[number];
 
 /** The composite kernels with every method present: the backend's own, else the TypeScript ones here. */
-export interface CompositeKernels {
+export type CompositeKernels = { [K in CompositeKernelName]-?: Kernel<K> } & {
   /** Where each kernel runs: the backend's name, or "ts" for this file's implementation. */
   readonly where: Readonly<Record<CompositeKernelName, string>>;
-  sumSquares(x: Float32Array, n: number): number;
-  pairwiseEnergy(fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void;
-  pairwiseEnergyBackward(
-    fn: EnergyFn,
-    phi: Float32Array,
-    psi: Float32Array,
-    G: Float32Array,
-    B: number,
-    d: number,
-    s: EnergyScratch,
-    dPhi: Float32Array,
-    dPsi: Float32Array,
-  ): void;
-  contrastiveLoss(kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats;
-  tanhGaussianSample(
-    mean: Float32Array,
-    raw: Float32Array,
-    eps: Float32Array,
-    B: number,
-    A: number,
-    x: Float32Array,
-    a: Float32Array,
-    logp: Float64Array,
-    logDet: TanhLogDet,
-  ): void;
-  tanhGaussianBackward(
-    raw: Float32Array,
-    eps: Float32Array,
-    a: Float32Array,
-    dLogp: Float64Array,
-    dA: Float32Array,
-    B: number,
-    A: number,
-    dMean: Float32Array,
-    dRaw: Float32Array,
-    logDet: TanhLogDet,
-    x: Float32Array,
-  ): void;
-}
+};
 
 /**
  * The composite kernels of `be`: each of its own where it has one (and `own` is true), else the

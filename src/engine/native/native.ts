@@ -20,18 +20,8 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend, Precision } from "../backend.js";
-import {
-  CONTRASTIVE_LOSSES,
-  type ContrastiveLoss,
-  type CriticLossStats,
-  ENERGY_FNS,
-  type EnergyFn,
-  type EnergyScratch,
-  GEMM_DIST_MIN_FRACTION,
-  type LossScratch,
-  type TanhLogDet,
-} from "../composite.js";
+import type { Backend, Kernel, Precision } from "../backend.js";
+import { CONTRASTIVE_LOSSES, ENERGY_FNS, GEMM_DIST_MIN_FRACTION } from "../composite.js";
 
 /** configure() and info(): the level, the pool's threads, and why bf16 GEMMs cannot run (null: they can). */
 interface AddonInfo {
@@ -141,31 +131,21 @@ interface Addon {
 function compositeMethods(addon: Addon): Partial<Backend> {
   const m: Partial<Backend> = {};
   const { sumSquares, pairwiseEnergy, pairwiseEnergyBackward, contrastiveLoss, tanhGaussianSample, tanhGaussianBackward } = addon;
-  if (sumSquares) m.sumSquares = (x: Float32Array, n: number): number => sumSquares(x, n);
+  if (sumSquares) m.sumSquares = (x, n) => sumSquares(x, n);
   if (pairwiseEnergy) {
-    m.pairwiseEnergy = (fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void => {
+    m.pairwiseEnergy = (fn, phi, psi, B, d, s, logits) => {
       s.exactCount = pairwiseEnergy(ENERGY_FNS.indexOf(fn), phi, psi, B, d, logits, s.dot, s.aux, s.exact, s.phiNorm, s.psiNorm, s.phiHat, s.psiHat, GEMM_DIST_MIN_FRACTION);
     };
   }
   if (pairwiseEnergyBackward) {
-    m.pairwiseEnergyBackward = (
-      fn: EnergyFn,
-      phi: Float32Array,
-      psi: Float32Array,
-      G: Float32Array,
-      B: number,
-      d: number,
-      s: EnergyScratch,
-      dPhi: Float32Array,
-      dPsi: Float32Array,
-    ): void => {
-      pairwiseEnergyBackward(ENERGY_FNS.indexOf(fn), phi, psi, B, d, G, dPhi, dPsi, s.aux, s.h, s.exact, s.phiNorm, s.psiNorm, s.rowSum, s.colSum, s.phiHat, s.psiHat);
+    m.pairwiseEnergyBackward = (fn, phi, psi, dLogits, B, d, s, dPhi, dPsi) => {
+      pairwiseEnergyBackward(ENERGY_FNS.indexOf(fn), phi, psi, B, d, dLogits, dPhi, dPsi, s.aux, s.h, s.exact, s.phiNorm, s.psiNorm, s.rowSum, s.colSum, s.phiHat, s.psiHat);
     };
   }
   if (contrastiveLoss) {
-    m.contrastiveLoss = (kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats => {
+    m.contrastiveLoss = (kind, logits, B, penalty, s, dLogits) => {
       const o = s.statsOut;
-      contrastiveLoss(CONTRASTIVE_LOSSES.indexOf(kind), logits, B, penalty, G, s.lseRow, s.lseCol, o);
+      contrastiveLoss(CONTRASTIVE_LOSSES.indexOf(kind), logits, B, penalty, dLogits, s.lseRow, s.lseCol, o);
       const st = s.stats;
       st.criticLoss = o[0];
       st.logsumexp = o[1];
@@ -176,32 +156,11 @@ function compositeMethods(addon: Addon): Partial<Backend> {
     };
   }
   if (tanhGaussianSample) {
-    m.tanhGaussianSample = (
-      mean: Float32Array,
-      raw: Float32Array,
-      eps: Float32Array,
-      B: number,
-      A: number,
-      x: Float32Array,
-      a: Float32Array,
-      logp: Float64Array,
-      logDet: TanhLogDet,
-    ): void => tanhGaussianSample(mean, raw, eps, B, A, x, a, logp, logDet === "exact");
+    m.tanhGaussianSample = (mean, raw, eps, B, A, x, a, logp, logDet) => tanhGaussianSample(mean, raw, eps, B, A, x, a, logp, logDet === "exact");
   }
   if (tanhGaussianBackward) {
-    m.tanhGaussianBackward = (
-      raw: Float32Array,
-      eps: Float32Array,
-      a: Float32Array,
-      dLogp: Float64Array,
-      dA: Float32Array,
-      B: number,
-      A: number,
-      dMean: Float32Array,
-      dRaw: Float32Array,
-      logDet: TanhLogDet,
-      x: Float32Array,
-    ): void => tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet === "exact", x);
+    m.tanhGaussianBackward = (raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet, x) =>
+      tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet === "exact", x);
   }
   return m;
 }
@@ -243,126 +202,23 @@ class NativeBackend implements Backend {
     return why === undefined ? "the native addon was built without bf16 support: rebuild it with `npm run build:native`" : why;
   }
 
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    b: Float32Array,
-    beta: number,
-    c: Float32Array,
-    precision: Precision = "fp32",
-  ): void {
+  // The kernels forward their arguments to the addon (bf16: the addon's flag for the precision).
+  gemm: Kernel<"gemm"> = (transA, transB, m, n, k, alpha, a, b, beta, c, precision = "fp32") =>
     this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, precision === "bf16");
-  }
-
-  biasAdd(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
-    this.addon.biasAdd(x, bias, rows, cols);
-  }
-
-  biasBackward(dy: Float32Array, db: Float32Array, rows: number, cols: number): void {
-    this.addon.biasBackward(dy, db, rows, cols);
-  }
-
-  layerNormForward(
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    rows: number,
-    cols: number,
-    eps: number,
-  ): void {
+  biasAdd: Kernel<"biasAdd"> = (x, bias, rows, cols) => this.addon.biasAdd(x, bias, rows, cols);
+  biasBackward: Kernel<"biasBackward"> = (dy, db, rows, cols) => this.addon.biasBackward(dy, db, rows, cols);
+  layerNormForward: Kernel<"layerNormForward"> = (x, gamma, beta, y, mean, rstd, rows, cols, eps) =>
     this.addon.layerNormForward(x, gamma, beta, y, mean, rstd, rows, cols, eps);
-  }
-
-  layerNormBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    gamma: Float32Array,
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    cols: number,
-  ): void {
+  layerNormBackward: Kernel<"layerNormBackward"> = (dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols) =>
     this.addon.layerNormBackward(dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols);
-  }
-
-  swishForward(x: Float32Array, y: Float32Array, n: number): void {
-    this.addon.swishForward(x, y, n);
-  }
-
-  swishBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void {
-    this.addon.swishBackward(dy, x, dx, n);
-  }
-
-  denseLnSwishForward(
-    x: Float32Array,
-    w: Float32Array,
-    b: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    y: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    eps: number,
-    precision: Precision = "fp32",
-  ): void {
+  swishForward: Kernel<"swishForward"> = (x, y, n) => this.addon.swishForward(x, y, n);
+  swishBackward: Kernel<"swishBackward"> = (dy, x, dx, n) => this.addon.swishBackward(dy, x, dx, n);
+  denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") =>
     this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision === "bf16");
-  }
-
-  denseLnSwishBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    w: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    dx: Float32Array | null,
-    dw: Float32Array | null,
-    db: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    precision: Precision = "fp32",
-  ): void {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") =>
     this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16");
-  }
-
-  adamStep(
-    param: Float32Array,
-    grad: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    n: number,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    step: number,
-  ): void {
-    this.addon.adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, step);
-  }
-
-  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
-    this.addon.add(a, b, out, n);
-  }
+  adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => this.addon.adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, step);
+  add: Kernel<"add"> = (a, b, out, n) => this.addon.add(a, b, out, n);
 }
 
 /** Where node-gyp puts the addon: build/Release under the package root (two levels above src/ or dist/). */

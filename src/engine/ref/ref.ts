@@ -2,21 +2,8 @@
 // every native kernel is tested against. Accumulations use float64 locals. Precision "bf16" is
 // emulated exactly: operands rounded to bf16, then multiplied and summed in float64. Its
 // composite kernels are the shared TypeScript ones (engine/composite.ts) over this backend's GEMM.
-import type { Backend, Precision } from "../backend.js";
-import {
-  type ContrastiveLoss,
-  type CriticLossStats,
-  contrastiveLossTs,
-  type EnergyFn,
-  type EnergyScratch,
-  type LossScratch,
-  pairwiseEnergyBackwardTs,
-  pairwiseEnergyTs,
-  sumSquaresTs,
-  type TanhLogDet,
-  tanhGaussianBackwardTs,
-  tanhGaussianSampleTs,
-} from "../composite.js";
+import type { Backend, Kernel } from "../backend.js";
+import { contrastiveLossTs, pairwiseEnergyBackwardTs, pairwiseEnergyTs, sumSquaresTs, tanhGaussianBackwardTs, tanhGaussianSampleTs } from "../composite.js";
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -57,19 +44,7 @@ export class RefBackend implements Backend {
     return null; // emulated (roundToBf16)
   }
 
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    b: Float32Array,
-    beta: number,
-    c: Float32Array,
-    precision: Precision = "fp32",
-  ): void {
+  gemm: Kernel<"gemm"> = (transA, transB, m, n, k, alpha, a, b, beta, c, precision = "fp32") => {
     const q = precision === "bf16" ? roundToBf16 : exact;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
@@ -83,31 +58,21 @@ export class RefBackend implements Backend {
         c[i * n + j] = alpha * s + prev;
       }
     }
-  }
+  };
 
-  biasAdd(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  biasAdd: Kernel<"biasAdd"> = (x, bias, rows, cols) => {
     for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) x[r * cols + j] += bias[j];
-  }
+  };
 
-  biasBackward(dy: Float32Array, db: Float32Array, rows: number, cols: number): void {
+  biasBackward: Kernel<"biasBackward"> = (dy, db, rows, cols) => {
     for (let j = 0; j < cols; j++) {
       let s = 0;
       for (let r = 0; r < rows; r++) s += dy[r * cols + j];
       db[j] += s;
     }
-  }
+  };
 
-  layerNormForward(
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    rows: number,
-    cols: number,
-    eps: number,
-  ): void {
+  layerNormForward: Kernel<"layerNormForward"> = (x, gamma, beta, y, mean, rstd, rows, cols, eps) => {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
       let mu = 0;
@@ -121,20 +86,9 @@ export class RefBackend implements Backend {
       rstd[r] = rs;
       for (let j = 0; j < cols; j++) y[o + j] = (x[o + j] - mu) * rs * gamma[j] + beta[j];
     }
-  }
+  };
 
-  layerNormBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    gamma: Float32Array,
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    cols: number,
-  ): void {
+  layerNormBackward: Kernel<"layerNormBackward"> = (dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols) => {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
       const mu = mean[r];
@@ -157,60 +111,27 @@ export class RefBackend implements Backend {
         dx[o + j] = rs * (dy[o + j] * gamma[j] - mD - xh * mDX);
       }
     }
-  }
+  };
 
-  swishForward(x: Float32Array, y: Float32Array, n: number): void {
+  swishForward: Kernel<"swishForward"> = (x, y, n) => {
     for (let i = 0; i < n; i++) y[i] = x[i] * sigmoid(x[i]);
-  }
+  };
 
-  swishBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void {
+  swishBackward: Kernel<"swishBackward"> = (dy, x, dx, n) => {
     for (let i = 0; i < n; i++) {
       const s = sigmoid(x[i]);
       dx[i] = dy[i] * (s * (1 + x[i] * (1 - s)));
     }
-  }
+  };
 
-  denseLnSwishForward(
-    x: Float32Array,
-    w: Float32Array,
-    b: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    y: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    eps: number,
-    precision: Precision = "fp32",
-  ): void {
+  denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") => {
     this.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, z, precision);
     this.biasAdd(z, b, rows, outDim);
     this.layerNormForward(z, gamma, beta, y, mean, rstd, rows, outDim, eps);
     this.swishForward(y, y, rows * outDim);
-  }
+  };
 
-  denseLnSwishBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    w: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    dx: Float32Array | null,
-    dw: Float32Array | null,
-    db: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    precision: Precision = "fp32",
-  ): void {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") => {
     // u = LN(z) is recomputed from the cached mean/rstd, then swish' applied in place on dy.
     for (let r = 0; r < rows; r++) {
       const o = r * outDim;
@@ -224,20 +145,9 @@ export class RefBackend implements Backend {
     this.biasBackward(dy, db, rows, outDim);
     if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw, precision); // dW += xᵀ·dz
     if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx, precision); // dx = dz·Wᵀ
-  }
+  };
 
-  adamStep(
-    param: Float32Array,
-    grad: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    n: number,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    step: number,
-  ): void {
+  adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => {
     const bc1 = 1 - beta1 ** step;
     const bc2 = 1 - beta2 ** step;
     for (let i = 0; i < n; i++) {
@@ -248,65 +158,18 @@ export class RefBackend implements Backend {
       const vh = v[i] / bc2;
       param[i] -= (lr * mh) / (Math.sqrt(vh) + eps);
     }
-  }
+  };
 
-  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+  add: Kernel<"add"> = (a, b, out, n) => {
     for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
-  }
+  };
 
-  sumSquares(x: Float32Array, n: number): number {
-    return sumSquaresTs(x, n);
-  }
-
-  pairwiseEnergy(fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, s: EnergyScratch, logits: Float32Array): void {
-    pairwiseEnergyTs(this, fn, phi, psi, B, d, s, logits);
-  }
-
-  pairwiseEnergyBackward(
-    fn: EnergyFn,
-    phi: Float32Array,
-    psi: Float32Array,
-    G: Float32Array,
-    B: number,
-    d: number,
-    s: EnergyScratch,
-    dPhi: Float32Array,
-    dPsi: Float32Array,
-  ): void {
-    pairwiseEnergyBackwardTs(this, fn, phi, psi, G, B, d, s, dPhi, dPsi);
-  }
-
-  contrastiveLoss(kind: ContrastiveLoss, logits: Float32Array, B: number, penalty: number, s: LossScratch, G: Float32Array): CriticLossStats {
-    return contrastiveLossTs(kind, logits, B, penalty, s, G);
-  }
-
-  tanhGaussianSample(
-    mean: Float32Array,
-    raw: Float32Array,
-    eps: Float32Array,
-    B: number,
-    A: number,
-    x: Float32Array,
-    a: Float32Array,
-    logp: Float64Array,
-    logDet: TanhLogDet,
-  ): void {
-    tanhGaussianSampleTs(mean, raw, eps, B, A, x, a, logp, logDet);
-  }
-
-  tanhGaussianBackward(
-    raw: Float32Array,
-    eps: Float32Array,
-    a: Float32Array,
-    dLogp: Float64Array,
-    dA: Float32Array,
-    B: number,
-    A: number,
-    dMean: Float32Array,
-    dRaw: Float32Array,
-    logDet: TanhLogDet,
-    x: Float32Array,
-  ): void {
-    tanhGaussianBackwardTs(raw, eps, a, dLogp, dA, B, A, dMean, dRaw, logDet, x);
-  }
+  // the composite kernels: the shared TypeScript ones over this backend's GEMM
+  sumSquares: Kernel<"sumSquares"> = sumSquaresTs;
+  pairwiseEnergy: Kernel<"pairwiseEnergy"> = (fn, phi, psi, B, d, s, logits) => pairwiseEnergyTs(this, fn, phi, psi, B, d, s, logits);
+  pairwiseEnergyBackward: Kernel<"pairwiseEnergyBackward"> = (fn, phi, psi, dLogits, B, d, s, dPhi, dPsi) =>
+    pairwiseEnergyBackwardTs(this, fn, phi, psi, dLogits, B, d, s, dPhi, dPsi);
+  contrastiveLoss: Kernel<"contrastiveLoss"> = contrastiveLossTs;
+  tanhGaussianSample: Kernel<"tanhGaussianSample"> = tanhGaussianSampleTs;
+  tanhGaussianBackward: Kernel<"tanhGaussianBackward"> = tanhGaussianBackwardTs;
 }
