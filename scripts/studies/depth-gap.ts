@@ -38,6 +38,9 @@ for (const name of readdirSync(dir).sort()) {
 const A = runs.get(Number(values.a)) ?? [];
 const B = runs.get(Number(values.b)) ?? [];
 if (A.length === 0 || B.length === 0) throw new Error(`need runs of depth ${values.a} and ${values.b} in ${dir}`);
+if ([...A, ...B].some((s) => s.length === 0)) {
+  throw new Error(`metric ${metric} is not logged by every run in ${dir} (a big maze evaluates on its far goals as eval/…, with no eval_far/…): pass --metric`);
+}
 const n = Math.min(...A.map((s) => s.length), ...B.map((s) => s.length));
 const f = (x: number) => x.toFixed(1);
 console.log(`${metric}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)\n`);
