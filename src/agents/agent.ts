@@ -67,6 +67,8 @@ export interface Agent<B = unknown> {
   stateTensors(): Map<string, Tensor>;
   /** Restores stateTensors(); validates everything before changing anything. */
   loadStateTensors(t: ReadonlyMap<string, Tensor>, what?: string): void;
+  /** Where and how it runs, when that is worth a line in the run's log (optional). */
+  describe?(): string;
 }
 
 /** A loss or gradient that is not finite; the step that would have applied it was not taken. */

@@ -566,6 +566,17 @@ export const CRL_WEBGPU_KERNELS: readonly KernelDef[] = [
   K_FINAL,
 ];
 
+/**
+ * The B × B logits (and their gradient and distances, one buffer each) are the update's largest
+ * operands besides the networks (checked by GpuResNet): stop early, naming the largest batch that fits.
+ */
+function checkCRLFits(ctx: WebGpuContext, B: number): void {
+  const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
+  const fits = Math.floor(Math.sqrt(limit / 4));
+  ctx.requireLimit("maxStorageBufferBindingSize", `the contrastive logits of batch size ${B} (${B} × ${B} floats)`, 4 * B * B, `use --batch-size ${fits} or less`);
+  ctx.requireLimit("maxBufferSize", `the contrastive logits of batch size ${B} (${B} × ${B} floats)`, 4 * B * B, `use --batch-size ${fits} or less`);
+}
+
 interface Net {
   net: GpuResNet;
   m: GpuView; // Adam first moment [numel]
@@ -573,7 +584,18 @@ interface Net {
   step: number;
 }
 
-/** CRL's update on a WebGPU device. Build it from a CRLAgent's state (fromState) to continue a run. */
+export interface GpuCRLOptions {
+  /**
+   * The most observations one actorForward() call takes: the actor is built for max(batchSize,
+   * min(actBatch, 4096)) rows, as CRLAgent's acting chunk (default: batchSize).
+   */
+  actBatch?: number;
+}
+
+/**
+ * CRL's update (and the actor's forward pass for acting) on a WebGPU device. Its parameters start
+ * at zero: load a CRLAgent's stateTensors() (a fresh agent's for a new run, a checkpoint's to go on).
+ */
 export class GpuCRL {
   readonly config: CRLConfig;
   readonly dims: CRLDims;
@@ -592,11 +614,17 @@ export class GpuCRL {
   private readonly met: GpuView;
   private readonly program: Program;
   private readonly metricsHost = new Float32Array(NUM_METRICS);
+  /** Rows per actorForward() call at most (the actor's maxBatch). */
+  readonly actChunk: number;
+  private readonly actIn: GpuView; // [actChunk, S+G]
+  /** The actor's forward pass per row count, recorded on first use. */
+  private readonly actPrograms = new Map<number, Program>();
 
   constructor(
     readonly ctx: WebGpuContext,
     dims: CRLDims,
     config: CRLConfig,
+    options: GpuCRLOptions = {},
   ) {
     if (config.precision !== "fp32") throw new Error(`GpuCRL runs fp32 only (${WebGpuKernels.bf16Unavailable()}); resolve the precision first`);
     if (!ENERGY_FNS.includes(config.energyFn)) throw new Error(`unknown energy function ${config.energyFn}`);
@@ -609,13 +637,16 @@ export class GpuCRL {
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
     const R = c.reprDim;
-    const net = (inDim: number, width: number, depth: number, heads: { name: string; dim: number }[], headNorm: boolean): Net => {
-      const n = new GpuResNet(ctx, { inDim, width, depth, heads, maxBatch: B, recompute: c.recompute, headNorm });
-      const mv = this.buf(2 * n.layout.numel, "adam moments");
-      return { net: n, m: sub(mv, 0, n.layout.numel), v: sub(mv, n.layout.numel, n.layout.numel), step: 0 };
+    this.actChunk = Math.max(B, Math.min(Math.max(options.actBatch ?? 0, 1), 4096));
+    checkCRLFits(ctx, B);
+    const net = (inDim: number, width: number, depth: number, heads: { name: string; dim: number }[], headNorm: boolean, maxBatch: number): Net => {
+      const n = new GpuResNet(ctx, { inDim, width, depth, heads, maxBatch, recompute: c.recompute, headNorm });
+      // m and v in buffers of their own: Adam's dispatches then bind matching windows of each
+      // (kernels.ts splits a step over a network larger than one binding into several)
+      return { net: n, m: this.buf(n.layout.numel, "adam m"), v: this.buf(n.layout.numel, "adam v"), step: 0 };
     };
-    this.sa = net(S + A, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false);
-    this.goal = net(G, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false);
+    this.sa = net(S + A, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false, B);
+    this.goal = net(G, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false, B);
     this.actor = net(
       S + G,
       c.actorWidth,
@@ -625,7 +656,9 @@ export class GpuCRL {
         { name: "log_std", dim: A },
       ],
       c.actorHeadNorm,
+      this.actChunk,
     );
+    this.actIn = this.buf(this.actChunk * (S + G), "actor acting input");
 
     // ── buffers ──
     const upLen = B * (S + A + G + A) + HP;
@@ -746,6 +779,28 @@ export class GpuCRL {
     const colNce = kind === 1 || kind === 2;
     if (colNce) this.ctx.dispatch(K_LOSS_COLS, { L, G, cs: cols }, { B }, B);
     this.ctx.dispatch(K_CRITIC_SCALARS, { rs: rows, cs: cols, met: this.met }, { B, cols: colNce ? 1 : 0 }, 1);
+  }
+
+  /**
+   * The actor's heads for n ≤ actChunk observations (state ++ goal rows, [n, S+G]): the mean and
+   * the raw log-std, [n, A] each (CRLAgent.act turns them into actions). One upload, one
+   * submission, one read.
+   */
+  async actorForward(obs: Float32Array, n: number): Promise<{ mean: Float32Array; raw: Float32Array }> {
+    const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
+    if (!Number.isInteger(n) || n < 1 || n > this.actChunk) throw new Error(`actorForward takes 1 to ${this.actChunk} observations, got ${n}`);
+    if (obs.length < n * (S + G)) throw new Error(`actorForward needs [${n}, ${S + G}] observations, got ${obs.length} values`);
+    this.ctx.write(this.actIn, obs.subarray(0, n * (S + G)));
+    let p = this.actPrograms.get(n);
+    if (!p) {
+      this.ctx.beginProgram();
+      this.actor.net.forward(this.actIn, n);
+      p = this.ctx.endProgram(`actor forward ×${n}`);
+      this.actPrograms.set(n, p);
+    }
+    p.run();
+    const [mean, raw] = await this.ctx.readMany([sub(this.actor.net.outputs[0], 0, n * A), sub(this.actor.net.outputs[1], 0, n * A)]);
+    return { mean, raw };
   }
 
   /** Dispatches in one update (one compute pass, one submission). */
@@ -876,6 +931,7 @@ export class GpuCRL {
   /** Frees the device buffers (the context stays). */
   destroy(): void {
     this.program.destroy();
+    for (const p of this.actPrograms.values()) p.destroy();
     for (const n of [this.actor, this.sa, this.goal]) n.net.destroy();
     for (const b of this.bufs) b.destroy();
   }

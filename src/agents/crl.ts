@@ -286,16 +286,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
 
   /** Hindsight batches (SPEC §4): each tuple's goal is the achieved goal of a future row of its episode, P(Δ) ∝ γ^Δ. */
   makeSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop): BatchSource<HindsightBatch> {
-    return new HindsightSampler(buffer, {
-      stateDim: env.stateDim,
-      goalIndices: env.goalIndices,
-      actionDim: this.dims.actionDim,
-      goalDim: this.dims.goalDim,
-      batchSize: this.config.batchSize,
-      windowLength: loop.windowLength,
-      gamma: this.config.discounting,
-      maxBatches: loop.maxBatches,
-    });
+    return crlSampler(buffer, env, loop, this.dims, this.config);
   }
 
   /** update() on a sampler batch, its metrics written into out in CRL_METRIC_NAMES order. */
@@ -527,6 +518,20 @@ export class CRLAgent implements Agent<HindsightBatch> {
     const d = r.data;
     this.rng = Rng.fromState({ key: [d[0], d[1]], counter: d[2], spare: d[3], spareWord: d[4], normalSpare: d[5] });
   }
+}
+
+/** CRL's training batches over `buffer` (CRLAgent.makeSampler; also the WebGPU agent's, crl-webgpu-agent.ts). */
+export function crlSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop, dims: CRLDims, config: CRLConfig): HindsightSampler {
+  return new HindsightSampler(buffer, {
+    stateDim: env.stateDim,
+    goalIndices: env.goalIndices,
+    actionDim: dims.actionDim,
+    goalDim: dims.goalDim,
+    batchSize: config.batchSize,
+    windowLength: loop.windowLength,
+    gamma: config.discounting,
+    maxBatches: loop.maxBatches,
+  });
 }
 
 /** What a CRLAgent built with this config allocates (train/limits.ts; test/train/limits.test.ts checks it). */

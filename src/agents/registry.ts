@@ -3,9 +3,11 @@
 // taking exactly the keys of its schema (no hand copy of keys anywhere).
 import type { z } from "zod";
 import type { Backend } from "../engine/backend.js";
+import { WebGpuBackend } from "../engine/webgpu/webgpu.js";
 import type { Key } from "../random.js";
 import { AGENT_NAMES, type Agent, type AgentDims, type AgentFootprint, type AgentName } from "./agent.js";
 import { CRLAgent, CRLConfigSchema, crlFootprint } from "./crl.js";
+import { GpuCRLAgent } from "./crl-webgpu-agent.js";
 import { GCBCAgent, GCBCConfigSchema, gcbcFootprint } from "./gcbc.js";
 import { SACAgent, SACConfigSchema, sacFootprint } from "./sac.js";
 import { TD3Agent, TD3ConfigSchema, td3Footprint } from "./td3.js";
@@ -59,7 +61,9 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     schema: CRLConfigSchema,
     hasCritic: true,
     offline: "allowed",
-    create: (backend, dims, c, key, actBatch) => new CRLAgent(backend, dims, c, key, actBatch),
+    // on the WebGPU backend the whole update stays on the device (crl-webgpu-agent.ts), instead
+    // of each kernel call of CRLAgent making a round trip to it
+    create: (backend, dims, c, key, actBatch) => (backend instanceof WebGpuBackend ? new GpuCRLAgent(backend, dims, c, key, actBatch) : new CRLAgent(backend, dims, c, key, actBatch)),
     footprint: crlFootprint,
   }),
   sac: define({

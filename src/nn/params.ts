@@ -30,8 +30,10 @@ export class ParamStore {
     return info;
   }
 
-  finalize(): void {
+  /** Freezes the layout and allocates data and grad (hostArrays false: layout only, e.g. for values that live on a GPU). */
+  finalize(hostArrays = true): void {
     this.frozen = true;
+    if (!hostArrays) return;
     this.data = new Float32Array(this.total);
     this.grad = new Float32Array(this.total);
   }

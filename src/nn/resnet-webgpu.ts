@@ -21,8 +21,14 @@ interface UnitCache {
   rstd: GpuView; // [maxBatch]
 }
 
-/** Declares ResNet's parameters in ResNet's order (nn/resnet.ts); a test pins the two together. */
-export function declareResNetParams(config: ResNetConfig): {
+/**
+ * Declares ResNet's parameters in ResNet's order (nn/resnet.ts); a test pins the two together.
+ * hostArrays false: the layout only (no host copies of the values).
+ */
+export function declareResNetParams(
+  config: ResNetConfig,
+  hostArrays = true,
+): {
   params: ParamStore;
   input: Unit;
   blocks: Unit[][];
@@ -47,8 +53,30 @@ export function declareResNetParams(config: ResNetConfig): {
   }
   const headNorm = config.headNorm ? { scale: P.declare("head_norm.scale", [W]), bias: P.declare("head_norm.bias", [W]) } : null;
   const heads = config.heads.map((h) => ({ w: P.declare(`head.${h.name}.weight`, [W, h.dim]), b: P.declare(`head.${h.name}.bias`, [h.dim]), dim: h.dim }));
-  P.finalize();
+  P.finalize(hostArrays);
   return { params: P, input, blocks, headNorm, heads };
+}
+
+/**
+ * Stops, before anything is allocated, a network too large for the adapter's buffer limits, with
+ * an error naming the limit, the size needed and what to change. The parameters, gradients and
+ * Adam moments are one buffer each (≤ maxBufferSize; element-wise work over them is split into
+ * bindings the device allows, kernels.ts); a kernel binds at most one layer's weight and one
+ * layer's activations [maxBatch, width] at once (≤ maxStorageBufferBindingSize).
+ */
+export function checkResNetFits(ctx: WebGpuContext, config: ResNetConfig, numel: number): void {
+  const W = config.width;
+  const B = config.maxBatch;
+  const shape = `width ${W}, depth ${config.depth}`;
+  ctx.requireLimit("maxBufferSize", `a network's parameters (${shape}: ${numel} floats, one buffer; as much again for its gradient and each Adam moment)`, 4 * numel, "use a smaller depth or width");
+  const widest = Math.max(config.inDim, W, ...config.heads.map((h) => h.dim));
+  ctx.requireLimit("maxStorageBufferBindingSize", `one layer's weight (up to [${widest}, ${W}])`, 4 * widest * W, "use a smaller width");
+  ctx.requireLimit(
+    "maxStorageBufferBindingSize",
+    `one layer's activations ([${B}, ${W}] and its LayerNorm statistics, ${B} rows = the batch size or acting batch)`,
+    4 * B * (Math.max(config.inDim, W) + 2),
+    "use a smaller batch size (--batch-size, or fewer --num-envs / --num-eval-envs when acting) or width",
+  );
 }
 
 export class GpuResNet {
@@ -94,7 +122,7 @@ export class GpuResNet {
     this.K = new WebGpuKernels(ctx);
     this.W = config.width;
     this.numBlocks = config.depth / 4;
-    const d = declareResNetParams(config);
+    const d = declareResNetParams(config, false);
     this.layout = d.params;
     this.input = d.input;
     this.blocks = d.blocks;
@@ -103,6 +131,7 @@ export class GpuResNet {
     this.recompute = config.recompute === true;
     const B = config.maxBatch;
     const W = this.W;
+    checkResNetFits(ctx, config, this.layout.numel);
     const buf = (n: number, label: string): GpuView => {
       const b = ctx.createBuffer(n, label);
       this.bufs.push(b);

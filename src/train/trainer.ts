@@ -146,6 +146,8 @@ class TrainingRun {
     const N = config.numEnvs;
     const { obsDim, actionDim, stateDim } = this.spec;
     this.agent = makeAgent(config, Math.max(N, config.numEvalEnvs), options.log);
+    const how = this.agent.describe?.();
+    if (how) this.log(how);
     const [, , kEval, kLoop] = split(keyFromSeed(config.seed), 4);
     this.kEval = kEval;
     this.loopRng = new Rng(kLoop);

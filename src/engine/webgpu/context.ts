@@ -94,9 +94,20 @@ function summarize(adapter: GPUAdapter): AdapterSummary {
   return { vendor, architecture, device, description, software, features: [...adapter.features].sort(), limits };
 }
 
+/** The adapter's name (its description, else vendor, architecture and device). */
+export function adapterName(a: AdapterSummary): string {
+  return a.description || [a.vendor, a.architecture, a.device].filter((s) => s).join(" ") || "unnamed adapter";
+}
+
+/** "128 MiB (134217728 bytes)". */
+function formatSize(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  return `${mib.toFixed(mib >= 1 ? 1 : 3)} MiB (${bytes} bytes)`;
+}
+
 /** One line for logs: name, software or not, the limits that size Fathom's buffers. */
 export function describeAdapter(a: AdapterSummary): string {
-  const name = a.description || [a.vendor, a.architecture, a.device].filter((s) => s).join(" ") || "unnamed adapter";
+  const name = adapterName(a);
   const mib = (n: number | undefined) => (n === undefined ? "?" : `${Math.round(n / 2 ** 20)} MiB`);
   return (
     `${name}${a.software ? " [software adapter: a CPU implementation, slow]" : ""}; ` +
@@ -207,6 +218,13 @@ export class WebGpuContext {
   private stagingBytes = 0;
   private readonly storageAlign: number;
   private readonly maxBinding: number;
+  /**
+   * The most floats one operand of an element-wise kernel spans in one dispatch: kernels.ts splits
+   * longer element-wise work (Adam, zeroing, the gradient norm over a large network) into
+   * dispatches of at most this many, so no binding exceeds maxStorageBufferBindingSize. Set from
+   * the device's limit; tests lower it to exercise the split.
+   */
+  splitFloats: number;
   private lost: string | null = null;
   private errors: string[] = [];
   /** Dispatches submitted so far (for benchmarks and tests). */
@@ -221,6 +239,8 @@ export class WebGpuContext {
     this.transient = new UniformArena(device);
     this.storageAlign = device.limits.minStorageBufferOffsetAlignment;
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    const alignF = this.storageAlign / 4;
+    this.splitFloats = Math.max(256, Math.floor((this.maxBinding / 4 - alignF) / 256) * 256);
     device.lost.then((info) => {
       this.lost = `${info.reason}: ${info.message}`;
     });
@@ -266,13 +286,24 @@ export class WebGpuContext {
     }
   }
 
+  /**
+   * Throws an error that names the limit, the size needed and `advice` (what to change) when `bytes`
+   * exceed the device's `limit`: maxStorageBufferBindingSize for what one kernel binds at once,
+   * maxBufferSize for one buffer. Callers check their largest operands up front with it, so a
+   * configuration too large for the adapter stops before anything is allocated.
+   */
+  requireLimit(limit: "maxStorageBufferBindingSize" | "maxBufferSize", what: string, bytes: number, advice: string): void {
+    const allowed = limit === "maxBufferSize" ? this.device.limits.maxBufferSize : this.maxBinding;
+    if (bytes <= allowed) return;
+    const per = limit === "maxBufferSize" ? "per buffer" : "per storage binding (what one kernel reads or writes of a buffer at once)";
+    throw new Error(`${what}: ${formatSize(bytes)} needed, but this WebGPU adapter (${adapterName(this.adapter)}) allows ${formatSize(allowed)} ${per} (${limit}): ${advice}`);
+  }
+
   /** A zero-filled device buffer of `floats` values (at least 4). */
   createBuffer(floats: number, label: string): GpuBuf {
     if (!Number.isInteger(floats) || floats < 0) throw new Error(`buffer "${label}": size must be an integer >= 0, got ${floats}`);
     const bytes = Math.max(16, up4(floats * 4));
-    if (bytes > this.device.limits.maxBufferSize) {
-      throw new Error(`buffer "${label}" needs ${bytes} bytes; this adapter allows ${this.device.limits.maxBufferSize} (maxBufferSize)`);
-    }
+    this.requireLimit("maxBufferSize", `buffer "${label}" (${floats} floats)`, bytes, "use a smaller batch size, network width or depth");
     const buffer = this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST, label });
     return new GpuBuf(buffer, Math.max(floats, 4), label);
   }
@@ -281,6 +312,7 @@ export class WebGpuContext {
   write(v: GpuView, data: Float32Array): void {
     if (data.length > v.len) throw new RangeError(`writing ${data.length} floats into a view of ${v.len}`);
     if (data.length === 0) return;
+    if (!(data.buffer instanceof ArrayBuffer)) data = data.slice(); // a SharedArrayBuffer: Dawn's writeBuffer takes only ArrayBuffers
     this.flush(); // writes are ordered after what was recorded before them
     this.device.queue.writeBuffer(v.buf.buffer, v.off * 4, data.buffer, data.byteOffset, data.length * 4);
   }
@@ -346,11 +378,7 @@ export class WebGpuContext {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: slot.buffer, offset: slot.offset, size: UNIFORM_SLOT } }];
     for (let s = 0; s < bufs.length; s++) {
       const size = Math.min(Math.max(4, (hi[s] - winStart[s]) * 4), bufs[s].buffer.size - winStart[s] * 4);
-      if (size > this.maxBinding) {
-        throw new Error(
-          `kernel ${k.name} binds ${size} bytes of buffer "${bufs[s].label}"; this adapter allows ${this.maxBinding} (maxStorageBufferBindingSize): use a smaller batch or width`,
-        );
-      }
+      this.requireLimit("maxStorageBufferBindingSize", `kernel ${k.name} on buffer "${bufs[s].label}"`, size, "use a smaller batch size or network width");
       entries.push({ binding: s + 1, resource: { buffer: bufs[s].buffer, offset: winStart[s] * 4, size } });
     }
     // uniforms: one u32 offset per operand, then the scalars (4 bytes each)

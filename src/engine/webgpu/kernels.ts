@@ -3,7 +3,7 @@
 // (src/engine/backend.ts), float32 throughout: a "bf16" precision runs in fp32 (see
 // WebGpuKernels.bf16Unavailable).
 import type { Precision } from "../backend.js";
-import type { GpuView, KernelDef, WebGpuContext } from "./context.js";
+import { type GpuView, type KernelDef, sub, type WebGpuContext } from "./context.js";
 
 /** Threads per workgroup of element-wise and row kernels. */
 const WG = 256;
@@ -344,11 +344,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`,
   };
 
-  // Σ x² in two deterministic passes: 256 partial sums (grid-stride), then one workgroup.
+  // Σ x² in two deterministic passes: 256 partial sums (grid-stride), then one workgroup. With
+  // acc = 1 the partial sums add to the ones there (a sum split over several dispatches).
   const sumsqPartial: KernelDef = {
     name: "sumsq_partial",
     ops: [{ name: "x" }, { name: "part", write: true }],
-    scalars: [["n", "u32"]],
+    scalars: [
+      ["n", "u32"],
+      ["acc", "u32"],
+    ],
     body: `var<workgroup> red: array<f32, ${WG}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -360,7 +364,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (lid.x < k) { red[lid.x] += red[lid.x + k]; }
     workgroupBarrier();
   }
-  if (lid.x == 0u) { part_st(wid.x, red[0]); }
+  if (lid.x == 0u) { part_st(wid.x, select(0.0, part_ld(wid.x), u.acc == 1u) + red[0]); }
 }`,
   };
   const sumFinal: KernelDef = {
@@ -417,10 +421,22 @@ function need(v: GpuView, n: number, what: string, kernel: string): void {
 
 /**
  * The Backend's kernels on device views. Argument order and meaning follow Backend (backend.ts);
- * Adam's per-step values come from device views (see the adam kernel above).
+ * Adam's per-step values come from device views (see the adam kernel above). Element-wise work
+ * over more floats than one storage binding may hold (a large network's parameters: fill, add,
+ * Adam, the sum of squares) is split into dispatches of at most ctx.splitFloats each.
  */
 export class WebGpuKernels {
   constructor(readonly ctx: WebGpuContext) {}
+
+  /** Calls f(offset, length) for consecutive pieces of [0, n) of at most ctx.splitFloats each. */
+  private split(n: number, f: (off: number, len: number) => void): void {
+    const step = this.ctx.splitFloats;
+    if (n <= step) {
+      f(0, n);
+      return;
+    }
+    for (let off = 0; off < n; off += step) f(off, Math.min(step, n - off));
+  }
 
   /** WebGPU has no bf16 arithmetic; bf16 GEMMs would need packing shaders (shader-f16 is f16, not bf16). */
   static bf16Unavailable(): string {
@@ -455,7 +471,7 @@ export class WebGpuKernels {
 
   fill(y: GpuView, n: number, value: number): void {
     need(y, n, "y", "fill");
-    this.ctx.dispatch(KERNELS.fill, { y }, { n, value }, groupsFor(n, WG));
+    this.split(n, (o, len) => this.ctx.dispatch(KERNELS.fill, { y: sub(y, o, len) }, { n: len, value }, groupsFor(len, WG)));
   }
 
   /** dst[r, c] = src[r, c] for a [rows, cols] block (row strides given; views start at the block). */
@@ -579,19 +595,32 @@ export class WebGpuKernels {
     need(v, n, "v", "adamStep");
     need(hp, 3, "hp", "adamStep");
     need(gate, 1, "gate", "adamStep");
-    this.ctx.dispatch(KERNELS.adam, { p: param, g: grad, m, v, hp, gate }, { n, b1: beta1, b2: beta2, eps }, groupsFor(n, WG));
+    this.split(n, (o, len) =>
+      this.ctx.dispatch(
+        KERNELS.adam,
+        { p: sub(param, o, len), g: sub(grad, o, len), m: sub(m, o, len), v: sub(v, o, len), hp, gate },
+        { n: len, b1: beta1, b2: beta2, eps },
+        groupsFor(len, WG),
+      ),
+    );
   }
 
   add(a: GpuView, b: GpuView, out: GpuView, n: number): void {
+    need(a, n, "a", "add");
+    need(b, n, "b", "add");
     need(out, n, "out", "add");
-    this.ctx.dispatch(KERNELS.add, { a, b, out }, { n }, groupsFor(n, WG));
+    this.split(n, (o, len) => this.ctx.dispatch(KERNELS.add, { a: sub(a, o, len), b: sub(b, o, len), out: sub(out, o, len) }, { n: len }, groupsFor(len, WG)));
   }
 
   /** out[0] = Σ x², through `scratch` (≥ SUMSQ_PARTIALS floats). */
   sumsq(x: GpuView, n: number, scratch: GpuView, out: GpuView): void {
     need(x, n, "x", "sumsq");
     need(scratch, SUMSQ_PARTIALS, "scratch", "sumsq");
-    this.ctx.dispatch(KERNELS.sumsqPartial, { x, part: scratch }, { n }, [SUMSQ_PARTIALS, 1]);
+    let first = true;
+    this.split(n, (o, len) => {
+      this.ctx.dispatch(KERNELS.sumsqPartial, { x: sub(x, o, len), part: scratch }, { n: len, acc: first ? 0 : 1 }, [SUMSQ_PARTIALS, 1]);
+      first = false;
+    });
     this.ctx.dispatch(KERNELS.sumFinal, { part: scratch, out }, { n: SUMSQ_PARTIALS }, [1, 1]);
   }
 }

@@ -8,7 +8,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "
 import type { Backend, Precision } from "../backend.js";
 import { type AdapterSummary, describeAdapter } from "./context.js";
 import { WebGpuKernels } from "./kernels.js";
-import type { CallGroup, CallRequest, WorkerInit, WorkerReply } from "./worker.js";
+import type { CallGroup, CallRequest, HostRequest, WorkerInit, WorkerReply } from "./worker.js";
 
 const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const WORKER_URL = new URL(`./worker${EXT}`, import.meta.url);
@@ -78,6 +78,21 @@ export class WebGpuBackend implements Backend {
     if (this.closed) return;
     this.closed = true;
     void this.worker.terminate();
+  }
+
+  /**
+   * Runs `method` of a module loaded in the device thread (its `handle`, see DeviceModule in
+   * worker.ts) and returns its value; blocks until it answers. How layers above the engine keep
+   * state on this backend's device (agents/crl-webgpu-agent.ts) without the engine knowing them.
+   * `transfer`: buffers of `args` to move rather than copy.
+   */
+  hostCall<T>(module: URL | string, method: string, args: unknown, transfer: ArrayBuffer[] = []): T {
+    if (this.closed) throw new Error("the WebGPU backend was closed");
+    const req: HostRequest = { kind: "host", module: String(module), method, args };
+    this.port.postMessage(req, [...new Set(transfer)]);
+    const r = waitReply(this.flag, this.port, `WebGPU ${method}`);
+    if (!r.ok) throw new Error(r.error);
+    return r.value as T;
   }
 
   /**

@@ -28,7 +28,25 @@ export interface CallRequest {
   scalars: Record<string, number>;
 }
 
-export type WorkerReply = { ok: true; outs?: Float32Array[]; adapter?: unknown } | { ok: false; error: string };
+/**
+ * A call into a module loaded in this thread (WebGpuBackend.hostCall): code above the engine (an
+ * agent's device-resident update) runs next to the device without the engine importing it.
+ */
+export interface HostRequest {
+  kind: "host";
+  /** URL of a module exporting `handle` (a DeviceModule). */
+  module: string;
+  method: string;
+  args: unknown;
+}
+
+/** What a module loaded by a HostRequest exports. */
+export interface DeviceModule {
+  /** Runs `method` on this thread's device; `transfer` lists buffers of `value` to move, not copy. */
+  handle(ctx: WebGpuContext, method: string, args: unknown): Promise<{ value: unknown; transfer?: ArrayBuffer[] }>;
+}
+
+export type WorkerReply = { ok: true; outs?: Float32Array[]; adapter?: unknown; value?: unknown } | { ok: false; error: string };
 
 const { port, ctrl, allowSoftware } = workerData as WorkerInit;
 const flag = new Int32Array(ctrl);
@@ -68,8 +86,25 @@ async function main(): Promise<void> {
   const pool = new Pool(ctx);
   const hpBuf = ctx.createBuffer(4, "adam hp"); // [lr, 1 − β1^t, 1 − β2^t, gate = 1]
   reply({ ok: true, adapter: ctx.adapter });
+  const modules = new Map<string, Promise<DeviceModule>>();
 
-  port.on("message", async (req: CallRequest) => {
+  port.on("message", async (msg: CallRequest | HostRequest) => {
+    if ("kind" in msg) {
+      const req = msg;
+      try {
+        let mod = modules.get(req.module);
+        if (!mod) {
+          mod = import(req.module) as Promise<DeviceModule>;
+          modules.set(req.module, mod);
+        }
+        const r = await (await mod).handle(ctx, req.method, req.args);
+        reply({ ok: true, value: r.value }, [...new Set(r.transfer ?? [])]);
+      } catch (e) {
+        reply({ ok: false, error: (e as Error).message });
+      }
+      return;
+    }
+    const req = msg;
     const taken: GpuBuf[] = [];
     try {
       const groupViews: GpuView[] = req.groups.map((g) => {
