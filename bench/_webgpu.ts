@@ -3,8 +3,9 @@
 // adapter's name, GFLOP/s and the ratio to the adapter's peak measured here by a register-only
 // FMA shader (WebGPU exposes no advertised peak). On a software adapter (lavapipe) the numbers
 // only show that the path runs.
-import { CRL_DEFAULTS } from "../src/agents/crl.js";
+import { CRL_DEFAULTS, CRLAgent } from "../src/agents/crl.js";
 import { GpuCRL } from "../src/agents/crl-webgpu.js";
+import { RefBackend } from "../src/engine/ref/ref.js";
 import { gview, type KernelDef, type WebGpuContext } from "../src/engine/webgpu/context.js";
 import { WebGpuKernels } from "../src/engine/webgpu/kernels.js";
 import { createNodeContext } from "../src/engine/webgpu/node.js";
@@ -164,19 +165,21 @@ export async function train(args: string[]): Promise<void> {
   }
 }
 
-/** One CRL update (agents/crl-webgpu.ts) per line, on the Ant dimensions, width 256. */
+/** One CRL update (agents/crl-webgpu.ts) per line, on the Ant dimensions, width 256 (--width). */
 export async function crl(args: string[], extra: (depth: number, batch: number, ms: number) => Record<string, unknown> = () => ({})): Promise<void> {
   const ctx = await context();
   const tiny = args.includes("--tiny");
   const depths = argList(args, "depths", tiny ? [4] : [4, 16, 64]);
   const batches = argList(args, "batches", tiny ? [16] : [256, 512]);
   const reps = argList(args, "reps", [tiny ? 1 : 5])[0];
-  const width = tiny ? 32 : 256;
+  const width = argList(args, "width", [tiny ? 32 : 256])[0];
   const peak = await peakGflops(ctx, tiny);
   for (const depth of depths) {
     for (const batch of batches) {
       const cfg = { ...CRL_DEFAULTS, actorDepth: depth, criticDepth: depth, actorWidth: width, criticWidth: width, batchSize: batch, recompute: depth >= 256 };
       const gpu = new GpuCRL(ctx, DIMS, cfg);
+      // a fresh CRLAgent's initial state (networks as a run starts them), not all-zero parameters
+      gpu.loadStateTensors(new CRLAgent(new RefBackend(), DIMS, { ...cfg, batchSize: 2 }, keyFromSeed(0), 1).stateTensors());
       const rng = new Rng(keyFromSeed(1));
       const f = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
       const state = f(batch * DIMS.stateDim);

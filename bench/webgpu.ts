@@ -1,8 +1,10 @@
 // `npm run bench -- webgpu [--depths 4,16,64,256,1024] [--batches 256,512,1024,2048,4096]
-//                          [--reps 5] [--vs-native] [--tiny]`
+//                          [--width 256] [--reps 5] [--vs-native] [--no-gemm] [--tiny]`
 // The WebGPU table of issue 16 in one command, for a machine with a GPU: the adapter's measured
-// fp32 peak, GEMM GFLOP/s at 256³ and 4096×256×256 and up, then one resident CRL update per depth ×
-// batch (width 256, Ant dimensions) with GFLOP/s and its fraction of the peak. --vs-native also
+// fp32 peak, GEMM GFLOP/s at 256³ and 4096×256×256 and up (--no-gemm skips them), then one
+// resident CRL update per depth × batch (width 256, Ant dimensions) with GFLOP/s and its fraction
+// of the peak. --depths, --batches and --width limit the sizes (e.g. a quick check on a software
+// adapter: --depths 4,16 --batches 64 --width 64; --tiny: depth 4, batch 16, width 32). --vs-native also
 // times CRLAgent.update on the native backend (depths ≤ 64; FATHOM_THREADS applies, e.g. 2 for
 // the issue's 2-core baseline) and adds native_ms and speedup. Prints JSON lines, then a Markdown
 // table on stderr. Depth ≥ 256 uses activation recomputation. Targets on a real GPU: GEMM ≥ 50 %
@@ -35,8 +37,8 @@ export async function run(args: string[]): Promise<void> {
   const depths = argList(args, "depths", tiny ? [4] : [4, 16, 64, 256, 1024]);
   const batches = argList(args, "batches", tiny ? [16] : [256, 512, 1024, 2048, 4096]);
   const reps = argList(args, "reps", [tiny ? 1 : 5])[0];
-  const width = tiny ? 32 : 256;
-  await gemm(args);
+  const width = argList(args, "width", [tiny ? 32 : 256])[0];
+  if (!args.includes("--no-gemm")) await gemm(args);
   const rows: string[] = [];
   const log = console.log;
   console.log = (line: string) => {
@@ -45,7 +47,7 @@ export async function run(args: string[]): Promise<void> {
     rows.push(`| ${r.depth} | ${r.batch} | ${r.ms} | ${r.gflops} | ${(100 * r.peak_ratio).toFixed(1)} % | ${r.native_ms ?? "–"} | ${r.speedup ?? "–"} |`);
   };
   try {
-    await crl(["--depths", depths.join(","), "--batches", batches.join(","), "--reps", String(reps), ...(tiny ? ["--tiny"] : [])], (depth, batch, ms) => {
+    await crl(["--depths", depths.join(","), "--batches", batches.join(","), "--width", String(width), "--reps", String(reps), ...(tiny ? ["--tiny"] : [])], (depth, batch, ms) => {
       if (!vsNative || depth > 64) return {};
       const n = nativeMs(depth, batch, width, Math.min(reps, 3));
       return { native: getBackend("native").describe(), native_ms: +n.toFixed(1), speedup: +(n / ms).toFixed(2) };

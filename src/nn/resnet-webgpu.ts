@@ -69,8 +69,9 @@ export function checkResNetFits(ctx: WebGpuContext, config: ResNetConfig, numel:
   const B = config.maxBatch;
   const shape = `width ${W}, depth ${config.depth}`;
   ctx.requireLimit("maxBufferSize", `a network's parameters (${shape}: ${numel} floats, one buffer; as much again for its gradient and each Adam moment)`, 4 * numel, "use a smaller depth or width");
-  const widest = Math.max(config.inDim, W, ...config.heads.map((h) => h.dim));
-  ctx.requireLimit("maxStorageBufferBindingSize", `one layer's weight (up to [${widest}, ${W}])`, 4 * widest * W, "use a smaller width");
+  // the widest weight: the input layer's [inDim, W], a block's [W, W], a head's [W, dim]
+  const widest = Math.max(config.inDim, config.depth > 0 ? W : 0, ...config.heads.map((h) => h.dim));
+  ctx.requireLimit("maxStorageBufferBindingSize", `one layer's weight ([${widest}, ${W}] floats)`, 4 * widest * W, "use a smaller width");
   ctx.requireLimit(
     "maxStorageBufferBindingSize",
     `one layer's activations ([${B}, ${W}] and its LayerNorm statistics, ${B} rows = the batch size or acting batch)`,

@@ -1,12 +1,16 @@
 // One CRL update resident on WebGPU (agents/crl-webgpu.ts) against CRLAgent.update on the native
 // backend (ref where the addon is missing), from the same state, batch and random draws: metrics,
 // every network's gradient and the parameter step must agree within float32 tolerance. Also the
-// state round trip and the non-finite gate. Skipped loudly without an adapter.
+// state round trip and the non-finite gate; element-wise work split over several dispatches (large
+// networks), the buffer-limit errors, and the training loop's agent (GpuCRLAgent) against
+// CRLAgent at the start. Skipped loudly without an adapter.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CRL_DEFAULTS, type CRLConfig, CRLAgent, NonFiniteError } from "../../src/agents/crl.js";
 import { GpuCRL } from "../../src/agents/crl-webgpu.js";
+import { GpuCRLAgent } from "../../src/agents/crl-webgpu-agent.js";
 import { getBackend } from "../../src/engine/index.js";
+import type { WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
 import type { WebGpuContext } from "../../src/engine/webgpu/context.js";
 import { createNodeContext } from "../../src/engine/webgpu/node.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
@@ -145,5 +149,80 @@ describe("CRL update on WebGPU vs the CPU agent", { skip }, () => {
 
   test("bf16 is refused with the reason (resolve the precision first)", () => {
     assert.throws(() => new GpuCRL(ctx, dims, { ...CRL_DEFAULTS, ...small, precision: "bf16" }), /fp32 only/);
+  });
+});
+
+describe("GpuCRL on large networks and on the training loop's side", { skip }, () => {
+  let ctx: WebGpuContext;
+  before(async () => {
+    ctx = await createNodeContext();
+  });
+  after(() => ctx?.destroy());
+
+  test("element-wise work split into several dispatches (as for a network larger than one binding) gives the same update", async () => {
+    const cfg = { ...CRL_DEFAULTS, ...small };
+    const state = new CRLAgent(cpu(), dims, cfg, keyFromSeed(21)).stateTensors();
+    const whole = new GpuCRL(ctx, dims, cfg);
+    const limit = ctx.splitFloats;
+    ctx.splitFloats = 512; // each network has several thousand parameters: Adam, zeroing and the norms split
+    const split = new GpuCRL(ctx, dims, cfg);
+    ctx.splitFloats = limit;
+    assert.ok(split.dispatchesPerUpdate > whole.dispatchesPerUpdate, `${split.dispatchesPerUpdate} vs ${whole.dispatchesPerUpdate} dispatches`);
+    whole.loadStateTensors(state);
+    split.loadStateTensors(state);
+    for (let u = 0; u < 2; u++) {
+      const b = batch(80 + u, cfg.batchSize);
+      const mw = await whole.update(b.state, b.action, b.goal);
+      const ms = await split.update(b.state, b.action, b.goal);
+      for (const [k, v] of Object.entries(mw)) {
+        const g = (ms as unknown as Record<string, number>)[k];
+        assert.ok(Math.abs(g - v) <= 1e-5 * (Math.abs(v) + 1e-3), `${k}: split ${g} vs whole ${v}`);
+      }
+    }
+    const a = await whole.stateTensors();
+    const b = await split.stateTensors();
+    for (const [k, t] of a) {
+      if (k === "rng.state") continue;
+      const u = b.get(k)!.data;
+      for (let i = 0; i < t.data.length; i++) assert.ok(Math.abs(u[i] - t.data[i]) <= 1e-5 * (Math.abs(t.data[i]) + 1e-3), `${k}[${i}]: ${u[i]} vs ${t.data[i]}`);
+    }
+    whole.destroy();
+    split.destroy();
+  });
+
+  test("a configuration over the adapter's buffer limits stops before allocating, naming the limit, the size needed and what to change", () => {
+    const binding = ctx.device.limits.maxStorageBufferBindingSize;
+    const side = Math.floor(Math.sqrt(binding / 4)) + 1; // side² floats exceed one binding
+    assert.throws(
+      () => new GpuCRL(ctx, dims, { ...CRL_DEFAULTS, ...small, batchSize: side }),
+      (e: Error) =>
+        /contrastive logits of batch size \d+ .*MiB \(\d+ bytes\) needed, but this WebGPU adapter .* allows .*\((maxStorageBufferBindingSize|maxBufferSize)\): use --batch-size \d+ or less/.test(e.message) ||
+        assert.fail(e.message),
+    );
+    assert.throws(
+      () => new GpuCRL(ctx, dims, { ...CRL_DEFAULTS, ...small, actorWidth: side, criticWidth: side }),
+      (e: Error) => /needed, but this WebGPU adapter .* \((maxStorageBufferBindingSize|maxBufferSize)\): use a smaller (width|depth)/.test(e.message) || assert.fail(e.message),
+    );
+  });
+
+  test("the training loop's agent (GpuCRLAgent on the WebGPU backend) starts where CRLAgent starts and acts as it does", () => {
+    const cfg = { ...CRL_DEFAULTS, ...small };
+    const backend = getBackend("webgpu") as WebGpuBackend;
+    const gpu = new GpuCRLAgent(backend, dims, cfg, keyFromSeed(31), 40);
+    const cpuAgent = new CRLAgent(cpu(), dims, cfg, keyFromSeed(31), 40);
+    const g = gpu.stateTensors();
+    for (const [k, t] of cpuAgent.stateTensors()) assert.deepEqual(Array.from(g.get(k)!.data), Array.from(t.data), `${k} differs`);
+    assert.ok(gpu.actChunk >= 40);
+    const rng = new Rng(keyFromSeed(32));
+    const obs = Float32Array.from({ length: 40 * (dims.stateDim + dims.goalDim) }, () => rng.normal());
+    for (const deterministic of [true, false]) {
+      const a = new Float32Array(40 * dims.actionDim);
+      const c = new Float32Array(40 * dims.actionDim);
+      gpu.act(obs, 40, a, deterministic, new Rng(keyFromSeed(33)));
+      cpuAgent.act(obs, 40, c, deterministic, new Rng(keyFromSeed(33)));
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - c[i]) < 1e-5, `act (deterministic ${deterministic}) ${i}: ${a[i]} vs ${c[i]}`);
+    }
+    gpu.destroy();
+    assert.throws(() => gpu.stateTensors(), /destroyed/);
   });
 });

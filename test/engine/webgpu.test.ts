@@ -76,9 +76,21 @@ function close(name: string, a: Float32Array, b: Float32Array, how: "norm" | "el
 }
 
 describe("WebGPU backend selection", () => {
-  test("webgpu is a backend name; auto never picks it", () => {
+  test("webgpu is a backend name; auto never picks it (by argument, FATHOM_BACKEND=auto or unset), whatever adapter exists", () => {
     assert.ok((BACKEND_NAMES as readonly string[]).includes("webgpu"));
     assert.notEqual(getBackend("auto").name, "webgpu");
+    const saved = process.env.FATHOM_BACKEND;
+    try {
+      for (const v of [undefined, "", "auto", "AUTO"]) {
+        if (v === undefined) delete process.env.FATHOM_BACKEND;
+        else process.env.FATHOM_BACKEND = v;
+        assert.notEqual(getBackend().name, "webgpu", `FATHOM_BACKEND=${v}`);
+        assert.notEqual(getBackend("auto").name, "webgpu", `FATHOM_BACKEND=${v}`);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FATHOM_BACKEND;
+      else process.env.FATHOM_BACKEND = saved;
+    }
   });
   test("every kernel's WGSL is generated for a pattern with aliased operands", () => {
     const all: KernelDef[] = Object.values(WEBGPU_KERNELS).flatMap((x): KernelDef[] => ("body" in x ? [x as KernelDef] : Object.values(x as Record<string, KernelDef>)));
@@ -104,8 +116,9 @@ describe("WebGPU kernels vs ref", { skip }, () => {
     b?.close();
   });
 
-  test("describe() names the adapter; bf16 is refused with the reason", () => {
+  test("describe() names the adapter (and says so when it is a software one); bf16 is refused with the reason", () => {
     assert.match(b.describe(), /^webgpu \(/);
+    if (b.adapter.software) assert.match(b.describe(), /\[software adapter: a CPU implementation, slow\]/);
     assert.match(b.bf16Unavailable() ?? "", /fp32/);
     assert.throws(() => b.gemm(false, false, 1, 1, 1, 1, view(1), view(1), 0, view(1), "bf16"), /cannot run precision bf16/);
   });
