@@ -4,16 +4,27 @@
 //   --kebab-case-key value | --kebab-case-key=value   sets schema key kebabCaseKey
 //   --flag | --no-flag | --flag=true|false            booleans (a boolean never takes the next word)
 //   --list 4,16,64                                    arrays: comma-separated elements
+//   --seeds 0-2,7                                     integer arrays also take ranges a-b (a ≤ b, ≥ 0)
 //   --key null                                        only where the schema is nullable
 //   --                                                everything after it is positional
 //   -h | --help                                       sets `help` (no validation happens then)
 // A flag given twice is an error ("--batch-size given twice"; --x and --no-x count as the same flag). Numbers are parsed strictly ("12abc" and "" are errors;
 // "1e6" and "1_000_000" are fine); integers where the schema says int.
 //
+// A command (parseCommand) has options of its own (--preset, --out, …) beside a config schema,
+// which its options or flags may choose among several (e.g. one per --agent): every subcommand of
+// `fathom` reads its command line here, and formatHelp / formatCommandHelp make its --help.
+//
 // Zod v4 introspection used here: `schema._zod.def` ({ type, innerType, defaultValue, checks,
 // entries, values, options, element, in }), each check's `_zod.def` ({ check, value, inclusive,
-// minimum, maximum, format }), and `.description` (from the global registry).
-import type { z } from "zod";
+// minimum, maximum, format }), and `.description` (from the global registry). Why this and not a
+// CLI library (commander, yargs, citty, …): none takes a zod schema as the source of names, types,
+// ranges, defaults and help, so each flag would be declared twice; what is read of zod's internals
+// is the list above, and test/cli/flags.test.ts and test/cli/command-layer.test.ts (every
+// subcommand's --help, every agent's training schema) exercise each of them, so a zod upgrade that
+// changes one fails there rather than in a user's hands.
+import { isDeepStrictEqual } from "node:util";
+import { z } from "zod";
 
 /** Any zod schema; introspected through its `_zod.def`. */
 type Schema = z.ZodType;
@@ -212,7 +223,10 @@ export function describeAllowed(schema: Schema): string {
   else if (d.type === "number") text = [isIntSchema(s) ? "an integer" : "a number", ...constraints(s)].join(", ");
   else if (d.type === "boolean") text = "true or false (--flag / --no-flag)";
   else if (d.type === "string") text = ["a string", ...constraints(s)].join(", ");
-  else if (d.type === "array") text = [`a comma-separated list of ${describeAllowed(d.element!)}`, ...constraints(s)].join("; ");
+  else if (d.type === "array") {
+    const ranges = isIntElement(d.element!) ? " (ranges a-b too, e.g. 0-2,7)" : "";
+    text = [`a comma-separated list of ${describeAllowed(d.element!)}${ranges}`, ...constraints(s)].join("; ");
+  }
   else if (d.type === "union") text = (d.options ?? []).map((o) => describeAllowed(o)).join(" or ");
   else if (d.type === "bigint") text = "an integer";
   else text = `a JSON ${d.type}`;
@@ -243,7 +257,16 @@ function placeholder(schema: Schema): string {
 // Decimal with optional '_' digit separators, fraction and exponent; "Infinity" is not a number here.
 const NUMBER = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+)?$/;
 
-type Converted = { ok: true; value: unknown } | { ok: false };
+/** A failed conversion may say why (shown in the error before what is allowed). */
+type Converted = { ok: true; value: unknown } | { ok: false; why?: string };
+
+/** The longest range a-b an integer list may hold. */
+const MAX_RANGE = 100_000;
+
+function isIntElement(s: Schema): boolean {
+  const b = fieldInfo(s).base;
+  return def(b).type === "number" && isIntSchema(b);
+}
 
 /** Converts one command-line word to the input type of `schema` (no range checks). */
 function convert(schema: Schema, raw: string): Converted {
@@ -281,6 +304,15 @@ function convert(schema: Schema, raw: string): Converted {
       const parts = raw.length === 0 ? [] : raw.split(",").map((p) => p.trim());
       const out: unknown[] = [];
       for (const p of parts) {
+        const range = isIntElement(d.element!) ? /^(\d+)-(\d+)$/.exec(p) : null;
+        if (range) {
+          const a = Number(range[1]);
+          const b = Number(range[2]);
+          if (b < a) return { ok: false, why: `range ${p} runs backwards: write ${b}-${a}` };
+          if (b - a > MAX_RANGE) return { ok: false, why: `range ${p} is longer than ${MAX_RANGE}` };
+          for (let v = a; v <= b; v++) out.push(v);
+          continue;
+        }
         const c = convert(d.element!, p);
         if (!c.ok) return { ok: false };
         out.push(c.value);
@@ -341,10 +373,15 @@ export function parseFlags<S extends ObjectSchema>(schema: S, argv: readonly str
   return { ...r, values: r.values as Partial<z.input<S>> };
 }
 
+/**
+ * Reads argv against the flags of `shape`. `unknownFlag` may give the error for a flag the shape
+ * lacks (its name without the dashes, as written), instead of "unknown option".
+ */
 function parseShape(
   shape: Record<string, Schema>,
   argv: readonly string[],
   options: ParseFlagsOptions,
+  unknownFlag?: (name: string) => string | undefined,
 ): { values: Record<string, unknown>; fromFlags: string[]; positionals: string[]; help: boolean } {
   const helpHint = options.helpHint ?? "--help";
   const byFlag = new Map<string, string>();
@@ -401,6 +438,8 @@ function parseShape(
       }
     }
     if (key === undefined) {
+      const why = unknownFlag?.(name);
+      if (why !== undefined) throw new FlagError(why);
       const close = suggest(name, [...byFlag.keys()]);
       const hint = close.length > 0 ? `; did you mean ${close.map((c) => `--${c}`).join(", ")}?` : "";
       throw new FlagError(`unknown option --${name}${hint} (see ${helpHint} for all options)`);
@@ -440,7 +479,7 @@ function parseShape(
     if (!c.ok) {
       const choices = choiceValues(fieldInfo(field).base);
       const close = choices === null ? [] : suggest(raw, choices.map(String));
-      const hint = close.length > 0 ? ` (did you mean ${close.join(", ")}?)` : "";
+      const hint = close.length > 0 ? ` (did you mean ${close.join(", ")}?)` : c.why !== undefined ? ` (${c.why})` : "";
       throw new FlagError(`--${toKebab(key)} ${JSON.stringify(raw)} is invalid${hint}; allowed: ${describeAllowed(field)}`, key);
     }
     set(key, c.value);
@@ -564,78 +603,178 @@ export function parseConfig<S extends ObjectSchema>(
   return { help: false, positionals: parsed.positionals, ...resolved };
 }
 
-export interface CommandOptions<S extends ObjectSchema> extends ParseFlagsOptions {
-  /** Named presets of the config; the command option `presetKey` picks one. */
-  presets?: Record<string, Partial<z.input<S>>>;
+/**
+ * A config schema chosen by the command line among several (e.g. one per --agent). The command
+ * line is first read with the flags of every variant, then again with those of the chosen one.
+ */
+export interface ConfigChoice<S extends ObjectSchema> {
+  /** Every schema `choose` may return. */
+  variants: readonly S[];
+  /**
+   * The config schema for what the flags say: the command's options (converted and checked) and
+   * the variants' flags as written (strings; true or false for booleans). May throw a FlagError.
+   */
+  choose: (given: Record<string, unknown>) => S;
+  /**
+   * The error for a flag that the chosen schema lacks (e.g. another variant's; `given` is null
+   * for a flag in no variant, found on the first reading); undefined: "unknown option".
+   */
+  foreign?: (flag: string, given: Record<string, unknown> | null) => string | undefined;
+  /** How to ask for the chosen schema's help, quoted in errors (default: options.helpHint). */
+  helpHint?: (given: Record<string, unknown>) => string;
+}
+
+export interface CommandOptions<C extends ObjectSchema, S extends ObjectSchema> extends ParseFlagsOptions, Omit<ResolveOptions, "presetName" | "check"> {
+  /**
+   * Named presets of the config (or a function of the command options and the chosen schema
+   * giving them; undefined: no preset applies); the command option `presetKey` picks one.
+   */
+  presets?: Record<string, Partial<z.input<S>>> | ((command: z.output<C>, schema: S) => Record<string, Partial<z.input<S>>> | undefined);
   /** The command-schema key naming the preset (default "preset"). */
   presetKey?: string;
+  /** Config values the flags imply (e.g. a dataset names its env), added to theirs before validation. */
+  implied?: (values: Partial<z.input<S>>, command: z.output<C>) => Partial<z.input<S>>;
+  /** As ResolveOptions.check, given the chosen schema too. */
+  check?: (config: never, schema: S) => { key: string; message: string }[];
 }
 
 export type ParsedCommand<C extends ObjectSchema, S extends ObjectSchema> =
   | {
       help: true;
       positionals: string[];
-      /** What the flags set so far (unvalidated), e.g. to show the chosen preset in the help. */
+      /** What the flags set (unvalidated: config flags as written), e.g. to show the chosen preset in the help. */
       values: Record<string, unknown>;
+      /** The config schema these flags choose. */
+      schema: S;
     }
   | ({
       help: false;
       positionals: string[];
       command: z.output<C>;
+      /** Command-schema keys set by flags. */
+      commandFromFlags: string[];
+      schema: S;
+      /** The config values set by flags (and implied by them), before the preset and defaults. */
+      flagValues: Partial<z.input<S>>;
       /** The preset applied, if any. */
       presetName?: string;
     } & ResolvedConfig<S>);
 
+/** A schema that reads each flag of `schemas` as written: a string, or a boolean where the flag is one. */
+function looseShape(schemas: readonly ObjectSchema[]): Record<string, Schema> {
+  const shape: Record<string, Schema> = {};
+  const isBool: Record<string, boolean> = {};
+  for (const schema of schemas) {
+    for (const [k, field] of Object.entries(shapeOf(schema))) {
+      const b = def(fieldInfo(field).base).type === "boolean";
+      if (k in isBool && isBool[k] !== b) throw new Error(`flags: key "${k}" is a boolean in one variant and not in another; rename one`);
+      isBool[k] = b;
+      shape[k] = b ? LOOSE_BOOLEAN : LOOSE_STRING;
+    }
+  }
+  return shape;
+}
+
+const LOOSE_BOOLEAN = z.boolean();
+const LOOSE_STRING = z.string();
+
 /**
  * One command line, two schemas: the command's own options (e.g. --preset, --resume, --out) and
- * the config. Flags of both are parsed together (a key in both is an error in the schemas); the
- * command options are validated; the preset they name is taken from `presets`; config flags
- * override it; the merged config is validated. With -h/--help nothing is validated.
+ * the config (one schema, or one chosen among several: ConfigChoice). Flags of both are parsed
+ * together (a key in both is an error in the schemas); the command options are validated; the
+ * preset they name is taken from `presets`; config flags override it; the merged config is
+ * validated. With -h/--help nothing is validated but the choice of the config schema.
  */
 export function parseCommand<C extends ObjectSchema, S extends ObjectSchema>(
   commandSchema: C,
-  configSchema: S,
+  config: S | ConfigChoice<S>,
   argv: readonly string[],
-  options: CommandOptions<S> = {},
+  options: CommandOptions<C, S> = {},
 ): ParsedCommand<C, S> {
   const cmdShape = shapeOf(commandSchema);
-  const cfgShape = shapeOf(configSchema);
+  const choice = "choose" in config ? config : null;
+  let schema: S;
+  let foreign: ((name: string) => string | undefined) | undefined;
+  if (choice === null) schema = config as S;
+  else {
+    // first reading: the command options, and every variant's flags as written
+    const first = parseShape({ ...looseShape(choice.variants), ...cmdShape }, argv, { ...options, maxPositionals: undefined }, (name) => choice.foreign?.(name, null));
+    schema = choice.choose(first.values);
+    if (first.help) return { help: true, positionals: first.positionals, values: first.values, schema };
+    foreign = (name) => choice.foreign?.(name, first.values);
+    if (choice.helpHint) options = { ...options, helpHint: choice.helpHint(first.values) };
+  }
+  const cfgShape = shapeOf(schema);
   for (const k of Object.keys(cmdShape)) {
     if (k in cfgShape) throw new Error(`flags: key "${k}" is in both the command schema and the config schema; rename one`);
   }
-  const parsed = parseShape({ ...cmdShape, ...cfgShape }, argv, options);
-  if (parsed.help) return { help: true, positionals: parsed.positionals, values: parsed.values };
+  const parsed = parseShape({ ...cmdShape, ...cfgShape }, argv, options, foreign);
+  if (parsed.help) return { help: true, positionals: parsed.positionals, values: parsed.values, schema };
   const cmdValues: Record<string, unknown> = {};
-  const cfgValues: Record<string, unknown> = {};
+  let cfgValues: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parsed.values)) (k in cmdShape ? cmdValues : cfgValues)[k] = v;
-  const command = resolveConfig(commandSchema, undefined, cmdValues as Partial<z.input<C>>, options).config;
+  const command = resolveConfig(commandSchema, undefined, cmdValues as Partial<z.input<C>>, { helpHint: options.helpHint }).config;
+  if (options.implied) cfgValues = options.implied(cfgValues as Partial<z.input<S>>, command);
   const presetKey = options.presetKey ?? "preset";
   const presetName = (command as Record<string, unknown>)[presetKey];
+  const presets = typeof options.presets === "function" ? options.presets(command, schema) : options.presets;
   let preset: Partial<z.input<S>> | undefined;
-  if (presetName !== undefined && presetName !== null) {
-    const presets = options.presets ?? {};
+  const usePreset = presets !== undefined && presetName !== undefined && presetName !== null;
+  if (usePreset) {
     const name = String(presetName);
     if (!Object.hasOwn(presets, name)) {
       const names = Object.keys(presets);
       const close = suggest(name, names);
       throw new FlagError(
-        `unknown preset "${name}"${close.length > 0 ? ` (did you mean ${close.join(", ")}?)` : ""}; presets: ${names.join(", ") || "none"}`,
+        `unknown preset "${name}"${close.length > 0 ? ` (did you mean ${close.join(", ")}?)` : ""}: allowed are ${names.join(", ") || "none"}`,
         presetKey,
       );
     }
     preset = presets[name];
   }
-  const resolved = resolveConfig(configSchema, preset, cfgValues as Partial<z.input<S>>, {
+  const { check } = options;
+  const resolved = resolveConfig(schema, preset, cfgValues as Partial<z.input<S>>, {
     ...options,
-    presetName: presetName === undefined || presetName === null ? undefined : String(presetName),
+    presetName: usePreset ? String(presetName) : undefined,
+    check: check && ((c: never) => check(c, schema)),
   });
   return {
     help: false,
     positionals: parsed.positionals,
     command,
-    ...(presetName === undefined || presetName === null ? {} : { presetName: String(presetName) }),
+    commandFromFlags: parsed.fromFlags.filter((k) => k in cmdShape),
+    schema,
+    flagValues: cfgValues as Partial<z.input<S>>,
+    ...(usePreset ? { presetName: String(presetName) } : {}),
     ...resolved,
   };
+}
+
+/**
+ * The command line that sets `values` (schema keys) as flags, each once: parsing it gives `values`
+ * back exactly, which is checked (an Error, never a silently different value).
+ */
+export function toArgv(schema: ObjectSchema, values: Record<string, unknown>): string[] {
+  const shape = shapeOf(schema);
+  const out: string[] = [];
+  const given: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    if (!(key in shape)) throw new Error(`toArgv: "${key}" is not a key of the schema`);
+    given[key] = v;
+    const flag = `--${toKebab(key)}`;
+    if (typeof v === "boolean" && def(fieldInfo(shape[key]).base).type === "boolean") {
+      out.push(v ? flag : `--no-${toKebab(key)}`);
+      continue;
+    }
+    const raw = Array.isArray(v) ? v.map(String).join(",") : typeof v === "number" && Object.is(v, -0) ? "-0" : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+    // a value that starts with a dash is written --flag=value, so it cannot be read as a flag
+    if (raw.startsWith("-") || raw.length === 0) out.push(`${flag}=${raw}`);
+    else out.push(flag, raw);
+  }
+  const back = parseFlags(schema, out).values;
+  if (!isDeepStrictEqual(back, given)) throw new Error(`toArgv: ${JSON.stringify(given)} would be read back as ${JSON.stringify(back)} from ${out.join(" ")}`);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -651,6 +790,8 @@ export interface HelpOptions {
   valuesLabel?: string;
   /** Line width for wrapping (default 100). */
   width?: number;
+  /** Keys not listed (options internal to the program, e.g. one a command passes its child). */
+  hide?: readonly string[];
 }
 
 // Integers in help are shown with '_' separators, which the parser accepts back: 100_000_000.
@@ -658,6 +799,8 @@ function showHelpValue(v: unknown): string {
   if (typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) >= 100_000) {
     return String(v).replace(/\B(?=(\d{3})+$)/g, "_");
   }
+  // a list as it is written on the command line
+  if (Array.isArray(v) && v.every((x) => typeof x === "number")) return v.length === 0 ? "none" : v.join(",");
   return show(v);
 }
 
@@ -681,9 +824,10 @@ function wrap(text: string, width: number): string[] {
   return lines.length > 0 ? lines : [""];
 }
 
-function helpRows(shape: Record<string, Schema>, values: Record<string, unknown> | undefined, valuesLabel: string): [string, string][] {
+function helpRows(shape: Record<string, Schema>, values: Record<string, unknown> | undefined, valuesLabel: string, hide: readonly string[] = []): [string, string][] {
   const rows: [string, string][] = [];
   for (const [key, field] of Object.entries(shape)) {
+    if (hide.includes(key)) continue;
     const info = fieldInfo(field);
     const bd = def(info.base);
     const flag = bd.type === "boolean" ? `--[no-]${toKebab(key)}` : `--${toKebab(key)} <${placeholder(field)}>`;
@@ -716,7 +860,7 @@ function renderHelp(sections: { title: string; rows: [string, string][] }[], opt
   const col = Math.min(34, Math.max(...all.map(([f]) => f.length)) + 4);
   const out: string[] = [];
   if (options.usage) out.push(options.usage, "");
-  if (options.description) out.push(...wrap(options.description, width), "");
+  for (const paragraph of options.description?.split(/\n\n+/) ?? []) out.push(...wrap(paragraph, width), "");
   sections.forEach((section, i) => {
     if (i > 0) out.push("");
     out.push(section.title);
@@ -739,7 +883,7 @@ const HELP_ROW: [string, string] = ["-h, --help", "Show this help."];
 
 /** Help text listing every schema key as a flag, with its description, allowed values and default. */
 export function formatHelp(schema: ObjectSchema, options: HelpOptions = {}): string {
-  const rows = helpRows(shapeOf(schema), options.values, options.valuesLabel ?? "preset");
+  const rows = helpRows(shapeOf(schema), options.values, options.valuesLabel ?? "preset", options.hide);
   return renderHelp([{ title: "Options:", rows: [...rows, HELP_ROW] }], options);
 }
 
@@ -755,8 +899,8 @@ export function formatCommandHelp(
   const label = options.valuesLabel ?? "preset";
   return renderHelp(
     [
-      { title: options.commandTitle ?? "Options:", rows: [...helpRows(shapeOf(commandSchema), undefined, label), HELP_ROW] },
-      { title: options.configTitle ?? "Configuration (any key overrides the preset):", rows: helpRows(shapeOf(configSchema), options.values, label) },
+      { title: options.commandTitle ?? "Options:", rows: [...helpRows(shapeOf(commandSchema), undefined, label, options.hide), HELP_ROW] },
+      { title: options.configTitle ?? "Configuration (any key overrides the preset):", rows: helpRows(shapeOf(configSchema), options.values, label, options.hide) },
     ],
     options,
   );

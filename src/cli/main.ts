@@ -7,10 +7,8 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisionFromEnv, resolvePrecision } from "../engine/index.js";
 import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
-import { AGENT_NAMES, type AgentName } from "../agents/agent.js";
-import { agentDefinition } from "../agents/registry.js";
-import { crossKeyIssues, networkSizes, PRESETS, presetFor, runDepth, type TrainConfig, trainSchemaFor } from "../train/config.js";
-import { offlineConfig, offlineOptionIssue, readDatasetInfo } from "../train/dataset.js";
+import { AGENT_NAMES } from "../agents/agent.js";
+import { networkSizes, runDepth, type TrainConfig } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
@@ -31,10 +29,11 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, moveAside, openSweepRunDir, parseIntList, planSweepPoint, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, moveAside, openSweepRunDir, planSweepPoint, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
-import { FlagError, formatHelp, parseConfig, parseFlags, toKebab } from "./flags.js";
+import { FlagError, formatHelp, parseFlags } from "./flags.js";
+import { parseSweepArgs, parseTrainArgs, type TrainRequest } from "./train-args.js";
 import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
 import { cmdCollect } from "./collect.js";
@@ -90,136 +89,37 @@ function backendLine(name: string, precision: Precision): string {
   return `backend: ${be.describe()}${prec}`;
 }
 
-function takeOption(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    let v: string | undefined;
-    if (a === `--${name}`) {
-      v = argv[i + 1];
-      if (v === undefined || v.startsWith("--")) throw new FlagError(`--${name} needs a value`);
-      argv.splice(i, 2);
-    } else if (a.startsWith(`--${name}=`)) {
-      argv.splice(i, 1);
-      v = a.slice(name.length + 3);
-    } else continue;
-    if (argv.some((b) => b === `--${name}` || b.startsWith(`--${name}=`))) throw new FlagError(`--${name} given twice: give each option once`);
-    return v;
+/** `fathom train`. */
+async function cmdTrain(argv: string[]): Promise<number> {
+  const req = parseTrainArgs(argv);
+  if (req.kind === "help") {
+    console.log(req.text);
+    return 0;
   }
-  return undefined;
-}
-
-/** `--agent <name>` taken out of args (default crl); an unknown name is an error that lists the agents. */
-function takeAgent(args: string[]): AgentName {
-  const name = takeOption(args, "agent") ?? "crl";
-  if (!(AGENT_NAMES as readonly string[]).includes(name)) throw new FlagError(`unknown agent "${name}": allowed are ${AGENT_NAMES.join(", ")}`);
-  return name as AgentName;
+  return await runTrain(req);
 }
 
 /**
- * An option of other agents that `agent` does not have is an error that says whose it is (rather
- * than "unknown option"), e.g. `--tau` with `--agent crl`.
+ * A run of `fathom train` (or of `fathom sweep`), holding the run directory's lock (rundir.ts
+ * acquireRunLock) from when it is known until the end.
  */
-function checkAgentOptions(agent: AgentName, args: readonly string[]): void {
-  const flagsOf = (a: AgentName) => new Set(Object.keys(trainSchemaFor(a).shape).map(toKebab));
-  const own = flagsOf(agent);
-  for (const arg of args) {
-    if (arg === "--") break;
-    if (!arg.startsWith("--")) continue;
-    const name = arg.slice(2).replace(/=.*$/s, "");
-    const base = name.startsWith("no-") ? name.slice(3) : name;
-    if (own.has(name) || own.has(base)) continue;
-    const owners = AGENT_NAMES.filter((a) => a !== agent && (flagsOf(a).has(name) || flagsOf(a).has(base)));
-    if (owners.length > 0) {
-      throw new FlagError(
-        `--${name} does not apply to --agent ${agent}: it is an option of ${owners.map((o) => `--agent ${o}`).join(", ")} (fathom train --agent ${agent} --help lists the options of ${agent})`,
-      );
-    }
-  }
-}
-
-/** The preset's values for `agent`; an unknown preset is an error that lists the presets. */
-function presetValues(presetName: string, agent: AgentName): Record<string, unknown> {
-  if (!Object.hasOwn(PRESETS, presetName)) throw new FlagError(`unknown preset "${presetName}": allowed are ${Object.keys(PRESETS).join(", ")}`);
-  // the agent comes from --agent (the schema's default), not from the preset
-  const { agent: _agent, ...values } = presetFor(presetName, agent);
-  return values;
-}
-
-/** `--offline <dataset>` without `--env`: the dataset's env (added to args). */
-function withDatasetEnv(args: string[]): void {
-  const i = args.findIndex((a) => a === "--offline" || a.startsWith("--offline="));
-  if (i < 0 || args.some((a) => a === "--env" || a.startsWith("--env="))) return;
-  const path = args[i].startsWith("--offline=") ? args[i].slice("--offline=".length) : args[i + 1];
-  if (path === undefined || path.startsWith("--")) return; // the parser says --offline needs a value
-  args.push("--env", readDatasetInfo(path).env);
-}
-
-/** The options --resume allows (they extend the run; see train/extend.ts). */
-const ResumeSchema = z
-  .object({
-    totalEnvSteps: z.number().int().min(1).optional().describe("Extend the run to this many env steps (at least the env steps it has taken)"),
-    numEvals: z.number().int().min(1).optional().describe("Evaluations over the extended run (default: keep their spacing)"),
-  })
-  .strict();
-
-/** What may come with --resume: --total-env-steps and --num-evals, nothing else. */
-function parseResumeOptions(args: string[], sweepRunDir: string | undefined): { totalEnvSteps?: number; numEvals?: number } {
-  const allowed = "only --total-env-steps N and --num-evals M (to extend the run) may be given with it";
-  if (sweepRunDir !== undefined) throw new FlagError(`--resume continues a run with its saved configuration; ${allowed}, not --sweep-run-dir`);
-  const other = args.filter((a) => {
-    const name = a.replace(/=.*$/, "");
-    return a.startsWith("--") && name !== "--total-env-steps" && name !== "--num-evals";
-  });
-  if (other.length > 0) throw new FlagError(`--resume continues a run with its saved configuration; ${allowed}, not ${other.join(" ")}`);
-  const parsed = parseFlags(ResumeSchema, args, { helpHint: "fathom train --help", maxPositionals: 0 });
-  return { totalEnvSteps: parsed.values.totalEnvSteps, numEvals: parsed.values.numEvals };
-}
-
-/** `fathom train`, holding the run directory's lock (rundir.ts acquireRunLock) from when it is known until the end. */
-async function cmdTrain(argv: string[]): Promise<number> {
+async function runTrain(req: Exclude<TrainRequest, { kind: "help" }>): Promise<number> {
   const locks: RunLock[] = [];
   try {
-    return await cmdTrainLocked(argv, locks);
+    return await runTrainLocked(req, locks);
   } finally {
     for (const l of locks) l.release();
   }
 }
 
-async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number> {
-  const args = [...argv];
-  const resume = takeOption(args, "resume");
-  // Internal, for `fathom sweep`: train into this deterministic run directory (sweep.ts).
-  const sweepRunDir = takeOption(args, "sweep-run-dir");
-  const presetName = takeOption(args, "preset") ?? "cpu";
-  const agentGiven = args.some((a) => a === "--agent" || a.startsWith("--agent="));
-  const agent = takeAgent(args);
-  if (args.includes("--help") || args.includes("-h")) {
-    const def = agentDefinition(agent);
-    console.log(
-      formatHelp(trainSchemaFor(agent), {
-        usage:
-          "Usage: fathom train --env <id> [--agent <name>] [--preset cpu|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]",
-        description:
-          `Trains an agent and writes a run directory (config.json, metrics.jsonl/csv, TensorBoard events, checkpoints/). Agents: ${AGENT_NAMES.join(", ")} (default crl); each has its own options, listed by fathom train --agent <name> --help. This is --agent ${agent}: ${def.summary}. ` +
-          `Presets: ${Object.keys(PRESETS).join(", ")} (default cpu); any option overrides the preset. Ctrl-C saves a checkpoint; --resume continues from the latest one with the run's saved configuration.\n\n` +
-          "--resume with --total-env-steps N extends a run, finished or not, to N env steps (N ≥ the env steps it has taken). Evaluations keep their spacing " +
-          "(totalEnvSteps / numEvals): numEvals becomes N × numEvals / totalEnvSteps, so N must be a multiple of totalEnvSteps / gcd(totalEnvSteps, numEvals) " +
-          "(the error names the nearest ones); --num-evals M sets the new total number of evaluations instead (then every N / M env steps). " +
-          "config.json gets the new values (the previous one is kept as config.<time>.json) and summary.json says interrupted until the run reaches N. " +
-          "No other option goes with --resume.",
-        values: Object.hasOwn(PRESETS, presetName) ? presetValues(presetName, agent) : undefined,
-        valuesLabel: `preset ${presetName}`,
-      }),
-    );
-    return 0;
-  }
+async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, locks: RunLock[]): Promise<number> {
   let config: TrainConfig;
   let runDir: ReturnType<typeof createRunDir>;
   let resumeFrom: string | undefined;
-  if (resume) {
-    if (agentGiven) throw new FlagError("--resume continues a run with its saved configuration (its agent too); only --total-env-steps N and --num-evals M may be given with it, not --agent");
-    const want = parseResumeOptions(args, sweepRunDir);
-    const found = findRunDir(resume);
+  const resume = req.kind === "resume";
+  if (req.kind === "resume") {
+    const { want } = req;
+    const found = findRunDir(req.target);
     runDir = found.run;
     locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     config = readRunConfig(runDir.configPath);
@@ -246,24 +146,7 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
       }
     }
   } else {
-    const preset = presetValues(presetName, agent);
-    checkAgentOptions(agent, args);
-    withDatasetEnv(args);
-    const r = parseConfig(trainSchemaFor(agent), args, {
-      preset,
-      presetName,
-      helpHint: `fathom train --agent ${agent} --help`,
-      maxPositionals: 0,
-      check: (c: TrainConfig) => crossKeyIssues(offlineConfig(c)),
-    });
-    if (r.help) return 0;
-    const offlineIssue = offlineOptionIssue(r.config.offline !== undefined, r.fromFlags);
-    if (offlineIssue !== null) throw new FlagError(offlineIssue);
-    config = offlineConfig(r.config);
-    // FATHOM_BACKEND and FATHOM_PRECISION apply unless --backend / --precision is given (the
-    // config's defaults would hide them)
-    if (!r.fromFlags.includes("backend")) config = { ...config, backend: backendFromEnv() ?? config.backend };
-    if (!r.fromFlags.includes("precision")) config = { ...config, precision: precisionFromEnv() ?? config.precision };
+    config = req.config;
     // Everything that can be checked is checked before a run directory is made: the env id, the
     // backend (and FATHOM_THREADS), the memory the run needs and JavaScript's array limits.
     getEnvSpec(config.env);
@@ -271,13 +154,13 @@ async function cmdTrainLocked(argv: string[], locks: RunLock[]): Promise<number>
     const backendDescription = getBackend(config.backend).describe();
     checkTrainLimits(config);
     runDir =
-      sweepRunDir !== undefined
-        ? openSweepRunDir(sweepRunDir)
+      req.sweepRunDir !== undefined
+        ? openSweepRunDir(req.sweepRunDir)
         : createRunDir(config.runsDir, { env: config.env, agent: config.agent, depth: runDepth(config), seed: config.seed });
     locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
     writeJsonAtomic(runDir.configPath, {
       fathom: version(),
-      preset: presetName,
+      preset: req.presetName,
       created: new Date().toISOString(),
       backend: backendDescription,
       // what ran: config.precision is what was asked for (bf16 falls back to fp32 where it cannot run)
@@ -499,28 +382,6 @@ async function cmdEval(argv: string[]): Promise<number> {
   }
 }
 
-function takeList(args: string[], name: string, def: number[]): number[] {
-  const v = takeOption(args, name);
-  if (v === undefined) return def;
-  try {
-    return parseIntList(v, `--${name}`);
-  } catch (e) {
-    throw new FlagError((e as Error).message);
-  }
-}
-
-/** Removes a boolean `--name` from args; true when it was there. */
-function takeFlag(args: string[], name: string): boolean {
-  let found = false;
-  for (let i = args.length - 1; i >= 0; i--) {
-    if (args[i] === `--${name}`) {
-      args.splice(i, 1);
-      found = true;
-    }
-  }
-  return found;
-}
-
 /** How this process runs the CLI in a child: the compiled bin.js, or bin.ts through tsx from source. */
 function childCli(): string[] {
   const here = fileURLToPath(import.meta.url);
@@ -538,7 +399,8 @@ interface SweepPoint {
   batchSize?: number;
   seed: number;
   label: string;
-  /** Arguments of `fathom train` for a fresh run (without --sweep-run-dir). */
+  /** The run's config, and the arguments of `fathom train` that give it (a child process's; without --sweep-run-dir). */
+  config: TrainConfig;
   trainArgs: string[];
   decision: SweepDecision;
   /** Set when the sweep is over: the run's summary status, or what went wrong. */
@@ -546,80 +408,20 @@ interface SweepPoint {
   summary?: RunSummary | null;
 }
 
-const SWEEP_HELP = `Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--batch-sizes 256,1024] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]
-
-Trains one run per (depth, seed) of one agent (--agent, default crl; see fathom train --agent <name> --help
-for its options), actor and critic at the same depth (set --actor-depth or --critic-depth to keep that
-one fixed), each in the run directory <runs dir>/<env>__<agent>__d<depth>__s<seed> (a<actor>c<critic>
-when they differ). Running the same sweep again continues it: finished runs
-(summary.json says done) are skipped, interrupted ones are resumed from their last checkpoint (one
-that another process is training, by its train.lock, is reported and left alone), a
-directory with no checkpoint is moved aside to <name>.incomplete-<time> and restarted. A directory
-whose config.json differs from what the sweep would run is an error (nothing is reused or overwritten).
-
-  --depths 4,16,64     depths (lists and ranges)
-  --batch-sizes 256,1024  also sweep the batch size (run directories get __b<batch>); a training step
-                       runs min(--sgd-batches-per-step, tuples / batch) updates, so the largest batches
-                       get fewer updates per step (the paper's schedule, SPEC §4: 499 at 1024, 249 at
-                       2048); fathom plot labels each group with its number
-  --seeds 0-2          seeds (lists and ranges, e.g. 0,1,2 or 0-4 or 0-2,7)
-  --jobs N             runs at a time (default 1: in this process). With N > 1 every run is a child
-                       process writing to <run dir>/train.log, with FATHOM_THREADS = cores / N and,
-                       unless --threads is given, --threads 1; Ctrl-C stops them all with a checkpoint
-  --retry-nonfinite    resume runs that stopped on a non-finite loss (default: report them)
-
-Then: fathom plot <runs dir> --out curves.svg --summary summary.svg; fathom export <runs dir> --out results/<study>`;
-
 async function cmdSweep(argv: string[]): Promise<number> {
-  const args = [...argv];
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(SWEEP_HELP);
+  const req = parseSweepArgs(argv);
+  if (req.kind === "help") {
+    console.log(req.text);
     return 0;
   }
-  const depths = takeList(args, "depths", [4, 16, 64]);
-  const seeds = takeList(args, "seeds", [0, 1, 2]);
-  const batchSizes = takeList(args, "batch-sizes", []);
-  if (batchSizes.includes(0)) throw new FlagError("--batch-sizes takes positive integers");
-  const jobsText = takeOption(args, "jobs");
-  const jobs = jobsText === undefined ? 1 : Number(jobsText);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new FlagError(`--jobs takes an integer from 1 to 256, got "${jobsText}"`);
-  const presetName = takeOption(args, "preset") ?? "cpu";
-  const agent = takeAgent(args);
-  const hasCritic = agentDefinition(agent).hasCritic;
-  const retryNonfinite = takeFlag(args, "retry-nonfinite");
-  if (args.some((a) => a === "--resume" || a.startsWith("--resume="))) {
-    throw new FlagError("fathom sweep resumes its runs by itself: run the same sweep command again (--resume is for fathom train)");
-  }
-  if (args.some((a) => a === "--sweep-run-dir" || a.startsWith("--sweep-run-dir="))) throw new FlagError("--sweep-run-dir is internal to fathom sweep");
-  const preset = presetValues(presetName, agent);
-  const schema = trainSchemaFor(agent);
-  const parseOpts = { preset, presetName, helpHint: `fathom train --agent ${agent} --help`, maxPositionals: 0, check: (c: TrainConfig) => crossKeyIssues(offlineConfig(c)) };
-  checkAgentOptions(agent, args);
-  withDatasetEnv(args);
-  if (batchSizes.length > 0 && args.some((a) => a === "--batch-size" || a.startsWith("--batch-size="))) {
-    throw new FlagError("--batch-size: --batch-sizes sets each run's batch size; drop --batch-size");
-  }
-  // with --batch-sizes, the options are checked with the smallest batch (each run checks its own)
-  const base = parseConfig(schema, batchSizes.length > 0 ? [...args, "--batch-size", String(Math.min(...batchSizes))] : args, parseOpts);
-  if (base.help) return 0;
-  const offlineIssue = offlineOptionIssue(base.config.offline !== undefined, base.fromFlags);
-  if (offlineIssue !== null) throw new FlagError(offlineIssue);
-  if (base.fromFlags.includes("seed")) throw new FlagError("--seed: a sweep sets each run's seed; give --seeds 0,1,2 or --seeds 0-4");
-  const fixedActor = base.fromFlags.includes("actorDepth");
-  const fixedCritic = hasCritic && base.fromFlags.includes("criticDepth");
-  if (fixedActor && (fixedCritic || !hasCritic)) {
-    throw new FlagError(
-      hasCritic
-        ? "--actor-depth and --critic-depth are both set, which leaves nothing for --depths to sweep; drop one of them"
-        : `--actor-depth is set, which leaves nothing for --depths to sweep (--agent ${agent} has no critic); drop it`,
-    );
-  }
-  getEnvSpec(base.config.env); // a bad id fails here, before anything is done
+  const { plan } = req;
+  const { depths, seeds, batchSizes, jobs, retryNonfinite } = plan.command;
+  const { base, presetName } = plan;
+  getEnvSpec(base.env); // a bad id fails here, before anything is done
   // Env worker threads: one per run when runs share the machine, unless the user chose. Thread
   // counts change speed, not results, so they are not compared unless the user set them.
-  const userThreads = base.fromFlags.includes("threads");
-  const injectThreads = jobs > 1 && !userThreads;
-  const ignoreKeys = userThreads ? ["runsDir"] : ["runsDir", "threads"];
+  const injectThreads = jobs > 1 && !plan.userThreads;
+  const ignoreKeys = plan.userThreads ? ["runsDir"] : ["runsDir", "threads"];
 
   const points: SweepPoint[] = [];
   const seen = new Set<string>();
@@ -627,26 +429,17 @@ async function cmdSweep(argv: string[]): Promise<number> {
   for (const d of depths) {
     for (const batchSize of batchSizes.length > 0 ? batchSizes : [undefined]) {
       for (const seed of seeds) {
-        const actorDepth = fixedActor ? base.config.actorDepth : d;
-        const criticDepth = !hasCritic ? null : fixedCritic ? networkSizes(base.config).criticDepth : d;
-        // a depth the user fixed is in args already (a flag may be given once)
-        const cfgArgs = [...args, ...(fixedActor ? [] : ["--actor-depth", String(actorDepth)]), ...(hasCritic && !fixedCritic ? ["--critic-depth", String(d)] : [])];
-        cfgArgs.push("--seed", String(seed));
-        if (batchSize !== undefined) cfgArgs.push("--batch-size", String(batchSize));
-        if (injectThreads) cfgArgs.push("--threads", "1");
-        const r = parseConfig(schema, cfgArgs, parseOpts);
-        if (r.help) return 0;
-        // as fathom train records it: FATHOM_PRECISION applies unless --precision is given
-        if (!r.fromFlags.includes("precision")) r.config = { ...r.config, precision: precisionFromEnv() ?? r.config.precision };
-        r.config = offlineConfig(r.config);
-        const name = sweepRunDirName({ env: r.config.env, agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed, batchSize });
+        const { config, trainArgs } = plan.run({ depth: d, seed, batchSize, ...(injectThreads ? { threads: 1 } : {}) });
+        const { actorDepth, criticDepth } = networkSizes(config);
+        const name = sweepRunDirName({ env: config.env, agent: plan.agent, actorDepth, criticDepth: criticDepth ?? actorDepth, seed, batchSize });
         if (seen.has(name)) continue;
         seen.add(name);
-        const dir = join(r.config.runsDir, name);
+        const dir = join(config.runsDir, name);
+        const depth = depthLabel(actorDepth, criticDepth ?? actorDepth);
         try {
-          estimates.push({ one: checkTrainLimits(r.config), recompute: r.config.recompute ? null : estimateTrainMemory(r.config, { recompute: true }) });
+          estimates.push({ one: checkTrainLimits(config), recompute: config.recompute ? null : estimateTrainMemory(config, { recompute: true }) });
         } catch (e) {
-          if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}${batchSize === undefined ? "" : ` batch ${batchSize}`}: ${e.message}`);
+          if (e instanceof TrainLimitError) throw new TrainLimitError(`depth ${depth}${batchSize === undefined ? "" : ` batch ${batchSize}`}: ${e.message}`);
           throw e;
         }
         points.push({
@@ -654,9 +447,10 @@ async function cmdSweep(argv: string[]): Promise<number> {
           criticDepth,
           ...(batchSize === undefined ? {} : { batchSize }),
           seed,
-          label: `depth ${depthLabel(actorDepth, criticDepth ?? actorDepth)}${batchSize === undefined ? "" : ` batch ${batchSize}`} seed ${seed}`,
-          trainArgs: ["--preset", presetName, "--agent", agent, ...cfgArgs],
-          decision: planSweepPoint(dir, r.config, { ignoreKeys, retryNonfinite }),
+          label: `depth ${depth}${batchSize === undefined ? "" : ` batch ${batchSize}`} seed ${seed}`,
+          config,
+          trainArgs,
+          decision: planSweepPoint(dir, config, { ignoreKeys, retryNonfinite }),
         });
       }
     }
@@ -676,7 +470,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const count = (a: SweepDecision["action"]) => points.filter((p) => p.decision.action === a).length;
   const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / jobs));
   console.log(
-    `sweep: ${points.length} runs in ${base.config.runsDir}/ — ${count("skip")} finished, ${count("resume")} to resume, ` +
+    `sweep: ${points.length} runs in ${base.runsDir}/ — ${count("skip")} finished, ${count("resume")} to resume, ` +
       `${count("fresh") + count("move-aside")} to start${count("nonfinite") > 0 ? `, ${count("nonfinite")} stopped on a non-finite loss` : ""}` +
       (jobs > 1 ? `; ${jobs} at a time (FATHOM_THREADS=${threadsPerRun}${injectThreads ? ", --threads 1" : ""}; output in <run dir>/train.log)` : ""),
   );
@@ -722,7 +516,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
       if (interrupted) break;
       const resume = p.decision.action === "resume";
       console.log(`\n=== ${resume ? "resume" : "start"} ${p.label}: ${p.decision.dir} ===`);
-      const code = await cmdTrain(resume ? ["--resume", p.decision.dir] : [...p.trainArgs, "--sweep-run-dir", p.decision.dir]);
+      const code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {} } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
       if (code === 2) return code; // a configuration error applies to every run
       finishLine(p, code);
     }
@@ -979,6 +773,18 @@ function cmdExport(argv: string[]): number {
   return 0;
 }
 
+const EnvsSchema = z.object({}).strict();
+
+function cmdEnvs(argv: string[]): number {
+  const parsed = parseFlags(EnvsSchema, argv, { helpHint: "fathom envs --help", maxPositionals: 0 });
+  if (parsed.help) {
+    console.log(formatHelp(EnvsSchema, { usage: "Usage: fathom envs", description: "Lists every env id: its state, goal and action dimensions, episode length, goal threshold, frame skip and evaluation env." }));
+    return 0;
+  }
+  console.log(formatEnvTable());
+  return 0;
+}
+
 function cmdBench(argv: string[]): number {
   const main = join(root, "bench", "main.ts");
   if (!existsSync(main)) {
@@ -1020,8 +826,7 @@ export async function run(argv: string[]): Promise<number> {
       case "video":
         return await cmdVideo(rest, version());
       case "envs":
-        console.log(formatEnvTable());
-        return 0;
+        return cmdEnvs(rest);
       case "bench":
         return cmdBench(rest);
       default:

@@ -19,28 +19,6 @@ import { type RunSummary, readRunSummary } from "./summary.js";
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
 export { INCOMPLETE_DIR };
 
-/**
- * Parses `0-4`, `0,1,2`, `0-2,5,8-9` into non-negative integers (in order, duplicates removed).
- * Throws an Error naming `what` and the text on anything else.
- */
-export function parseIntList(text: string, what: string): number[] {
-  const out: number[] = [];
-  const bad = () => new Error(`${what} takes non-negative integers as a list or ranges (e.g. 0,1,2 or 0-4 or 0-2,7), got "${text}"`);
-  if (text.trim() === "") throw bad();
-  for (const part of text.split(",")) {
-    const p = part.trim();
-    const m = /^(\d+)(?:-(\d+))?$/.exec(p);
-    if (!m) throw bad();
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw bad();
-    if (b < a) throw new Error(`${what}: range "${p}" runs backwards; write it as ${b}-${a}`);
-    if (b - a > 100_000) throw new Error(`${what}: range "${p}" is too long`);
-    for (let v = a; v <= b; v++) if (!out.includes(v)) out.push(v);
-  }
-  return out;
-}
-
 export interface ConfigDiff {
   key: string;
   /** The value in the existing run's config.json. */

@@ -12,6 +12,7 @@ import {
   parseFlags,
   resolveConfig,
   suggest,
+  toArgv,
   toKebab,
 } from "../../src/cli/flags.js";
 
@@ -119,7 +120,7 @@ test("invalid values name the key, the value and what is allowed", () => {
   e = flagError(() => parseFlags(schema, ["--learning-rate", "-1"]));
   assert.match(e.message, /--learning-rate -1 is invalid: .*; allowed: a number, > 0, <= 1/);
   e = flagError(() => parseFlags(schema, ["--seeds", "0,-1"]));
-  assert.match(e.message, /--seeds \[0,-1\] is invalid: .*allowed: a comma-separated list of an integer, >= 0; at least 1 element/);
+  assert.match(e.message, /--seeds \[0,-1\] is invalid: .*allowed: a comma-separated list of an integer, >= 0 \(ranges a-b too, e\.g\. 0-2,7\); at least 1 element/);
   e = flagError(() => parseFlags(schema, ["--reset-bug=maybe"]));
   assert.match(e.message, /--reset-bug "maybe" is invalid; allowed: true or false/);
   e = flagError(() => parseFlags(schema, ["--no-reset-bug=true"]));
@@ -192,7 +193,7 @@ test("formatHelp lists every flag with description, allowed values and defaults"
   assert.match(flat, /--critic-depth <int> Dense layers in the critic's residual blocks\. Allowed: an integer, >= 4, a multiple of 4\. \(cpu: 16; default: 4\)/);
   assert.match(flat, /--energy <l2\|norm\|dot\|cosine> Energy function of the critic\. \(default: "l2"\)/);
   assert.match(flat, /--\[no-\]reset-bug Reproduce JaxGCRL issue #53\. \(default: false\)/);
-  assert.match(flat, /--seeds <int,\.\.\.> Allowed: a comma-separated list of an integer, >= 0; at least 1 element\. \(default: \[0\]\)/);
+  assert.match(flat, /--seeds <int,\.\.\.> Allowed: a comma-separated list of an integer, >= 0 \(ranges a-b too, e\.g\. 0-2,7\); at least 1 element\. \(default: 0\)/);
   assert.match(flat, /--seed <int> Allowed: an integer, >= 0\. \(required\)/);
   assert.match(flat, /--total-env-steps <int> Allowed: an integer, > 0\. \(default: 1_000_000\)/);
   assert.match(formatHelp(z.object({ a: z.number().describe("No period") })), /--a <number> +No period\. \(required\)/);
@@ -243,7 +244,7 @@ test("parseCommand: command options pick a preset, config flags override it, bot
   let e = flagError(() => parseCommand(cmd, schema, ["--preset", "gpu"], { presets }));
   assert.match(e.message, /--preset "gpu" is invalid \(did you mean cpu\?\); allowed: one of: paper, cpu/);
   e = flagError(() => parseCommand(z.object({ preset: z.string() }), schema, ["--preset", "cpuu"], { presets }));
-  assert.match(e.message, /unknown preset "cpuu" \(did you mean cpu\?\); presets: paper, cpu/);
+  assert.match(e.message, /unknown preset "cpuu" \(did you mean cpu\?\): allowed are paper, cpu/);
   e = flagError(() => parseCommand(cmd, schema, ["--actor-depth", "16"], { presets }));
   assert.match(e.message, /--actor-depth 16 is invalid: actorDepth must not exceed criticDepth/);
   e = flagError(() => parseCommand(cmd, schema, ["--presett", "cpu"], { presets }));
@@ -251,7 +252,7 @@ test("parseCommand: command options pick a preset, config flags override it, bot
   assert.throws(() => parseCommand(z.object({ seed: z.number() }), schema, []), /key "seed" is in both/);
 
   const h = parseCommand(cmd, schema, ["--preset", "paper", "--help"], { presets });
-  assert.deepEqual(h, { help: true, positionals: [], values: { preset: "paper" } });
+  assert.deepEqual(h, { help: true, positionals: [], values: { preset: "paper" }, schema });
   const help = formatCommandHelp(cmd, schema, { usage: "Usage: fathom train [options]", values: presets.paper, valuesLabel: "paper" });
   const flat = help.replace(/\s+/g, " ");
   assert.match(flat, /^Usage: fathom train \[options\] Options: --preset <paper\|cpu> Preset of the config\. \(default: "cpu"\)/);
@@ -270,4 +271,80 @@ test("a flag given twice is an error, whatever its spelling (issue 10)", () => {
     assert.match(e.message, /^--(seed|reset-bug) given twice/, argv.join(" "));
     assert.ok(e.key === "seed" || e.key === "resetBug");
   }
+});
+
+test("integer lists take ranges a-b; a backwards range says how to write it", () => {
+  assert.deepEqual(parseFlags(schema, ["--seeds", "0-2,7,3-4"]).values.seeds, [0, 1, 2, 7, 3, 4]);
+  assert.deepEqual(parseFlags(schema, ["--seeds=5"]).values.seeds, [5]);
+  let e = flagError(() => parseFlags(schema, ["--seeds", "4-1"]));
+  assert.match(e.message, /--seeds "4-1" is invalid \(range 4-1 runs backwards: write 1-4\); allowed: a comma-separated list of an integer, >= 0 \(ranges a-b too/);
+  e = flagError(() => parseFlags(schema, ["--seeds", "1,,2"]));
+  assert.match(e.message, /--seeds "1,,2" is invalid/);
+  e = flagError(() => parseFlags(schema, ["--seeds", "0-1000000"]));
+  assert.match(e.message, /range 0-1000000 is longer than 100000/);
+  // not integers: a dash is no range
+  assert.deepEqual(parseFlags(z.object({ xs: z.array(z.string()) }), ["--xs", "a-b"]).values.xs, ["a-b"]);
+});
+
+test("toArgv writes values as flags that read back exactly, each once", () => {
+  const values = { criticDepth: 16, learningRate: 1e-7, energy: "dot", deterministicEval: false, resetBug: true, seeds: [0, 3], maxHours: null, env: "-odd", seed: 2 };
+  const argv = toArgv(schema, values);
+  assert.deepEqual(argv, [
+    "--critic-depth",
+    "16",
+    "--learning-rate",
+    "1e-7",
+    "--energy",
+    "dot",
+    "--no-deterministic-eval",
+    "--reset-bug",
+    "--seeds",
+    "0,3",
+    "--max-hours",
+    "null",
+    "--env=-odd",
+    "--seed",
+    "2",
+  ]);
+  assert.deepEqual(parseFlags(schema, argv).values, values);
+  assert.throws(() => toArgv(schema, { bogus: 1 }), /"bogus" is not a key/);
+  // a value the command line cannot carry is an error, never a different value
+  assert.throws(() => toArgv(z.object({ xs: z.array(z.string()) }), { xs: ["a,b"] }), /would be read back as/);
+});
+
+test("parseCommand with a config chosen by the flags: every variant's flags are known, the chosen one's are checked", () => {
+  const cmd = z.object({ preset: z.string().default("small"), resume: z.string().optional() }).strict();
+  const a = z.object({ kind: z.literal("a").default("a"), n: z.number().int().min(1).default(1), fast: z.boolean().default(false) }).strict();
+  const b = z.object({ kind: z.literal("b").default("b"), n: z.number().int().min(1).default(1), tau: z.number().default(0.5) }).strict();
+  const resume = z.object({ n: z.number().int().min(1).optional() }).strict();
+  const choice = {
+    variants: [a, b, resume],
+    choose: (given: Record<string, unknown>) => (given.resume !== undefined ? resume : given.kind === "b" ? b : a),
+    foreign: (flag: string, given: Record<string, unknown> | null) =>
+      given === null ? (flag === "secret" ? "--secret is internal" : undefined) : given.resume !== undefined ? `not --${flag} with --resume` : `--${flag} is not an option of kind ${given.kind ?? "a"}`,
+    helpHint: (given: Record<string, unknown>) => `help of ${given.kind ?? "a"}`,
+  };
+  const presets = (_c: unknown, s: unknown) => (s === resume ? undefined : { small: { n: 2 } });
+  const r = parseCommand(cmd, choice, ["--kind", "b", "--tau", "0.25"], { presets });
+  assert.ok(!r.help);
+  assert.equal(r.schema, b);
+  assert.deepEqual(r.config, { kind: "b", n: 2, tau: 0.25 });
+  assert.deepEqual(r.flagValues, { kind: "b", tau: 0.25 });
+  assert.deepEqual(r.commandFromFlags, []);
+  assert.equal(r.presetName, "small");
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--tau", "1"], { presets })).message, /^--tau is not an option of kind a$/);
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--resume", "x", "--fast"], { presets })).message, /^not --fast with --resume$/);
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--secret"], { presets })).message, /^--secret is internal$/);
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--bogus"], { presets })).message, /unknown option --bogus/);
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--kind", "b", "--n", "0"], { presets })).message, /^--n 0 is invalid: .*; allowed: an integer, >= 1$/);
+  assert.match(flagError(() => parseCommand(cmd, choice, ["--kind", "b", "extra"], { presets, maxPositionals: 0 })).message, /unexpected argument "extra".*\(see help of b\)/);
+  const res = parseCommand(cmd, choice, ["--resume", "x", "--n", "3"], { presets });
+  assert.ok(!res.help);
+  assert.deepEqual([res.config, res.commandFromFlags, res.presetName], [{ n: 3 }, ["resume"], undefined]);
+  // implied values join the flags' before validation
+  const imp = parseCommand(cmd, choice, [], { presets, implied: (v) => ({ ...v, n: 5 }) });
+  assert.ok(!imp.help && imp.config.n === 5 && imp.fromFlags.includes("n"));
+  const h = parseCommand(cmd, choice, ["--kind", "b", "--help"], { presets });
+  assert.ok(h.help && h.schema === b && h.values.kind === "b");
+  assert.doesNotMatch(formatCommandHelp(cmd, b, { hide: ["resume"] }), /--resume/);
 });

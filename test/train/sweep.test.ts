@@ -6,7 +6,9 @@ import { test } from "node:test";
 import { trainSchemaFor } from "../../src/train/config.js";
 import { sweepRunDirName } from "../../src/train/rundir.js";
 import { evalRecords, lastKMeans, readRunSummary, writeRunSummary } from "../../src/train/summary.js";
-import { configDiff, moveAside, openSweepRunDir, parseIntList, planSweepPoint } from "../../src/train/sweep.js";
+import { parseFlags } from "../../src/cli/flags.js";
+import { SweepCommandSchema } from "../../src/cli/train-args.js";
+import { configDiff, moveAside, openSweepRunDir, planSweepPoint } from "../../src/train/sweep.js";
 
 const cfg = trainSchemaFor("crl").parse({ env: "simple_u_maze-v1", criticDepth: 16, actorDepth: 16, seed: 2, batchSize: 64 });
 const now = new Date(2026, 0, 2, 3, 4, 5);
@@ -31,14 +33,16 @@ test("sweep run directories have deterministic names", () => {
 });
 
 test("--seeds and --depths take lists and ranges", () => {
-  assert.deepEqual(parseIntList("0-4", "--seeds"), [0, 1, 2, 3, 4]);
-  assert.deepEqual(parseIntList("0,1,2", "--seeds"), [0, 1, 2]);
-  assert.deepEqual(parseIntList("0-2,7,1", "--seeds"), [0, 1, 2, 7]);
-  assert.deepEqual(parseIntList("5", "--seeds"), [5]);
-  assert.throws(() => parseIntList("4-1", "--seeds"), /backwards/);
-  assert.throws(() => parseIntList("a", "--seeds"), /--seeds takes non-negative integers/);
-  assert.throws(() => parseIntList("1,,2", "--seeds"), /got "1,,2"/);
-  assert.throws(() => parseIntList("-1", "--seeds"), /non-negative/);
+  const read = (argv: string[]) => SweepCommandSchema.parse(parseFlags(SweepCommandSchema, argv).values);
+  assert.deepEqual(read(["--seeds", "0-4"]).seeds, [0, 1, 2, 3, 4]);
+  assert.deepEqual(read(["--seeds", "0,1,2", "--depths", "4-4,16"]), { preset: "cpu", seeds: [0, 1, 2], depths: [4, 16], batchSizes: [], jobs: 1, retryNonfinite: false });
+  assert.deepEqual(read(["--seeds", "0-2,7"]).seeds, [0, 1, 2, 7]);
+  assert.deepEqual(read([]).seeds, [0, 1, 2]);
+  assert.throws(() => read(["--seeds", "4-1"]), /range 4-1 runs backwards: write 1-4/);
+  assert.throws(() => read(["--seeds", "a"]), /--seeds "a" is invalid; allowed: a comma-separated list of an integer, >= 0 \(ranges a-b too/);
+  assert.throws(() => read(["--seeds", "-1"]), /--seeds \[-1\] is invalid: .*>= ?0/);
+  assert.throws(() => read(["--batch-sizes", "0,8"]), /--batch-sizes \[0,8\] is invalid: .*allowed: a comma-separated list of an integer, >= 1/);
+  assert.throws(() => read(["--jobs", "0"]), /--jobs 0 is invalid: .*allowed: an integer, >= 1, <= 256/);
 });
 
 test("configDiff compares validated configs key by key, ignoring runsDir", () => {
