@@ -5,7 +5,7 @@
 // calling thread (threads = 0), and could run in a browser worker.
 import { type Key, Rng, foldIn } from "../random.js";
 import type { EnvCore } from "./core.js";
-import type { EnvSpec } from "./types.js";
+import type { EnvSpec, StepResult, VecEnv } from "./types.js";
 
 /** The VecEnv's full-size buffers (every env, not just this slice). */
 export interface VecBuffers {
@@ -55,6 +55,85 @@ export function vecBufferViews(spec: EnvSpec, numEnvs: number, buffer: ArrayBuff
     truncated: new Uint8Array(buffer, l.truncated, n),
     success: new Uint8Array(buffer, l.success, n),
   };
+}
+
+/**
+ * What every VecEnv over VecBuffers shares (the threaded one, envs/vec.ts; the viewer's recording
+ * one, view/recording-env.ts): the spec's fields, the buffers' views, and the checks a step makes
+ * before any env moves.
+ */
+export abstract class BufferedVecEnv implements VecEnv {
+  readonly id: string;
+  readonly description: string;
+  readonly stateDim: number;
+  readonly goalDim: number;
+  readonly obsDim: number;
+  readonly actionDim: number;
+  readonly goalIndices: readonly number[];
+  readonly episodeLength: number;
+  readonly successThreshold: number;
+  readonly evalId?: string;
+  readonly frameSkip?: number;
+  abstract readonly threads: number;
+  readonly actionBuffer: Float32Array;
+  protected readonly result: StepResult;
+  /** reset (or setState) has run: step may be called. */
+  protected isReset = false;
+  protected closed = false;
+
+  constructor(
+    spec: EnvSpec,
+    readonly numEnvs: number,
+    protected readonly buffers: VecBuffers,
+  ) {
+    this.id = spec.id;
+    this.description = spec.description;
+    this.stateDim = spec.stateDim;
+    this.goalDim = spec.goalDim;
+    this.obsDim = spec.obsDim;
+    this.actionDim = spec.actionDim;
+    this.goalIndices = spec.goalIndices;
+    this.episodeLength = spec.episodeLength;
+    this.successThreshold = spec.successThreshold;
+    if (spec.evalId !== undefined) this.evalId = spec.evalId;
+    if (spec.frameSkip !== undefined) this.frameSkip = spec.frameSkip;
+    this.actionBuffer = buffers.actions;
+    const b = buffers;
+    this.result = { obs: b.obs, finalObs: b.finalObs, terminated: b.terminated, truncated: b.truncated, success: b.success, dist: b.dist, episodeId: b.episodeId };
+  }
+
+  abstract reset(seed: number): Promise<Float32Array>;
+  abstract step(actions: Float32Array): Promise<StepResult>;
+  abstract close(): Promise<void>;
+
+  protected checkOpen(): void {
+    if (this.closed) throw new Error(`${this.id}: the VecEnv is closed`);
+  }
+
+  /**
+   * step()'s checks, made before any env moves so that a bad call leaves every env as it was (a
+   * reset first, one action per env and dimension, no NaN), then the actions copied into the
+   * action buffer (unless they are it).
+   */
+  protected takeActions(actions: Float32Array): void {
+    if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
+    const a = this.buffers.actions;
+    const given: unknown = actions;
+    if (!(given instanceof Float32Array || given instanceof Float64Array || Array.isArray(given))) {
+      const got = given === null || given === undefined ? String(given) : typeof given === "object" ? (given.constructor?.name ?? "an object") : `a ${typeof given}`;
+      throw new TypeError(`${this.id}: step needs a Float32Array of ${this.numEnvs}×${this.actionDim} = ${a.length} actions in [-1, 1], got ${got}`);
+    }
+    if (actions.length !== a.length) {
+      throw new Error(`${this.id}: step needs ${this.numEnvs}×${this.actionDim} = ${a.length} actions, got ${actions.length}`);
+    }
+    for (let k = 0; k < a.length; k++) {
+      if (Number.isNaN(actions[k])) {
+        const env = Math.floor(k / this.actionDim);
+        throw new Error(`${this.id}: action ${k % this.actionDim} of env ${env} is NaN; actions must be numbers in [-1, 1] (values outside are clipped)`);
+      }
+    }
+    if (actions !== a) a.set(actions);
+  }
 }
 
 /** The random stream of global env g's episode e: foldIn(foldIn(seedKey, g), e). */

@@ -26,7 +26,7 @@ import {
   type WorkerInit,
   type WorkerMessage,
 } from "./protocol.js";
-import { SliceRunner, type VecBuffers, vecBufferBytes, vecBufferViews } from "./slice.js";
+import { BufferedVecEnv, SliceRunner, type VecBuffers, vecBufferBytes, vecBufferViews } from "./slice.js";
 import type { EnvSpec, MakeEnvOptions, StepResult, VecEnv, VecEnvState } from "./types.js";
 
 export type { CoreFactoryRef } from "./protocol.js";
@@ -161,51 +161,23 @@ class WorkerHandle {
  * The VecEnv: envs split into contiguous slices over shared buffers, each slice stepped by a
  * worker thread, or, with threads = 0, by one SliceRunner on the calling thread (`local`).
  */
-class SlicedVecEnv implements VecEnv {
-  readonly id: string;
-  readonly description: string;
-  readonly stateDim: number;
-  readonly goalDim: number;
-  readonly obsDim: number;
-  readonly actionDim: number;
-  readonly goalIndices: readonly number[];
-  readonly episodeLength: number;
-  readonly successThreshold: number;
-  readonly evalId?: string;
-  readonly frameSkip?: number;
+class SlicedVecEnv extends BufferedVecEnv {
   readonly threads: number;
-  readonly actionBuffer: Float32Array; // [N, actionDim], shared with the workers
-  private readonly result: StepResult;
   private seq = 0;
-  private isReset = false;
   /** The key of the last reset(seed) or setState, for getState. */
   private seedKey: Key | null = null;
-  private closed = false;
   /** A reset or step is in flight (the caller must await one before starting the next). */
   private busy = false;
 
   constructor(
     spec: EnvSpec,
-    readonly numEnvs: number,
-    private readonly buffers: VecBuffers,
+    numEnvs: number,
+    buffers: VecBuffers,
     private readonly workers: WorkerHandle[],
     private readonly local: SliceRunner | null,
   ) {
-    this.id = spec.id;
-    this.description = spec.description;
-    this.stateDim = spec.stateDim;
-    this.goalDim = spec.goalDim;
-    this.obsDim = spec.obsDim;
-    this.actionDim = spec.actionDim;
-    this.goalIndices = spec.goalIndices;
-    this.episodeLength = spec.episodeLength;
-    this.successThreshold = spec.successThreshold;
-    if (spec.evalId !== undefined) this.evalId = spec.evalId;
-    if (spec.frameSkip !== undefined) this.frameSkip = spec.frameSkip;
+    super(spec, numEnvs, buffers);
     this.threads = workers.length;
-    this.actionBuffer = buffers.actions;
-    const b = buffers;
-    this.result = { obs: b.obs, finalObs: b.finalObs, terminated: b.terminated, truncated: b.truncated, success: b.success, dist: b.dist, episodeId: b.episodeId };
   }
 
   async reset(seed: number): Promise<Float32Array> {
@@ -228,25 +200,7 @@ class SlicedVecEnv implements VecEnv {
   async step(actions: Float32Array): Promise<StepResult> {
     this.checkOpen();
     this.checkIdle();
-    if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
-    const a = this.buffers.actions;
-    const given: unknown = actions;
-    if (!(given instanceof Float32Array || given instanceof Float64Array || Array.isArray(given))) {
-      const got = given === null || given === undefined ? String(given) : typeof given === "object" ? (given.constructor?.name ?? "an object") : `a ${typeof given}`;
-      throw new TypeError(`${this.id}: step needs a Float32Array of ${this.numEnvs}×${this.actionDim} = ${a.length} actions in [-1, 1], got ${got}`);
-    }
-    if (actions.length !== a.length) {
-      throw new Error(`${this.id}: step needs ${this.numEnvs}×${this.actionDim} = ${a.length} actions, got ${actions.length}`);
-    }
-    // Checked here, before any env moves, so a bad call leaves every env as it was.
-    for (let k = 0; k < a.length; k++) {
-      const v = actions[k];
-      if (Number.isNaN(v)) {
-        const env = Math.floor(k / this.actionDim);
-        throw new Error(`${this.id}: action ${k % this.actionDim} of env ${env} is NaN; actions must be numbers in [-1, 1] (values outside are clipped)`);
-      }
-    }
-    if (actions !== a) a.set(actions);
+    this.takeActions(actions);
     if (this.local !== null) this.local.step();
     else await this.command(CMD_STEP);
     return this.result;
@@ -326,9 +280,6 @@ class SlicedVecEnv implements VecEnv {
     if (this.busy) throw new Error(`${this.id}: reset/step called while another is in flight; await each call before the next`);
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`${this.id}: the VecEnv is closed`);
-  }
 
   /** Runs one command on every worker and waits for all of them. */
   private async command(cmd: number): Promise<void> {

@@ -14,8 +14,8 @@ import { MujocoCore, type MujocoViews } from "../envs/mujoco/core.js";
 import { HUMANOID_LAYOUTS, HUMANOID_MAZE_CELL_SIZE, HUMANOID_MAZE_WALL_HEIGHT } from "../envs/mujoco/humanoid.js";
 import { POINT_CELL_SIZE, POINT_DT, POINT_ENV_SPECS, POINT_HALF_SIZE, pointMazeLayout } from "../envs/point/point.js";
 import { getCoreFactory, getEnvSpec, validateFrameSkip } from "../envs/registry.js";
-import { SliceRunner, vecBufferBytes, vecBufferViews, type VecBuffers } from "../envs/slice.js";
-import type { EnvSpec, StepResult, VecEnv } from "../envs/types.js";
+import { BufferedVecEnv, SliceRunner, vecBufferBytes, vecBufferViews, type VecBuffers } from "../envs/slice.js";
+import type { EnvSpec, StepResult } from "../envs/types.js";
 import type { Rng } from "../random.js";
 import { keyFromSeed } from "../random.js";
 import { type MazeInfo, type MujocoGeom, type Scene, GEOM_TYPES } from "./trajectories.js";
@@ -141,46 +141,18 @@ export interface RecordingEnvOptions {
 }
 
 /** See the file header. Steps on the calling thread. */
-export class RecordingVecEnv implements VecEnv {
-  readonly id: string;
-  readonly description: string;
-  readonly stateDim: number;
-  readonly goalDim: number;
-  readonly obsDim: number;
-  readonly actionDim: number;
-  readonly goalIndices: readonly number[];
-  readonly episodeLength: number;
-  readonly successThreshold: number;
-  readonly evalId?: string;
-  readonly frameSkip?: number;
+export class RecordingVecEnv extends BufferedVecEnv {
   readonly threads = 0;
-  readonly actionBuffer: Float32Array;
-  private readonly result: StepResult;
-  private isReset = false;
-  private closed = false;
   private steps = 0;
 
   private constructor(
     readonly spec: EnvSpec,
-    readonly numEnvs: number,
+    numEnvs: number,
     private readonly core: RecordingCore,
     private readonly runner: SliceRunner,
-    private readonly buffers: VecBuffers,
+    buffers: VecBuffers,
   ) {
-    this.id = spec.id;
-    this.description = spec.description;
-    this.stateDim = spec.stateDim;
-    this.goalDim = spec.goalDim;
-    this.obsDim = spec.obsDim;
-    this.actionDim = spec.actionDim;
-    this.goalIndices = spec.goalIndices;
-    this.episodeLength = spec.episodeLength;
-    this.successThreshold = spec.successThreshold;
-    if (spec.evalId !== undefined) this.evalId = spec.evalId;
-    if (spec.frameSkip !== undefined) this.frameSkip = spec.frameSkip;
-    this.actionBuffer = buffers.actions;
-    const b = buffers;
-    this.result = { obs: b.obs, finalObs: b.finalObs, terminated: b.terminated, truncated: b.truncated, success: b.success, dist: b.dist, episodeId: b.episodeId };
+    super(spec, numEnvs, buffers);
   }
 
   /** Builds `numEnvs` envs of the registered id `envId` on this thread. */
@@ -217,15 +189,7 @@ export class RecordingVecEnv implements VecEnv {
 
   async step(actions: Float32Array): Promise<StepResult> {
     this.checkOpen();
-    if (!this.isReset) throw new Error(`${this.id}: step called before reset; call reset(seed) first`);
-    const a = this.buffers.actions;
-    if (actions.length !== a.length) throw new Error(`${this.id}: step needs ${this.numEnvs}×${this.actionDim} = ${a.length} actions, got ${actions.length}`);
-    for (let k = 0; k < a.length; k++) {
-      if (Number.isNaN(actions[k])) {
-        throw new Error(`${this.id}: action ${k % this.actionDim} of env ${Math.floor(k / this.actionDim)} is NaN; actions must be numbers in [-1, 1]`);
-      }
-    }
-    if (actions !== a) a.set(actions);
+    this.takeActions(actions);
     this.runner.step();
     // let the process's other work (the viewer's server answering requests) in now and then
     if (++this.steps % 25 === 0) await new Promise((r) => setImmediate(r));
@@ -238,9 +202,6 @@ export class RecordingVecEnv implements VecEnv {
     this.runner.dispose();
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new Error(`${this.id}: the VecEnv is closed`);
-  }
 
   /** What to draw: the maze (point mazes: top-down), or the MuJoCo model's bodies and geoms. */
   scene(): Scene {
