@@ -4,16 +4,9 @@
 //
 // The B × B block (pairwise energy, the contrastive loss and its logsumexps, their backward) and
 // the tanh-Gaussian are engine kernels (engine/composite.ts, with native versions in the native
-// backend); this file keeps their names for the agent and its tests. The update calls them
+// backend); this file re-exports their names for the agent and its tests. The update calls them
 // through compositeKernels(backend). What stays here is per row (B × d): the actor's critic value.
-import type { Backend } from "../engine/backend.js";
-import {
-  type EnergyFn,
-  type EnergyScratch,
-  MIN_DIST,
-  pairwiseEnergyBackwardTs,
-  pairwiseEnergyTs,
-} from "../engine/composite.js";
+import { type EnergyFn, MIN_DIST } from "../engine/composite.js";
 
 export {
   CONTRASTIVE_LOSSES,
@@ -34,38 +27,6 @@ export {
   tanhGaussianBackwardTs as tanhGaussianBackward,
   tanhGaussianSampleTs as tanhGaussianSample,
 } from "../engine/composite.js";
-
-/** Pairwise logits L = energy(Φ_i, Ψ_j) [B, B] on `be` (its kernel, else the TypeScript one): see Backend.pairwiseEnergy. */
-export function pairwiseEnergy(
-  be: Backend,
-  fn: EnergyFn,
-  phi: Float32Array,
-  psi: Float32Array,
-  B: number,
-  d: number,
-  s: EnergyScratch,
-  logits: Float32Array,
-): void {
-  if (be.pairwiseEnergy) be.pairwiseEnergy(fn, phi, psi, B, d, s, logits);
-  else pairwiseEnergyTs(be, fn, phi, psi, B, d, s, logits);
-}
-
-/** Backward of pairwiseEnergy on `be`: G [B, B] → dPhi, dPsi [B, d]. */
-export function pairwiseEnergyBackward(
-  be: Backend,
-  fn: EnergyFn,
-  phi: Float32Array,
-  psi: Float32Array,
-  G: Float32Array,
-  B: number,
-  d: number,
-  s: EnergyScratch,
-  dPhi: Float32Array,
-  dPsi: Float32Array,
-): void {
-  if (be.pairwiseEnergyBackward) be.pairwiseEnergyBackward(fn, phi, psi, G, B, d, s, dPhi, dPsi);
-  else pairwiseEnergyBackwardTs(be, fn, phi, psi, G, B, d, s, dPhi, dPsi);
-}
 
 /** energy(φ_i, ψ_i) per row (the actor's critic value).  phi, psi: [B, d] → out [B]. */
 export function rowEnergy(fn: EnergyFn, phi: Float32Array, psi: Float32Array, B: number, d: number, out: Float64Array): void {

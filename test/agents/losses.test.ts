@@ -8,8 +8,6 @@ import {
   LossScratch,
   logOneMinusTanhSq,
   logStdFromRaw,
-  pairwiseEnergy,
-  pairwiseEnergyBackward,
   rowEnergy,
   rowEnergyGradPhi,
   tanhGaussianBackward,
@@ -54,7 +52,7 @@ describe("critic loss against hand-computed values (SPEC §3)", () => {
   const B = 3;
   const logits = new Float32Array(9);
   const G = new Float32Array(9);
-  pairwiseEnergy(be, "norm", phi, psi, B, 2, new EnergyScratch(B, 2), logits);
+  be.pairwiseEnergy("norm", phi, psi, B, 2, new EnergyScratch(B, 2), logits);
   test("logits are negative L2 distances", () => {
     close(logits[0], -0.5, 1e-6, 1e-7, "L00");
     close(logits[1], -Math.hypot(1, 2), 1e-6, 1e-7, "L01");
@@ -110,10 +108,10 @@ describe("loss gradients against finite differences", () => {
       const L = new Float32Array(B * B);
       const dPhi = new Float32Array(B * d);
       const dPsi = new Float32Array(B * d);
-      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
-      pairwiseEnergyBackward(be, fn, phi, psi, W, B, d, s, dPhi, dPsi);
+      be.pairwiseEnergy(fn, phi, psi, B, d, s, L);
+      be.pairwiseEnergyBackward(fn, phi, psi, W, B, d, s, dPhi, dPsi);
       const loss = () => {
-        pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+        be.pairwiseEnergy(fn, phi, psi, B, d, s, L);
         let t = 0;
         for (let i = 0; i < B * B; i++) t += W[i] * L[i];
         return t;
@@ -138,7 +136,7 @@ describe("loss gradients against finite differences", () => {
       const coef = -0.7;
       rowEnergyGradPhi(fn, phi, psi, B, d, coef, dPhi);
       rowEnergy(fn, phi, psi, B, d, e);
-      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+      be.pairwiseEnergy(fn, phi, psi, B, d, s, L);
       for (let i = 0; i < B; i++) close(e[i], L[i * B + i], 1e-4, 1e-5, `${fn} row energy = diagonal`);
       const rowLoss = () => {
         rowEnergy(fn, phi, psi, B, d, e);
@@ -285,7 +283,7 @@ describe("pairwise distance at large norms (float64 reference)", () => {
       }
       const s = new EnergyScratch(B, d);
       const L = new Float32Array(B * B);
-      pairwiseEnergy(be, fn, phi, psi, B, d, s, L);
+      be.pairwiseEnergy(fn, phi, psi, B, d, s, L);
       let worst = 0;
       for (let i = 0; i < B; i++)
         for (let j = 0; j < B; j++) {
@@ -300,7 +298,7 @@ describe("pairwise distance at large norms (float64 reference)", () => {
       const G = randn(rng, B * B, 1 / B);
       const dPhi = new Float32Array(B * d);
       const dPsi = new Float32Array(B * d);
-      pairwiseEnergyBackward(be, fn, phi, psi, G, B, d, s, dPhi, dPsi);
+      be.pairwiseEnergyBackward(fn, phi, psi, G, B, d, s, dPhi, dPsi);
       // float64 reference gradient.
       const refPhi = new Float64Array(B * d);
       for (let i = 0; i < B; i++)
@@ -327,12 +325,12 @@ describe("pairwise distance at large norms (float64 reference)", () => {
     const psi = Float32Array.from(phi);
     const s = new EnergyScratch(B, d);
     const L = new Float32Array(B * B);
-    pairwiseEnergy(be, "norm", phi, psi, B, d, s, L);
+    be.pairwiseEnergy("norm", phi, psi, B, d, s, L);
     for (let i = 0; i < B; i++) assert.equal(L[i * B + i], -0);
     const G = new Float32Array(B * B).fill(1);
     const dPhi = new Float32Array(B * d);
     const dPsi = new Float32Array(B * d);
-    pairwiseEnergyBackward(be, "norm", phi, psi, G, B, d, s, dPhi, dPsi);
+    be.pairwiseEnergyBackward("norm", phi, psi, G, B, d, s, dPhi, dPsi);
     for (const v of [...dPhi, ...dPsi]) assert.ok(Number.isFinite(v));
   });
 });
