@@ -88,7 +88,7 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
   describe(): string {
     return (
       `crl on the WebGPU device: ${this.dispatchesPerUpdate} dispatches per update in one submission, ` +
-      `parameters, Adam states and activations resident, ${CRL_METRIC_NAMES.length} metrics read back per update; the actor acts on the device (up to ${this.actChunk} rows per call)`
+      `parameters, Adam states and activations resident, only the metrics read back; the actor acts on the device (up to ${this.actChunk} rows per call)`
     );
   }
 
