@@ -116,6 +116,18 @@ export const networkDepth = (who: string) =>
     .refine((d) => d % 4 === 0, { message: "must be a multiple of 4 (Dense layers inside residual blocks of 4)" })
     .describe(`${who} depth: Dense layers inside residual blocks (multiple of 4; SPEC §2)`);
 
+/** The actor network's size: every agent has one. */
+export const ACTOR_NETWORK = {
+  actorDepth: networkDepth("Actor").default(4),
+  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
+};
+
+/** The critic networks' size; `each` names what one critic is (e.g. "each encoder"). */
+export const criticNetwork = (each: string) => ({
+  criticDepth: networkDepth(`Critic (${each})`).default(4),
+  criticWidth: z.number().int().min(1).default(256).describe(`Critic width (${each})`),
+});
+
 /** Options of how the networks run (not what they compute): every agent has them. */
 export const NETWORK_RUN_OPTIONS = {
   recompute: z.boolean().default(false).describe("Activation checkpointing per residual block (less memory, ~1.3× compute)"),

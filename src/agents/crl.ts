@@ -15,14 +15,15 @@ import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
+  ACTOR_NETWORK,
   type Agent,
   type AgentDims,
   type AgentFootprint,
   type BatchSource,
   concatRows,
+  criticNetwork,
   NETWORK_RUN_OPTIONS,
   NonFiniteError,
-  networkDepth,
   type SamplerEnv,
   type SamplerLoop,
 } from "./agent.js";
@@ -39,10 +40,8 @@ export { NonFiniteError } from "./agent.js";
  * restores the reference's actor).
  */
 export const CRLConfigSchema = z.object({
-  actorDepth: networkDepth("Actor").default(4),
-  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
-  criticDepth: networkDepth("Critic (each encoder)").default(4),
-  criticWidth: z.number().int().min(1).default(256).describe("Critic width (each encoder)"),
+  ...ACTOR_NETWORK,
+  ...criticNetwork("each encoder"),
   reprDim: z.number().int().min(1).default(64).describe("Representation dimension of φ(s,a) and ψ(g)"),
   batchSize: z
     .number()

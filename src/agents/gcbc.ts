@@ -25,6 +25,7 @@ import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
+  ACTOR_NETWORK,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -32,7 +33,6 @@ import {
   concatRows,
   NETWORK_RUN_OPTIONS,
   NonFiniteError,
-  networkDepth,
   type SamplerEnv,
   type SamplerLoop,
 } from "./agent.js";
@@ -41,8 +41,7 @@ import {
 
 /** GCBC's hyperparameters: OGBench's defaults on CRL's actor. */
 export const GCBCConfigSchema = z.object({
-  actorDepth: networkDepth("Actor").default(4),
-  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
+  ...ACTOR_NETWORK,
   batchSize: z.number().int().min(1).max(8192).default(1024).describe("Tuples per gradient step (OGBench GCBC: 1024)"),
   lr: z.number().gt(0).default(3e-4).describe("Adam learning rate (OGBench GCBC: 3e-4)"),
   discounting: z

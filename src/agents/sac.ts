@@ -34,15 +34,16 @@ import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import { type TransitionBatch, TransitionSampler } from "../replay/transitions.js";
 import {
+  ACTOR_NETWORK,
   type Agent,
   type AgentDims,
   type AgentFootprint,
   type BatchSource,
   concat3Rows,
   concatRows,
+  criticNetwork,
   NETWORK_RUN_OPTIONS,
   NonFiniteError,
-  networkDepth,
   rngFromStateTensor,
   rngStateTensor,
   type SamplerEnv,
@@ -55,10 +56,8 @@ import { TwinCritic, twinCriticShapes } from "./td.js";
 
 /** SAC's hyperparameters (the same for `--agent sac` and `--agent sac_her`): JaxGCRL's defaults. */
 export const SACConfigSchema = z.object({
-  actorDepth: networkDepth("Actor").default(4),
-  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
-  criticDepth: networkDepth("Critic (each of Q1, Q2)").default(4),
-  criticWidth: z.number().int().min(1).default(256).describe("Critic width (each of Q1, Q2)"),
+  ...ACTOR_NETWORK,
+  ...criticNetwork("each of Q1, Q2"),
   batchSize: z.number().int().min(1).max(8192).default(256).describe("Transitions per gradient step (JaxGCRL SAC: 256)"),
   lr: z.number().gt(0).default(1e-4).describe("Adam learning rate of the actor and the critics (JaxGCRL SAC: 1e-4)"),
   alphaLr: z.number().gt(0).default(3e-4).describe("Adam learning rate of log α (JaxGCRL SAC: 3e-4)"),

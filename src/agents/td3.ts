@@ -31,15 +31,16 @@ import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import { type TransitionBatch, TransitionSampler } from "../replay/transitions.js";
 import {
+  ACTOR_NETWORK,
   type Agent,
   type AgentDims,
   type AgentFootprint,
   type BatchSource,
   concat3Rows,
   concatRows,
+  criticNetwork,
   NETWORK_RUN_OPTIONS,
   NonFiniteError,
-  networkDepth,
   polyakUpdate,
   rngFromStateTensor,
   rngStateTensor,
@@ -52,10 +53,8 @@ import { TwinCritic, twinCriticShapes } from "./td.js";
 
 /** TD3+HER's hyperparameters: JaxGCRL's TD3 defaults. */
 export const TD3ConfigSchema = z.object({
-  actorDepth: networkDepth("Actor").default(4),
-  actorWidth: z.number().int().min(1).default(256).describe("Actor width"),
-  criticDepth: networkDepth("Critic (each of Q1, Q2)").default(4),
-  criticWidth: z.number().int().min(1).default(256).describe("Critic width (each of Q1, Q2)"),
+  ...ACTOR_NETWORK,
+  ...criticNetwork("each of Q1, Q2"),
   batchSize: z.number().int().min(1).max(8192).default(256).describe("Transitions per gradient step (JaxGCRL TD3: 256)"),
   lr: z.number().gt(0).default(3e-4).describe("Adam learning rate of the actor and the critics (JaxGCRL TD3: 3e-4)"),
   discounting: z.number().gt(0).lt(1).default(0.9).describe("TD discount γ (JaxGCRL TD3: 0.9)"),
