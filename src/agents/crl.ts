@@ -207,24 +207,10 @@ export class CRLAgent implements Agent<HindsightBatch> {
     this.targetEntropy = c.targetEntropyCoef * A;
     this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
     const [kSa, kG, kActor, kRng] = split(key, 4);
-    this.saEncoder = new ResNet(backend, {
-      inDim: S + A,
-      width: c.criticWidth,
-      depth: c.criticDepth,
-      heads: [{ name: "repr", dim: R }],
-      maxBatch: B,
-      recompute: c.recompute,
-      precision: c.precision,
-    });
-    this.goalEncoder = new ResNet(backend, {
-      inDim: G,
-      width: c.criticWidth,
-      depth: c.criticDepth,
-      heads: [{ name: "repr", dim: R }],
-      maxBatch: B,
-      recompute: c.recompute,
-      precision: c.precision,
-    });
+    // the two encoders: the same shape over different inputs
+    const encoder = { width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B, recompute: c.recompute, precision: c.precision };
+    this.saEncoder = new ResNet(backend, { inDim: S + A, ...encoder });
+    this.goalEncoder = new ResNet(backend, { inDim: G, ...encoder });
     this.actor = new ResNet(backend, {
       inDim: S + G,
       width: c.actorWidth,
