@@ -11,6 +11,7 @@
 // state tensors are CRLAgent's (same names, shapes and meaning): a checkpoint written on one
 // backend loads on the other.
 import { RefBackend } from "../engine/ref/ref.js";
+import { type AdapterSummary, adapterLimitCheck } from "../engine/webgpu/context.js";
 import type { WebGpuBackend } from "../engine/webgpu/webgpu.js";
 import { declareResNetParams } from "../nn/resnet-webgpu.js";
 import type { Tensor } from "../nn/safetensors.js";
@@ -20,6 +21,7 @@ import type { ReplayBuffer } from "../replay/buffer.js";
 import type { HindsightBatch } from "../replay/sampler.js";
 import { type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop } from "./agent.js";
 import { CRL_METRIC_NAMES, CRLAgent, type CRLConfig, type CRLDims, crlSampler } from "./crl.js";
+import { checkGpuCRLFits, gpuActChunk } from "./crl-webgpu.js";
 import type { HostCreate, HostUpdateResult } from "./crl-webgpu-host.js";
 import { logStdFromRaw } from "./losses.js";
 
@@ -61,7 +63,8 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
     this.dims = { ...dims };
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = config.batchSize;
-    const chunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096)); // as GpuCRL and CRLAgent
+    GpuCRLAgent.checkFits(backend.adapter, dims, config, actBatch);
+    const chunk = gpuActChunk(B, actBatch);
     // CRLAgent's initial state for this config and key (its key split and initialisation): from an
     // agent built for a batch of 2, whose networks are the same and whose batch buffers are tiny.
     // Its arrays move to the device thread.
@@ -83,6 +86,15 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
     this.batchIo = new Float32Array(create.batch);
     this.obsIo = new Float32Array(create.obs);
     this.outIo = new Float32Array(create.out);
+  }
+
+  /**
+   * Throws, naming the limit, the size needed and what to change, when this config would exceed
+   * the adapter's buffer limits (before anything is allocated: `fathom train` checks it before it
+   * makes the run directory).
+   */
+  static checkFits(adapter: AdapterSummary, dims: CRLDims, config: CRLConfig, actBatch = 0): void {
+    checkGpuCRLFits(adapterLimitCheck(adapter), dims, config, actBatch);
   }
 
   describe(): string {

@@ -7,11 +7,11 @@
 // where CRLAgent would have thrown before touching them; the host then throws the same
 // NonFiniteError. Browser-clean (no Node imports): give it a WebGpuContext from navigator.gpu
 // or from engine/webgpu/node.ts.
-import type { GpuBuf, GpuView, KernelDef, Program, WebGpuContext } from "../engine/webgpu/context.js";
+import type { GpuBuf, GpuView, KernelDef, LimitCheck, Program, WebGpuContext } from "../engine/webgpu/context.js";
 import { gview, sub } from "../engine/webgpu/context.js";
 import { SUMSQ_PARTIALS, WebGpuKernels } from "../engine/webgpu/kernels.js";
 import { ADAM_DEFAULTS } from "../nn/adam.js";
-import { GpuResNet } from "../nn/resnet-webgpu.js";
+import { checkResNetFits, GpuResNet } from "../nn/resnet-webgpu.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
 import { CRL_METRIC_NAMES, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError, RAW_LOG_STD_BOUND, RAW_LOG_STD_STUCK } from "./crl.js";
@@ -566,15 +566,31 @@ export const CRL_WEBGPU_KERNELS: readonly KernelDef[] = [
   K_FINAL,
 ];
 
+/** Rows the actor is built for: max(batch, min(actBatch, 4096)), as CRLAgent's acting chunk. */
+export function gpuActChunk(batchSize: number, actBatch = 0): number {
+  return Math.max(batchSize, Math.min(Math.max(actBatch, 1), 4096));
+}
+
 /**
- * The B × B logits (and their gradient and distances, one buffer each) are the update's largest
- * operands besides the networks (checked by GpuResNet): stop early, naming the largest batch that fits.
+ * Whether GpuCRL with this config fits the device's buffer limits (`check`: a context's
+ * requireLimit, or adapterLimitCheck(adapter) before a run starts): its three networks (see
+ * checkResNetFits) and the B × B logits (and their gradient and distances, one buffer each), the
+ * update's largest operands besides the networks. Throws naming the limit, the size and what to change.
  */
-function checkCRLFits(ctx: WebGpuContext, B: number): void {
-  const limit = Math.min(ctx.device.limits.maxStorageBufferBindingSize, ctx.device.limits.maxBufferSize);
-  const fits = Math.floor(Math.sqrt(limit / 4));
-  ctx.requireLimit("maxStorageBufferBindingSize", `the contrastive logits of batch size ${B} (${B} × ${B} floats)`, 4 * B * B, `use --batch-size ${fits} or less`);
-  ctx.requireLimit("maxBufferSize", `the contrastive logits of batch size ${B} (${B} × ${B} floats)`, 4 * B * B, `use --batch-size ${fits} or less`);
+export function checkGpuCRLFits(check: LimitCheck, dims: CRLDims, c: CRLConfig, actBatch = 0): void {
+  const { stateDim: S, goalDim: G, actionDim: A } = dims;
+  const B = c.batchSize;
+  const R = c.reprDim;
+  for (const limit of ["maxStorageBufferBindingSize", "maxBufferSize"] as const) {
+    check(limit, `the contrastive logits of batch size ${B} (${B} × ${B} floats)`, 4 * B * B, (allowed) => `use --batch-size ${Math.floor(Math.sqrt(allowed / 4))} or less`);
+  }
+  checkResNetFits(check, { inDim: S + A, width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B });
+  checkResNetFits(check, { inDim: G, width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B });
+  const heads = [
+    { name: "mean", dim: A },
+    { name: "log_std", dim: A },
+  ];
+  checkResNetFits(check, { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads, maxBatch: gpuActChunk(B, actBatch), headNorm: c.actorHeadNorm });
 }
 
 interface Net {
@@ -637,8 +653,8 @@ export class GpuCRL {
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
     const R = c.reprDim;
-    this.actChunk = Math.max(B, Math.min(Math.max(options.actBatch ?? 0, 1), 4096));
-    checkCRLFits(ctx, B);
+    this.actChunk = gpuActChunk(B, options.actBatch);
+    checkGpuCRLFits((...a) => ctx.requireLimit(...a), dims, c, options.actBatch);
     const net = (inDim: number, width: number, depth: number, heads: { name: string; dim: number }[], headNorm: boolean, maxBatch: number): Net => {
       const n = new GpuResNet(ctx, { inDim, width, depth, heads, maxBatch, recompute: c.recompute, headNorm });
       // m and v in buffers of their own: Adam's dispatches then bind matching windows of each

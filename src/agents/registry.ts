@@ -3,6 +3,7 @@
 // taking exactly the keys of its schema (no hand copy of keys anywhere).
 import type { z } from "zod";
 import type { Backend } from "../engine/backend.js";
+import type { AdapterSummary } from "../engine/webgpu/context.js";
 import { WebGpuBackend } from "../engine/webgpu/webgpu.js";
 import type { Key } from "../random.js";
 import { AGENT_NAMES, type Agent, type AgentDims, type AgentFootprint, type AgentName } from "./agent.js";
@@ -26,6 +27,11 @@ export interface AgentDefinition {
   /** Builds it; `actBatch` = the most observations one act() call gets. */
   create(backend: Backend, dims: AgentDims, trainConfig: object, key: Key, actBatch: number): Agent;
   footprint(dims: AgentDims, trainConfig: object, actBatch: number): AgentFootprint;
+  /**
+   * For an agent that keeps its state on a WebGPU device: throws, before a run starts, when the
+   * config exceeds the adapter's buffer limits (the error names the limit, the size and what to change).
+   */
+  checkWebGpu?(adapter: AdapterSummary, dims: AgentDims, trainConfig: object, actBatch: number): void;
 }
 
 function define<S extends z.ZodObject>(d: {
@@ -36,6 +42,7 @@ function define<S extends z.ZodObject>(d: {
   offline: "never" | "allowed" | "only";
   create: (backend: Backend, dims: AgentDims, c: z.output<S>, key: Key, actBatch: number) => Agent;
   footprint: (dims: AgentDims, c: z.output<S>, actBatch: number) => AgentFootprint;
+  checkWebGpu?: (adapter: AdapterSummary, dims: AgentDims, c: z.output<S>, actBatch: number) => void;
 }): AgentDefinition {
   const keys = Object.keys(d.schema.shape);
   const pick = (t: object): z.output<S> => {
@@ -51,6 +58,7 @@ function define<S extends z.ZodObject>(d: {
     configOf: (t) => pick(t) as Record<string, unknown>,
     create: (backend, dims, t, key, actBatch) => d.create(backend, dims, pick(t), key, actBatch),
     footprint: (dims, t, actBatch) => d.footprint(dims, pick(t), actBatch),
+    checkWebGpu: d.checkWebGpu && ((adapter, dims, t, actBatch) => d.checkWebGpu?.(adapter, dims, pick(t), actBatch)),
   };
 }
 
@@ -65,6 +73,7 @@ const DEFINITIONS: Record<AgentName, AgentDefinition> = {
     // of each kernel call of CRLAgent making a round trip to it
     create: (backend, dims, c, key, actBatch) => (backend instanceof WebGpuBackend ? new GpuCRLAgent(backend, dims, c, key, actBatch) : new CRLAgent(backend, dims, c, key, actBatch)),
     footprint: crlFootprint,
+    checkWebGpu: (adapter, dims, c, actBatch) => GpuCRLAgent.checkFits(adapter, dims, c, actBatch),
   }),
   sac: define({
     name: "sac",

@@ -2,7 +2,7 @@
 // resident on a WebGPU device. Same architecture, parameter names and flat layout as ResNet
 // (ParamStore declaration order), so a CPU network's parameters upload as one array. forward and
 // backward only record kernels (engine/webgpu/kernels.ts); nothing is read back. Float32 only.
-import { type GpuBuf, type GpuView, gview, sub, type WebGpuContext } from "../engine/webgpu/context.js";
+import { type GpuBuf, type GpuView, gview, type LimitCheck, sub, type WebGpuContext } from "../engine/webgpu/context.js";
 import { SUMSQ_PARTIALS, WebGpuKernels } from "../engine/webgpu/kernels.js";
 import { ParamStore, type TensorInfo } from "./params.js";
 import { LAYER_NORM_EPS, type ResNetConfig, validateResNetConfig } from "./resnet.js";
@@ -64,15 +64,15 @@ export function declareResNetParams(
  * bindings the device allows, kernels.ts); a kernel binds at most one layer's weight and one
  * layer's activations [maxBatch, width] at once (≤ maxStorageBufferBindingSize).
  */
-export function checkResNetFits(ctx: WebGpuContext, config: ResNetConfig, numel: number): void {
+export function checkResNetFits(check: LimitCheck, config: ResNetConfig, numel = declareResNetParams(config, false).params.numel): void {
   const W = config.width;
   const B = config.maxBatch;
   const shape = `width ${W}, depth ${config.depth}`;
-  ctx.requireLimit("maxBufferSize", `a network's parameters (${shape}: ${numel} floats, one buffer; as much again for its gradient and each Adam moment)`, 4 * numel, "use a smaller depth or width");
+  check("maxBufferSize", `a network's parameters (${shape}: ${numel} floats, one buffer; as much again for its gradient and each Adam moment)`, 4 * numel, "use a smaller depth or width");
   // the widest weight: the input layer's [inDim, W], a block's [W, W], a head's [W, dim]
   const widest = Math.max(config.inDim, config.depth > 0 ? W : 0, ...config.heads.map((h) => h.dim));
-  ctx.requireLimit("maxStorageBufferBindingSize", `one layer's weight ([${widest}, ${W}] floats)`, 4 * widest * W, "use a smaller width");
-  ctx.requireLimit(
+  check("maxStorageBufferBindingSize", `one layer's weight ([${widest}, ${W}] floats)`, 4 * widest * W, "use a smaller width");
+  check(
     "maxStorageBufferBindingSize",
     `one layer's activations ([${B}, ${W}] and its LayerNorm statistics, ${B} rows = the batch size or acting batch)`,
     4 * B * (Math.max(config.inDim, W) + 2),
@@ -132,7 +132,7 @@ export class GpuResNet {
     this.recompute = config.recompute === true;
     const B = config.maxBatch;
     const W = this.W;
-    checkResNetFits(ctx, config, this.layout.numel);
+    checkResNetFits((...a) => ctx.requireLimit(...a), config, this.layout.numel);
     const buf = (n: number, label: string): GpuView => {
       const b = ctx.createBuffer(n, label);
       this.bufs.push(b);

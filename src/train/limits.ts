@@ -9,6 +9,8 @@
 import { availableParallelism, totalmem } from "node:os";
 import type { AgentFootprint, NetworkShape } from "../agents/agent.js";
 import { agentDefinition } from "../agents/registry.js";
+import { getBackend } from "../engine/index.js";
+import { WebGpuBackend } from "../engine/webgpu/webgpu.js";
 import { farGoalEvalId, getEnvSpec, primaryEvalId } from "../envs/registry.js";
 import { vecBufferBytes } from "../envs/slice.js";
 import type { TrainConfig } from "./config.js";
@@ -162,6 +164,7 @@ export interface LimitOptions {
  * Returns the estimate otherwise.
  */
 export function checkTrainLimits(config: TrainConfig, options: LimitOptions = {}): MemoryEstimate {
+  checkWebGpuLimits(config);
   const est = estimateTrainMemory(config);
   checkMemory([est], config.recompute ? null : [estimateTrainMemory(config, { recompute: true })], options.memory ?? machineMemory(), "this configuration");
   const spec = getEnvSpec(config.env);
@@ -178,6 +181,22 @@ export function checkTrainLimits(config: TrainConfig, options: LimitOptions = {}
     );
   }
   return est;
+}
+
+/** On the WebGPU backend: the agent's device buffers against the adapter's limits (agents that keep state there). */
+function checkWebGpuLimits(config: TrainConfig): void {
+  if (config.backend !== "webgpu") return;
+  const def = agentDefinition(config.agent);
+  if (!def.checkWebGpu) return;
+  const backend = getBackend("webgpu");
+  if (!(backend instanceof WebGpuBackend)) return;
+  const spec = getEnvSpec(config.env);
+  const dims = { stateDim: spec.stateDim, goalDim: spec.goalDim, actionDim: spec.actionDim };
+  try {
+    def.checkWebGpu(backend.adapter, dims, config, Math.max(config.numEnvs, config.numEvalEnvs, 1)); // trainer.ts's actBatch
+  } catch (e) {
+    throw new TrainLimitError((e as Error).message);
+  }
 }
 
 /**

@@ -9,7 +9,10 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CRLAgent } from "../../src/agents/crl.js";
 import { GpuCRLAgent } from "../../src/agents/crl-webgpu-agent.js";
+import { getBackend } from "../../src/engine/index.js";
+import type { WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
+import { checkTrainLimits, TrainLimitError } from "../../src/train/limits.js";
 import { createRunDir } from "../../src/train/rundir.js";
 import { loadAgentCheckpoint, makeAgent, type TrainProgress, train } from "../../src/train/trainer.js";
 import { Rng, keyFromSeed } from "../../src/random.js";
@@ -80,6 +83,17 @@ describe("training on WebGPU (GpuCRL in the loop)", { skip }, () => {
     cpu.act(obs, 4, b, true);
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5, `action ${i}: ${a[i]} vs ${b[i]}`);
     (res.agent as GpuCRLAgent).destroy();
+  });
+
+  test("a config over the adapter's buffer limits is refused before a run starts (TrainLimitError naming the limit, the size and what to change)", () => {
+    const backend = getBackend("webgpu") as WebGpuBackend;
+    const binding = backend.adapter.limits.maxStorageBufferBindingSize;
+    const side = Math.floor(Math.sqrt(binding / 4)) + 1;
+    assert.doesNotThrow(() => checkTrainLimits(gpuConfig));
+    assert.throws(
+      () => checkTrainLimits(TrainConfigSchema.parse({ ...base, backend: "webgpu", batchSize: side, minReplaySize: side, maxReplaySize: 2 * side })),
+      (e: Error) => (e instanceof TrainLimitError && /contrastive logits of batch size \d+ .* needed, .*: use --batch-size \d+ or less/.test(e.message)) || assert.fail(e.message),
+    );
   });
 
   test("interrupted and resumed on WebGPU, a run gives the uninterrupted run's metrics bit for bit", async () => {

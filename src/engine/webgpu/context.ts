@@ -99,6 +99,31 @@ export function adapterName(a: AdapterSummary): string {
   return a.description || [a.vendor, a.architecture, a.device].filter((s) => s).join(" ") || "unnamed adapter";
 }
 
+/** The two limits that bound Fathom's buffers. */
+export type BufferLimit = "maxStorageBufferBindingSize" | "maxBufferSize";
+
+/** A check of one operand against a buffer limit (WebGpuContext.requireLimit, or adapterLimitCheck before a device exists). */
+export type LimitCheck = (limit: BufferLimit, what: string, bytes: number, advice: Advice) => void;
+
+/** What to change, or a function of the bytes the limit allows that says it. */
+export type Advice = string | ((allowedBytes: number) => string);
+
+/**
+ * Throws when `bytes` exceed `allowed` (the adapter's `limit`), naming the limit, the size needed
+ * and `advice` (what to change).
+ */
+export function requireBufferLimit(adapter: string, limit: BufferLimit, allowed: number, what: string, bytes: number, advice: Advice): void {
+  if (bytes <= allowed) return;
+  const per = limit === "maxBufferSize" ? "per buffer" : "per storage binding (what one kernel reads or writes of a buffer at once)";
+  const todo = typeof advice === "string" ? advice : advice(allowed);
+  throw new Error(`${what}: ${formatSize(bytes)} needed, but this WebGPU adapter (${adapter}) allows ${formatSize(allowed)} ${per} (${limit}): ${todo}`);
+}
+
+/** requireLimit against an adapter's limits (the device Fathom requests gets exactly these two). */
+export function adapterLimitCheck(a: AdapterSummary): LimitCheck {
+  return (limit, what, bytes, advice) => requireBufferLimit(adapterName(a), limit, a.limits[limit] ?? Number.POSITIVE_INFINITY, what, bytes, advice);
+}
+
 /** "128 MiB (134217728 bytes)". */
 function formatSize(bytes: number): string {
   const mib = bytes / 2 ** 20;
@@ -292,11 +317,8 @@ export class WebGpuContext {
    * maxBufferSize for one buffer. Callers check their largest operands up front with it, so a
    * configuration too large for the adapter stops before anything is allocated.
    */
-  requireLimit(limit: "maxStorageBufferBindingSize" | "maxBufferSize", what: string, bytes: number, advice: string): void {
-    const allowed = limit === "maxBufferSize" ? this.device.limits.maxBufferSize : this.maxBinding;
-    if (bytes <= allowed) return;
-    const per = limit === "maxBufferSize" ? "per buffer" : "per storage binding (what one kernel reads or writes of a buffer at once)";
-    throw new Error(`${what}: ${formatSize(bytes)} needed, but this WebGPU adapter (${adapterName(this.adapter)}) allows ${formatSize(allowed)} ${per} (${limit}): ${advice}`);
+  requireLimit(limit: BufferLimit, what: string, bytes: number, advice: Advice): void {
+    requireBufferLimit(adapterName(this.adapter), limit, limit === "maxBufferSize" ? this.device.limits.maxBufferSize : this.maxBinding, what, bytes, advice);
   }
 
   /** A zero-filled device buffer of `floats` values (at least 4). */
