@@ -8,25 +8,13 @@ import { ANT_INIT_QPOS, ANT_NQ, ANT_NV, antXml, mazeWalls } from "../../src/envs
 import { ANT_ENV_SPECS, ANT_MAZE_CELL_SIZE, AntCore, createAntCore } from "../../src/envs/mujoco/ant.js";
 import { loadMujoco } from "../../src/envs/mujoco/loader.js";
 import type { EnvSpec } from "../../src/envs/types.js";
-import { Rng, foldIn, keyFromSeed } from "../../src/random.js";
+import { episodeRng, familyCore, specIn } from "./family.js";
 
 const OBS = 31;
 
-function spec(id: string): EnvSpec {
-  const s = ANT_ENV_SPECS.find((x) => x.id === id);
-  assert.ok(s, `no spec ${id}`);
-  return s;
-}
-
-async function antCore(id: string, count: number): Promise<AntCore> {
-  const core = await createAntCore(spec(id), count);
-  assert.ok(core instanceof AntCore);
-  return core;
-}
-
-function rngFor(seed: number, env: number, episode = 0): Rng {
-  return new Rng(foldIn(foldIn(keyFromSeed(seed), env), episode));
-}
+const spec = (id: string): EnvSpec => specIn(ANT_ENV_SPECS, id);
+const antCore = (id: string, count: number): Promise<AntCore> => familyCore(createAntCore, AntCore, spec(id), count);
+const rngFor = episodeRng;
 
 describe("Ant specs", () => {
   it("lists the paper's Ant tasks with the SPEC §6 shapes and eval ids", () => {

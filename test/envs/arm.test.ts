@@ -31,7 +31,8 @@ import {
 } from "../../src/envs/mujoco/arm_model.js";
 import { loadMujoco } from "../../src/envs/mujoco/loader.js";
 import type { EnvSpec } from "../../src/envs/types.js";
-import { Rng, foldIn, keyFromSeed } from "../../src/random.js";
+import { episodeRng, familyCore, specIn } from "./family.js";
+import type { Rng } from "../../src/random.js";
 
 const OBS = 20;
 const CUBE_W = 2 * ARM_CUBE_HALF; // 0.06
@@ -44,21 +45,9 @@ const TIP_BELOW_FLANGE = 0.0584 + 0.075;
 /** The observed end-effector (link7's origin) above the flange when the hand points down. */
 const EEF_ABOVE_FLANGE = 0.107;
 
-function spec(id: string): EnvSpec {
-  const s = ARM_ENV_SPECS.find((x) => x.id === id);
-  assert.ok(s, `no spec ${id}`);
-  return s;
-}
-
-async function armCore(id: string, count: number): Promise<ArmCore> {
-  const core = await createArmCore(spec(id), count);
-  assert.ok(core instanceof ArmCore);
-  return core;
-}
-
-function rngFor(seed: number, env: number, episode = 0): Rng {
-  return new Rng(foldIn(foldIn(keyFromSeed(seed), env), episode));
-}
+const spec = (id: string): EnvSpec => specIn(ARM_ENV_SPECS, id);
+const armCore = (id: string, count: number): Promise<ArmCore> => familyCore(createArmCore, ArmCore, spec(id), count);
+const rngFor = episodeRng;
 
 /**
  * A scripted arm: inverse kinematics of the flange (the hand's origin) with the hand pointing

@@ -28,7 +28,7 @@ import {
 import { loadMujoco } from "../../src/envs/mujoco/loader.js";
 import { makeVecEnv } from "../../src/envs/registry.js";
 import type { EnvSpec } from "../../src/envs/types.js";
-import { Rng, foldIn, keyFromSeed } from "../../src/random.js";
+import { episodeRng, familyCore, specIn } from "./family.js";
 
 const OBS = 271;
 const STATE = 268;
@@ -38,21 +38,9 @@ const CINERT = 51;
 const CVEL = 171;
 const QFRC = 243;
 
-function spec(id: string): EnvSpec {
-  const s = HUMANOID_ENV_SPECS.find((x) => x.id === id);
-  assert.ok(s, `no spec ${id}`);
-  return s;
-}
-
-async function humanoidCore(id: string, count: number): Promise<HumanoidCore> {
-  const core = await createHumanoidCore(spec(id), count);
-  assert.ok(core instanceof HumanoidCore);
-  return core;
-}
-
-function rngFor(seed: number, env: number, episode = 0): Rng {
-  return new Rng(foldIn(foldIn(keyFromSeed(seed), env), episode));
-}
+const spec = (id: string): EnvSpec => specIn(HUMANOID_ENV_SPECS, id);
+const humanoidCore = (id: string, count: number): Promise<HumanoidCore> => familyCore(createHumanoidCore, HumanoidCore, spec(id), count);
+const rngFor = episodeRng;
 
 /** The core's compiled model and env i's MjData (private: the tests compare against MuJoCo itself). */
 function internals(core: HumanoidCore, i: number): { model: MjModel; data: MjData } {
