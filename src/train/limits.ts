@@ -91,8 +91,12 @@ export function estimateTrainMemory(config: TrainConfig, options: { recompute?: 
   // An optimised network has values, gradients and Adam m and v; a target copy only its values.
   const params = nets.reduce((a, n) => a + n.copies * n.params, 0);
   const paramFloats = nets.reduce((a, n) => a + n.copies * (n.optimised ? 4 : 1) * n.params, 0);
-  const activations = nets.reduce((a, n) => a + n.copies * n.activations, 0);
-  const agentScratch = footprint.scratchFloats;
+  // An agent resident on a WebGPU device (checkWebGpu, e.g. crl) keeps its activations and batch
+  // buffers there; on the host it builds its initial parameters and Adam state (counted above) and
+  // reads them back for checkpoints. Its device buffers are checked by checkTrainLimits.
+  const onDevice = config.backend === "webgpu" && agentDefinition(config.agent).checkWebGpu !== undefined;
+  const activations = onDevice ? 0 : nets.reduce((a, n) => a + n.copies * n.activations, 0);
+  const agentScratch = onDevice ? 0 : footprint.scratchFloats;
   const replayRows = N * config.maxReplaySize;
   const replayFloats = replayRows * (O + A + 1); // obs, actions, episode ids (4 bytes each)
   // sampler.ts: one training step's batches and the window bookkeeping
@@ -106,7 +110,7 @@ export function estimateTrainMemory(config: TrainConfig, options: { recompute?: 
   const parts: MemoryPart[] = [
     { what: "network parameters, gradients and Adam state", bytes: 4 * paramFloats, flags: "--actor-depth/--critic-depth or --actor-width/--critic-width" },
     {
-      what: `activations kept for backward${recompute ? " (with --recompute)" : ""}`,
+      what: `activations kept for backward${onDevice ? " (on the GPU, not here)" : recompute ? " (with --recompute)" : ""}`,
       bytes: 4 * activations,
       flags: "--batch-size or the depths and widths",
     },

@@ -12,7 +12,7 @@ import { GpuCRLAgent } from "../../src/agents/crl-webgpu-agent.js";
 import { getBackend } from "../../src/engine/index.js";
 import type { WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
 import { TrainConfigSchema } from "../../src/train/config.js";
-import { checkTrainLimits, TrainLimitError } from "../../src/train/limits.js";
+import { checkTrainLimits, estimateTrainMemory, TrainLimitError } from "../../src/train/limits.js";
 import { createRunDir } from "../../src/train/rundir.js";
 import { loadAgentCheckpoint, makeAgent, type TrainProgress, train } from "../../src/train/trainer.js";
 import { Rng, keyFromSeed } from "../../src/random.js";
@@ -48,6 +48,18 @@ async function interrupted(config: typeof gpuConfig, at: number, steps: unknown[
   assert.ok(r.lastCheckpoint);
   return { runDir, checkpoint: r.lastCheckpoint! };
 }
+
+test("the host memory estimate of a WebGPU CRL run leaves out what stays on the device (activations, logits)", () => {
+  const big = { env: "ant-v1", actorDepth: 256, criticDepth: 256, batchSize: 2048, numEnvs: 256 };
+  const cpu = estimateTrainMemory(TrainConfigSchema.parse({ ...big, backend: "native" }));
+  const gpu = estimateTrainMemory(TrainConfigSchema.parse({ ...big, backend: "webgpu" }));
+  const part = (e: typeof cpu, what: RegExp) => e.parts.find((p) => what.test(p.what))!.bytes;
+  assert.equal(part(gpu, /^activations .*on the GPU/), 0);
+  assert.equal(part(gpu, /^agent batch buffers/), 0);
+  assert.ok(part(cpu, /^activations/) > 0);
+  assert.equal(part(gpu, /^network parameters/), part(cpu, /^network parameters/), "parameters and Adam state are built on the host and read back for checkpoints");
+  assert.ok(gpu.bytes < cpu.bytes);
+});
 
 describe("training on WebGPU (GpuCRL in the loop)", { skip }, () => {
   test("a tiny run trains CRL resident on the device: finite metrics, evaluations, a checkpoint the native agent loads", async () => {
