@@ -71,3 +71,26 @@ export function forwardF64(net: F64Net, x: Float64Array, rows: number): Float64A
   if (net.p.has("head_norm.scale")) h = ln(h, rows, W, P("head_norm.scale"), P("head_norm.bias"));
   return net.heads.map((hd) => dense(h, rows, W, P(`head.${hd.name}.weight`), P(`head.${hd.name}.bias`), hd.dim));
 }
+
+/**
+ * Central differences (step h) of L = Σ_k Σ out_k ⊙ R_k, the heads' outputs of `ref` (float64) on
+ * the input x64 weighted by R: fd(arr, i) = ∂L/∂arr[i] for arr a parameter array of ref (ref.p)
+ * or x64 itself.
+ */
+export function centralDifferences(ref: F64Net, x64: Float64Array, R: readonly Float32Array[], rows: number, h = 1e-6): (arr: Float64Array, i: number) => number {
+  const loss = () => {
+    const outs = forwardF64(ref, x64, rows);
+    let s = 0;
+    for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
+    return s;
+  };
+  return (arr, i) => {
+    const old = arr[i];
+    arr[i] = old + h;
+    const lp = loss();
+    arr[i] = old - h;
+    const lm = loss();
+    arr[i] = old;
+    return (lp - lm) / (2 * h);
+  };
+}

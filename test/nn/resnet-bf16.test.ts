@@ -16,7 +16,7 @@ import { after, describe, test } from "node:test";
 import { loadNativeBackend } from "../../src/engine/native/native.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { forwardF64, toF64 } from "./f64ref.js";
+import { centralDifferences, toF64 } from "./f64ref.js";
 
 const U = 2 ** -8;
 
@@ -63,22 +63,7 @@ describe("ResNet gradient with bf16 GEMMs vs float64 central differences", { ski
 
       const ref = toF64(net);
       const x64 = Float64Array.from(x);
-      const loss = () => {
-        const outs = forwardF64(ref, x64, rows);
-        let s = 0;
-        for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
-        return s;
-      };
-      const h = 1e-6;
-      const fd = (arr: Float64Array, i: number) => {
-        const old = arr[i];
-        arr[i] = old + h;
-        const lp = loss();
-        arr[i] = old - h;
-        const lm = loss();
-        arr[i] = old;
-        return (lp - lm) / (2 * h);
-      };
+      const fd = centralDifferences(ref, x64, R, rows);
       const bound = 4 * U * Math.sqrt(2 * depth + 1);
       const relErr = (got: Float32Array, arr: Float64Array) => {
         let num = 0;

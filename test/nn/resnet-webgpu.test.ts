@@ -11,7 +11,7 @@ import { declareResNetParams, GpuResNet } from "../../src/nn/resnet-webgpu.js";
 import { ResNet, type ResNetConfig } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import { webgpuSkip } from "../engine/webgpu-skip.js";
-import { forwardF64, toF64 } from "./f64ref.js";
+import { centralDifferences, toF64 } from "./f64ref.js";
 
 const skip = await webgpuSkip();
 
@@ -23,22 +23,7 @@ function randn(rng: Rng, n: number, scale = 1): Float32Array {
 function worstFdError(net: ResNet, grad: Float32Array, dx: Float32Array, x: Float32Array, R: Float32Array[], rows: number, rng: Rng): { worst: number; checked: number } {
   const ref = toF64(net);
   const x64 = Float64Array.from(x);
-  const loss = () => {
-    const outs = forwardF64(ref, x64, rows);
-    let s = 0;
-    for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
-    return s;
-  };
-  const h = 1e-6;
-  const fd = (arr: Float64Array, i: number) => {
-    const old = arr[i];
-    arr[i] = old + h;
-    const lp = loss();
-    arr[i] = old - h;
-    const lm = loss();
-    arr[i] = old;
-    return (lp - lm) / (2 * h);
-  };
+  const fd = centralDifferences(ref, x64, R, rows);
   let worst = 0;
   let checked = 0;
   for (const t of net.params.tensors) {

@@ -5,7 +5,7 @@ import { getBackend, RefBackend } from "../../src/engine/index.js";
 import { Adam } from "../../src/nn/adam.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { forwardF64, toF64 } from "./f64ref.js";
+import { centralDifferences, toF64 } from "./f64ref.js";
 
 function backends(): Backend[] {
   const out: Backend[] = [new RefBackend()];
@@ -100,22 +100,7 @@ for (const be of backends()) {
 
         const ref = toF64(net);
         const x64 = Float64Array.from(x);
-        const loss = () => {
-          const outs = forwardF64(ref, x64, rows);
-          let s = 0;
-          for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
-          return s;
-        };
-        const h = 1e-6;
-        const fd = (arr: Float64Array, i: number) => {
-          const old = arr[i];
-          arr[i] = old + h;
-          const lp = loss();
-          arr[i] = old - h;
-          const lm = loss();
-          arr[i] = old;
-          return (lp - lm) / (2 * h);
-        };
+        const fd = centralDifferences(ref, x64, R, rows);
         let checked = 0;
         let worst = 0;
         for (const t of net.params.tensors) {
