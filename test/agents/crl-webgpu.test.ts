@@ -159,7 +159,7 @@ describe("GpuCRL on large networks and on the training loop's side", { skip }, (
   });
   after(() => ctx?.destroy());
 
-  test("element-wise work split into several dispatches (as for a network larger than one binding) gives the same update", async () => {
+  test("element-wise work split into several dispatches (as for a network larger than one binding) gives the same update; reading back in rounds the same state", async () => {
     const cfg = { ...CRL_DEFAULTS, ...small };
     const state = new CRLAgent(cpu(), dims, cfg, keyFromSeed(21)).stateTensors();
     const whole = new GpuCRL(ctx, dims, cfg);
@@ -181,6 +181,12 @@ describe("GpuCRL on large networks and on the training loop's side", { skip }, (
     }
     const a = await whole.stateTensors();
     const b = await split.stateTensors();
+    // the state read back in many small rounds (as a network larger than the readback buffer) is the same
+    const bytes = ctx.readbackBytes;
+    ctx.readbackBytes = 1000;
+    const c = await whole.stateTensors();
+    ctx.readbackBytes = bytes;
+    for (const [k, t] of a) assert.deepEqual(Array.from(c.get(k)!.data), Array.from(t.data), `${k} read in rounds`);
     for (const [k, t] of a) {
       if (k === "rng.state") continue;
       const u = b.get(k)!.data;

@@ -250,6 +250,8 @@ export class WebGpuContext {
    * the device's limit; tests lower it to exercise the split.
    */
   splitFloats: number;
+  /** Bytes readMany() reads back per round at most (more is read in several rounds); tests lower it. */
+  readbackBytes = 256 * 2 ** 20;
   private lost: string | null = null;
   private errors: string[] = [];
   /** Dispatches submitted so far (for benchmarks and tests). */
@@ -468,33 +470,56 @@ export class WebGpuContext {
   /** Reads several views back (one submit, one map); runs everything pending first. */
   async readMany(views: readonly GpuView[], outs?: Float32Array[]): Promise<Float32Array[]> {
     this.flush();
-    let total = 0;
-    const at: number[] = [];
-    for (const v of views) {
-      at.push(total);
-      total += up4(v.len * 4);
-    }
     const results = outs ?? views.map((v) => new Float32Array(v.len));
-    if (total === 0) return results;
-    if (!this.staging || this.stagingBytes < total) {
-      this.staging?.destroy();
-      this.stagingBytes = Math.max(total, 2 * this.stagingBytes);
-      this.staging = this.device.createBuffer({ size: this.stagingBytes, usage: MAP_READ | COPY_DST, label: "fathom readback" });
+    // pieces of at most `cap` bytes (a large network's state is read in several rounds through a
+    // staging buffer of at most readbackBytes, never one buffer over maxBufferSize)
+    const cap = Math.max(16, Math.floor(Math.min(this.readbackBytes, this.device.limits.maxBufferSize) / 16) * 16);
+    type Piece = { view: number; from: number; len: number }; // floats
+    let round: Piece[] = [];
+    let bytes = 0;
+    const rounds: { pieces: Piece[]; bytes: number }[] = [];
+    views.forEach((v, i) => {
+      for (let from = 0; from < v.len; ) {
+        const room = (cap - bytes) / 4;
+        if (room < 4) {
+          rounds.push({ pieces: round, bytes });
+          round = [];
+          bytes = 0;
+          continue;
+        }
+        const len = Math.min(v.len - from, Math.floor(room / 4) * 4);
+        round.push({ view: i, from, len });
+        bytes += up4(len * 4);
+        from += len;
+      }
+    });
+    if (round.length > 0) rounds.push({ pieces: round, bytes });
+    for (const r of rounds) {
+      if (!this.staging || this.stagingBytes < r.bytes) {
+        this.staging?.destroy();
+        this.stagingBytes = Math.min(cap, Math.max(r.bytes, 2 * this.stagingBytes));
+        this.staging = this.device.createBuffer({ size: this.stagingBytes, usage: MAP_READ | COPY_DST, label: "fathom readback" });
+      }
+      const staging = this.staging;
+      const encoder = this.device.createCommandEncoder();
+      let at = 0;
+      for (const p of r.pieces) {
+        const v = views[p.view];
+        encoder.copyBufferToBuffer(v.buf.buffer, (v.off + p.from) * 4, staging, at, p.len * 4);
+        at += up4(p.len * 4);
+      }
+      this.device.queue.submit([encoder.finish()]);
+      this.submitCount++;
+      await staging.mapAsync(MAP_MODE_READ, 0, r.bytes);
+      this.check();
+      const mapped = new Float32Array(staging.getMappedRange(0, r.bytes));
+      at = 0;
+      for (const p of r.pieces) {
+        results[p.view].set(mapped.subarray(at / 4, at / 4 + p.len), p.from);
+        at += up4(p.len * 4);
+      }
+      staging.unmap();
     }
-    const staging = this.staging;
-    const encoder = this.device.createCommandEncoder();
-    views.forEach((v, i) => {
-      if (v.len > 0) encoder.copyBufferToBuffer(v.buf.buffer, v.off * 4, staging, at[i], v.len * 4);
-    });
-    this.device.queue.submit([encoder.finish()]);
-    this.submitCount++;
-    await staging.mapAsync(MAP_MODE_READ, 0, total);
-    this.check();
-    const mapped = new Float32Array(staging.getMappedRange(0, total));
-    views.forEach((v, i) => {
-      results[i].set(mapped.subarray(at[i] / 4, at[i] / 4 + v.len));
-    });
-    staging.unmap();
     return results;
   }
 
