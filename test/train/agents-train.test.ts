@@ -12,8 +12,9 @@ import { TD3Agent, TD3ConfigSchema } from "../../src/agents/td3.js";
 import { presetFor, TrainConfigSchema } from "../../src/train/config.js";
 import { estimateTrainMemory } from "../../src/train/limits.js";
 import { createRunDir } from "../../src/train/rundir.js";
-import { loadAgentCheckpoint, makeAgent, type TrainProgress, train } from "../../src/train/trainer.js";
+import { loadAgentCheckpoint, makeAgent } from "../../src/train/trainer.js";
 import { cli } from "../cli/run-cli.js";
+import { trainStoppedAndResumed, trainUninterrupted } from "./stop-resume.js";
 import { TINY } from "./tiny-config.js";
 
 /** TINY without CRL's own key (reprDim): the loop's keys and the networks' sizes. */
@@ -30,15 +31,11 @@ const tiny = (agent: string) =>
     numEvals: 3,
   });
 
-const record = (p: TrainProgress) => ({ envSteps: p.envSteps, trainingSteps: p.trainingSteps, updates: p.updates, metrics: p.metrics });
-
 describe("the TD agents in the training loop", () => {
   for (const agent of ["sac", "sac_her", "td3_her"] as const) {
     test(`${agent}: interrupted after training step 5 and resumed, the run gives the uninterrupted run's metrics bit for bit`, async () => {
       const config = tiny(agent);
-      const steps: unknown[] = [];
-      const full = await train(config, { runDir: null, onTrainingStep: (p) => steps.push(record(p)) });
-      assert.equal(full.status, "done");
+      const { full, steps } = await trainUninterrupted(config);
       assert.ok(full.updates > 0);
       const names = full.agent.metricNames;
       assert.ok((steps.at(-1) as { metrics: Record<string, number> }).metrics.critic_loss !== undefined);
@@ -46,19 +43,7 @@ describe("the TD agents in the training loop", () => {
 
       const root = mkdtempSync(join(tmpdir(), `fathom-${agent}-`));
       const runDir = createRunDir(root, { env: config.env, agent, depth: 4, seed: 0 });
-      const ac = new AbortController();
-      const parts: unknown[] = [];
-      const first = await train(config, {
-        runDir,
-        signal: ac.signal,
-        onTrainingStep: (p) => {
-          parts.push(record(p));
-          if (p.trainingSteps === 5) ac.abort();
-        },
-      });
-      assert.equal(first.status, "interrupted");
-      const second = await train(config, { runDir, resumeFrom: first.lastCheckpoint!, onTrainingStep: (p) => parts.push(record(p)) });
-      assert.equal(second.status, "done");
+      const { second, parts } = await trainStoppedAndResumed(config, runDir, 5);
       assert.deepEqual(parts, steps);
       assert.equal(second.updates, full.updates);
 

@@ -12,8 +12,8 @@ import { TrainConfigSchema } from "../../src/train/config.js";
 import { DATASET_FORMAT, loadDataset, offlineConfig, readDatasetInfo } from "../../src/train/dataset.js";
 import { readMetricsJsonl } from "../../src/train/logger.js";
 import { createRunDir } from "../../src/train/rundir.js";
-import { type TrainProgress, train } from "../../src/train/trainer.js";
 import { cli } from "../cli/run-cli.js";
+import { noTiming, trainStoppedAndResumed, trainUninterrupted } from "./stop-resume.js";
 import { TINY } from "./tiny-config.js";
 
 const flags = (o: Record<string, unknown>) => Object.entries(o).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v)]);
@@ -112,29 +112,13 @@ describe("fathom train --offline", () => {
       );
       assert.equal(config.numEnvs, 4);
       assert.equal(config.maxReplaySize, 98);
-      const record = (p: TrainProgress) => ({ trainingSteps: p.trainingSteps, updates: p.updates, metrics: p.metrics });
-      const steps: unknown[] = [];
-      const full = await train(config, { runDir: null, onTrainingStep: (p) => steps.push(record(p)) });
-      assert.equal(full.status, "done");
+      const { full, steps } = await trainUninterrupted(config);
       assert.equal(full.envSteps, 0);
       assert.equal(full.trainingSteps, 8);
       const runDir = createRunDir(join(root, `resume-${agent}`), { env: config.env, agent, depth: 4, seed: 0 });
-      const ac = new AbortController();
-      const parts: unknown[] = [];
-      const first = await train(config, {
-        runDir,
-        signal: ac.signal,
-        onTrainingStep: (p) => {
-          parts.push(record(p));
-          if (p.trainingSteps === 3) ac.abort();
-        },
-      });
-      assert.equal(first.status, "interrupted");
+      const { first, second, parts } = await trainStoppedAndResumed(config, runDir, 3);
       assert.ok(!readdirSync(runDir.checkpointsDir).some((f) => f.endsWith(".replay.safetensors")), "the dataset is not saved again");
-      const second = await train(config, { runDir, resumeFrom: first.lastCheckpoint!, onTrainingStep: (p) => parts.push(record(p)) });
-      assert.equal(second.status, "done");
       assert.deepEqual(parts, steps);
-      const noTiming = (evals: object[]) => evals.map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !k.endsWith("/sps"))));
       assert.deepEqual(noTiming([...first.evals, ...second.evals]), noTiming(full.evals));
     });
   }
