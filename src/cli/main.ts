@@ -70,7 +70,8 @@ Usage:
   fathom bench <name> [options]                            run a benchmark (gemm, train, crl, envs, ...)
   fathom --version
 
-Compute backend: --backend auto|native|ref or FATHOM_BACKEND (auto = native when it built).
+Compute backend: --backend auto|native|ref|webgpu or FATHOM_BACKEND (auto = native when it built, else ref; never webgpu).
+WebGPU: a GPU through the webgpu package (Dawn); --agent crl then runs its whole update on the device (README: GPUs through WebGPU).
 GEMM precision: --precision fp32|bf16 or FATHOM_PRECISION (default fp32; bf16 needs AVX512_BF16).`;
 
 /** The precision a run on this backend gets (bf16 falls back to fp32 where it cannot run; makeAgent logs why). */
