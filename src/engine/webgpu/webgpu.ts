@@ -5,7 +5,7 @@
 // agents/crl-webgpu.ts (parameters, Adam state and activations stay on the device, one
 // submission per update). Float32 only: bf16Unavailable() says why.
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import type { Backend, Precision } from "../backend.js";
+import type { Backend, Kernel, Precision } from "../backend.js";
 import { type AdapterSummary, describeAdapter } from "./context.js";
 import { WebGpuKernels } from "./kernels.js";
 import type { CallGroup, CallRequest, HostRequest, WorkerInit, WorkerReply } from "./worker.js";
@@ -145,52 +145,30 @@ export class WebGpuBackend implements Backend {
     });
   }
 
-  gemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    b: Float32Array,
-    beta: number,
-    c: Float32Array,
-    precision: Precision = "fp32",
-  ): void {
+  gemm: Kernel<"gemm"> = (transA, transB, m, n, k, alpha, a, b, beta, c, precision = "fp32") => {
     checkPrecision(precision);
     checkLen("gemm", "a", a, m * k);
     checkLen("gemm", "b", b, k * n);
     checkLen("gemm", "c", c, m * n);
     if (m === 0 || n === 0) return;
     this.call("gemm", { a: a.subarray(0, m * k), b: b.subarray(0, k * n), c: c.subarray(0, m * n) }, ["c"], { transA: +transA, transB: +transB, m, n, k, alpha, beta });
-  }
+  };
 
-  biasAdd(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
+  biasAdd: Kernel<"biasAdd"> = (x, bias, rows, cols) => {
     checkLen("biasAdd", "x", x, rows * cols);
     checkLen("biasAdd", "bias", bias, cols);
     if (rows * cols === 0) return;
     this.call("biasAdd", { x: x.subarray(0, rows * cols), bias: bias.subarray(0, cols) }, ["x"], { rows, cols });
-  }
+  };
 
-  biasBackward(dy: Float32Array, db: Float32Array, rows: number, cols: number): void {
+  biasBackward: Kernel<"biasBackward"> = (dy, db, rows, cols) => {
     checkLen("biasBackward", "dy", dy, rows * cols);
     checkLen("biasBackward", "db", db, cols);
     if (cols === 0) return;
     this.call("biasBackward", { dy: dy.subarray(0, Math.max(1, rows * cols)), db: db.subarray(0, cols) }, ["db"], { rows, cols });
-  }
+  };
 
-  layerNormForward(
-    x: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    rows: number,
-    cols: number,
-    eps: number,
-  ): void {
+  layerNormForward: Kernel<"layerNormForward"> = (x, gamma, beta, y, mean, rstd, rows, cols, eps) => {
     const n = rows * cols;
     for (const [w, a, l] of [["x", x, n], ["y", y, n], ["gamma", gamma, cols], ["beta", beta, cols], ["mean", mean, rows], ["rstd", rstd, rows]] as const) checkLen("layerNormForward", w, a, l);
     if (n === 0) return;
@@ -200,20 +178,9 @@ export class WebGpuBackend implements Backend {
       ["y", "mean", "rstd"],
       { rows, cols, eps },
     );
-  }
+  };
 
-  layerNormBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    gamma: Float32Array,
-    dx: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    cols: number,
-  ): void {
+  layerNormBackward: Kernel<"layerNormBackward"> = (dy, x, mean, rstd, gamma, dx, dgamma, dbeta, rows, cols) => {
     const n = rows * cols;
     for (const [w, a, l] of [["dy", dy, n], ["x", x, n], ["dx", dx, n], ["gamma", gamma, cols], ["dgamma", dgamma, cols], ["dbeta", dbeta, cols], ["mean", mean, rows], ["rstd", rstd, rows]] as const) {
       checkLen("layerNormBackward", w, a, l);
@@ -234,39 +201,24 @@ export class WebGpuBackend implements Backend {
       ["dx", "dgamma", "dbeta"],
       { rows, cols },
     );
-  }
+  };
 
-  swishForward(x: Float32Array, y: Float32Array, n: number): void {
+  swishForward: Kernel<"swishForward"> = (x, y, n) => {
     checkLen("swishForward", "x", x, n);
     checkLen("swishForward", "y", y, n);
     if (n === 0) return;
     this.call("swishForward", { x: x.subarray(0, n), y: y.subarray(0, n) }, ["y"], { n });
-  }
+  };
 
-  swishBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void {
+  swishBackward: Kernel<"swishBackward"> = (dy, x, dx, n) => {
     checkLen("swishBackward", "dy", dy, n);
     checkLen("swishBackward", "x", x, n);
     checkLen("swishBackward", "dx", dx, n);
     if (n === 0) return;
     this.call("swishBackward", { dy: dy.subarray(0, n), x: x.subarray(0, n), dx: dx.subarray(0, n) }, ["dx"], { n });
-  }
+  };
 
-  denseLnSwishForward(
-    x: Float32Array,
-    w: Float32Array,
-    b: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    y: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    eps: number,
-    precision: Precision = "fp32",
-  ): void {
+  denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") => {
     checkPrecision(precision);
     const n = rows * outDim;
     for (const [nm, a, l] of [
@@ -299,27 +251,9 @@ export class WebGpuBackend implements Backend {
       ["z", "mean", "rstd", "y"],
       { rows, inDim, outDim, eps },
     );
-  }
+  };
 
-  denseLnSwishBackward(
-    dy: Float32Array,
-    x: Float32Array,
-    w: Float32Array,
-    gamma: Float32Array,
-    beta: Float32Array,
-    z: Float32Array,
-    mean: Float32Array,
-    rstd: Float32Array,
-    dx: Float32Array | null,
-    dw: Float32Array | null,
-    db: Float32Array,
-    dgamma: Float32Array,
-    dbeta: Float32Array,
-    rows: number,
-    inDim: number,
-    outDim: number,
-    precision: Precision = "fp32",
-  ): void {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") => {
     checkPrecision(precision);
     const n = rows * outDim;
     for (const [nm, a, l] of [
@@ -361,20 +295,9 @@ export class WebGpuBackend implements Backend {
       ["dy", "dx", "dw", "db", "dgamma", "dbeta"],
       { rows, inDim, outDim },
     );
-  }
+  };
 
-  adamStep(
-    param: Float32Array,
-    grad: Float32Array,
-    m: Float32Array,
-    v: Float32Array,
-    n: number,
-    lr: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    step: number,
-  ): void {
+  adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => {
     for (const [nm, a] of [["param", param], ["grad", grad], ["m", m], ["v", v]] as const) checkLen("adamStep", nm, a, n);
     if (!(Number.isInteger(step) && step >= 1)) throw new Error(`adamStep: step must be an integer >= 1, got ${step}`);
     if (n === 0) return;
@@ -384,15 +307,15 @@ export class WebGpuBackend implements Backend {
       ["param", "m", "v"],
       { n, lr, beta1, beta2, eps, step },
     );
-  }
+  };
 
-  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+  add: Kernel<"add"> = (a, b, out, n) => {
     checkLen("add", "a", a, n);
     checkLen("add", "b", b, n);
     checkLen("add", "out", out, n);
     if (n === 0) return;
     this.call("add", { a: a.subarray(0, n), b: b.subarray(0, n), out: out.subarray(0, n) }, ["out"], { n });
-  }
+  };
 }
 
 function checkPrecision(p: Precision): void {
