@@ -9,6 +9,7 @@
 // carry the new id.
 //
 // Pure TypeScript (no Node imports): the buffer must also run in a browser.
+import type { Rng } from "../random.js";
 
 export interface ReplayBufferOptions {
   numEnvs: number;
@@ -46,6 +47,38 @@ export const DEFAULT_MIN_REPLAY_SIZE = 1_000;
 export function positiveInt(owner: string, name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${owner}: ${name} must be a positive integer, got ${v}`);
   return v;
+}
+
+/**
+ * The windows both samplers draw: per env (in env order, one rng.uniform() each) T consecutive
+ * rows starting at a uniform offset among the buffer's size − T + 1 starts, into windowOffset
+ * (rows after the oldest) and windowStart (ring slot); and the episode runs in each window:
+ * runEnd[e·T + t] = the window index of the last row of row t's episode.
+ */
+export function drawWindows(buf: ReplayBuffer, T: number, rng: Rng, windowStart: Int32Array, windowOffset: Int32Array, runEnd: Int32Array): void {
+  const cap = buf.capacity;
+  const ids = buf.episodeIds; // [N, cap]
+  const oldest = buf.oldestSlot;
+  const span = buf.size - T + 1;
+  for (let e = 0; e < buf.numEnvs; e++) {
+    const off = span === 1 ? 0 : Math.floor(rng.uniform() * span);
+    windowOffset[e] = off;
+    let ws = oldest + off;
+    if (ws >= cap) ws -= cap;
+    windowStart[e] = ws;
+    const base = e * cap;
+    const out = e * T;
+    let slot = ws + T - 1;
+    if (slot >= cap) slot -= cap;
+    let nextId = ids[base + slot];
+    runEnd[out + T - 1] = T - 1;
+    for (let t = T - 2; t >= 0; t--) {
+      slot = slot === 0 ? cap - 1 : slot - 1;
+      const id = ids[base + slot];
+      runEnd[out + t] = id === nextId ? runEnd[out + t + 1] : t;
+      nextId = id;
+    }
+  }
 }
 
 export class ReplayBuffer {

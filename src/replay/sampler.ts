@@ -28,7 +28,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { positiveInt, type ReplayBuffer } from "./buffer.js";
+import { drawWindows, positiveInt, type ReplayBuffer } from "./buffer.js";
 
 export interface HindsightSamplerOptions {
   /** Floats of state at the start of each observation row (the rest is the commanded goal). */
@@ -199,31 +199,10 @@ export class HindsightSampler {
     const used = numBatches * B;
 
     // 1. Windows and episode runs. runEnd[e·T + t] = window index of the last row of row t's episode.
-    const ids = buf.episodeIds; // [N, cap]
-    const oldest = buf.oldestSlot;
     const windowStart = this.windowStart;
-    const windowOffset = this.windowOffset;
     const runEnd = this.runEnd;
-    const span = size - T + 1;
-    for (let e = 0; e < n; e++) {
-      const off = span === 1 ? 0 : Math.floor(rng.uniform() * span);
-      windowOffset[e] = off;
-      let ws = oldest + off;
-      if (ws >= cap) ws -= cap;
-      windowStart[e] = ws;
-      const base = e * cap;
-      const out = e * T;
-      let slot = ws + T - 1;
-      if (slot >= cap) slot -= cap;
-      let nextId = ids[base + slot];
-      runEnd[out + T - 1] = T - 1;
-      for (let t = T - 2; t >= 0; t--) {
-        slot = slot === 0 ? cap - 1 : slot - 1;
-        const id = ids[base + slot];
-        runEnd[out + t] = id === nextId ? runEnd[out + t + 1] : t;
-        nextId = id;
-      }
-    }
+    const windowOffset = this.windowOffset;
+    drawWindows(buf, T, rng, windowStart, windowOffset, runEnd);
 
     // 2. Partial Fisher–Yates: perm[0, used) becomes a uniform random ordered draw of tuples.
     const perm = this.perm;

@@ -24,7 +24,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { positiveInt, type ReplayBuffer } from "./buffer.js";
+import { drawWindows, positiveInt, type ReplayBuffer } from "./buffer.js";
 
 export const GOAL_RELABELLINGS = ["none", "final"] as const;
 export type GoalRelabelling = (typeof GOAL_RELABELLINGS)[number];
@@ -190,36 +190,17 @@ export class TransitionSampler {
     this._windowRows = T;
     if (T < 2) return 0;
     const perEnv = T - 1;
-    const ids = buf.episodeIds; // [N, cap]
-    const oldest = buf.oldestSlot;
-    const span = size - T + 1;
     const windowStart = this.windowStart;
-    const windowOffset = this.windowOffset;
     const runEnd = this.runEnd;
     const tuples = this.tuples;
 
     // 1. Windows and episode runs (runEnd[e·T + t] = window index of the last row of t's episode);
     // 2. the valid tuples: rows whose next row is in the same episode.
+    const windowOffset = this.windowOffset;
+    drawWindows(buf, T, rng, windowStart, windowOffset, runEnd);
     let total = 0;
     for (let e = 0; e < n; e++) {
-      const off = span === 1 ? 0 : Math.floor(rng.uniform() * span);
-      windowOffset[e] = off;
-      let ws = oldest + off;
-      if (ws >= cap) ws -= cap;
-      windowStart[e] = ws;
-      const base = e * cap;
-      const out = e * T;
-      let slot = ws + T - 1;
-      if (slot >= cap) slot -= cap;
-      let nextId = ids[base + slot];
-      runEnd[out + T - 1] = T - 1;
-      for (let t = T - 2; t >= 0; t--) {
-        slot = slot === 0 ? cap - 1 : slot - 1;
-        const id = ids[base + slot];
-        runEnd[out + t] = id === nextId ? runEnd[out + t + 1] : t;
-        nextId = id;
-      }
-      for (let t = 0; t < perEnv; t++) if (runEnd[out + t] > t) tuples[total++] = e * perEnv + t;
+      for (let t = 0; t < perEnv; t++) if (runEnd[e * T + t] > t) tuples[total++] = e * perEnv + t;
     }
     this._tuples = total;
     const B = this.batchSize;
