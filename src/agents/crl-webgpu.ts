@@ -2,10 +2,11 @@
 // device: the three networks (nn/resnet-webgpu.ts), their Adam states, log α, the tanh-Gaussian
 // sample, the energies, the contrastive loss and every gradient stay on the device. Per update
 // the host uploads one buffer (the batch, the standard normals ε and the per-step Adam scalars),
-// runs one recorded program (one submission) and reads back the metrics (22 floats). Non-finite
-// losses or gradients gate the Adam steps on the device, so parameters are untouched exactly
-// where CRLAgent would have thrown before touching them; the host then throws the same
-// NonFiniteError. Browser-clean (no Node imports): give it a WebGpuContext from navigator.gpu
+// runs one recorded program (one submission) and reads back the metrics (21 floats). As in
+// CRLAgent, every gradient (actor, α, both encoders) is computed before any Adam step runs, and
+// one device-side flag (all losses and gradient norms finite) gates all four steps: a non-finite
+// loss or gradient anywhere leaves every parameter, Adam state and α as they were (no readback
+// in between), and the host then throws the NonFiniteError CRLAgent throws. Browser-clean (no Node imports): give it a WebGpuContext from navigator.gpu
 // or from engine/webgpu/node.ts.
 import type { GpuBuf, GpuView, KernelDef, LimitCheck, Program, WebGpuContext } from "../engine/webgpu/context.js";
 import { gview, sub } from "../engine/webgpu/context.js";
@@ -39,10 +40,10 @@ const M = {
   sumsq_actor: 17,
   sumsq_sa: 18,
   sumsq_goal: 19,
-  gate_actor: 20,
-  gate_critic: 21,
+  /** 1 when every loss and gradient norm is finite (then all four Adam steps apply), else 0. */
+  gate: 20,
 } as const;
-const NUM_METRICS = 22;
+const NUM_METRICS = 21;
 /** Per-step scalars at the end of the upload: [lr, 1 − β1^t, 1 − β2^t] × (actor, φ, ψ, α). */
 const HP = 12;
 
@@ -261,9 +262,11 @@ ${THREAD_HEAD}
 }`,
 };
 
-// actor gate (loss and gradient finite) and, when it holds, Adam on log α
-const K_ACTOR_GATE: KernelDef = {
-  name: "crl_actor_gate_alpha",
+// after every gradient is known: the gate (CRLAgent's checks: both losses, α's gradient and the
+// three gradient norms finite) and, when it holds, Adam on log α. α's gradient is alpha_loss's
+// value (d(α·(−log π − target))/d log α = α·(−log π − target)).
+const K_GATE: KernelDef = {
+  name: "crl_gate_alpha",
   ops: [{ name: "met", write: true }, { name: "st", write: true }, { name: "hp" }],
   scalars: [
     ["b1", "f32"],
@@ -273,8 +276,10 @@ const K_ACTOR_GATE: KernelDef = {
   body: `${COMMON}
 @compute @workgroup_size(1)
 fn main() {
-  let ok = finite(met_ld(${M.actor_loss}u)) && finite(met_ld(${M.sumsq_actor}u));
-  met_st(${M.gate_actor}u, select(0.0, 1.0, ok));
+  let actor_ok = finite(met_ld(${M.actor_loss}u)) && finite(met_ld(${M.sumsq_actor}u)) && finite(met_ld(${M.alpha_loss}u));
+  let critic_ok = finite(met_ld(${M.critic_loss}u)) && finite(met_ld(${M.sumsq_sa}u)) && finite(met_ld(${M.sumsq_goal}u));
+  let ok = actor_ok && critic_ok;
+  met_st(${M.gate}u, select(0.0, 1.0, ok));
   if (!ok) { return; }
   // d(α·(−log π − target entropy))/d log α with α before this step (st[3] = target entropy)
   let g = exp(st_ld(0u)) * (-met_ld(${M.mean_logp}u) - st_ld(3u));
@@ -511,18 +516,6 @@ ${THREAD_HEAD}
 }`,
 };
 
-const K_CRITIC_GATE: KernelDef = {
-  name: "crl_critic_gate",
-  ops: [{ name: "met", write: true }],
-  scalars: [],
-  body: `${COMMON}
-@compute @workgroup_size(1)
-fn main() {
-  let ok = met_ld(${M.gate_actor}u) == 1.0 && finite(met_ld(${M.critic_loss}u)) && finite(met_ld(${M.sumsq_sa}u)) && finite(met_ld(${M.sumsq_goal}u));
-  met_st(${M.gate_critic}u, select(0.0, 1.0, ok));
-}`,
-};
-
 // the last metrics: log α after its step, gradient norms, the log-std range over action dims
 const K_FINAL: KernelDef = {
   name: "crl_final_metrics",
@@ -554,7 +547,7 @@ export const CRL_WEBGPU_KERNELS: readonly KernelDef[] = [
   K_ROW_ENERGY,
   K_ACTOR_SCALARS,
   K_TANH_BWD,
-  K_ACTOR_GATE,
+  K_GATE,
   K_PAIRWISE,
   K_NORMALIZE,
   K_COS_PROJECT,
@@ -562,7 +555,6 @@ export const CRL_WEBGPU_KERNELS: readonly KernelDef[] = [
   K_LOSS_COLS,
   K_CRITIC_SCALARS,
   K_PAIR_BWD,
-  K_CRITIC_GATE,
   K_FINAL,
 ];
 
@@ -741,9 +733,7 @@ export class GpuCRL {
     an.zeroGrad();
     an.backward([dMean, dRaw]);
     an.gradSumsq(scratch, metAt(M.sumsq_actor));
-    ctx.dispatch(K_ACTOR_GATE, { met: this.met, st: this.st, hp: hp(3) }, { b1, b2, eps: adamEps }, 1);
-    K.adamStep(an.params, an.grad, this.actor.m, this.actor.v, an.layout.numel, hp(0), metAt(M.gate_actor), b1, b2, adamEps);
-    // critic step: φ(s, a) on the batch's actions; ψ(g) unchanged since the actor step
+    // critic loss: φ(s, a) on the batch's actions, ψ(g) as above (no parameter has moved yet)
     K.copy2d(action, A, sub(saIn, S, saIn.len - S), S + A, B, A);
     sn.forward(saIn, B);
     if (c.energyFn === "cosine" && hats) {
@@ -776,9 +766,12 @@ export class GpuCRL {
     gn.backward([dPsi]);
     sn.gradSumsq(scratch, metAt(M.sumsq_sa));
     gn.gradSumsq(scratch, metAt(M.sumsq_goal));
-    ctx.dispatch(K_CRITIC_GATE, { met: this.met }, {}, 1);
-    K.adamStep(sn.params, sn.grad, this.sa.m, this.sa.v, sn.layout.numel, hp(1), metAt(M.gate_critic), b1, b2, adamEps);
-    K.adamStep(gn.params, gn.grad, this.goal.m, this.goal.v, gn.layout.numel, hp(2), metAt(M.gate_critic), b1, b2, adamEps);
+    // every gradient is known: the gate, α's step, then the three networks' steps (all or none)
+    ctx.dispatch(K_GATE, { met: this.met, st: this.st, hp: hp(3) }, { b1, b2, eps: adamEps }, 1);
+    const gate = metAt(M.gate);
+    K.adamStep(an.params, an.grad, this.actor.m, this.actor.v, an.layout.numel, hp(0), gate, b1, b2, adamEps);
+    K.adamStep(sn.params, sn.grad, this.sa.m, this.sa.v, sn.layout.numel, hp(1), gate, b1, b2, adamEps);
+    K.adamStep(gn.params, gn.grad, this.goal.m, this.goal.v, gn.layout.numel, hp(2), gate, b1, b2, adamEps);
     ctx.dispatch(K_FINAL, { diag, st: this.st, met: this.met }, { A }, 1);
     this.program = ctx.endProgram("crl update");
     ctx.write(this.st, new Float32Array([0, 0, 0, c.targetEntropyCoef * A]));
@@ -834,7 +827,8 @@ export class GpuCRL {
 
   /**
    * One CRL gradient step (CRLAgent.update's contract): state [B, S], action [B, A], goal [B, G].
-   * Throws NonFiniteError, with the networks the step would have changed left as they were.
+   * Throws NonFiniteError (CRLAgent's, checked in its order) with every network, Adam state and α
+   * left as they were: the device applies the four Adam steps only when all checks pass.
    */
   async update(state: Float32Array, action: Float32Array, goal: Float32Array): Promise<CRLMetrics> {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
@@ -866,12 +860,14 @@ export class GpuCRL {
     this.program.run();
     const m = await this.ctx.read(this.met, this.metricsHost);
     if (!Number.isFinite(m[M.actor_loss])) throw new NonFiniteError("actor", "actor_loss", m[M.actor_loss]);
-    if (m[M.gate_actor] !== 1) throw new NonFiniteError("actor", "actor gradient", Number.NaN);
+    if (!Number.isFinite(m[M.critic_loss])) throw new NonFiniteError("critic", "critic_loss", m[M.critic_loss]);
+    if (!Number.isFinite(m[M.sumsq_actor])) throw new NonFiniteError("actor", "actor gradient", m[M.sumsq_actor]);
+    if (!Number.isFinite(m[M.alpha_loss])) throw new NonFiniteError("alpha", "alpha gradient", m[M.alpha_loss]);
+    if (!Number.isFinite(m[M.sumsq_sa])) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", m[M.sumsq_sa]);
+    if (!Number.isFinite(m[M.sumsq_goal])) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", m[M.sumsq_goal]);
+    if (m[M.gate] !== 1) throw new Error(`GpuCRL: the device skipped the update (gate ${m[M.gate]}) with every loss and gradient norm finite`);
     this.actor.step++;
     this.alphaStep++;
-    if (!Number.isFinite(m[M.critic_loss])) throw new NonFiniteError("critic", "critic_loss", m[M.critic_loss]);
-    if (!Number.isFinite(m[M.sumsq_sa])) throw new NonFiniteError("critic (sa_encoder)", "critic gradient", Number.NaN);
-    if (m[M.gate_critic] !== 1) throw new NonFiniteError("critic (goal_encoder)", "critic gradient", Number.NaN);
     this.sa.step++;
     this.goal.step++;
     this.updates++;

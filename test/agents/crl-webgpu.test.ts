@@ -11,7 +11,8 @@ import { GpuCRL } from "../../src/agents/crl-webgpu.js";
 import { GpuCRLAgent } from "../../src/agents/crl-webgpu-agent.js";
 import { getBackend } from "../../src/engine/index.js";
 import type { WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
-import type { WebGpuContext } from "../../src/engine/webgpu/context.js";
+import { gview, sub, type WebGpuContext } from "../../src/engine/webgpu/context.js";
+import { WEBGPU_KERNELS } from "../../src/engine/webgpu/kernels.js";
 import { createNodeContext } from "../../src/engine/webgpu/node.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import { webgpuSkip } from "../engine/webgpu-skip.js";
@@ -146,6 +147,50 @@ describe("CRL update on WebGPU vs the CPU agent", { skip }, () => {
     assert.equal(gpu.updates, 0);
     gpu.destroy();
   });
+
+  // As crl-update.test.ts does for CRLAgent: a NaN written into one network's gradient (on the
+  // device, just before its norm is summed; the dispatch is wrapped while the update is recorded)
+  // must stop the update before any Adam step. The critic's case is the one that matters: its
+  // gradient is known last, after the actor's and α's.
+  for (const which of ["sa", "goal", "actor"] as const) {
+    test(`a NaN in the ${which} network's gradient: NonFiniteError, and no parameter, Adam state, step count or α changed`, async () => {
+      const cfg = { ...CRL_DEFAULTS, ...small };
+      const agent = new CRLAgent(cpu(), dims, cfg, keyFromSeed(12));
+      const b0 = batch(71, cfg.batchSize);
+      agent.update(b0.state, b0.action, b0.goal); // Adam states and log α are not at their initial values
+      const nan = ctx.createBuffer(1, "test NaN");
+      ctx.write(gview(nan), new Float32Array([Number.NaN]));
+      const target = { actor: 0, sa: 1, goal: 2 }[which]; // the order of the three gradient norms in the update
+      const dispatch = ctx.dispatch;
+      let sums = 0;
+      ctx.dispatch = (k, ops, scalars, groups) => {
+        if (k.name === "sumsq_partial" && scalars.acc === 0 && sums++ === target) {
+          dispatch.call(ctx, WEBGPU_KERNELS.copy, { src: gview(nan), dst: sub(ops.x, 0, 1) }, { rows: 1, cols: 1, src_stride: 1, dst_stride: 1 }, 1);
+        }
+        dispatch.call(ctx, k, ops, scalars, groups);
+      };
+      let gpu: GpuCRL;
+      try {
+        gpu = new GpuCRL(ctx, dims, cfg);
+      } finally {
+        ctx.dispatch = dispatch;
+      }
+      assert.equal(sums, 3, "three gradient norms recorded");
+      gpu.loadStateTensors(agent.stateTensors());
+      const before = await gpu.stateTensors();
+      const b = batch(72, cfg.batchSize);
+      const network = { actor: "actor", sa: "critic (sa_encoder)", goal: "critic (goal_encoder)" }[which];
+      await assert.rejects(gpu.update(b.state, b.action, b.goal), (e: unknown) => (e instanceof NonFiniteError && e.network === network && e.loss.endsWith("gradient")) || assert.fail(String(e)));
+      const afterState = await gpu.stateTensors();
+      for (const [k, t] of before) {
+        if (k === "rng.state") continue; // ε was drawn, as CRLAgent draws it before its checks
+        assert.deepEqual(Array.from(afterState.get(k)!.data), Array.from(t.data), `${k} changed`);
+      }
+      assert.equal(gpu.updates, 1);
+      gpu.destroy();
+      nan.destroy();
+    });
+  }
 
   test("bf16 is refused with the reason (resolve the precision first)", () => {
     assert.throws(() => new GpuCRL(ctx, dims, { ...CRL_DEFAULTS, ...small, precision: "bf16" }), /fp32 only/);
