@@ -618,10 +618,11 @@ function updatesPerStep(c: TrainConfig): number {
 
 /**
  * A run's group in plots: its depth (as `by` says), prefixed by its agent when runs of several
- * agents are plotted, followed by its batch size (and the updates per training step it gets) when
- * runs of several batch sizes are.
+ * agents are plotted and by online/offline when both kinds are (an offline run of an agent is
+ * never averaged with its online runs), followed by its batch size (and the updates per training
+ * step it gets) when runs of several batch sizes are.
  */
-function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null, batches: boolean): { long: string; short: string; order: number[] } {
+function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null, batches: boolean, modes = false): { long: string; short: string; order: number[] } {
   const { actorDepth: a, criticDepth } = networkSizes(c);
   const cd = criticDepth ?? a;
   let g: { long: string; short: string; order: number[] };
@@ -630,6 +631,11 @@ function groupOf(c: TrainConfig, by: GroupBy, agentIndex: number | null, batches
   else if (a === cd) g = { long: `depth ${cd}`, short: String(cd), order: [cd, a] };
   else g = { long: `actor ${a} / critic ${cd}`, short: `a${a}/c${cd}`, order: [cd, a] };
   if (batches) g = { long: `${g.long}, batch ${c.batchSize} (≤ ${updatesPerStep(c)} updates/step)`, short: `${g.short} b${c.batchSize}`, order: [...g.order, c.batchSize] };
+  if (modes) {
+    const offline = c.offline !== undefined;
+    const mode = offline ? "offline" : "online";
+    g = { long: `${mode} ${g.long}`, short: `${mode} ${g.short}`, order: [offline ? 1 : 0, ...g.order] };
+  }
   if (agentIndex === null) return g;
   return { long: `${c.agent} ${g.long}`, short: `${c.agent} ${g.short}`, order: [agentIndex, ...g.order] };
 }
@@ -640,7 +646,7 @@ const PlotSchema = z
       .string()
       .optional()
       .describe(
-        "Learning curves (SVG): the metric against env steps, one line per group = mean over its runs (seeds), band = 95 % bootstrap CI of the mean (10,000 resamples, fixed seed); runs of different envs or agents are never averaged together: a group is an (env, agent, depth)",
+        "Learning curves (SVG): the metric against env steps, one line per group = mean over its runs (seeds), band = 95 % bootstrap CI of the mean (10,000 resamples, fixed seed); runs of different envs or agents, or online and offline runs, are never averaged together: a group is an (env, agent, online/offline, depth)",
       ),
     summary: z
       .string()
@@ -677,11 +683,13 @@ function cmdPlot(argv: string[]): number {
   const curves: Curve[] = [];
   const finals: RunFinal[] = [];
   const runs = loadRuns(args).map((r) => ({ config: r.config, dir: r.run.path, records: r.records() }));
-  // Runs of different envs or agents are never averaged together: one group per (env, agent, depth).
+  // Runs of different envs or agents, or online and offline runs, are never averaged together: one
+  // group per (env, agent, online/offline, depth).
   const envList = [...new Set(runs.map((r) => r.config.env))].sort();
   const manyEnvs = envList.length > 1;
   const agentList = AGENT_NAMES.filter((a) => runs.some((r) => r.config.agent === a));
   const manyBatches = new Set(runs.map((r) => r.config.batchSize)).size > 1;
+  const manyModes = new Set(runs.map((r) => r.config.offline !== undefined)).size > 1;
   let episodeLength = 0;
   let noEvals = 0;
   const byGroup = new Map<string, Curve[]>();
@@ -693,7 +701,7 @@ function cmdPlot(argv: string[]): number {
       const x = rec[opts.x];
       if (typeof v === "number" && Number.isFinite(v) && typeof x === "number") points.push([x, v]);
     }
-    const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null, manyBatches);
+    const g = groupOf(c, groupBy, agentList.length > 1 ? agentList.indexOf(c.agent) : null, manyBatches, manyModes);
     const order = [envList.indexOf(c.env), ...g.order];
     const curve = { group: manyEnvs ? `${c.env}: ${g.long}` : g.long, order, points };
     curves.push(curve);

@@ -34,19 +34,23 @@ export function isEvalRecord(rec: MetricsRecord): boolean {
 }
 
 /**
- * The evaluation records of a run in env-step order. A resumed run may log an evaluation twice
- * (before a crash and after the restart from the last checkpoint); the later line wins.
+ * The evaluation records of a run in (env step, training step) order. A resumed run may log an
+ * evaluation twice (before a crash and after the restart from the last checkpoint, at the same env
+ * and training step); the later line wins. An offline run takes no env steps: its evaluations
+ * all have envsteps 0 and differ in the training step.
  */
 export function evalRecords(records: readonly MetricsRecord[]): MetricsRecord[] {
-  const byStep = new Map<number, MetricsRecord>();
+  const byStep = new Map<string, { x: number; s: number; r: MetricsRecord }>();
   for (const r of records) {
     if (!isEvalRecord(r)) continue;
     const x = typeof r.envsteps === "number" ? r.envsteps : r.step;
     if (typeof x !== "number" || Number.isNaN(x)) continue;
-    byStep.delete(x); // re-insert so a later line also takes the later position
-    byStep.set(x, r);
+    const s = typeof r.step === "number" && !Number.isNaN(r.step) ? r.step : 0;
+    const key = `${x}/${s}`;
+    byStep.delete(key); // re-insert so a later line also takes the later position
+    byStep.set(key, { x, s, r });
   }
-  return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  return [...byStep.values()].sort((a, b) => a.x - b.x || a.s - b.s).map((e) => e.r);
 }
 
 /** Per metric key (every numeric key but the axes), the mean over the last `k` records having it. */

@@ -90,3 +90,41 @@ test("fathom plot draws one line per (env, depth) and says how many runs and how
   assert.match(svg, /simple_u_maze-v1: depth 4 \(2 runs\)/);
   assert.match(svg, /simple_big_maze-v1: depth 4 \(1 run\)/);
 });
+
+test("fathom plot never averages an agent's online and offline runs: each gets its own group when both are plotted", async () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-plotmode-"));
+  const runs = join(root, "runs");
+  const put = (name: string, agent: "crl" | "gcbc", offline: boolean, seed: number, v: number) => {
+    const dir = join(runs, name);
+    mkdirSync(dir, { recursive: true });
+    const config = TrainConfigSchema.parse({ ...presetFor("cpu", agent), agent, env: "simple_u_maze-v1", seed, ...(offline ? { offline: "data.safetensors" } : {}) });
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ fathom: "test", config }));
+    writeFileSync(join(dir, "metrics.jsonl"), JSON.stringify({ envsteps: offline ? 0 : 250_000, step: 250, "eval/episode_success": v }));
+  };
+  put("crl_on_s0", "crl", false, 0, 500);
+  put("crl_on_s1", "crl", false, 1, 520);
+  put("crl_off_s0", "crl", true, 0, 100);
+  put("gcbc_s0", "gcbc", true, 0, 300);
+  const capture = async (args: string[]) => {
+    const log = console.log;
+    const lines: string[] = [];
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      const code = await run(args);
+      assert.equal(code, 0, lines.join("\n"));
+    } finally {
+      console.log = log;
+    }
+    return lines.join("\n");
+  };
+  const both = await capture(["plot", runs, "--x", "step", "--out", join(root, "c.svg"), "--summary", join(root, "s.svg")]);
+  assert.match(both, /crl online depth 4: 2 runs/);
+  assert.match(both, /crl offline depth 4: 1 run/);
+  assert.match(both, /gcbc offline depth 4: 1 run/);
+  assert.match(both, /\| crl online 4 \| 2 \| 510 \|/);
+  assert.match(both, /\| crl offline 4 \| 1 \| 100 \|/);
+  assert.equal((readFileSync(join(root, "c.svg"), "utf8").match(/<polyline class="mean"/g) ?? []).length, 3);
+  // one kind only: the labels stay as they were
+  const online = await capture(["plot", join(runs, "crl_on_s0"), join(runs, "crl_on_s1"), "--summary", join(root, "s2.svg")]);
+  assert.match(online, /^ {2}depth 4: 2 runs/m);
+});
