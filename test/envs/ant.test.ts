@@ -3,12 +3,12 @@
 // function of the rng and the actions.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cellCentre, parseMaze } from "../../src/envs/mazes.js";
+import { parseMaze } from "../../src/envs/mazes.js";
 import { ANT_INIT_QPOS, ANT_NQ, ANT_NV, antXml, mazeWalls } from "../../src/envs/mujoco/ant_model.js";
 import { ANT_ENV_SPECS, ANT_MAZE_CELL_SIZE, AntCore, createAntCore } from "../../src/envs/mujoco/ant.js";
 import { loadMujoco } from "../../src/envs/mujoco/loader.js";
 import type { EnvSpec } from "../../src/envs/types.js";
-import { episodeRng, familyCore, specIn } from "./family.js";
+import { checkMazeResets, episodeRng, familyCore, specIn } from "./family.js";
 
 const OBS = 31;
 
@@ -268,22 +268,9 @@ describe("Ant observation and resets", () => {
       ["ant_u4_maze_eval-v1", "u4_maze_eval"],
       ["ant_hardest_maze-v1", "hardest_maze"],
     ] as const) {
-      const layout = parseMaze(layoutName);
-      const [sx, sy] = cellCentre(layout.start, ANT_MAZE_CELL_SIZE);
-      const goals = new Set(layout.goals.map((c) => cellCentre(c, ANT_MAZE_CELL_SIZE).join(",")));
       const core = await antCore(id, 1);
       try {
-        const obs = new Float32Array(OBS);
-        const rng = rngFor(8, 0);
-        const seen = new Set<string>();
-        for (let e = 0; e < 60; e++) {
-          core.reset(0, rng, obs);
-          assert.ok(Math.abs(obs[0] - sx) <= 0.1 && Math.abs(obs[1] - sy) <= 0.1, `${id}: start (${obs[0]}, ${obs[1]}) vs R (${sx}, ${sy})`);
-          const g = `${obs[29]},${obs[30]}`;
-          assert.ok(goals.has(g), `${id}: goal (${g}) is not a 'G' cell centre of ${layoutName}`);
-          seen.add(g);
-        }
-        assert.ok(seen.size >= Math.min(goals.size, 3), `${id}: only ${seen.size} distinct goals in 60 resets`);
+        checkMazeResets(core, id, layoutName, { obsDim: OBS, cellSize: ANT_MAZE_CELL_SIZE, tolerance: 0.1, goalOf: (obs) => [obs[29], obs[30]] });
       } finally {
         core.dispose();
       }

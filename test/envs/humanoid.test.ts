@@ -28,7 +28,7 @@ import {
 import { loadMujoco } from "../../src/envs/mujoco/loader.js";
 import { makeVecEnv } from "../../src/envs/registry.js";
 import type { EnvSpec } from "../../src/envs/types.js";
-import { episodeRng, familyCore, specIn } from "./family.js";
+import { checkMazeResets, episodeRng, familyCore, specIn } from "./family.js";
 
 const OBS = 271;
 const STATE = 268;
@@ -375,22 +375,15 @@ describe("Humanoid resets", () => {
       ["humanoid_big_maze-v1", "big_maze"],
       ["humanoid_big_maze_eval-v1", "big_maze_eval"],
     ] as const) {
-      const layout = parseMaze(layoutName);
-      const [sx, sy] = cellCentre(layout.start, 2);
-      const goals = new Set(layout.goals.map((c) => [...cellCentre(c, 2), Math.fround(1.25)].join(",")));
       const core = await humanoidCore(id, 1);
       try {
-        const obs = new Float32Array(OBS);
-        const rng = rngFor(8, 0);
-        const seen = new Set<string>();
-        for (let e = 0; e < 60; e++) {
-          core.reset(0, rng, obs);
-          assert.ok(Math.abs(obs[0] - sx) <= 0.01 && Math.abs(obs[1] - sy) <= 0.01, `${id}: start (${obs[0]}, ${obs[1]}) vs R (${sx}, ${sy})`);
-          const g = Array.from(obs.subarray(STATE)).join(",");
-          assert.ok(goals.has(g), `${id}: goal (${g}) is not a 'G' cell centre of ${layoutName}`);
-          seen.add(g);
-        }
-        assert.ok(seen.size >= Math.min(goals.size, 3), `${id}: only ${seen.size} distinct goals in 60 resets`);
+        checkMazeResets(core, id, layoutName, {
+          obsDim: OBS,
+          cellSize: 2,
+          tolerance: 0.01,
+          goalOf: (obs) => Array.from(obs.subarray(STATE)),
+          goalOfCell: (xy) => [...xy, Math.fround(1.25)],
+        });
       } finally {
         core.dispose();
       }
