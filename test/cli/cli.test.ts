@@ -5,45 +5,14 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { cli } from "./run-cli.js";
 import { readSafetensorsFile } from "../../src/train/checkpoint.js";
+import { toArgv } from "../../src/cli/flags.js";
+import { TRAIN_SCHEMAS } from "../../src/train/config.js";
+import { TINY } from "../train/tiny-config.js";
 
 
 const runsDir = mkdtempSync(join(tmpdir(), "fathom-cli-"));
-const tiny = [
-  "--env",
-  "simple_u_maze-v1",
-  "--num-envs",
-  "4",
-  "--unroll-length",
-  "10",
-  "--batch-size",
-  "16",
-  "--sgd-batches-per-step",
-  "2",
-  "--total-env-steps",
-  "400",
-  "--num-evals",
-  "2",
-  "--num-eval-envs",
-  "3",
-  "--episode-length",
-  "40",
-  "--min-replay-size",
-  "10",
-  "--max-replay-size",
-  "100",
-  "--window-length",
-  "40",
-  "--actor-width",
-  "16",
-  "--critic-width",
-  "16",
-  "--repr-dim",
-  "8",
-  "--threads",
-  "0",
-  "--runs-dir",
-  runsDir,
-];
+// the tiny training config of the loop tests, as flags
+const tiny = toArgv(TRAIN_SCHEMAS.crl, { ...TINY, totalEnvSteps: 400, numEvals: 2, numEvalEnvs: 3, maxReplaySize: 100, runsDir });
 
 describe("fathom CLI", () => {
   test("train writes a complete run directory; eval and resume use it", async () => {

@@ -7,6 +7,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { toArgv } from "../../src/cli/flags.js";
+import { TRAIN_SCHEMAS } from "../../src/train/config.js";
+import { TINY } from "../train/tiny-config.js";
 import { cli } from "./run-cli.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -23,42 +26,10 @@ function child(args: string[], env: Record<string, string>): { code: number | nu
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+// the tiny training config of the loop tests, as a command line
 const tiny = (runsDir: string) => [
   "train",
-  "--env",
-  "simple_u_maze-v1",
-  "--num-envs",
-  "4",
-  "--unroll-length",
-  "10",
-  "--batch-size",
-  "16",
-  "--sgd-batches-per-step",
-  "2",
-  "--total-env-steps",
-  "200",
-  "--num-evals",
-  "2",
-  "--num-eval-envs",
-  "3",
-  "--episode-length",
-  "30",
-  "--min-replay-size",
-  "10",
-  "--max-replay-size",
-  "100",
-  "--window-length",
-  "30",
-  "--actor-width",
-  "16",
-  "--critic-width",
-  "16",
-  "--repr-dim",
-  "8",
-  "--threads",
-  "0",
-  "--runs-dir",
-  runsDir,
+  ...toArgv(TRAIN_SCHEMAS.crl, { ...TINY, totalEnvSteps: 200, numEvals: 2, numEvalEnvs: 3, episodeLength: 30, maxReplaySize: 100, windowLength: 30, runsDir }),
 ];
 
 const runDirsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
