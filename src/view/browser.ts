@@ -60,11 +60,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Starts headless Chromium with a fresh profile and the given viewport. */
-export async function launchChromium(viewport: { width: number; height: number }, executablePath = requireChromium()): Promise<Browser> {
+/**
+ * Flags that give a page navigator.gpu in headless Chromium (with CHROMIUM_FLAGS' --disable-gpu):
+ * WebGPU on SwiftShader, Chromium's own CPU implementation (the WebGPU browser test).
+ */
+export const CHROMIUM_WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"];
+
+/** Starts headless Chromium with a fresh profile and the given viewport (`extraArgs` after CHROMIUM_FLAGS). */
+export async function launchChromium(viewport: { width: number; height: number }, executablePath = requireChromium(), extraArgs: readonly string[] = []): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), "fathom-chromium-"));
   try {
-    const context = await chromium.launchPersistentContext(profile, { executablePath, args: CHROMIUM_FLAGS, headless: true, viewport, deviceScaleFactor: 1 });
+    const args = [...CHROMIUM_FLAGS, ...extraArgs];
+    const context = await chromium.launchPersistentContext(profile, { executablePath, args, headless: true, viewport, deviceScaleFactor: 1 });
     return {
       context,
       close: async () => {

@@ -19,10 +19,13 @@ async function probe(): Promise<string | false> {
 export async function webgpuSkip(): Promise<string | false> {
   probed ??= probe();
   const why = await probed;
-  if (why !== false) {
-    if (process.env.FATHOM_REQUIRE_WEBGPU === "1") throw new Error(`FATHOM_REQUIRE_WEBGPU=1 but ${why}`);
-    const bar = "!".repeat(78);
-    console.error(`${bar}\n!! WebGPU TESTS SKIPPED: ${why}\n${bar}`);
-  }
+  return why === false ? false : webgpuMissing(why);
+}
+
+/** `why` there is no adapter, printed loudly; thrown instead under FATHOM_REQUIRE_WEBGPU=1 (also the browser's adapter). */
+export function webgpuMissing(why: string): string {
+  if (process.env.FATHOM_REQUIRE_WEBGPU === "1") throw new Error(`FATHOM_REQUIRE_WEBGPU=1 but ${why}`);
+  const bar = "!".repeat(78);
+  console.error(`${bar}\n!! WebGPU TESTS SKIPPED: ${why}\n${bar}`);
   return why;
 }

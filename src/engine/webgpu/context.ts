@@ -85,7 +85,7 @@ function summarize(adapter: GPUAdapter): AdapterSummary {
   const device = info?.device ?? "";
   const description = info?.description ?? "";
   const fallback = (info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const software = fallback || architecture === "software" || SOFTWARE_NAMES.test(`${device} ${description}`);
+  const software = fallback || architecture === "software" || SOFTWARE_NAMES.test(`${architecture} ${device} ${description}`); // Chromium: architecture "swiftshader"
   const limits: Record<string, number> = {};
   for (const k in adapter.limits) {
     const v = (adapter.limits as unknown as Record<string, unknown>)[k];
