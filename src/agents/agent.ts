@@ -23,6 +23,14 @@ export interface AgentDims {
   actionDim: number;
 }
 
+/**
+ * Rows an agent's acting network is built for: the batch, or the loop's acting batch up to 4096
+ * when that is larger (act() runs in chunks of this many rows).
+ */
+export function actChunkRows(batchSize: number, actBatch = 0): number {
+  return Math.max(batchSize, Math.min(Math.max(actBatch, 1), 4096));
+}
+
 /** What a sampler needs to know of the env beyond the buffer's shapes. */
 export interface SamplerEnv {
   stateDim: number;

@@ -19,9 +19,9 @@ import { checkParamTensors } from "../nn/serialize.js";
 import type { Key, Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import type { HindsightBatch } from "../replay/sampler.js";
-import { type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop } from "./agent.js";
+import { actChunkRows, type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop } from "./agent.js";
 import { CRL_METRIC_NAMES, CRLAgent, type CRLConfig, type CRLDims, crlSampler } from "./crl.js";
-import { checkGpuCRLFits, gpuActChunk } from "./crl-webgpu.js";
+import { checkGpuCRLFits } from "./crl-webgpu.js";
 import type { HostCreate, HostUpdateResult } from "./crl-webgpu-host.js";
 import { logStdFromRaw } from "./losses.js";
 
@@ -64,7 +64,7 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = config.batchSize;
     GpuCRLAgent.checkFits(backend.adapter, dims, config, actBatch);
-    const chunk = gpuActChunk(B, actBatch);
+    const chunk = actChunkRows(B, actBatch);
     // CRLAgent's initial state for this config and key (its key split and initialisation): from an
     // agent built for a batch of 2, whose networks are the same and whose batch buffers are tiny.
     // Its arrays move to the device thread.

@@ -15,6 +15,7 @@ import { ADAM_DEFAULTS } from "../nn/adam.js";
 import { checkResNetFits, GpuResNet } from "../nn/resnet-webgpu.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
+import { actChunkRows } from "./agent.js";
 import { CRL_METRIC_NAMES, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError, RAW_LOG_STD_BOUND, RAW_LOG_STD_STUCK } from "./crl.js";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, LOG_STD_MAX, LOG_STD_MIN } from "./losses.js";
 
@@ -558,11 +559,6 @@ export const CRL_WEBGPU_KERNELS: readonly KernelDef[] = [
   K_FINAL,
 ];
 
-/** Rows the actor is built for: max(batch, min(actBatch, 4096)), as CRLAgent's acting chunk. */
-export function gpuActChunk(batchSize: number, actBatch = 0): number {
-  return Math.max(batchSize, Math.min(Math.max(actBatch, 1), 4096));
-}
-
 /**
  * Whether GpuCRL with this config fits the device's buffer limits (`check`: a context's
  * requireLimit, or adapterLimitCheck(adapter) before a run starts): its three networks (see
@@ -582,7 +578,7 @@ export function checkGpuCRLFits(check: LimitCheck, dims: CRLDims, c: CRLConfig, 
     { name: "mean", dim: A },
     { name: "log_std", dim: A },
   ];
-  checkResNetFits(check, { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads, maxBatch: gpuActChunk(B, actBatch), headNorm: c.actorHeadNorm });
+  checkResNetFits(check, { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads, maxBatch: actChunkRows(B, actBatch), headNorm: c.actorHeadNorm });
 }
 
 interface Net {
@@ -645,7 +641,7 @@ export class GpuCRL {
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
     const R = c.reprDim;
-    this.actChunk = gpuActChunk(B, options.actBatch);
+    this.actChunk = actChunkRows(B, options.actBatch);
     checkGpuCRLFits((...a) => ctx.requireLimit(...a), dims, c, options.actBatch);
     const net = (inDim: number, width: number, depth: number, heads: { name: string; dim: number }[], headNorm: boolean, maxBatch: number): Net => {
       const n = new GpuResNet(ctx, { inDim, width, depth, heads, maxBatch, recompute: c.recompute, headNorm });

@@ -16,6 +16,7 @@ import type { ReplayBuffer } from "../replay/buffer.js";
 import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
   ACTOR_NETWORK,
+  actChunkRows,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -205,7 +206,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
     if (where !== "backend" && where !== "typescript") throw new Error(`compositeKernels must be "backend" or "typescript", got ${JSON.stringify(where)}`);
     this.kernels = compositeKernels(backend, where === "backend");
     this.targetEntropy = c.targetEntropyCoef * A;
-    this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+    this.actChunk = actChunkRows(B, actBatch);
     const [kSa, kG, kActor, kRng] = split(key, 4);
     // the two encoders: the same shape over different inputs
     const encoder = { width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B, recompute: c.recompute, precision: c.precision };
@@ -524,7 +525,7 @@ export function crlFootprint(dims: AgentDims, c: CRLConfig, actBatch: number): A
   const { stateDim: S, goalDim: G, actionDim: A } = dims;
   const B = c.batchSize;
   const R = c.reprDim;
-  const actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096)); // as the constructor
+  const actChunk = actChunkRows(B, actBatch); // as the constructor
   const critic = { width: c.criticWidth, depth: c.criticDepth, heads: [R], maxBatch: B, recompute: c.recompute, headNorm: false };
   // batch buffers (a Float64 counts as two floats), EnergyScratch (four B × B arrays) and LossScratch, the acting input
   const buffers = B * (S + G) + B * (S + A) + 6 * B * A + 2 * 3 * B + 3 * B * R + 2 * B * B + actChunk * (S + G);

@@ -26,6 +26,7 @@ import type { ReplayBuffer } from "../replay/buffer.js";
 import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
   ACTOR_NETWORK,
+  actChunkRows,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -110,7 +111,7 @@ export class GCBCAgent implements Agent<HindsightBatch> {
     const c = this.config;
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
-    this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+    this.actChunk = actChunkRows(B, actBatch);
     const [kActor] = split(key, 2);
     this.actor = new ResNet(backend, {
       inDim: S + G,
@@ -216,7 +217,7 @@ export class GCBCAgent implements Agent<HindsightBatch> {
 export function gcbcFootprint(dims: AgentDims, c: GCBCConfig, actBatch: number): AgentFootprint {
   const { stateDim: S, goalDim: G, actionDim: A } = dims;
   const B = c.batchSize;
-  const actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+  const actChunk = actChunkRows(B, actBatch);
   return {
     networks: [
       {

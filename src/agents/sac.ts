@@ -32,9 +32,10 @@ import type { Tensor } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
 import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
-import { type TransitionBatch, TransitionSampler } from "../replay/transitions.js";
+import type { TransitionBatch } from "../replay/transitions.js";
 import {
   ACTOR_NETWORK,
+  actChunkRows,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -50,7 +51,7 @@ import {
   type SamplerLoop,
   ScalarAdam,
 } from "./agent.js";
-import { TwinCritic, twinCriticShapes } from "./td.js";
+import { TwinCritic, tdSampler, twinCriticConfig, twinCriticShapes } from "./td.js";
 
 // ───────────────────────────── 1. config ─────────────────────────────
 
@@ -187,7 +188,7 @@ export class SACAgent implements Agent<TransitionBatch> {
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
     this.targetEntropy = c.targetEntropyCoef * A;
-    this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+    this.actChunk = actChunkRows(B, actBatch);
     const [kActor, kCritic, kRng] = split(key, 3);
     this.actor = new ResNet(backend, {
       inDim: S + G,
@@ -203,11 +204,7 @@ export class SACAgent implements Agent<TransitionBatch> {
     });
     this.actor.init(new Rng(kActor));
     this.actorOpt = new Adam(backend, this.actor.params, { lr: c.lr });
-    this.critic = new TwinCritic(
-      backend,
-      { inDim: S + G + A, width: c.criticWidth, depth: c.criticDepth, maxBatch: B, recompute: c.recompute, precision: c.precision, lr: c.lr },
-      kCritic,
-    );
+    this.critic = new TwinCritic(backend, twinCriticConfig(dims, c), kCritic);
     this.alphaOpt = new ScalarAdam(c.alphaLr);
     this.rng = new Rng(kRng);
     this.kernels = compositeKernels(backend);
@@ -236,15 +233,7 @@ export class SACAgent implements Agent<TransitionBatch> {
 
   /** Transitions with the sparse reward; SAC+HER relabels goals with the episode's final achieved goal (the reference's HER). */
   makeSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop): BatchSource<TransitionBatch> {
-    return new TransitionSampler(buffer, {
-      stateDim: env.stateDim,
-      goalIndices: env.goalIndices,
-      successThreshold: env.successThreshold,
-      batchSize: this.config.batchSize,
-      windowLength: loop.windowLength,
-      maxBatches: loop.maxBatches,
-      relabel: this.name === "sac_her" ? "final" : "none",
-    });
+    return tdSampler(buffer, env, loop, this.config.batchSize, this.name === "sac_her" ? "final" : "none");
   }
 
   updateOn(batch: TransitionBatch, out: Float64Array): void {
@@ -276,17 +265,7 @@ export class SACAgent implements Agent<TransitionBatch> {
     concat3Rows(batch.nextState, S, batch.goal, G, this.acts, A, B, this.qIn);
     this.critic.targetMin(this.qIn, B, this.y);
     sacTarget(batch.reward, this.y, this.logp, alpha, c.discounting, B, this.y);
-    let targetMean = 0;
-    let rewardMean = 0;
-    let relabelled = 0;
-    for (let i = 0; i < B; i++) {
-      targetMean += this.y[i] / B;
-      rewardMean += batch.reward[i] / B;
-      relabelled += batch.relabelled[i] / B;
-    }
-    concat3Rows(batch.state, S, batch.goal, G, batch.action, A, B, this.qIn);
-    const critic = this.critic.gradients(this.qIn, this.y, B);
-    this.critic.apply();
+    const critic = this.critic.step(batch, this.dims, this.y, this.qIn, B);
 
     // ── actor: mean(α log π(a|s, g) − min(Q1, Q2)(s, g, a)), a ~ π, through the updated critics ──
     this.rng.fillNormal(this.eps, B * A);
@@ -309,9 +288,9 @@ export class SACAgent implements Agent<TransitionBatch> {
       log_alpha: this.logAlpha,
       entropy,
       q_mean: critic.qMean,
-      target_mean: targetMean,
-      reward_mean: rewardMean,
-      relabelled,
+      target_mean: critic.targetMean,
+      reward_mean: critic.rewardMean,
+      relabelled: critic.relabelled,
       grad_norm_actor: Math.sqrt(actor.gradSq),
       grad_norm_critic: Math.sqrt(critic.gradSq),
     };
@@ -399,7 +378,7 @@ export class SACAgent implements Agent<TransitionBatch> {
 export function sacFootprint(dims: AgentDims, c: SACConfig, actBatch: number): AgentFootprint {
   const { stateDim: S, goalDim: G, actionDim: A } = dims;
   const B = c.batchSize;
-  const actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+  const actChunk = actChunkRows(B, actBatch);
   return {
     networks: [
       {
@@ -408,7 +387,7 @@ export function sacFootprint(dims: AgentDims, c: SACConfig, actBatch: number): A
         copies: 1,
         optimised: true,
       },
-      ...twinCriticShapes({ inDim: S + G + A, width: c.criticWidth, depth: c.criticDepth, maxBatch: B, recompute: c.recompute, precision: c.precision, lr: c.lr }),
+      ...twinCriticShapes(twinCriticConfig(dims, c)),
     ],
     // actorIn, qIn, eps/xs/acts/dA/dMean/dRaw, logp/y/dLogp (Float64: two floats each), dQ1/dQ2, the acting input
     scratchFloats: B * (S + G) + B * (S + G + A) + 6 * B * A + 2 * 3 * B + 4 * B + actChunk * (S + G),

@@ -13,7 +13,9 @@ import { ResNet } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
 import { type Key, Rng, split } from "../random.js";
-import { type NetworkShape, NonFiniteError, polyakUpdate } from "./agent.js";
+import type { ReplayBuffer } from "../replay/buffer.js";
+import { type GoalRelabelling, type TransitionBatch, TransitionSampler } from "../replay/transitions.js";
+import { type AgentDims, type BatchSource, concat3Rows, type NetworkShape, NonFiniteError, polyakUpdate, type SamplerEnv, type SamplerLoop } from "./agent.js";
 
 /**
  * The twin TD loss L = 0.5 · mean_{i,k}(Q_k,i − y_i)² over B rows and both critics, and its
@@ -40,6 +42,28 @@ export interface TwinCriticConfig {
   recompute: boolean;
   precision: Precision;
   lr: number;
+}
+
+/** The twin critic of an agent (SAC, TD3) on (s, g, a) with these critic settings, as its constructor and its footprint build it. */
+export function twinCriticConfig(
+  dims: AgentDims,
+  c: { criticWidth: number; criticDepth: number; batchSize: number; recompute: boolean; precision: Precision; lr: number },
+): TwinCriticConfig {
+  const { stateDim: S, goalDim: G, actionDim: A } = dims;
+  return { inDim: S + G + A, width: c.criticWidth, depth: c.criticDepth, maxBatch: c.batchSize, recompute: c.recompute, precision: c.precision, lr: c.lr };
+}
+
+/** The transition sampler of a TD agent: batches of `batchSize` with the sparse reward and the given goal relabelling. */
+export function tdSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop, batchSize: number, relabel: GoalRelabelling): BatchSource<TransitionBatch> {
+  return new TransitionSampler(buffer, {
+    stateDim: env.stateDim,
+    goalIndices: env.goalIndices,
+    successThreshold: env.successThreshold,
+    batchSize,
+    windowLength: loop.windowLength,
+    maxBatches: loop.maxBatches,
+    relabel,
+  });
 }
 
 /** The critic's networks as memory estimates count them (two online networks with Adam, two target copies). */
@@ -119,6 +143,27 @@ export class TwinCritic {
     const gradSq = this.kernels.sumSquares(this.q[0].params.grad, this.q[0].params.numel) + this.kernels.sumSquares(this.q[1].params.grad, this.q[1].params.numel);
     if (!Number.isFinite(gradSq)) throw new NonFiniteError("critic", "critic gradient", gradSq);
     return { loss, qMean, gradSq };
+  }
+
+  /**
+   * The critic step of SAC and TD3 once the TD target is in y [B]: the batch means of y, of the
+   * reward and of the relabelled flag; then gradients() on (s, g, a) of the batch, concatenated
+   * into qIn [B, S+G+A], and apply().
+   */
+  step(batch: TransitionBatch, dims: AgentDims, y: Float64Array, qIn: Float32Array, B: number) {
+    const { stateDim: S, goalDim: G, actionDim: A } = dims;
+    let targetMean = 0;
+    let rewardMean = 0;
+    let relabelled = 0;
+    for (let i = 0; i < B; i++) {
+      targetMean += y[i] / B;
+      rewardMean += batch.reward[i] / B;
+      relabelled += batch.relabelled[i] / B;
+    }
+    concat3Rows(batch.state, S, batch.goal, G, batch.action, A, B, qIn);
+    const g = this.gradients(qIn, y, B);
+    this.apply();
+    return { ...g, targetMean, rewardMean, relabelled };
   }
 
   /** Adam on both critics with the gradients of the last gradients() call. */

@@ -29,9 +29,10 @@ import type { Tensor } from "../nn/safetensors.js";
 import { adamTensors, checkAdamTensors, checkParamTensors, loadAdamTensors, loadParamTensors, paramTensors } from "../nn/serialize.js";
 import { type Key, Rng, split } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
-import { type TransitionBatch, TransitionSampler } from "../replay/transitions.js";
+import type { TransitionBatch } from "../replay/transitions.js";
 import {
   ACTOR_NETWORK,
+  actChunkRows,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -47,7 +48,7 @@ import {
   type SamplerEnv,
   type SamplerLoop,
 } from "./agent.js";
-import { TwinCritic, twinCriticShapes } from "./td.js";
+import { TwinCritic, tdSampler, twinCriticConfig, twinCriticShapes } from "./td.js";
 
 // ───────────────────────────── 1. config ─────────────────────────────
 
@@ -151,7 +152,7 @@ export class TD3Agent implements Agent<TransitionBatch> {
     const c = this.config;
     const { stateDim: S, goalDim: G, actionDim: A } = dims;
     const B = c.batchSize;
-    this.actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+    this.actChunk = actChunkRows(B, actBatch);
     const [kActor, kCritic, kRng] = split(key, 3);
     const actorNet = (maxBatch: number) =>
       new ResNet(backend, {
@@ -168,11 +169,7 @@ export class TD3Agent implements Agent<TransitionBatch> {
     this.actorTarget = actorNet(B);
     this.actorTarget.params.data.set(this.actor.params.data);
     this.actorOpt = new Adam(backend, this.actor.params, { lr: c.lr });
-    this.critic = new TwinCritic(
-      backend,
-      { inDim: S + G + A, width: c.criticWidth, depth: c.criticDepth, maxBatch: B, recompute: c.recompute, precision: c.precision, lr: c.lr },
-      kCritic,
-    );
+    this.critic = new TwinCritic(backend, twinCriticConfig(dims, c), kCritic);
     this.rng = new Rng(kRng);
     this.kernels = compositeKernels(backend);
     this.actorIn = new Float32Array(B * (S + G));
@@ -189,15 +186,7 @@ export class TD3Agent implements Agent<TransitionBatch> {
 
   /** Transitions with the sparse reward, goals relabelled with the episode's final achieved goal (the reference's HER). */
   makeSampler(buffer: ReplayBuffer, env: SamplerEnv, loop: SamplerLoop): BatchSource<TransitionBatch> {
-    return new TransitionSampler(buffer, {
-      stateDim: env.stateDim,
-      goalIndices: env.goalIndices,
-      successThreshold: env.successThreshold,
-      batchSize: this.config.batchSize,
-      windowLength: loop.windowLength,
-      maxBatches: loop.maxBatches,
-      relabel: "final",
-    });
+    return tdSampler(buffer, env, loop, this.config.batchSize, "final");
   }
 
   updateOn(batch: TransitionBatch, out: Float64Array): void {
@@ -222,17 +211,7 @@ export class TD3Agent implements Agent<TransitionBatch> {
     concat3Rows(batch.nextState, S, batch.goal, G, this.acts, A, B, this.qIn);
     this.critic.targetMin(this.qIn, B, this.y);
     td3Target(batch.reward, this.y, c.discounting, B, this.y);
-    let targetMean = 0;
-    let rewardMean = 0;
-    let relabelled = 0;
-    for (let i = 0; i < B; i++) {
-      targetMean += this.y[i] / B;
-      rewardMean += batch.reward[i] / B;
-      relabelled += batch.relabelled[i] / B;
-    }
-    concat3Rows(batch.state, S, batch.goal, G, batch.action, A, B, this.qIn);
-    const critic = this.critic.gradients(this.qIn, this.y, B);
-    this.critic.apply();
+    const critic = this.critic.step(batch, this.dims, this.y, this.qIn, B);
 
     // ── actor (every policyDelay updates): −mean Q1(s, g, μ(s, g)) through the updated Q1, then the targets ──
     if (this.updates % c.policyDelay === 0) {
@@ -248,9 +227,9 @@ export class TD3Agent implements Agent<TransitionBatch> {
       critic_loss: critic.loss,
       actor_loss: this.lastActorLoss,
       q_mean: critic.qMean,
-      target_mean: targetMean,
-      reward_mean: rewardMean,
-      relabelled,
+      target_mean: critic.targetMean,
+      reward_mean: critic.rewardMean,
+      relabelled: critic.relabelled,
       grad_norm_actor: this.lastActorGradNorm,
       grad_norm_critic: Math.sqrt(critic.gradSq),
     };
@@ -340,13 +319,13 @@ export class TD3Agent implements Agent<TransitionBatch> {
 export function td3Footprint(dims: AgentDims, c: TD3Config, actBatch: number): AgentFootprint {
   const { stateDim: S, goalDim: G, actionDim: A } = dims;
   const B = c.batchSize;
-  const actChunk = Math.max(B, Math.min(Math.max(actBatch, 1), 4096));
+  const actChunk = actChunkRows(B, actBatch);
   const actor = { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads: [A], recompute: c.recompute, headNorm: false };
   return {
     networks: [
       { name: "actor", shape: { ...actor, maxBatch: actChunk }, copies: 1, optimised: true },
       { name: "target actor", shape: { ...actor, maxBatch: B }, copies: 1, optimised: false },
-      ...twinCriticShapes({ inDim: S + G + A, width: c.criticWidth, depth: c.criticDepth, maxBatch: B, recompute: c.recompute, precision: c.precision, lr: c.lr }),
+      ...twinCriticShapes(twinCriticConfig(dims, c)),
     ],
     // actorIn, qIn, eps/acts/dMean, y (Float64: two floats), dQ1, the acting input
     scratchFloats: B * (S + G) + B * (S + G + A) + 3 * B * A + 2 * B + B + actChunk * (S + G),
