@@ -49,6 +49,48 @@ export function positiveInt(owner: string, name: string, v: number): number {
   return v;
 }
 
+/** An error naming `owner` for a goal index that is not an integer index into a state of stateDim floats. */
+export function checkGoalIndices(owner: string, goalIndices: readonly number[], stateDim: number): void {
+  for (const g of goalIndices) {
+    if (!Number.isInteger(g) || g < 0 || g >= stateDim) throw new Error(`${owner}: goal index ${g} is outside the state [0, ${stateDim})`);
+  }
+}
+
+/**
+ * The most batches of B a sampler call can return with this buffer (its outputs are sized for
+ * them): min(maxBatches, floor(numEnvs · (min(windowLength, capacity) − 1) / B)); an error naming
+ * `owner` and what it draws (`items`) when that is 0.
+ */
+export function windowCapacityBatches(owner: string, items: string, buf: ReplayBuffer, windowLength: number, maxBatches: number, batchSize: number): number {
+  const n = buf.numEnvs;
+  const maxT = Math.min(windowLength, buf.capacity);
+  const batches = Math.min(maxBatches, Math.floor((n * (maxT - 1)) / batchSize));
+  if (batches === 0) {
+    throw new Error(
+      `${owner}: batchSize ${batchSize} exceeds the ${items} one call can draw ` +
+        `(numEnvs ${n} × (min(windowLength ${windowLength}, capacity ${buf.capacity}) − 1) = ${n * (maxT - 1)}); ` +
+        "lower batchSize, or raise numEnvs or windowLength.",
+    );
+  }
+  return batches;
+}
+
+/**
+ * The draw of both samplers. A partial Fisher–Yates shuffle (one rng.uniform() per drawn place):
+ * ids[0, used) becomes a uniform random ordered draw of the `total` ids in ids[0, total); then its
+ * inverse, outPos[id] = the place id was drawn at, −1 for an id not drawn, over ids 0 … idCount − 1.
+ */
+export function drawOrder(ids: Int32Array, total: number, used: number, rng: Rng, outPos: Int32Array, idCount: number): void {
+  for (let i = 0; i < used; i++) {
+    const j = i + Math.floor(rng.uniform() * (total - i));
+    const tmp = ids[i];
+    ids[i] = ids[j];
+    ids[j] = tmp;
+  }
+  outPos.fill(-1, 0, idCount);
+  for (let i = 0; i < used; i++) outPos[ids[i]] = i;
+}
+
 /**
  * The windows both samplers draw: per env (in env order, one rng.uniform() each) T consecutive
  * rows starting at a uniform offset among the buffer's size − T + 1 starts, into windowOffset

@@ -28,7 +28,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { drawWindows, positiveInt, type ReplayBuffer } from "./buffer.js";
+import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, windowCapacityBatches } from "./buffer.js";
 
 export interface HindsightSamplerOptions {
   /** Floats of state at the start of each observation row (the rest is the commanded goal). */
@@ -103,11 +103,7 @@ export class HindsightSampler {
       throw new Error(`HindsightSampler: stateDim ${this.stateDim} exceeds the buffer's obsDim ${buffer.obsDim}`);
     }
     if (opts.goalIndices.length === 0) throw new Error("HindsightSampler: goalIndices must not be empty");
-    for (const g of opts.goalIndices) {
-      if (!Number.isInteger(g) || g < 0 || g >= this.stateDim) {
-        throw new Error(`HindsightSampler: goal index ${g} is outside the state [0, ${this.stateDim})`);
-      }
-    }
+    checkGoalIndices("HindsightSampler", opts.goalIndices, this.stateDim);
     this.goalDim = opts.goalIndices.length;
     if (opts.goalDim !== undefined && opts.goalDim !== this.goalDim) {
       throw new Error(`HindsightSampler: goalDim ${opts.goalDim} differs from goalIndices.length ${this.goalDim}`);
@@ -126,14 +122,7 @@ export class HindsightSampler {
 
     const n = buffer.numEnvs;
     const maxT = Math.min(this.windowLength, buffer.capacity);
-    this.capacityBatches = Math.min(this.maxBatches, Math.floor((n * (maxT - 1)) / this.batchSize));
-    if (this.capacityBatches === 0) {
-      throw new Error(
-        `HindsightSampler: batchSize ${this.batchSize} exceeds the tuples one call can draw ` +
-          `(numEnvs ${n} × (min(windowLength ${this.windowLength}, capacity ${buffer.capacity}) − 1) = ${n * (maxT - 1)}); ` +
-          "lower batchSize, or raise numEnvs or windowLength.",
-      );
-    }
+    this.capacityBatches = windowCapacityBatches("HindsightSampler", "tuples", buffer, this.windowLength, this.maxBatches, this.batchSize);
     const rows = this.capacityBatches * this.batchSize;
     this.state = new Float32Array(rows * this.stateDim);
     this.action = new Float32Array(rows * this.actionDim);
@@ -204,22 +193,14 @@ export class HindsightSampler {
     const windowOffset = this.windowOffset;
     drawWindows(buf, T, rng, windowStart, windowOffset, runEnd);
 
-    // 2. Partial Fisher–Yates: perm[0, used) becomes a uniform random ordered draw of tuples.
-    const perm = this.perm;
-    for (let i = 0; i < total; i++) perm[i] = i;
-    for (let i = 0; i < used; i++) {
-      const j = i + Math.floor(rng.uniform() * (total - i));
-      const tmp = perm[i];
-      perm[i] = perm[j];
-      perm[j] = tmp;
-    }
-
-    // 3. Invert the draw (outPos[tuple] = output row, or −1), then visit tuples in memory order,
+    // 2. Partial Fisher–Yates: perm[0, used) becomes a uniform random ordered draw of tuples;
+    // 3. its inverse (outPos[tuple] = output row, or −1). Then visit tuples in memory order,
     // so the ring (hundreds of MB at the paper's size) is read sequentially, window by window;
     // only the much smaller output is written at random. Δ is drawn in this order too.
+    const perm = this.perm;
+    for (let i = 0; i < total; i++) perm[i] = i;
     const outPos = this.outPos;
-    outPos.fill(-1, 0, total);
-    for (let i = 0; i < used; i++) outPos[perm[i]] = i;
+    drawOrder(perm, total, used, rng, outPos, total);
     const obs = buf.obs; // [N, cap, obsDim]
     const act = buf.actions; // [N, cap, actionDim]
     const od = buf.obsDim;

@@ -24,7 +24,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { drawWindows, positiveInt, type ReplayBuffer } from "./buffer.js";
+import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, windowCapacityBatches } from "./buffer.js";
 
 export const GOAL_RELABELLINGS = ["none", "final"] as const;
 export type GoalRelabelling = (typeof GOAL_RELABELLINGS)[number];
@@ -101,9 +101,7 @@ export class TransitionSampler {
     if (this.goalDim === 0 || this.stateDim + this.goalDim !== buffer.obsDim) {
       throw new Error(`TransitionSampler: stateDim ${this.stateDim} + goal dim ${this.goalDim} must equal the buffer's obsDim ${buffer.obsDim} (rows are state ++ commanded goal)`);
     }
-    for (const g of o.goalIndices) {
-      if (!Number.isInteger(g) || g < 0 || g >= this.stateDim) throw new Error(`TransitionSampler: goal index ${g} is outside the state [0, ${this.stateDim})`);
-    }
+    checkGoalIndices("TransitionSampler", o.goalIndices, this.stateDim);
     if (!(o.successThreshold > 0)) throw new Error(`TransitionSampler: successThreshold must be > 0, got ${o.successThreshold}`);
     if (!(GOAL_RELABELLINGS as readonly string[]).includes(o.relabel)) {
       throw new Error(`TransitionSampler: relabel must be one of ${GOAL_RELABELLINGS.join(", ")}, got ${JSON.stringify(o.relabel)}`);
@@ -116,14 +114,7 @@ export class TransitionSampler {
     this.successThreshold = o.successThreshold;
     const n = buffer.numEnvs;
     const maxT = Math.min(this.windowLength, buffer.capacity);
-    this.capacityBatches = Math.min(this.maxBatches, Math.floor((n * (maxT - 1)) / this.batchSize));
-    if (this.capacityBatches === 0) {
-      throw new Error(
-        `TransitionSampler: batchSize ${this.batchSize} exceeds the transitions one call can draw ` +
-          `(numEnvs ${n} × (min(windowLength ${this.windowLength}, capacity ${buffer.capacity}) − 1) = ${n * (maxT - 1)}); ` +
-          "lower batchSize, or raise numEnvs or windowLength.",
-      );
-    }
+    this.capacityBatches = windowCapacityBatches("TransitionSampler", "transitions", buffer, this.windowLength, this.maxBatches, this.batchSize);
     const B = this.batchSize;
     const rows = this.capacityBatches * B;
     const { stateDim: S, goalDim: G, actionDim: A } = this;
@@ -209,18 +200,11 @@ export class TransitionSampler {
     if (numBatches === 0) return 0;
     const used = numBatches * B;
 
-    // 3. Partial Fisher–Yates: tuples[0, used) becomes a uniform random ordered draw.
-    for (let i = 0; i < used; i++) {
-      const j = i + Math.floor(rng.uniform() * (total - i));
-      const tmp = tuples[i];
-      tuples[i] = tuples[j];
-      tuples[j] = tmp;
-    }
+    // 3. Partial Fisher–Yates: tuples[0, used) becomes a uniform random ordered draw; outPos its inverse.
+    const outPos = this.outPos;
+    drawOrder(tuples, total, used, rng, outPos, n * perEnv);
 
     // 4. Gather in memory order (the ring is read window by window; the output is written at random).
-    const outPos = this.outPos;
-    outPos.fill(-1, 0, n * perEnv);
-    for (let i = 0; i < used; i++) outPos[tuples[i]] = i;
     const obs = buf.obs; // [N, cap, obsDim]
     const act = buf.actions; // [N, cap, A]
     const od = buf.obsDim;
