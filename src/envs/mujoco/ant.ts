@@ -42,11 +42,12 @@
 import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type Cell, corridorPath, type MazeLayout, mazeCentres, parseMaze, stitchPair } from "../mazes.js";
+import { type Cell, corridorPath, type MazeLayout, stitchPair } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { ANT_FRAME_SKIP, ANT_INIT_QPOS, ANT_NQ, ANT_NU, ANT_NV, antXml, mazeWalls } from "./ant_model.js";
-import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
-import { loadMujoco, modelFromXml } from "./loader.js";
+import type { MujocoViews } from "./core.js";
+import { createLeggedCore, LeggedMazeCore, type LeggedShape, leggedSpec } from "./legged.js";
+import { modelFromXml } from "./loader.js";
 
 /** Maze cell size for the Ant (SPEC appendix A). */
 export const ANT_MAZE_CELL_SIZE = 4;
@@ -62,20 +63,10 @@ export const ANT_RESET_NOISE = 0.1;
 const STATE_DIM = ANT_NQ + ANT_NV; // 29
 const GOAL_DIM = 2;
 
+const ANT_SHAPE: LeggedShape = { stateDim: STATE_DIM, goalDim: GOAL_DIM, actionDim: ANT_NU, goalIndices: [0, 1], frameSkip: ANT_FRAME_SKIP };
+
 function antSpec(id: string, description: string, evalId?: string): EnvSpec {
-  const spec: EnvSpec = {
-    id,
-    description,
-    stateDim: STATE_DIM,
-    goalDim: GOAL_DIM,
-    obsDim: STATE_DIM + GOAL_DIM,
-    actionDim: ANT_NU,
-    goalIndices: [0, 1],
-    episodeLength: 1000,
-    successThreshold: 0.5,
-    frameSkip: ANT_FRAME_SKIP,
-  };
-  return evalId === undefined ? spec : { ...spec, evalId };
+  return leggedSpec(ANT_SHAPE, id, description, evalId);
 }
 
 /** The Ant tasks. Pure data: importing this file does not load MuJoCo. */
@@ -117,38 +108,32 @@ export const ANT_LAYOUTS: Readonly<Record<string, string | null>> = {
  * MjData instances. Loads the MuJoCo module on first use.
  */
 export async function createAntCore(spec: EnvSpec, count: number): Promise<EnvCore> {
-  const layoutName = familyEntry("createAntCore", "Ant", ANT_LAYOUTS, spec, count);
-  const mj = await loadMujoco();
-  const layout = layoutName === null ? null : parseMaze(layoutName);
-  return new AntCore(mj, spec, count, layout);
+  return createLeggedCore("createAntCore", "Ant", ANT_LAYOUTS, spec, count, (mj, s, n, layout) => new AntCore(mj, s, n, layout));
 }
 
 /**
  * The Ant cores' class. createAntCore returns one; beyond EnvCore it can read and overwrite the
  * physics state of an env (tests, scripted pushes, state restore).
  */
-export class AntCore extends MujocoCore<MujocoViews> {
-  private readonly goal: Float64Array; // [count, 2]
-  private readonly startX: number;
-  private readonly startY: number;
-  private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
-  private readonly nGoals: number;
+export class AntCore extends LeggedMazeCore<MujocoViews> {
   /** Stitching ids: the corridor from 'R' and the start–goal distances along it; else null. */
   private readonly stitch: { path: Cell[]; distances: readonly number[] } | null;
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
     const walls = layout === null ? [] : mazeWalls(layout, ANT_MAZE_CELL_SIZE, ANT_MAZE_WALL_HEIGHT);
-    super(mj, spec, count, modelFromXml(mj, antXml(walls, undefined, layout !== null), spec.id), (d) => ({
-      qpos: d.qpos as Float64Array,
-      qvel: d.qvel as Float64Array,
-      ctrl: d.ctrl as Float64Array,
-    }));
-    this.goal = new Float64Array(count * GOAL_DIM);
-    const centres = mazeCentres(layout, ANT_MAZE_CELL_SIZE);
-    this.startX = centres.startX;
-    this.startY = centres.startY;
-    this.goalCells = centres.goals;
-    this.nGoals = centres.goals.length / 2;
+    super(
+      mj,
+      spec,
+      count,
+      modelFromXml(mj, antXml(walls, undefined, layout !== null), spec.id),
+      (d) => ({
+        qpos: d.qpos as Float64Array,
+        qvel: d.qvel as Float64Array,
+        ctrl: d.ctrl as Float64Array,
+      }),
+      layout,
+      ANT_MAZE_CELL_SIZE,
+    );
     const distances = ANT_STITCH[spec.id];
     this.stitch = distances === undefined || layout === null ? null : { path: corridorPath(layout), distances };
   }
@@ -159,12 +144,8 @@ export class AntCore extends MujocoCore<MujocoViews> {
     const { qpos, qvel } = this.views[i];
     for (let k = 0; k < ANT_NQ; k++) qpos[k] = ANT_INIT_QPOS[k] + rng.uniformIn(-ANT_RESET_NOISE, ANT_RESET_NOISE);
     const pair = this.stitch === null ? null : stitchPair(this.stitch.path, this.stitch.distances, rng);
-    qpos[0] += pair === null ? this.startX : pair[0][0] * ANT_MAZE_CELL_SIZE;
-    qpos[1] += pair === null ? this.startY : pair[0][1] * ANT_MAZE_CELL_SIZE;
-    // The noise leaves the quaternion slightly off unit length; MuJoCo would renormalise it on the
-    // first step, but the first observation should already be a valid orientation.
-    const qn = Math.hypot(qpos[3], qpos[4], qpos[5], qpos[6]);
-    for (let k = 3; k < 7; k++) qpos[k] /= qn;
+    if (pair === null) this.placeRoot(qpos, this.startX, this.startY);
+    else this.placeRoot(qpos, pair[0][0] * ANT_MAZE_CELL_SIZE, pair[0][1] * ANT_MAZE_CELL_SIZE);
     for (let k = 0; k < ANT_NV; k++) qvel[k] = ANT_RESET_NOISE * rng.normal();
     if (pair !== null) {
       this.goal[2 * i] = pair[1][0] * ANT_MAZE_CELL_SIZE;
@@ -174,34 +155,19 @@ export class AntCore extends MujocoCore<MujocoViews> {
       this.goal[2 * i] = ANT_GOAL_RADIUS * Math.cos(angle);
       this.goal[2 * i + 1] = ANT_GOAL_RADIUS * Math.sin(angle);
     } else {
-      const g = rng.int(this.nGoals);
-      this.goal[2 * i] = this.goalCells[2 * g];
-      this.goal[2 * i + 1] = this.goalCells[2 * g + 1];
+      this.drawGoalCell(i, rng);
     }
     this.writeObs(i, obs);
   }
 
   step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
     this.liveModel();
-    const { qpos, ctrl } = this.views[i];
+    const { ctrl } = this.views[i];
     for (let k = 0; k < ANT_NU; k++) ctrl[k] = action[k];
-    const finite = this.stepPhysics(i, this.frameSkip);
-    this.writeObs(i, obs);
-    if (!finite) return true;
-    const z = qpos[2];
-    return z < ANT_HEALTHY_Z[0] || z > ANT_HEALTHY_Z[1];
+    return this.stepHealthy(i, obs, ANT_HEALTHY_Z);
   }
 
-  /**
-   * Overwrites env i's physics state with qpos [15] and qvel [14] (the quaternion is used as
-   * given); the commanded goal is kept. Writes the resulting observation into obs [31].
-   */
-  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    this.writeState(i, qpos, qvel);
-    this.writeObs(i, obs);
-  }
-
-  private writeObs(i: number, obs: Float32Array): void {
+  protected writeObs(i: number, obs: Float32Array): void {
     const { qpos, qvel } = this.views[i];
     for (let k = 0; k < ANT_NQ; k++) obs[k] = qpos[k];
     for (let k = 0; k < ANT_NV; k++) obs[ANT_NQ + k] = qvel[k];

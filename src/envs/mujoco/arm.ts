@@ -255,26 +255,14 @@ export class ArmCore extends MujocoCore<ArmViews> {
     const finger = action[4] > 0 ? 0 : ARM_FINGER_OPEN_CTRL;
     ctrl[7] = finger;
     ctrl[8] = finger;
-    const finite = this.stepPhysics(i, this.frameSkip);
-    this.writeObs(i, obs);
-    return !finite;
-  }
-
-  /**
-   * Overwrites env i's physics state with qpos [16] and qvel [15] (layout: ./arm_model.ts; the
-   * cube's quaternion is used as given); the commanded goal is kept. Writes the resulting
-   * observation into obs [20].
-   */
-  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    this.writeState(i, qpos, qvel);
-    this.writeObs(i, obs);
+    return !this.controlStep(i, obs);
   }
 
   private writeGoal(i: number, obs: Float32Array): void {
     for (let k = 0; k < GOAL_DIM; k++) obs[STATE_DIM + k] = this.goal[GOAL_DIM * i + k];
   }
 
-  private writeObs(i: number, obs: Float32Array): void {
+  protected writeObs(i: number, obs: Float32Array): void {
     const { qpos, xpos, cvel, subtreeCom: com } = this.views[i];
     for (let k = 0; k < 3; k++) obs[k] = qpos[ARM_CUBE_QPOS + k];
     for (let k = 0; k < 7; k++) obs[3 + k] = qpos[ARM_JOINT_QPOS + k];

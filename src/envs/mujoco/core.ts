@@ -2,7 +2,8 @@
 // thread shared by `count` MjData instances; typed views into the wasm heap, re-fetched when the
 // heap grows (another core built on the same thread later, say); physics stepping with a check
 // for a non-finite state; state read/write for tests and scripted scenes; disposal. A family
-// supplies its model, the views it reads, and reset / step / observation.
+// supplies its model, the views it reads, and reset / step / observation. The legged maze families
+// (Ant, Humanoid) share more: ./legged.ts.
 //
 // Divergence: the models are built with MuJoCo's auto-reset off, so a blow-up reaches the env
 // instead of silently teleporting the body back to the model's default pose. stepPhysics() then
@@ -90,6 +91,8 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
 
   abstract reset(i: number, rng: Rng, obs: Float32Array): void;
   abstract step(i: number, action: Float32Array, rng: Rng, obs: Float32Array): boolean;
+  /** Writes env i's observation (state ++ commanded goal; the family's file gives the layout) into obs [obsDim]. */
+  protected abstract writeObs(i: number, obs: Float32Array): void;
 
   private refreshViews(): void {
     this.views = this.data.map(this.makeViews);
@@ -127,6 +130,16 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
   }
 
   /**
+   * The physics of env i's control step (controls already written): frameSkip physics steps, then
+   * its observation into obs. Returns whether the state reached is finite (see stepPhysics).
+   */
+  protected controlStep(i: number, obs: Float32Array): boolean {
+    const finite = this.stepPhysics(i, this.frameSkip);
+    this.writeObs(i, obs);
+    return finite;
+  }
+
+  /**
    * This core's compiled model and its thread's MuJoCo module, for read-only use outside the
    * family (the viewer reads the model's geoms and computes body poses of recorded states on a
    * MjData of its own). Throws once disposed.
@@ -143,11 +156,11 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
   }
 
   /**
-   * Overwrites env i's physics state with qpos [nq] and qvel [nv] (a quaternion is used as
-   * given), recomputes its derived quantities; controls and the commanded goal are kept.
-   * Subclasses write the resulting observation.
+   * Overwrites env i's physics state with qpos [nq] and qvel [nv] (layouts: the family's model
+   * file; a quaternion is used as given), recomputes its derived quantities; controls and the
+   * commanded goal are kept. Writes the resulting observation into obs [obsDim].
    */
-  protected writeState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>): void {
+  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
     const model = this.liveModel();
     if (qpos.length !== this.nq || qvel.length !== this.nv) {
       throw new Error(`${this.constructor.name}.setState: qpos must have ${this.nq} values and qvel ${this.nv}, got ${qpos.length} and ${qvel.length}`);
@@ -155,6 +168,7 @@ export abstract class MujocoCore<V extends MujocoViews> implements EnvCore {
     this.views[i].qpos.set(qpos);
     this.views[i].qvel.set(qvel);
     this.mj.mj_forward(model, this.data[i]);
+    this.writeObs(i, obs);
   }
 
   /**

@@ -88,7 +88,7 @@
 import type { MainModule } from "@mujoco/mujoco";
 import type { Rng } from "../../random.js";
 import type { EnvCore } from "../core.js";
-import { type MazeLayout, mazeCentres, parseMaze } from "../mazes.js";
+import type { MazeLayout } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { mazeWalls } from "./ant_model.js";
 import {
@@ -101,8 +101,9 @@ import {
   type HumanoidPhysics,
   humanoidXml,
 } from "./humanoid_model.js";
-import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
-import { loadMujoco, modelFromXml } from "./loader.js";
+import type { MujocoViews } from "./core.js";
+import { createLeggedCore, LeggedMazeCore, leggedSpec } from "./legged.js";
+import { modelFromXml } from "./loader.js";
 
 /** Maze cell size for the Humanoid (SPEC appendix A). */
 export const HUMANOID_MAZE_CELL_SIZE = 2;
@@ -136,19 +137,8 @@ const STATE_DIM = OBS_QFRC + HUMANOID_NV + 2; // 268
 const GOAL_DIM = 3;
 
 function humanoidSpec(id: string, description: string, evalId?: string): EnvSpec {
-  const spec: EnvSpec = {
-    id,
-    description,
-    stateDim: STATE_DIM,
-    goalDim: GOAL_DIM,
-    obsDim: STATE_DIM + GOAL_DIM,
-    actionDim: HUMANOID_NU,
-    goalIndices: [0, 1, 2],
-    episodeLength: 1000,
-    successThreshold: 0.5,
-    frameSkip: id === "humanoid-v1" ? HUMANOID_OPEN_PHYSICS.frameSkip : HUMANOID_MAZE_PHYSICS.frameSkip,
-  };
-  return evalId === undefined ? spec : { ...spec, evalId };
+  const frameSkip = id === "humanoid-v1" ? HUMANOID_OPEN_PHYSICS.frameSkip : HUMANOID_MAZE_PHYSICS.frameSkip;
+  return leggedSpec({ stateDim: STATE_DIM, goalDim: GOAL_DIM, actionDim: HUMANOID_NU, goalIndices: [0, 1, 2], frameSkip }, id, description, evalId);
 }
 
 /** The Humanoid tasks. Pure data: importing this file does not load MuJoCo. */
@@ -174,10 +164,7 @@ export const HUMANOID_LAYOUTS: Readonly<Record<string, string | null>> = {
  * `count` MjData instances. Loads the MuJoCo module on first use.
  */
 export async function createHumanoidCore(spec: EnvSpec, count: number): Promise<EnvCore> {
-  const layoutName = familyEntry("createHumanoidCore", "Humanoid", HUMANOID_LAYOUTS, spec, count);
-  const mj = await loadMujoco();
-  const layout = layoutName === null ? null : parseMaze(layoutName);
-  return new HumanoidCore(mj, spec, count, layout);
+  return createLeggedCore("createHumanoidCore", "Humanoid", HUMANOID_LAYOUTS, spec, count, (mj, s, n, layout) => new HumanoidCore(mj, s, n, layout));
 }
 
 /** Adds m(|p|²E − ppᵀ) (the parallel-axis term) to the row-major 3 × 3 matrix a [9]. */
@@ -208,11 +195,10 @@ interface HumanoidViews extends MujocoViews {
  * The Humanoid cores' class. createHumanoidCore returns one; beyond EnvCore it can read and
  * overwrite the physics state of an env (tests, scripted pushes, state restore).
  */
-export class HumanoidCore extends MujocoCore<HumanoidViews> {
+export class HumanoidCore extends LeggedMazeCore<HumanoidViews> {
   /** Physics step and steps per control step of this task. */
   readonly physics: HumanoidPhysics;
 
-  private readonly goal: Float64Array; // [count, 3]
   private readonly mat3 = new Float64Array(9); // scratch 3 × 3 matrix
   // Model constants copied out of the wasm heap once.
   private readonly bodyMass: Float64Array; // [HUMANOID_NBODY]
@@ -221,10 +207,6 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
   private readonly motorDof: Int32Array; // [HUMANOID_NU] dof index driven by each motor
   private readonly motorGear: Float64Array; // [HUMANOID_NU]
   private readonly rootBody: number; // body whose subtree_com anchors cvel (the torso)
-  private readonly startX: number;
-  private readonly startY: number;
-  private readonly goalCells: Float64Array; // [nGoals, 2] goal cell centres (mazes)
-  private readonly nGoals: number;
 
   constructor(mj: MainModule, spec: EnvSpec, count: number, layout: MazeLayout | null) {
     const physics = layout === null ? HUMANOID_OPEN_PHYSICS : HUMANOID_MAZE_PHYSICS;
@@ -235,22 +217,24 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
       model.delete();
       throw new Error(`${spec.id}: the Humanoid model compiled to ${got}; humanoid.ts expects nq ${HUMANOID_NQ}, nv ${HUMANOID_NV}, nu ${HUMANOID_NU}, nbody ${HUMANOID_NBODY + 1}`);
     }
-    super(mj, spec, count, model, (d) => ({
-      qpos: d.qpos as Float64Array,
-      qvel: d.qvel as Float64Array,
-      ctrl: d.ctrl as Float64Array,
-      xipos: d.xipos as Float64Array,
-      ximat: d.ximat as Float64Array,
-      cvel: d.cvel as Float64Array,
-      subtreeCom: d.subtree_com as Float64Array,
-    }));
+    super(
+      mj,
+      spec,
+      count,
+      model,
+      (d) => ({
+        qpos: d.qpos as Float64Array,
+        qvel: d.qvel as Float64Array,
+        ctrl: d.ctrl as Float64Array,
+        xipos: d.xipos as Float64Array,
+        ximat: d.ximat as Float64Array,
+        cvel: d.cvel as Float64Array,
+        subtreeCom: d.subtree_com as Float64Array,
+      }),
+      layout,
+      HUMANOID_MAZE_CELL_SIZE,
+    );
     this.physics = physics;
-    this.goal = new Float64Array(count * GOAL_DIM);
-    const centres = mazeCentres(layout, HUMANOID_MAZE_CELL_SIZE);
-    this.startX = centres.startX;
-    this.startY = centres.startY;
-    this.goalCells = centres.goals;
-    this.nGoals = centres.goals.length / 2;
     this.bodyMass = (model.body_mass as Float64Array).slice(1, HUMANOID_NBODY + 1);
     this.bodyInertia = (model.body_inertia as Float64Array).slice(3, 3 * (HUMANOID_NBODY + 1));
     this.totalMass = this.bodyMass.reduce((a, b) => a + b, 0) + TARGET_MASS;
@@ -272,12 +256,7 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
     const { qpos, qvel } = this.views[i];
     const noise = HUMANOID_RESET_NOISE;
     for (let k = 0; k < HUMANOID_NQ; k++) qpos[k] = HUMANOID_INIT_QPOS[k] + rng.uniformIn(-noise, noise);
-    qpos[0] += this.startX;
-    qpos[1] += this.startY;
-    // The noise leaves the quaternion slightly off unit length; MuJoCo would renormalise it on the
-    // first step, but the first observation should already be a valid orientation.
-    const qn = Math.hypot(qpos[3], qpos[4], qpos[5], qpos[6]);
-    for (let k = 3; k < 7; k++) qpos[k] /= qn;
+    this.placeRoot(qpos, this.startX, this.startY);
     for (let k = 0; k < HUMANOID_NV; k++) qvel[k] = rng.uniformIn(-noise, noise);
     const g = this.goal;
     if (this.nGoals === 0) {
@@ -286,9 +265,7 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
       g[3 * i] = r * Math.cos(angle);
       g[3 * i + 1] = r * Math.sin(angle);
     } else {
-      const c = rng.int(this.nGoals);
-      g[3 * i] = this.goalCells[2 * c];
-      g[3 * i + 1] = this.goalCells[2 * c + 1];
+      this.drawGoalCell(i, rng);
     }
     g[3 * i + 2] = HUMANOID_GOAL_Z;
     this.writeObs(i, obs);
@@ -296,23 +273,9 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
 
   step(i: number, action: Float32Array, _rng: Rng, obs: Float32Array): boolean {
     this.liveModel();
-    const { qpos, ctrl } = this.views[i];
+    const { ctrl } = this.views[i];
     for (let k = 0; k < HUMANOID_NU; k++) ctrl[k] = HUMANOID_CTRL_LIMIT * action[k];
-    const finite = this.stepPhysics(i, this.frameSkip);
-    this.writeObs(i, obs);
-    if (!finite) return true;
-    const z = qpos[2];
-    return z < HUMANOID_HEALTHY_Z[0] || z > HUMANOID_HEALTHY_Z[1];
-  }
-
-  /**
-   * Overwrites env i's physics state with qpos [24] and qvel [23] (the quaternion is used as
-   * given); the commanded goal and the last control are kept. Writes the resulting observation
-   * into obs [271].
-   */
-  setState(i: number, qpos: ArrayLike<number>, qvel: ArrayLike<number>, obs: Float32Array): void {
-    this.writeState(i, qpos, qvel);
-    this.writeObs(i, obs);
+    return this.stepHealthy(i, obs, HUMANOID_HEALTHY_Z);
   }
 
   /**
@@ -328,7 +291,7 @@ export class HumanoidCore extends MujocoCore<HumanoidViews> {
   }
 
   /** Brings env i's derived quantities up to its qpos/qvel and writes its observation (see the table). */
-  private writeObs(i: number, obs: Float32Array): void {
+  protected writeObs(i: number, obs: Float32Array): void {
     const model = this.model!;
     const data = this.data[i];
     const mj = this.mj;
