@@ -92,6 +92,35 @@ export function drawOrder(ids: Int32Array, total: number, used: number, rng: Rng
 }
 
 /**
+ * What both samplers hand out the same way: the batches of their last `sample` call, as views
+ * cached at construction (`batches`, one per batch their outputs have room for), and the size of
+ * that call's windows. A sampler sets `_numBatches` and `_windowRows` in each `sample`.
+ */
+export abstract class SampledBatches<T> {
+  protected readonly batches: T[] = [];
+  protected _numBatches = 0;
+  protected _windowRows = 0;
+
+  /** Batches produced by the last `sample` call. */
+  get numBatches(): number {
+    return this._numBatches;
+  }
+
+  /** Rows per env window T of the last `sample` call. */
+  get windowRows(): number {
+    return this._windowRows;
+  }
+
+  /** Batch i of the last `sample` call, as views (no copy). */
+  batch(i: number): T {
+    if (!Number.isInteger(i) || i < 0 || i >= this._numBatches) {
+      throw new Error(`${this.constructor.name}.batch: index must be an integer in [0, ${this._numBatches}), got ${i}`);
+    }
+    return this.batches[i];
+  }
+}
+
+/**
  * The windows both samplers draw: per env (in env order, one rng.uniform() each) T consecutive
  * rows starting at a uniform offset among the buffer's size − T + 1 starts, into windowOffset
  * (rows after the oldest) and windowStart (ring slot); and the episode runs in each window:

@@ -28,7 +28,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, windowCapacityBatches } from "./buffer.js";
+import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, SampledBatches, windowCapacityBatches } from "./buffer.js";
 
 export interface HindsightSamplerOptions {
   /** Floats of state at the start of each observation row (the rest is the commanded goal). */
@@ -60,7 +60,7 @@ export interface HindsightBatch {
 }
 
 
-export class HindsightSampler {
+export class HindsightSampler extends SampledBatches<HindsightBatch> {
   readonly buffer: ReplayBuffer;
   readonly stateDim: number;
   readonly goalDim: number;
@@ -92,11 +92,9 @@ export class HindsightSampler {
   private readonly runEnd: Int32Array; // [numEnvs · windowLength] window index of the last row of each row's episode
   private readonly perm: Int32Array; // [numEnvs · (windowLength − 1)] tuple ids e·(T − 1) + t, shuffled
   private readonly outPos: Int32Array; // [numEnvs · (windowLength − 1)] output row of each tuple, −1 if unused
-  private readonly batches: HindsightBatch[]; // [capacityBatches] cached views
-  private _numBatches = 0;
-  private _windowRows = 0;
 
   constructor(buffer: ReplayBuffer, opts: HindsightSamplerOptions) {
+    super();
     this.buffer = buffer;
     this.stateDim = positiveInt("HindsightSampler", "stateDim", opts.stateDim);
     if (this.stateDim > buffer.obsDim) {
@@ -140,7 +138,6 @@ export class HindsightSampler {
     this.perm = new Int32Array(n * (maxT - 1));
     this.outPos = new Int32Array(n * (maxT - 1));
     const B = this.batchSize;
-    this.batches = [];
     for (let b = 0; b < this.capacityBatches; b++) {
       this.batches.push({
         state: this.state.subarray(b * B * this.stateDim, (b + 1) * B * this.stateDim),
@@ -148,24 +145,6 @@ export class HindsightSampler {
         goal: this.goal.subarray(b * B * this.goalDim, (b + 1) * B * this.goalDim),
       });
     }
-  }
-
-  /** Batches produced by the last `sample` call. */
-  get numBatches(): number {
-    return this._numBatches;
-  }
-
-  /** Rows per env window T of the last `sample` call. */
-  get windowRows(): number {
-    return this._windowRows;
-  }
-
-  /** Batch i of the last `sample` call, as views (no copy). */
-  batch(i: number): HindsightBatch {
-    if (!Number.isInteger(i) || i < 0 || i >= this._numBatches) {
-      throw new Error(`HindsightSampler.batch: index must be an integer in [0, ${this._numBatches}), got ${i}`);
-    }
-    return this.batches[i];
   }
 
   /**

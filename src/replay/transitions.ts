@@ -24,7 +24,7 @@
 //
 // Pure TypeScript, no allocation in `sample` after construction.
 import type { Rng } from "../random.js";
-import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, windowCapacityBatches } from "./buffer.js";
+import { checkGoalIndices, drawOrder, drawWindows, positiveInt, type ReplayBuffer, SampledBatches, windowCapacityBatches } from "./buffer.js";
 
 export const GOAL_RELABELLINGS = ["none", "final"] as const;
 export type GoalRelabelling = (typeof GOAL_RELABELLINGS)[number];
@@ -60,7 +60,7 @@ export interface TransitionBatch {
   readonly relabelled: Uint8Array;
 }
 
-export class TransitionSampler {
+export class TransitionSampler extends SampledBatches<TransitionBatch> {
   readonly buffer: ReplayBuffer;
   readonly stateDim: number;
   readonly goalDim: number;
@@ -88,12 +88,10 @@ export class TransitionSampler {
   private readonly runEnd: Int32Array; // [N · windowLength] window index of the last row of each row's episode
   private readonly tuples: Int32Array; // [N · (windowLength − 1)] ids e·(T − 1) + t of the valid tuples, then shuffled
   private readonly outPos: Int32Array; // [N · (windowLength − 1)] output row of each tuple id, −1 if unused
-  private readonly batches: TransitionBatch[];
-  private _numBatches = 0;
   private _tuples = 0;
-  private _windowRows = 0;
 
   constructor(buffer: ReplayBuffer, o: TransitionSamplerOptions) {
+    super();
     this.buffer = buffer;
     this.stateDim = positiveInt("TransitionSampler", "stateDim", o.stateDim);
     if (this.stateDim > buffer.obsDim) throw new Error(`TransitionSampler: stateDim ${this.stateDim} exceeds the buffer's obsDim ${buffer.obsDim}`);
@@ -132,7 +130,6 @@ export class TransitionSampler {
     this.runEnd = new Int32Array(n * maxT);
     this.tuples = new Int32Array(n * (maxT - 1));
     this.outPos = new Int32Array(n * (maxT - 1));
-    this.batches = [];
     for (let b = 0; b < this.capacityBatches; b++) {
       const r = (k: number) => [b * B * k, (b + 1) * B * k] as const;
       this.batches.push({
@@ -146,27 +143,9 @@ export class TransitionSampler {
     }
   }
 
-  /** Batches produced by the last `sample` call. */
-  get numBatches(): number {
-    return this._numBatches;
-  }
-
   /** Valid transitions (same-episode row pairs) in the windows of the last `sample` call. */
   get transitions(): number {
     return this._tuples;
-  }
-
-  /** Rows per env window T of the last `sample` call. */
-  get windowRows(): number {
-    return this._windowRows;
-  }
-
-  /** Batch i of the last `sample` call, as views (no copy). */
-  batch(i: number): TransitionBatch {
-    if (!Number.isInteger(i) || i < 0 || i >= this._numBatches) {
-      throw new Error(`TransitionSampler.batch: index must be an integer in [0, ${this._numBatches}), got ${i}`);
-    }
-    return this.batches[i];
   }
 
   /** Draws windows and a shuffle, fills the outputs; returns the number of batches. */
