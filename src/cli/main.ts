@@ -719,7 +719,7 @@ function cmdPlot(argv: string[]): number {
         : metric;
   console.log(`${runs.length} run${runs.length === 1 ? "" : "s"} of ${envList.length} env${manyEnvs ? "s (one group per env and depth)" : ""}:`);
   for (const [g, cs] of [...byGroup].sort((a, b) => compareOrder(a[1][0], b[1][0]))) {
-    console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs)}`);
+    console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs, opts.x === "step" ? "training steps" : "env steps")}`);
   }
   if (out) {
     const offline = runs.filter((r) => r.config.offline !== undefined).length;

@@ -128,22 +128,45 @@ export function aggregate(curves: Curve[], bootstrap: BootstrapOptions = PLOT_BO
   return out;
 }
 
-/** How long runs are: "500k env steps" (all alike) or "300k–500k env steps" (last point of each run). */
-export function runLength(runs: Curve[]): string {
+/** Rough width in px of `text` at font-size 12 sans-serif (for layout only). */
+function textWidth(text: string): number {
+  return 6.7 * text.length;
+}
+
+/** `text` split at spaces into lines no wider than `width` px (a single word longer than that stays whole). */
+function wrapLabel(text: string, width: number): string[] {
+  if (textWidth(text) <= width) return [text];
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && textWidth(`${line} ${word}`) > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/** How long runs are: "500k env steps" (all alike) or "300k–500k env steps" (last point of each run); `unit` names the x axis. */
+export function runLength(runs: Curve[], unit = "env steps"): string {
   const ends = runs.map((c) => (c.points.length > 0 ? Math.max(...c.points.map((p) => p[0])) : 0));
   if (ends.length === 0) return "no runs";
   const lo = Math.min(...ends);
   const hi = Math.max(...ends);
   const each = runs.length > 1 ? " each" : "";
-  return lo === hi ? `${fmtSteps(hi)} env steps${each}` : `${fmtSteps(lo)}–${fmtSteps(hi)} env steps`;
+  return lo === hi ? `${fmtSteps(hi)} ${unit}${each}` : `${fmtSteps(lo)}–${fmtSteps(hi)} ${unit}`;
 }
 
 export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel: string; xLabel?: string; yMax?: number; bootstrap?: BootstrapOptions }): string {
-  const W = 760;
-  const H = 440;
-  const m = { l: 70, r: 210, t: 40, b: 55 };
   const bs = opts.bootstrap ?? PLOT_BOOTSTRAP;
   const agg = aggregate(curves, bs);
+  // the legend's column widens for long group labels (e.g. "gcbc offline depth 16 (3 runs)")
+  const legendText = Math.max(0, ...[...agg.keys()].map((g) => textWidth(`${g} (${curves.filter((c) => c.group === g).length} runs)`)));
+  const extra = Math.max(0, Math.ceil(legendText - 168));
+  const W = 760 + extra;
+  const H = 440;
+  const m = { l: 70, r: 210 + extra, t: 40, b: 55 };
   let dataXMax = 1;
   let dataLo = 0;
   let dataHi = 0;
@@ -186,7 +209,7 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
     const ly = m.t + 10 + 32 * k;
     parts.push(`<line x1="${W - m.r + 12}" x2="${W - m.r + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
     parts.push(`<text x="${W - m.r + 38}" y="${ly + 4}">${esc(g)} (${n} run${n === 1 ? "" : "s"})</text>`);
-    parts.push(`<text class="run-length" x="${W - m.r + 38}" y="${ly + 17}" font-size="10" fill="#555">${esc(runLength(runs))}</text>`);
+    parts.push(`<text class="run-length" x="${W - m.r + 38}" y="${ly + 17}" font-size="10" fill="#555">${esc(runLength(runs, opts.xLabel ?? "env steps"))}</text>`);
     k++;
   }
   const pct = Math.round(100 * (bs.level ?? 0.95));
@@ -249,9 +272,12 @@ export function summarizeFinal(runs: RunFinal[], bootstrap: BootstrapOptions = P
 /** Depth vs final performance: mean over seeds, 95 % bootstrap CI error bar, seeds as dots. */
 export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; xLabel: string; yLabel: string; yMax?: number }): string {
   const W = 600;
-  const H = 420;
   const manyEnvs = new Set(groups.map((g) => g.env)).size > 1;
-  const m = { l: 70, r: 30, t: 40, b: manyEnvs ? 84 : 70 }; // room for a second label line: the env
+  // a group label wider than its slot is wrapped at spaces onto more lines
+  const labelLines = groups.map((g) => wrapLabel(g.group, (W - 100) / Math.max(1, groups.length) - 6));
+  const extraLines = Math.max(1, ...labelLines.map((l) => l.length)) - 1;
+  const H = 420 + 14 * extraLines;
+  const m = { l: 70, r: 30, t: 40, b: (manyEnvs ? 84 : 70) + 14 * extraLines }; // room for the label's lines and the env
   let dataLo = 0;
   let dataHi = 0;
   for (const g of groups) {
@@ -282,8 +308,13 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
   groups.forEach((g, i) => {
     const color = PALETTE[i % PALETTE.length];
     const x = cx(i);
-    parts.push(`<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${esc(g.group)}</text>`);
-    if (manyEnvs) parts.push(`<text class="env" x="${px(x)}" y="${H - m.b + 30}" text-anchor="middle" font-size="9" fill="#555">${esc(g.env ?? "")}</text>`);
+    const lines = labelLines[i];
+    parts.push(
+      lines.length === 1
+        ? `<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${esc(g.group)}</text>`
+        : `<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${lines.map((l, j) => `<tspan x="${px(x)}" dy="${j === 0 ? 0 : 14}">${esc(l)}</tspan>`).join("")}</text>`,
+    );
+    if (manyEnvs) parts.push(`<text class="env" x="${px(x)}" y="${H - m.b + 30 + 14 * (lines.length - 1)}" text-anchor="middle" font-size="9" fill="#555">${esc(g.env ?? "")}</text>`);
     parts.push(`<g class="group"${g.env === undefined ? "" : ` data-env="${esc(g.env)}"`} data-group="${esc(g.group)}" data-n="${g.n}" data-mean="${g.mean}" data-lo="${g.lo}" data-hi="${g.hi}">`);
     parts.push(`<line class="ci" x1="${px(x)}" x2="${px(x)}" y1="${sy(g.lo)}" y2="${sy(g.hi)}" stroke="${color}" stroke-width="2"/>`);
     for (const y of [g.lo, g.hi]) parts.push(`<line class="ci-cap" x1="${px(x - 6)}" x2="${px(x + 6)}" y1="${sy(y)}" y2="${sy(y)}" stroke="${color}" stroke-width="2"/>`);

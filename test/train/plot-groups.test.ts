@@ -118,13 +118,31 @@ test("fathom plot never averages an agent's online and offline runs: each gets i
     return lines.join("\n");
   };
   const both = await capture(["plot", runs, "--x", "step", "--out", join(root, "c.svg"), "--summary", join(root, "s.svg")]);
-  assert.match(both, /crl online depth 4: 2 runs/);
+  assert.match(both, /crl online depth 4: 2 runs, 250 training steps each/);
   assert.match(both, /crl offline depth 4: 1 run/);
   assert.match(both, /gcbc offline depth 4: 1 run/);
   assert.match(both, /\| crl online 4 \| 2 \| 510 \|/);
   assert.match(both, /\| crl offline 4 \| 1 \| 100 \|/);
-  assert.equal((readFileSync(join(root, "c.svg"), "utf8").match(/<polyline class="mean"/g) ?? []).length, 3);
+  const svg = readFileSync(join(root, "c.svg"), "utf8");
+  assert.equal((svg.match(/<polyline class="mean"/g) ?? []).length, 3);
+  assert.match(svg, /class="run-length"[^>]*>250 training steps each</);
   // one kind only: the labels stay as they were
   const online = await capture(["plot", join(runs, "crl_on_s0"), join(runs, "crl_on_s1"), "--summary", join(root, "s2.svg")]);
   assert.match(online, /^ {2}depth 4: 2 runs/m);
+});
+
+test("long group labels: the summary wraps them onto lines that fit their slot, the curves' legend column widens", () => {
+  const groups = summarizeFinal(
+    ["crl online 4", "crl online 16", "crl offline 4", "crl offline 16", "gcbc offline 4", "gcbc offline 16"].map((group, i) => ({ group, order: [i], seed: 0, run: `r${i}`, value: i })),
+  );
+  const svg = finalSummarySvg(groups, { title: "t", xLabel: "depth", yLabel: "y" });
+  assert.match(svg, /<tspan x="[\d.]+" dy="0">gcbc<\/tspan><tspan x="[\d.]+" dy="14">offline 16<\/tspan>/);
+  assert.match(svg, /height="434"/, "one more label line, 14 px more");
+  const short = finalSummarySvg(summarizeFinal([{ group: "4", order: [4], seed: 0, run: "a", value: 1 }]), { title: "t", xLabel: "depth", yLabel: "y" });
+  assert.doesNotMatch(short, /<tspan/);
+  assert.match(short, /height="420"/);
+  const curves = learningCurvesSvg([{ group: "gcbc offline depth 16", points: [[1, 1]] }], { title: "t", yLabel: "y" });
+  const width = Number(/<svg[^>]* width="(\d+)"/.exec(curves)?.[1]);
+  assert.ok(width > 760, `legend column widened: ${width}`);
+  assert.match(learningCurvesSvg([{ group: "depth 4", points: [[1, 1]] }], { title: "t", yLabel: "y" }), /<svg[^>]* width="760"/);
 });
