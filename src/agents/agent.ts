@@ -9,6 +9,7 @@
 // saves; it never looks inside a batch or a network.
 import { z } from "zod";
 import { PRECISIONS } from "../engine/backend.js";
+import { logStdFromRaw } from "../engine/composite.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
@@ -29,6 +30,41 @@ export interface AgentDims {
  */
 export function actChunkRows(batchSize: number, actBatch = 0): number {
   return Math.max(batchSize, Math.min(Math.max(actBatch, 1), 4096));
+}
+
+/**
+ * act()'s loop over n observation rows obs [n, rowLen] (state ++ commanded goal) in chunks of at
+ * most `chunk` rows: each chunk is copied into input [chunk, rowLen], then `run(m, start)` writes
+ * the actions of its m rows (rows start … start + m − 1). Stochastic acting needs an rng.
+ */
+export function actInChunks(
+  obs: Float32Array,
+  n: number,
+  rowLen: number,
+  chunk: number,
+  input: Float32Array,
+  deterministic: boolean,
+  rng: Rng | undefined,
+  run: (m: number, start: number) => void,
+): void {
+  if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
+  for (let start = 0; start < n; start += chunk) {
+    const m = Math.min(chunk, n - start);
+    input.set(obs.subarray(start * rowLen, (start + m) * rowLen));
+    run(m, start);
+  }
+}
+
+/**
+ * The tanh-Gaussian policy's actions for n values: out[outAt + i] = tanh(μ_i) (deterministic), else
+ * tanh(μ_i + σ_i·ε_i) with σ_i = exp(logStdFromRaw(raw[rawAt + i])) and ε_i ~ N(0, 1) from rng in order.
+ */
+export function tanhGaussianActions(mean: Float32Array, raw: Float32Array, rawAt: number, n: number, deterministic: boolean, rng: Rng | undefined, out: Float32Array, outAt: number): void {
+  for (let i = 0; i < n; i++) {
+    let x = mean[i];
+    if (!deterministic) x += Math.exp(logStdFromRaw(raw[rawAt + i])) * rng!.normal();
+    out[outAt + i] = Math.tanh(x);
+  }
 }
 
 /** What a sampler needs to know of the env beyond the buffer's shapes. */

@@ -19,11 +19,10 @@ import { checkParamTensors } from "../nn/serialize.js";
 import type { Key, Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import type { HindsightBatch } from "../replay/sampler.js";
-import { actChunkRows, type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop } from "./agent.js";
+import { actChunkRows, actInChunks, type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop, tanhGaussianActions } from "./agent.js";
 import { CRL_METRIC_NAMES, CRLAgent, type CRLConfig, type CRLDims, crlSampler } from "./crl.js";
 import { checkGpuCRLFits } from "./crl-webgpu.js";
 import type { HostCreate, HostUpdateResult } from "./crl-webgpu-host.js";
-import { logStdFromRaw } from "./losses.js";
 
 const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const HOST = new URL(`./crl-webgpu-host${EXT}`, import.meta.url).href;
@@ -131,19 +130,11 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
   /** CRLAgent.act with the actor's forward pass on the device. */
   act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
-    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
-    for (let start = 0; start < n; start += this.actChunk) {
-      const m = Math.min(this.actChunk, n - start);
-      this.obsIo.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
+    actInChunks(obs, n, S + G, this.actChunk, this.obsIo, deterministic, rng, (m, start) => {
       this.call("act", { n: m });
-      const mean = this.outIo;
-      const rawAt = m * A;
-      for (let i = 0; i < m * A; i++) {
-        let x = mean[i];
-        if (!deterministic) x += Math.exp(logStdFromRaw(this.outIo[rawAt + i])) * rng!.normal();
-        out[start * A + i] = Math.tanh(x);
-      }
-    }
+      // outIo: the mean [m, A], then the raw log-std [m, A]
+      tanhGaussianActions(this.outIo, this.outIo, m * A, m * A, deterministic, rng, out, start * A);
+    });
   }
 
   /** CRLAgent.stateTensors()'s names and layout, read back from the device. */

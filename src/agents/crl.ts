@@ -17,6 +17,7 @@ import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
   ACTOR_NETWORK,
   actChunkRows,
+  actInChunks,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -27,6 +28,7 @@ import {
   NonFiniteError,
   type SamplerEnv,
   type SamplerLoop,
+  tanhGaussianActions,
 } from "./agent.js";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, EnergyScratch, LossScratch, logStdFromRaw, rowEnergy, rowEnergyGradPhi, TANH_LOG_DETS } from "./losses.js";
 
@@ -440,22 +442,10 @@ export class CRLAgent implements Agent<HindsightBatch> {
    */
   act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
-    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
-    for (let start = 0; start < n; start += this.actChunk) {
-      const m = Math.min(this.actChunk, n - start);
-      this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
-      const heads = this.actor.forward(this.actIn, m);
-      const mean = heads[0];
-      const raw = heads[1];
-      for (let i = 0; i < m * A; i++) {
-        let x = mean[i];
-        if (!deterministic) {
-          const ls = logStdFromRaw(raw[i]);
-          x += Math.exp(ls) * rng!.normal();
-        }
-        out[start * A + i] = Math.tanh(x);
-      }
-    }
+    actInChunks(obs, n, S + G, this.actChunk, this.actIn, deterministic, rng, (m, start) => {
+      const [mean, raw] = this.actor.forward(this.actIn, m);
+      tanhGaussianActions(mean, raw, 0, m * A, deterministic, rng, out, start * A);
+    });
   }
 
   // ─────────────────────────── 5. state ───────────────────────────

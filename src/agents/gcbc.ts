@@ -27,6 +27,7 @@ import { type HindsightBatch, HindsightSampler } from "../replay/sampler.js";
 import {
   ACTOR_NETWORK,
   actChunkRows,
+  actInChunks,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -180,16 +181,13 @@ export class GCBCAgent implements Agent<HindsightBatch> {
   /** deterministic: clip(μ, −1, 1) (evaluation); otherwise clip(μ + ε, −1, 1), ε ~ N(0, I) from `rng` (the policy's σ = 1). */
   act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
-    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
-    for (let start = 0; start < n; start += this.actChunk) {
-      const m = Math.min(this.actChunk, n - start);
-      this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
+    actInChunks(obs, n, S + G, this.actChunk, this.actIn, deterministic, rng, (m, start) => {
       const [mu] = this.actor.forward(this.actIn, m);
       for (let i = 0; i < m * A; i++) {
         const a = deterministic ? mu[i] : mu[i] + rng!.normal();
         out[start * A + i] = Math.min(1, Math.max(-1, a));
       }
-    }
+    });
   }
 
   // ─────────────────────────── 6. state ───────────────────────────

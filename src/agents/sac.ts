@@ -25,7 +25,7 @@
 // gradient is caught before anything is applied).
 import { z } from "zod";
 import type { Backend } from "../engine/backend.js";
-import { type CompositeKernels, compositeKernels, logStdFromRaw } from "../engine/composite.js";
+import { type CompositeKernels, compositeKernels } from "../engine/composite.js";
 import { Adam } from "../nn/adam.js";
 import { ResNet } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
@@ -36,6 +36,7 @@ import type { TransitionBatch } from "../replay/transitions.js";
 import {
   ACTOR_NETWORK,
   actChunkRows,
+  actInChunks,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -50,6 +51,7 @@ import {
   type SamplerEnv,
   type SamplerLoop,
   ScalarAdam,
+  tanhGaussianActions,
 } from "./agent.js";
 import { TwinCritic, tdSampler, twinCriticConfig, twinCriticShapes } from "./td.js";
 
@@ -332,17 +334,10 @@ export class SACAgent implements Agent<TransitionBatch> {
   /** deterministic: tanh(μ) (evaluation); otherwise a ~ tanh(μ + σ·ε) with ε from `rng` (collection). */
   act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
-    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
-    for (let start = 0; start < n; start += this.actChunk) {
-      const m = Math.min(this.actChunk, n - start);
-      this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
+    actInChunks(obs, n, S + G, this.actChunk, this.actIn, deterministic, rng, (m, start) => {
       const [mean, raw] = this.actor.forward(this.actIn, m);
-      for (let i = 0; i < m * A; i++) {
-        let x = mean[i];
-        if (!deterministic) x += Math.exp(logStdFromRaw(raw[i])) * rng!.normal();
-        out[start * A + i] = Math.tanh(x);
-      }
-    }
+      tanhGaussianActions(mean, raw, 0, m * A, deterministic, rng, out, start * A);
+    });
   }
 
   // ─────────────────────────── 6. state ───────────────────────────

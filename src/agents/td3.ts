@@ -33,6 +33,7 @@ import type { TransitionBatch } from "../replay/transitions.js";
 import {
   ACTOR_NETWORK,
   actChunkRows,
+  actInChunks,
   type Agent,
   type AgentDims,
   type AgentFootprint,
@@ -270,18 +271,15 @@ export class TD3Agent implements Agent<TransitionBatch> {
   /** deterministic: μ(s, g) (evaluation); otherwise clip(μ + clip(σ·ε, ±noiseClip), ±1) with ε from `rng` (collection). */
   act(obs: Float32Array, n: number, out: Float32Array, deterministic: boolean, rng?: Rng): void {
     const { stateDim: S, goalDim: G, actionDim: A } = this.dims;
-    if (!deterministic && !rng) throw new Error("stochastic act() needs an rng");
     const { explorationNoise: sigma, noiseClip: clip } = this.config;
-    for (let start = 0; start < n; start += this.actChunk) {
-      const m = Math.min(this.actChunk, n - start);
-      this.actIn.set(obs.subarray(start * (S + G), (start + m) * (S + G)));
+    actInChunks(obs, n, S + G, this.actChunk, this.actIn, deterministic, rng, (m, start) => {
       const [pre] = this.actor.forward(this.actIn, m);
       for (let i = 0; i < m * A; i++) {
         let a = Math.tanh(pre[i]);
         if (!deterministic) a = Math.min(1, Math.max(-1, a + Math.min(clip, Math.max(-clip, sigma * rng!.normal()))));
         out[start * A + i] = a;
       }
-    }
+    });
   }
 
   // ─────────────────────────── 6. state ───────────────────────────
