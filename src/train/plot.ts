@@ -148,6 +148,27 @@ function wrapLabel(text: string, width: number): string[] {
   return lines;
 }
 
+/**
+ * A chart's frame (W × H px, margins m): the y scale sy of the data range [lo, hi] (ticks from
+ * yTicks, the top at yMax when given) and the SVG's first parts: the canvas, the title, and the y
+ * grid lines with their labels.
+ */
+function chartFrame(W: number, H: number, m: { l: number; r: number; t: number; b: number }, title: string, lo: number, hi: number, yMax?: number): { parts: string[]; sy: (y: number) => string } {
+  const yTickValues = yTicks(lo, hi, yMax);
+  const y0 = yTickValues[0];
+  const y1 = yMax ?? yTickValues[yTickValues.length - 1];
+  const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`);
+  for (const y of yTickValues) {
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
+    parts.push(`<text class="y-tick" x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
+  }
+  return { parts, sy };
+}
+
 /** How long runs are: "500k env steps" (all alike) or "300k–500k env steps" (last point of each run); `unit` names the x axis. */
 export function runLength(runs: Curve[], unit = "env steps"): string {
   const ends = runs.map((c) => (c.points.length > 0 ? Math.max(...c.points.map((p) => p[0])) : 0));
@@ -178,19 +199,8 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
     }
   const xTicks = niceTicks(0, dataXMax);
   const xMax = xTicks[xTicks.length - 1];
-  const yTickValues = yTicks(dataLo, dataHi, opts.yMax);
-  const y0 = yTickValues[0];
-  const y1 = opts.yMax ?? yTickValues[yTickValues.length - 1];
   const sx = (x: number) => px(m.l + (x / xMax) * (W - m.l - m.r));
-  const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
-  for (const y of yTickValues) {
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-    parts.push(`<text class="y-tick" x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
-  }
+  const { parts, sy } = chartFrame(W, H, m, opts.title, dataLo, dataHi, opts.yMax);
   for (const x of xTicks) parts.push(`<text class="x-tick" x="${sx(x)}" y="${H - m.b + 18}" text-anchor="middle">${fmtSteps(x)}</text>`);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
@@ -284,20 +294,9 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
     dataLo = Math.min(dataLo, g.lo, ...g.values.map((v) => v.value));
     dataHi = Math.max(dataHi, g.hi, ...g.values.map((v) => v.value));
   }
-  const yTickValues = yTicks(dataLo, dataHi, opts.yMax);
-  const y0 = yTickValues[0];
-  const y1 = opts.yMax ?? yTickValues[yTickValues.length - 1];
   const slot = (W - m.l - m.r) / Math.max(1, groups.length);
   const cx = (i: number) => m.l + slot * (i + 0.5);
-  const sy = (y: number) => px(H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b));
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="22" text-anchor="middle" font-size="15">${esc(opts.title)}</text>`);
-  for (const y of yTickValues) {
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#ddd"/>`);
-    parts.push(`<text class="y-tick" x="${m.l - 6}" y="${+sy(y) + 4}" text-anchor="end">${fmtValue(y)}</text>`);
-  }
+  const { parts, sy } = chartFrame(W, H, m, opts.title, dataLo, dataHi, opts.yMax);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 30}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
