@@ -45,7 +45,7 @@ import type { EnvCore } from "../core.js";
 import { type Cell, corridorPath, type MazeLayout, stitchPair } from "../mazes.js";
 import type { EnvSpec } from "../types.js";
 import { ANT_FRAME_SKIP, ANT_INIT_QPOS, ANT_NQ, ANT_NU, ANT_NV, antXml, mazeWalls } from "./ant_model.js";
-import type { MujocoViews } from "./core.js";
+import { type MujocoViews, mujocoViews } from "./core.js";
 import { createLeggedCore, LeggedMazeCore, type LeggedShape, leggedSpec } from "./legged.js";
 import { modelFromXml } from "./loader.js";
 
@@ -126,11 +126,7 @@ export class AntCore extends LeggedMazeCore<MujocoViews> {
       spec,
       count,
       modelFromXml(mj, antXml(walls, undefined, layout !== null), spec.id),
-      (d) => ({
-        qpos: d.qpos as Float64Array,
-        qvel: d.qvel as Float64Array,
-        ctrl: d.ctrl as Float64Array,
-      }),
+      mujocoViews,
       layout,
       ANT_MAZE_CELL_SIZE,
     );

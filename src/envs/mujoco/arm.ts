@@ -72,7 +72,7 @@ import {
   type ArmScene,
   armXml,
 } from "./arm_model.js";
-import { type MujocoViews, MujocoCore, familyEntry } from "./core.js";
+import { familyEntry, MujocoCore, type MujocoViews, mujocoViews } from "./core.js";
 import { loadMujoco, modelFromXml } from "./loader.js";
 
 /** The body whose origin the observation reads as the end-effector (the reference's body index 8). */
@@ -204,9 +204,7 @@ export class ArmCore extends MujocoCore<ArmViews> {
       throw new Error(`${spec.id}: the arm model does not have the expected layout (${ARM_EEF_BODY} body, nq ${ARM_NQ}, nv ${ARM_NV}, nu ${ARM_NU})`);
     }
     super(mj, spec, count, model, (d) => ({
-      qpos: d.qpos as Float64Array,
-      qvel: d.qvel as Float64Array,
-      ctrl: d.ctrl as Float64Array,
+      ...mujocoViews(d),
       xpos: d.xpos as Float64Array,
       cvel: d.cvel as Float64Array,
       subtreeCom: d.subtree_com as Float64Array,

@@ -23,6 +23,11 @@ export interface MujocoViews {
   readonly ctrl: Float64Array; // [nu]
 }
 
+/** The views of MjData d that every family reads; a family's own views spread these and add theirs. */
+export function mujocoViews(d: MjData): MujocoViews {
+  return { qpos: d.qpos as Float64Array, qvel: d.qvel as Float64Array, ctrl: d.ctrl as Float64Array };
+}
+
 /**
  * Checks a core factory's arguments and returns the family's entry for `spec.id`.
  * `factory` names the factory in errors (e.g. "createAntCore"), `family` the task family.

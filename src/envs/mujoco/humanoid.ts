@@ -101,7 +101,7 @@ import {
   type HumanoidPhysics,
   humanoidXml,
 } from "./humanoid_model.js";
-import type { MujocoViews } from "./core.js";
+import { type MujocoViews, mujocoViews } from "./core.js";
 import { createLeggedCore, LeggedMazeCore, leggedSpec } from "./legged.js";
 import { modelFromXml } from "./loader.js";
 
@@ -223,9 +223,7 @@ export class HumanoidCore extends LeggedMazeCore<HumanoidViews> {
       count,
       model,
       (d) => ({
-        qpos: d.qpos as Float64Array,
-        qvel: d.qvel as Float64Array,
-        ctrl: d.ctrl as Float64Array,
+        ...mujocoViews(d),
         xipos: d.xipos as Float64Array,
         ximat: d.ximat as Float64Array,
         cvel: d.cvel as Float64Array,
