@@ -26,6 +26,7 @@ import { resolvePrecision } from "../../src/engine/index.js";
 import { loadNativeBackend, peakGflops } from "../../src/engine/native/native.js";
 import { RefBackend, roundToBf16 } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { guardsIntact, view } from "./twin.js";
 
 const U = 2 ** -8; // bf16 unit roundoff (8 significant bits)
 const U32 = 2 ** -24; // float32's
@@ -39,18 +40,6 @@ after(() => {
   if (!("error" in probe)) loadNativeBackend(); // back to the environment's configuration
 });
 
-const GUARD = 12345.5;
-/** n floats at a non-zero byteOffset inside a buffer whose ends hold GUARD. */
-function view(n: number, offset = 3): Float32Array {
-  const buf = new Float32Array(offset + n + 5).fill(GUARD);
-  return buf.subarray(offset, offset + n);
-}
-function guardsIntact(v: Float32Array): boolean {
-  const whole = new Float32Array(v.buffer);
-  const start = v.byteOffset / 4;
-  for (let i = 0; i < whole.length; i++) if ((i < start || i >= start + v.length) && whole[i] !== GUARD) return false;
-  return true;
-}
 function randn(rng: Rng, n: number, scale = 1, offset = 3): Float32Array {
   const v = view(n, offset);
   for (let i = 0; i < n; i++) v[i] = scale * rng.normal();

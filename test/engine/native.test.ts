@@ -8,6 +8,7 @@ import type { Backend } from "../../src/engine/backend.js";
 import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { absProductNorm, close, copy, maxAbs, randn, rms, view } from "./twin.js";
 
 const ref = new RefBackend();
 const first = loadNativeBackend();
@@ -17,86 +18,6 @@ const skip = "error" in first ? `native addon not available (${first.error}); bu
 test("the native addon is loaded where the build is required (FATHOM_NATIVE_STRICT=1)", { skip: process.env.FATHOM_NATIVE_STRICT !== "1" && "FATHOM_NATIVE_STRICT is not set" }, () => {
   assert.ok(!("error" in first), `FATHOM_NATIVE_STRICT=1 but the native addon did not load: ${"error" in first ? first.error : ""}`);
 });
-
-const GUARD = 12345.5;
-const PAD = 5;
-// A view of n floats at a non-zero byteOffset inside a larger buffer whose ends hold GUARD.
-function view(n: number, offset = 3): Float32Array {
-  const buf = new Float32Array(offset + n + PAD).fill(GUARD);
-  return buf.subarray(offset, offset + n);
-}
-function guardsIntact(v: Float32Array): boolean {
-  const whole = new Float32Array(v.buffer);
-  const start = v.byteOffset / 4;
-  for (let i = 0; i < whole.length; i++) {
-    if ((i < start || i >= start + v.length) && whole[i] !== GUARD) return false;
-  }
-  return true;
-}
-function randn(rng: Rng, n: number, scale = 1, shift = 0, offset = 3): Float32Array {
-  const v = view(n, offset);
-  for (let i = 0; i < n; i++) v[i] = shift + scale * rng.normal();
-  return v;
-}
-function rms(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] ** 2;
-  return Math.sqrt(s / Math.max(1, v.length));
-}
-function maxAbs(v: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i]));
-  return s;
-}
-/** ‖|op(A)|·|op(B)|‖, the magnitude scale of a product's rounding errors (see relNorm). */
-function absProductNorm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): number {
-  const c = new Float32Array(m * n);
-  ref.gemm(transA, transB, m, n, k, 1, a.map(Math.abs), b.map(Math.abs), 0, c);
-  return Math.sqrt(c.reduce((s, v) => s + v * v, 0));
-}
-function copy(v: Float32Array): Float32Array {
-  const c = view(v.length, (v.byteOffset / 4) % 7 || 1);
-  c.set(v);
-  return c;
-}
-
-/**
- * ‖a − b‖ / max(‖b‖, floorNorm) (norm-wise relative error, for GEMM-like outputs). floorNorm,
- * when given, is ‖|A|·|B|‖: the scale float32 rounding errors of a product are bounded by, which
- * matters when the exact result cancels (e.g. dz·Wᵀ where each row of dz sums to 0).
- */
-function relNorm(a: Float32Array, b: Float32Array, floorNorm = 0): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  const d = Math.max(Math.sqrt(den), floorNorm);
-  return d === 0 ? Math.sqrt(num) : Math.sqrt(num) / d;
-}
-/**
- * max_i |a − b| / (|b| + floor), floor = max(rms(b), absFloor): per-element relative error with
- * the output's RMS as floor. absFloor is the scale of the terms that cancel in an output that is
- * exactly 0 in exact arithmetic (e.g. a LayerNorm gradient over one column).
- */
-function relElem(a: Float32Array, b: Float32Array, absFloor = 0): number {
-  let ss = 0;
-  for (let i = 0; i < b.length; i++) ss += b[i] ** 2;
-  const floor = Math.max(Math.sqrt(ss / Math.max(1, b.length)), absFloor, 1e-30);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    const e = Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + floor);
-    if (!(e <= worst)) worst = e; // NaN propagates as a failure
-  }
-  return worst;
-}
-function close(name: string, a: Float32Array, b: Float32Array, how: "norm" | "elem", tol = 1e-5, absFloor = 0): void {
-  assert.equal(a.length, b.length);
-  const e = how === "norm" ? relNorm(a, b, absFloor) : relElem(a, b, absFloor);
-  assert.ok(e <= tol, `${name}: relative error ${e.toExponential(2)} > ${tol}`);
-  assert.ok(guardsIntact(a), `${name}: wrote outside its view`);
-}
 
 // Kernel builds × thread counts. "auto" first: it is what ships on this machine.
 const configs: NativeOptions[] = [

@@ -26,6 +26,7 @@ import { keyFromSeed, Rng } from "../../src/random.js";
 import { type Browser, CHROMIUM_WEBGPU_FLAGS, launchChromium } from "../../src/view/browser.js";
 import { chromiumSkip } from "../view/browser-skip.js";
 import type { CrlRun } from "./webgpu-browser-page.js";
+import { absProductNorm, maxAbs, relNorm, rms } from "./twin.js";
 import { webgpuMissing } from "./webgpu-skip.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -151,8 +152,6 @@ class PageKernels extends PackedKernels {
 const ref = new RefBackend();
 const rng = new Rng(keyFromSeed(16));
 const randn = (n: number, scale = 1, shift = 0) => Float32Array.from({ length: n }, () => shift + scale * rng.normal());
-const rms = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0) / Math.max(1, v.length));
-const maxAbs = (v: Float32Array) => v.reduce((s, x) => Math.max(s, Math.abs(x)), 0);
 const worst = new Map<string, number>();
 
 function record(name: string, e: number, tol: number): void {
@@ -170,23 +169,6 @@ function closeElem(name: string, a: Float32Array, b: Float32Array, tol = 1e-5, a
     if (!(d <= e)) e = d;
   }
   record(name, e, tol);
-}
-/** ‖a − b‖ / max(‖b‖, floorNorm). */
-function relNorm(a: Float32Array | Float64Array, b: Float32Array | Float64Array, floorNorm = 0): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  const d = Math.max(Math.sqrt(den), floorNorm);
-  return d === 0 ? Math.sqrt(num) : Math.sqrt(num) / d;
-}
-/** ‖|A|·|B|‖: the scale of a product's rounding error. */
-function absProductNorm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): number {
-  const c = new Float32Array(m * n);
-  ref.gemm(transA, transB, m, n, k, 1, a.map(Math.abs), b.map(Math.abs), 0, c);
-  return Math.sqrt(c.reduce((s, v) => s + v * v, 0));
 }
 
 // ───────────── the tests ─────────────

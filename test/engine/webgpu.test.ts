@@ -11,69 +11,11 @@ import { describeAdapter, generateWgsl, type KernelDef } from "../../src/engine/
 import { WEBGPU_KERNELS } from "../../src/engine/webgpu/kernels.js";
 import { loadWebGpuBackend, type WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { absProductNorm, close, copy, maxAbs, randn, rms, view, worstErrors as worst } from "./twin.js";
 import { webgpuSkip } from "./webgpu-skip.js";
 
 const ref = new RefBackend();
 const skip = await webgpuSkip();
-
-const GUARD = 12345.5;
-const PAD = 5;
-function view(n: number, offset = 3): Float32Array {
-  const buf = new Float32Array(offset + n + PAD).fill(GUARD);
-  return buf.subarray(offset, offset + n);
-}
-function guardsIntact(v: Float32Array): boolean {
-  const whole = new Float32Array(v.buffer);
-  const start = v.byteOffset / 4;
-  for (let i = 0; i < whole.length; i++) if ((i < start || i >= start + v.length) && whole[i] !== GUARD) return false;
-  return true;
-}
-function randn(rng: Rng, n: number, scale = 1, shift = 0, offset = 3): Float32Array {
-  const v = view(n, offset);
-  for (let i = 0; i < n; i++) v[i] = shift + scale * rng.normal();
-  return v;
-}
-function copy(v: Float32Array): Float32Array {
-  const c = view(v.length, (v.byteOffset / 4) % 7 || 1);
-  c.set(v);
-  return c;
-}
-const rms = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0) / Math.max(1, v.length));
-const maxAbs = (v: Float32Array) => v.reduce((s, x) => Math.max(s, Math.abs(x)), 0);
-function absProductNorm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): number {
-  const c = new Float32Array(m * n);
-  ref.gemm(transA, transB, m, n, k, 1, a.map(Math.abs), b.map(Math.abs), 0, c);
-  return Math.sqrt(c.reduce((s, v) => s + v * v, 0));
-}
-function relNorm(a: Float32Array, b: Float32Array, floorNorm = 0): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  const d = Math.max(Math.sqrt(den), floorNorm);
-  return d === 0 ? Math.sqrt(num) : Math.sqrt(num) / d;
-}
-function relElem(a: Float32Array, b: Float32Array, absFloor = 0): number {
-  const floor = Math.max(rms(b), absFloor, 1e-30);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    const e = Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + floor);
-    if (!(e <= worst)) worst = e;
-  }
-  return worst;
-}
-/** Largest error seen per kernel family (printed at the end, for the record). */
-const worst = new Map<string, number>();
-function close(name: string, a: Float32Array, b: Float32Array, how: "norm" | "elem", tol = 1e-5, absFloor = 0): void {
-  assert.equal(a.length, b.length);
-  const e = how === "norm" ? relNorm(a, b, absFloor) : relElem(a, b, absFloor);
-  const family = name.split(" ")[0];
-  worst.set(family, Math.max(worst.get(family) ?? 0, e));
-  assert.ok(e <= tol, `${name}: relative error ${e.toExponential(2)} > ${tol}`);
-  assert.ok(guardsIntact(a), `${name}: wrote outside its view`);
-}
 
 describe("WebGPU backend selection", () => {
   test("webgpu is a backend name; auto never picks it (by argument, FATHOM_BACKEND=auto or unset), whatever adapter exists", () => {
