@@ -6,18 +6,9 @@ import { GCBCAgent, gcbcLoss } from "../../src/agents/gcbc.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { centralDifference as fd } from "../nn/f64ref.js";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-function fd(f: () => number, x: { [i: number]: number }, i: number, h: number): number {
-  const old = x[i];
-  x[i] = old + h;
-  const p = f();
-  x[i] = old - h;
-  const m = f();
-  x[i] = old;
-  return (p - m) / (2 * h);
-}
 
 describe("GCBC loss −mean log N(a; μ, I)", () => {
   test("against hand-computed values (B = 2, A = 2)", () => {

@@ -15,6 +15,7 @@ import {
 } from "../../src/agents/losses.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { centralDifference } from "../nn/f64ref.js";
 
 const be = new RefBackend();
 
@@ -33,15 +34,7 @@ function checkByCentralDifferences(loss: () => number, wrt: [Float32Array, Float
   const h = 1e-3;
   for (const [p, grad, name] of wrt) {
     const g = Float32Array.from(grad);
-    for (let i = 0; i < p.length; i++) {
-      const old = p[i];
-      p[i] = old + h;
-      const lp1 = loss();
-      p[i] = old - h;
-      const lm1 = loss();
-      p[i] = old;
-      close(g[i], (lp1 - lm1) / (2 * h), rel, abs, `${name}[${i}]`);
-    }
+    for (let i = 0; i < p.length; i++) close(g[i], centralDifference(loss, p, i, h), rel, abs, `${name}[${i}]`);
   }
 }
 

@@ -8,20 +8,10 @@ import { twinTdLoss } from "../../src/agents/td.js";
 import { smoothedTargetAction, TD3Agent, td3ActorLoss, td3Target } from "../../src/agents/td3.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { centralDifference as fd } from "../nn/f64ref.js";
 
 function close(a: number, b: number, tol: number, what: string): void {
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
-}
-
-/** Central differences of f w.r.t. x[i] (x changed in place and restored). */
-function fd(f: () => number, x: { [i: number]: number }, i: number, h: number): number {
-  const old = x[i];
-  x[i] = old + h;
-  const p = f();
-  x[i] = old - h;
-  const m = f();
-  x[i] = old;
-  return (p - m) / (2 * h);
 }
 
 describe("losses against hand-computed values (B = 2)", () => {

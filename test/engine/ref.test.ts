@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { centralDifference } from "../nn/f64ref.js";
 
 const ref = new RefBackend();
 const EPS = 1e-6; // SPEC §2
@@ -83,15 +84,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 /** Central differences of loss() with respect to every entry of p (perturbed in place). */
 function fd(p: Float64Array, loss: () => number): Float64Array {
   const g = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const p0 = p[i];
-    p[i] = p0 + H;
-    const lp = loss();
-    p[i] = p0 - H;
-    const lm = loss();
-    p[i] = p0;
-    g[i] = (lp - lm) / (2 * H);
-  }
+  for (let i = 0; i < p.length; i++) g[i] = centralDifference(loss, p, i, H);
   return g;
 }
 

@@ -2,6 +2,17 @@
 // than from src/nn, used as the finite-difference oracle for the engine's backward passes.
 import type { ResNet } from "../../src/nn/resnet.js";
 
+/** The central difference (f(x_i + h) − f(x_i − h)) / 2h of f w.r.t. x[i] (x changed in place and restored). */
+export function centralDifference(f: () => number, x: { [i: number]: number }, i: number, h: number): number {
+  const old = x[i];
+  x[i] = old + h;
+  const p = f();
+  x[i] = old - h;
+  const m = f();
+  x[i] = old;
+  return (p - m) / (2 * h);
+}
+
 export interface F64Net {
   /** Parameter values by name (float64 copies). */
   p: Map<string, Float64Array>;
@@ -84,13 +95,5 @@ export function centralDifferences(ref: F64Net, x64: Float64Array, R: readonly F
     for (let k = 0; k < outs.length; k++) for (let i = 0; i < outs[k].length; i++) s += outs[k][i] * R[k][i];
     return s;
   };
-  return (arr, i) => {
-    const old = arr[i];
-    arr[i] = old + h;
-    const lp = loss();
-    arr[i] = old - h;
-    const lm = loss();
-    arr[i] = old;
-    return (lp - lm) / (2 * h);
-  };
+  return (arr, i) => centralDifference(loss, arr, i, h);
 }
