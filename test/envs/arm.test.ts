@@ -232,6 +232,25 @@ function placeCube(core: ArmCore, obs: Float32Array, x: number, y: number): [num
   return [x, y];
 }
 
+/** One arm_push_easy env (episode rng 4) with its cube placed at (0, REACH_Y), the scripted arm, and `go`: move() on them; fn runs on it, then both are disposed. */
+async function cubeScene(
+  fn: (s: { core: ArmCore; obs: Float32Array; cx: number; cy: number; go: (from: readonly number[], to: readonly number[], steps: number, grip: number, each?: (obs: Float32Array) => void) => void }) => void,
+): Promise<void> {
+  const mj = await loadMujoco();
+  const arm = new ScriptedArm(mj, ARM_TASKS["arm_push_easy-v1"].scene);
+  const core = await armCore("arm_push_easy-v1", 1);
+  try {
+    const obs = new Float32Array(OBS);
+    const rng = rngFor(4, 0);
+    core.reset(0, rng, obs);
+    const [cx, cy] = placeCube(core, obs, 0, REACH_Y);
+    fn({ core, obs, cx, cy, go: (from, to, steps, grip, each) => move(core, arm, rng, obs, from, to, steps, grip, each) });
+  } finally {
+    core.dispose();
+    arm.dispose();
+  }
+}
+
 describe("Arm specs", () => {
   it("lists the three arm tasks with the SPEC §6 shapes", () => {
     assert.deepEqual(ARM_ENV_SPECS.map((s) => s.id).sort(), ["arm_binpick_hard-v1", "arm_push_easy-v1", "arm_push_hard-v1"]);
@@ -454,50 +473,32 @@ describe("Arm physics", () => {
     }
   });
 
-  it("a scripted sweep of the closed gripper through the cube pushes it along", async () => {
-    const mj = await loadMujoco();
-    const arm = new ScriptedArm(mj, ARM_TASKS["arm_push_easy-v1"].scene);
-    const core = await armCore("arm_push_easy-v1", 1);
-    try {
-      const obs = new Float32Array(OBS);
-      const rng = rngFor(4, 0);
-      core.reset(0, rng, obs);
-      const [cx, cy] = placeCube(core, obs, 0, REACH_Y);
+  it("a scripted sweep of the closed gripper through the cube pushes it along", () =>
+    cubeScene(({ obs, cx, cy, go }) => {
       // Fingertips 1.7 cm above the table, from 12 cm on the cube's −x side to 12 cm past it.
       const z = 0.15;
-      move(core, arm, rng, obs, [cx - 0.12, cy, HIGH], [cx - 0.12, cy, HIGH], 20, 1);
-      move(core, arm, rng, obs, [cx - 0.12, cy, HIGH], [cx - 0.12, cy, z], 20, 1);
+      go([cx - 0.12, cy, HIGH], [cx - 0.12, cy, HIGH], 20, 1);
+      go([cx - 0.12, cy, HIGH], [cx - 0.12, cy, z], 20, 1);
       assert.ok(Math.hypot(obs[0] - cx, obs[1] - cy) < 0.005, "the approach must not touch the cube");
-      move(core, arm, rng, obs, [cx - 0.12, cy, z], [cx + 0.12, cy, z], 40, 1);
+      go([cx - 0.12, cy, z], [cx + 0.12, cy, z], 40, 1);
       const dx = obs[0] - cx;
       assert.ok(dx > 0.08, `the sweep should push the cube ≥ 8 cm along +x, moved it ${dx}`);
       assert.ok(Math.abs(obs[2] - ARM_CUBE_HALF) < 0.003, `the pushed cube stays on the table, z ${obs[2]}`);
-    } finally {
-      core.dispose();
-      arm.dispose();
-    }
-  });
+    }));
 
-  it("the gripper pressing down on the cube pushes it neither into the table nor itself through the table", async () => {
-    const mj = await loadMujoco();
-    const arm = new ScriptedArm(mj, ARM_TASKS["arm_push_easy-v1"].scene);
-    const core = await armCore("arm_push_easy-v1", 1);
-    try {
-      const obs = new Float32Array(OBS);
-      const rng = rngFor(4, 0);
-      core.reset(0, rng, obs);
-      const [cx, cy] = placeCube(core, obs, 0, REACH_Y);
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, HIGH], 20, 1);
+  it("the gripper pressing down on the cube pushes it neither into the table nor itself through the table", () =>
+    cubeScene(({ core, obs, cx, cy, go }) => {
+      go([cx, cy, HIGH], [cx, cy, HIGH], 20, 1);
       let cubeZ = Infinity;
       let flangeZ = Infinity;
       let pressed = 0;
       // The flange is driven to z = 0.137, 5.6 cm below where the closed fingertips meet the cube's top.
       const low = TIP_BELOW_FLANGE + 0.004;
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, low], 20, 1, (o) => {
+      go([cx, cy, HIGH], [cx, cy, low], 20, 1, (o) => {
         cubeZ = Math.min(cubeZ, o[2]);
         if (o[12] - EEF_ABOVE_FLANGE > 2 * ARM_CUBE_HALF + TIP_BELOW_FLANGE - 0.01 && Math.hypot(o[0] - cx, o[1] - cy) < 0.02) pressed++;
       });
-      move(core, arm, rng, obs, [cx, cy, low], [cx, cy, low], 30, 1, (o) => {
+      go([cx, cy, low], [cx, cy, low], 30, 1, (o) => {
         cubeZ = Math.min(cubeZ, o[2]);
       });
       assert.ok(pressed >= 2, `the fingers should have rested on the cube's top for a few steps (${pressed})`);
@@ -505,39 +506,28 @@ describe("Arm physics", () => {
       assert.ok(cubeZ > ARM_CUBE_HALF - 0.007, `the pressed cube sank to z ${cubeZ}`);
       // Without the cube: the same fingers driven 1.2 cm below the table's surface stop on it.
       placeCube(core, obs, 0.4, REACH_Y);
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, HIGH], 20, 1);
+      go([cx, cy, HIGH], [cx, cy, HIGH], 20, 1);
       const below = TIP_BELOW_FLANGE - 0.012;
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, below], 20, 1, (o) => {
+      go([cx, cy, HIGH], [cx, cy, below], 20, 1, (o) => {
         flangeZ = Math.min(flangeZ, o[12] - EEF_ABOVE_FLANGE);
       });
-      move(core, arm, rng, obs, [cx, cy, below], [cx, cy, below], 20, 1, (o) => {
+      go([cx, cy, below], [cx, cy, below], 20, 1, (o) => {
         flangeZ = Math.min(flangeZ, o[12] - EEF_ABOVE_FLANGE);
       });
       assert.ok(flangeZ > TIP_BELOW_FLANGE - 0.006, `the fingertips went through the table: flange z ${flangeZ}`);
       assert.ok(flangeZ < TIP_BELOW_FLANGE + 0.01, `the fingertips should have reached the table: flange z ${flangeZ}`);
-    } finally {
-      core.dispose();
-      arm.dispose();
-    }
-  });
+    }));
 
-  it("closing the gripper around the cube stops at its width and lifts it (μ 1, no pass-through)", async () => {
-    const mj = await loadMujoco();
-    const arm = new ScriptedArm(mj, ARM_TASKS["arm_push_easy-v1"].scene);
-    const core = await armCore("arm_push_easy-v1", 1);
-    try {
-      const obs = new Float32Array(OBS);
-      const rng = rngFor(4, 0);
-      core.reset(0, rng, obs);
-      const [cx, cy] = placeCube(core, obs, 0, REACH_Y);
+  it("closing the gripper around the cube stops at its width and lifts it (μ 1, no pass-through)", () =>
+    cubeScene(({ core, obs, cx, cy, go }) => {
       // Open, down around the cube: the pads span z 0.007..0.087, the hand stays above its top.
       const grip = TIP_BELOW_FLANGE + 0.007;
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, HIGH], 20, -1);
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, grip], 20, -1);
+      go([cx, cy, HIGH], [cx, cy, HIGH], 20, -1);
+      go([cx, cy, HIGH], [cx, cy, grip], 20, -1);
       assert.ok(Math.abs(obs[16] - 0.16) < 0.002, `open gap ${obs[16]}`);
       assert.ok(Math.hypot(obs[0] - cx, obs[1] - cy) < 0.005, "the open gripper must come down around the cube without moving it");
       let gapMin = Infinity;
-      move(core, arm, rng, obs, [cx, cy, grip], [cx, cy, grip], 20, 1, (o) => {
+      go([cx, cy, grip], [cx, cy, grip], 20, 1, (o) => {
         gapMin = Math.min(gapMin, o[16]);
       });
       // The pads' inner faces sit 0.5 mm inside the finger frames: closed on the cube, the frames
@@ -547,7 +537,7 @@ describe("Arm physics", () => {
       assert.ok(gapMin > CUBE_W - 0.001 - 0.008, `the fingers closed to ${gapMin}, through the ${CUBE_W} m cube`);
       assert.ok(obs[16] > CUBE_W - 0.001 - 0.004, `closed on the cube, the finger frames are ${obs[16]} apart`);
       assert.ok(obs[16] < CUBE_W * Math.SQRT2, `the gripper should be closed on the cube, gap ${obs[16]}`);
-      move(core, arm, rng, obs, [cx, cy, grip], [cx, cy, HIGH], 20, 1, (o) => {
+      go([cx, cy, grip], [cx, cy, HIGH], 20, 1, (o) => {
         gapMin = Math.min(gapMin, o[16]);
       });
       assert.ok(gapMin > CUBE_W - 0.001 - 0.008, `the fingers closed to ${gapMin} while holding the cube`);
@@ -555,14 +545,10 @@ describe("Arm physics", () => {
       assert.ok(obs[2] > ARM_CUBE_HALF + 0.8 * lift, `the gripped cube should rise with the hand (by ${lift} m), z ${obs[2]}`);
       // The same closing without the cube in between shuts the fingers.
       placeCube(core, obs, cx + 0.3, cy);
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, HIGH], 5, -1);
-      move(core, arm, rng, obs, [cx, cy, HIGH], [cx, cy, HIGH], 10, 1);
+      go([cx, cy, HIGH], [cx, cy, HIGH], 5, -1);
+      go([cx, cy, HIGH], [cx, cy, HIGH], 10, 1);
       assert.ok(obs[16] < 0.003, `with nothing between them the fingers close, gap ${obs[16]}`);
-    } finally {
-      core.dispose();
-      arm.dispose();
-    }
-  });
+    }));
 
   it("the gripper command opens and closes the fingers", async () => {
     for (const [id, open] of [
