@@ -109,21 +109,15 @@ describe("loss gradients against finite differences", () => {
         for (let i = 0; i < B * B; i++) t += W[i] * L[i];
         return t;
       };
-      const h = 1e-3;
-      for (const [x, g, name] of [
-        [phi, Float32Array.from(dPhi), "dPhi"],
-        [psi, Float32Array.from(dPsi), "dPsi"],
-      ] as const) {
-        for (let i = 0; i < x.length; i++) {
-          const old = x[i];
-          x[i] = old + h;
-          const lp = loss();
-          x[i] = old - h;
-          const lm = loss();
-          x[i] = old;
-          close(g[i], (lp - lm) / (2 * h), 5e-3, 5e-4, `${fn} ${name}[${i}]`);
-        }
-      }
+      checkByCentralDifferences(
+        loss,
+        [
+          [phi, dPhi, `${fn} dPhi`],
+          [psi, dPsi, `${fn} dPsi`],
+        ],
+        5e-3,
+        5e-4,
+      );
       // Row energy: ∂/∂φ of Σ_i coef·energy(φ_i, ψ_i).
       const e = new Float64Array(B);
       const coef = -0.7;
@@ -135,18 +129,24 @@ describe("loss gradients against finite differences", () => {
         rowEnergy(fn, phi, psi, B, d, e);
         return coef * e.reduce((a, b) => a + b, 0);
       };
-      for (let i = 0; i < phi.length; i++) {
-        const old = phi[i];
-        phi[i] = old + h;
-        const lp = rowLoss();
-        phi[i] = old - h;
-        const lm = rowLoss();
-        phi[i] = old;
-        close(dPhi[i], (lp - lm) / (2 * h), 5e-3, 5e-4, `${fn} row dPhi[${i}]`);
-      }
+      checkByCentralDifferences(rowLoss, [[phi, dPhi, `${fn} row dPhi`]], 5e-3, 5e-4);
     });
   }
 });
+
+/** ⟨dLogp, log π⟩ + ⟨dA, a⟩ of tanhGaussianSample on (mean, raw, eps) [B, A]: the loss whose gradient tanhGaussianBackward returns. */
+function sampleLoss(mean: Float32Array, raw: Float32Array, eps: Float32Array, B: number, A: number, dLogp: Float64Array, dA: Float32Array, logDet?: "exact"): () => number {
+  const x = new Float32Array(B * A);
+  const a = new Float32Array(B * A);
+  const lp = new Float64Array(B);
+  return () => {
+    tanhGaussianSample(mean, raw, eps, B, A, x, a, lp, logDet);
+    let t = 0;
+    for (let i = 0; i < B; i++) t += dLogp[i] * lp[i];
+    for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
+    return t;
+  };
+}
 
 describe("tanh-Gaussian policy (SPEC §2–3)", () => {
   test("log-std squashing spans [-5, 2]", () => {
@@ -184,13 +184,7 @@ describe("tanh-Gaussian policy (SPEC §2–3)", () => {
     const dMean = new Float32Array(B * A);
     const dRaw = new Float32Array(B * A);
     tanhGaussianBackward(raw, eps, a, dLogp, dA, B, A, dMean, dRaw);
-    const loss = () => {
-      tanhGaussianSample(mean, raw, eps, B, A, x, a, lp);
-      let t = 0;
-      for (let i = 0; i < B; i++) t += dLogp[i] * lp[i];
-      for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
-      return t;
-    };
+    const loss = sampleLoss(mean, raw, eps, B, A, dLogp, dA);
     checkByCentralDifferences(loss, [
       [mean, dMean, "dMean"],
       [raw, dRaw, "dRaw"],
@@ -237,13 +231,7 @@ describe("tanh-Gaussian with the exact tanh log-det", () => {
     // The saturated entries: ∂log π/∂μ = 2·tanh(x) ≈ ±2 (the reference form gives ~0 there).
     close(dMean[1], dLogp[0] * 2, 1e-3, 1e-4, "saturated dMean[1]");
     close(dMean[6], -dLogp[1] * 2, 1e-3, 1e-4, "saturated dMean[6]");
-    const loss = () => {
-      tanhGaussianSample(mean, raw, eps, B, A, x, a, lp, "exact");
-      let t = 0;
-      for (let i = 0; i < B; i++) t += dLogp[i] * lp[i];
-      for (let i = 0; i < B * A; i++) t += dA[i] * a[i];
-      return t;
-    };
+    const loss = sampleLoss(mean, raw, eps, B, A, dLogp, dA, "exact");
     checkByCentralDifferences(loss, [
       [mean, dMean, "dMean"],
       [raw, dRaw, "dRaw"],
