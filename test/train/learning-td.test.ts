@@ -19,11 +19,9 @@
 // learned by 200 k with both the AVX-512 and the AVX2 kernels (different rounding, different runs).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { makeVecEnv } from "../../src/envs/registry.js";
-import { keyFromSeed, Rng } from "../../src/random.js";
-import { presetFor, TrainConfigSchema } from "../../src/train/config.js";
-import { evaluate, type Policy } from "../../src/train/evaluate.js";
+import { presetFor, type TrainConfig, TrainConfigSchema } from "../../src/train/config.js";
 import { type EvalRecord, train } from "../../src/train/trainer.js";
+import { randomPolicyMetrics } from "./random-policy.js";
 
 /** Mean of the last two evaluations' fraction of episodes that reach the goal and their time at goal. */
 function lastTwo(evals: EvalRecord[]): { success: number; atGoal: number; curve: string } {
@@ -33,23 +31,24 @@ function lastTwo(evals: EvalRecord[]): { success: number; atGoal: number; curve:
   return { success: mean("eval/episode_success_any"), atGoal: mean("eval/episode_success"), curve };
 }
 
-async function randomPolicy(episodeLength: number): Promise<{ success: number; atGoal: number }> {
-  const env = await makeVecEnv("simple_u_maze-v1", { numEnvs: 48, threads: 0, episodeLength });
-  const rng = new Rng(keyFromSeed(3));
-  const random: Policy = {
-    act(_obs, n, out) {
-      for (let i = 0; i < n * 2; i++) out[i] = 2 * rng.uniform() - 1;
-    },
-  };
-  try {
-    const { metrics } = await evaluate(random, env, { seed: 5 });
-    return { success: metrics["eval/episode_success_any"], atGoal: metrics["eval/episode_success"] };
-  } finally {
-    await env.close();
-  }
+/** Trains `config` from scratch (no run directory) and asserts the bars on the mean of its last two evaluations. */
+async function assertReachesGoals(config: TrainConfig, successBar: number, timeAtGoalBar: number): Promise<void> {
+  const res = await train(config, { runDir: null });
+  assert.equal(res.status, "done");
+  const r = lastTwo(res.evals);
+  assert.ok(r.success >= successBar, `success ${r.success.toFixed(3)} < ${successBar} (${r.curve})`);
+  assert.ok(r.atGoal >= timeAtGoalBar, `time at goal ${r.atGoal.toFixed(1)} < ${timeAtGoalBar} (${r.curve})`);
 }
 
 const RANDOM_SUCCESS_MAX = 0.05;
+
+/** A uniformly random policy on the training layout's goals, with episodes of episodeLength: success near 0, time at goal under a tenth of the bar. */
+async function assertRandomStaysNear0(episodeLength: number, timeAtGoalBar: number): Promise<void> {
+  const metrics = await randomPolicyMetrics("simple_u_maze-v1", episodeLength);
+  const r = { success: metrics["eval/episode_success_any"], atGoal: metrics["eval/episode_success"] };
+  assert.ok(r.success <= RANDOM_SUCCESS_MAX, `random success ${r.success}`);
+  assert.ok(r.atGoal < timeAtGoalBar / 10, `random time at goal ${r.atGoal}`);
+}
 
 describe("SAC learns to reach goals (simple_u_maze-v1)", () => {
   /**
@@ -73,11 +72,7 @@ describe("SAC learns to reach goals (simple_u_maze-v1)", () => {
   });
 
   test(`reaches the goals (success ≥ ${SUCCESS_BAR}, time at goal ≥ ${TIME_AT_GOAL_BAR} of 400) within 500 k env steps`, async () => {
-    const res = await train(config, { runDir: null });
-    assert.equal(res.status, "done");
-    const r = lastTwo(res.evals);
-    assert.ok(r.success >= SUCCESS_BAR, `success ${r.success.toFixed(3)} < ${SUCCESS_BAR} (${r.curve})`);
-    assert.ok(r.atGoal >= TIME_AT_GOAL_BAR, `time at goal ${r.atGoal.toFixed(1)} < ${TIME_AT_GOAL_BAR} (${r.curve})`);
+    await assertReachesGoals(config, SUCCESS_BAR, TIME_AT_GOAL_BAR);
   });
 });
 
@@ -105,17 +100,11 @@ describe("SAC+HER learns to reach goals (simple_u_maze-v1)", () => {
   });
 
   test(`reaches the goals (success ≥ ${SUCCESS_BAR}, time at goal ≥ ${TIME_AT_GOAL_BAR} of ${EPISODE}) within 250 k env steps`, async () => {
-    const res = await train(config, { runDir: null });
-    assert.equal(res.status, "done");
-    const r = lastTwo(res.evals);
-    assert.ok(r.success >= SUCCESS_BAR, `success ${r.success.toFixed(3)} < ${SUCCESS_BAR} (${r.curve})`);
-    assert.ok(r.atGoal >= TIME_AT_GOAL_BAR, `time at goal ${r.atGoal.toFixed(1)} < ${TIME_AT_GOAL_BAR} (${r.curve})`);
+    await assertReachesGoals(config, SUCCESS_BAR, TIME_AT_GOAL_BAR);
   });
 
   test("a uniformly random policy stays near 0 on the same goals", async () => {
-    const r = await randomPolicy(EPISODE);
-    assert.ok(r.success <= RANDOM_SUCCESS_MAX, `random success ${r.success}`);
-    assert.ok(r.atGoal < TIME_AT_GOAL_BAR / 10, `random time at goal ${r.atGoal}`);
+    await assertRandomStaysNear0(EPISODE, TIME_AT_GOAL_BAR);
   });
 });
 
@@ -140,16 +129,10 @@ describe("TD3+HER learns to reach goals (simple_u_maze-v1)", () => {
   });
 
   test(`reaches the goals (success ≥ ${SUCCESS_BAR}, time at goal ≥ ${TIME_AT_GOAL_BAR} of 1000) within 250 k env steps`, async () => {
-    const res = await train(config, { runDir: null });
-    assert.equal(res.status, "done");
-    const r = lastTwo(res.evals);
-    assert.ok(r.success >= SUCCESS_BAR, `success ${r.success.toFixed(3)} < ${SUCCESS_BAR} (${r.curve})`);
-    assert.ok(r.atGoal >= TIME_AT_GOAL_BAR, `time at goal ${r.atGoal.toFixed(1)} < ${TIME_AT_GOAL_BAR} (${r.curve})`);
+    await assertReachesGoals(config, SUCCESS_BAR, TIME_AT_GOAL_BAR);
   });
 
   test("a uniformly random policy stays near 0 on the same goals", async () => {
-    const r = await randomPolicy(1000);
-    assert.ok(r.success <= RANDOM_SUCCESS_MAX, `random success ${r.success}`);
-    assert.ok(r.atGoal < TIME_AT_GOAL_BAR / 10, `random time at goal ${r.atGoal}`);
+    await assertRandomStaysNear0(1000, TIME_AT_GOAL_BAR);
   });
 });

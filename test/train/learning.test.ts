@@ -3,11 +3,9 @@
 // must fail the same bar. Runs in a few minutes on 2 cores with the native backend.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { makeVecEnv } from "../../src/envs/registry.js";
-import { keyFromSeed, Rng } from "../../src/random.js";
 import { presetFor, TrainConfigSchema } from "../../src/train/config.js";
-import { evaluate, type Policy } from "../../src/train/evaluate.js";
 import { train } from "../../src/train/trainer.js";
+import { randomPolicyMetrics } from "./random-policy.js";
 
 /**
  * Bars on the last three evaluations (48 episodes each) on the far goals of the U (eval_far/…):
@@ -56,20 +54,9 @@ describe("CRL learns to reach goals (simple_u_maze-v1)", () => {
   });
 
   test("a uniformly random policy stays near 0 on the same goals", async () => {
-    const env = await makeVecEnv("simple_u_maze_eval-v1", { numEnvs: 48, threads: 0 });
-    const rng = new Rng(keyFromSeed(3));
-    const random: Policy = {
-      act(_obs, n, out) {
-        for (let i = 0; i < n * 2; i++) out[i] = 2 * rng.uniform() - 1;
-      },
-    };
-    try {
-      const { metrics } = await evaluate(random, env, { seed: 5 });
-      assert.ok(metrics["eval/episode_success_any"] <= RANDOM_SUCCESS_MAX, `random policy success_any ${metrics["eval/episode_success_any"]}`);
-      assert.ok(metrics["eval/episode_success"] <= RANDOM_TIME_AT_GOAL_MAX, `random policy time at goal ${metrics["eval/episode_success"]}`);
-      assert.ok(metrics["eval/mean_dist"] > DIST_BAR, `random policy distance ${metrics["eval/mean_dist"]}`);
-    } finally {
-      await env.close();
-    }
+    const metrics = await randomPolicyMetrics("simple_u_maze_eval-v1");
+    assert.ok(metrics["eval/episode_success_any"] <= RANDOM_SUCCESS_MAX, `random policy success_any ${metrics["eval/episode_success_any"]}`);
+    assert.ok(metrics["eval/episode_success"] <= RANDOM_TIME_AT_GOAL_MAX, `random policy time at goal ${metrics["eval/episode_success"]}`);
+    assert.ok(metrics["eval/mean_dist"] > DIST_BAR, `random policy distance ${metrics["eval/mean_dist"]}`);
   });
 });
