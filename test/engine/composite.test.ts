@@ -4,7 +4,7 @@
 // bitwise reproducible for any thread count; and the shared implementation that a backend
 // without them gets (compositeKernels).
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { Backend } from "../../src/engine/backend.js";
 import {
   CONTRASTIVE_LOSSES,
@@ -15,13 +15,13 @@ import {
   LossScratch,
   TANH_LOG_DETS,
 } from "../../src/engine/composite.js";
-import { loadNativeBackend, type NativeOptions } from "../../src/engine/native/native.js";
+import { loadNativeBackend } from "../../src/engine/native/native.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
 
 const ref = new RefBackend();
-const first = loadNativeBackend();
-const skip = "error" in first ? `native addon not available (${first.error}); build it with npm run build:native` : false;
+const { skip } = loadNativeForTests();
 
 function randn(rng: Rng, n: number, scale = 1): Float32Array {
   const v = new Float32Array(n);
@@ -63,36 +63,14 @@ function representations(rng: Rng, B: number, d: number): { phi: Float32Array; p
   return { phi, psi };
 }
 
-const configs: NativeOptions[] = [
-  { simd: "auto", threads: 2 },
-  { simd: "auto", threads: 1 },
-  { simd: "auto", threads: 3 },
-  { simd: "avx512", threads: 2 },
-  { simd: "avx2", threads: 2 },
-  { simd: "avx2x16", threads: 3 },
-  { simd: "generic", threads: 2 },
-];
-
-after(() => {
-  if (!skip) loadNativeBackend(); // back to the environment's configuration
-});
-
-for (const cfg of configs) {
+for (const cfg of NATIVE_CONFIGS) {
   describe(`native composite kernels vs their twins (${cfg.simd}, ${cfg.threads} threads)`, { skip }, () => {
     const rng = new Rng(keyFromSeed(7 + cfg.threads! * 13 + cfg.simd!.length));
-    const maybe = (name: string, fn: (b: Backend) => void) =>
-      test(name, (t) => {
-        const r = loadNativeBackend(cfg); // reconfigure: another describe may have switched it
-        if ("error" in r) {
-          t.skip(`this CPU cannot run it: ${r.error}`);
-          return;
-        }
-        const b = r.backend;
-        for (const k of ["sumSquares", "pairwiseEnergy", "pairwiseEnergyBackward", "contrastiveLoss", "tanhGaussianSample", "tanhGaussianBackward"] as const) {
-          assert.equal(typeof b[k], "function", `the addon has no ${k}: rebuild it (npm run build:native)`);
-        }
-        fn(b);
-      });
+    const maybe = nativeTest(cfg, (b) => {
+      for (const k of ["sumSquares", "pairwiseEnergy", "pairwiseEnergyBackward", "contrastiveLoss", "tanhGaussianSample", "tanhGaussianBackward"] as const) {
+        assert.equal(typeof b[k], "function", `the addon has no ${k}: rebuild it (npm run build:native)`);
+      }
+    });
 
     maybe("sumSquares: float64 accuracy on every size; NaN and Infinity propagate", (b) => {
       for (const n of [0, 1, 17, 4096, 4097, 3 * 4096 + 5, 100_003]) {

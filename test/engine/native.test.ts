@@ -3,65 +3,26 @@
 // the pool's barriers are exercised under oversubscription). Inputs are subarray views with a
 // non-zero byteOffset and guard values around them, so any out-of-bounds write is caught.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import type { Backend } from "../../src/engine/backend.js";
+import { describe, test } from "node:test";
 import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
 import { absProductNorm, close, copy, maxAbs, randn, rms, view } from "./twin.js";
 
 const ref = new RefBackend();
-const first = loadNativeBackend();
-const skip = "error" in first ? `native addon not available (${first.error}); build it with npm run build:native` : false;
+const { first, skip } = loadNativeForTests();
 
 // CI (.ci/run sets FATHOM_NATIVE_STRICT=1) must not pass on the ref backend alone.
 test("the native addon is loaded where the build is required (FATHOM_NATIVE_STRICT=1)", { skip: process.env.FATHOM_NATIVE_STRICT !== "1" && "FATHOM_NATIVE_STRICT is not set" }, () => {
   assert.ok(!("error" in first), `FATHOM_NATIVE_STRICT=1 but the native addon did not load: ${"error" in first ? first.error : ""}`);
 });
 
-// Kernel builds × thread counts. "auto" first: it is what ships on this machine.
-const configs: NativeOptions[] = [
-  { simd: "auto", threads: 2 },
-  { simd: "auto", threads: 1 },
-  { simd: "auto", threads: 3 },
-  { simd: "avx512", threads: 2 },
-  { simd: "avx2", threads: 2 },
-  { simd: "avx2x16", threads: 3 },
-  { simd: "generic", threads: 2 },
-];
-
-after(() => {
-  if (!skip) loadNativeBackend(); // back to the environment's configuration
-});
-
-for (const cfg of configs) {
+for (const cfg of NATIVE_CONFIGS) {
   const label = `${cfg.simd}, ${cfg.threads} threads`;
   describe(`native kernels vs ref (${label})`, { skip }, () => {
-    let nat: Backend;
-    let why = "";
-    const get = (): Backend | null => {
-      if (nat) return nat;
-      const r = loadNativeBackend(cfg);
-      if ("error" in r) {
-        why = r.error;
-        return null;
-      }
-      nat = r.backend;
-      return nat;
-    };
     const rng = new Rng(keyFromSeed(cfg.threads! * 100 + (cfg.simd?.length ?? 0)));
-    const maybe = (name: string, fn: (b: Backend) => void) =>
-      test(name, (t) => {
-        const b = get();
-        if (!b) {
-          t.skip(`this CPU cannot run it: ${why}`);
-          return;
-        }
-        // Reconfigure before every test: another describe may have switched the process-wide setting.
-        const again = loadNativeBackend(cfg);
-        assert.ok("backend" in again);
-        fn(again.backend);
-      });
+    const maybe = nativeTest(cfg);
 
     maybe("describe() names the SIMD level and the thread count", (b) => {
       assert.match(b.describe(), /^native \((avx512bf16|avx512|avx2|avx2x16|generic), \d+ threads?\)$/);
