@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
-import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { adamCases, addCases, biasCases, denseBackwardCases, denseForwardCases, gemmCases, gemmEmptyCases, layerNormCases, swishCases } from "./kernel-cases.js";
 import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
-import { absProductNorm, close, copy, maxAbs, randn, rms, view } from "./twin.js";
+import { copy, randn, view } from "./twin.js";
 
-const ref = new RefBackend();
 const { first, skip } = loadNativeForTests();
 
 // CI (.ci/run sets FATHOM_NATIVE_STRICT=1) must not pass on the ref backend alone.
@@ -31,142 +30,58 @@ for (const cfg of NATIVE_CONFIGS) {
     });
 
     maybe("gemm: all transposes, alpha/beta, odd sizes, several k blocks", (b) => {
-      const shapes: [number, number, number][] = [
-        [1, 1, 1],
-        [3, 17, 5],
-        [17, 3, 255],
-        [255, 257, 17],
-        [257, 255, 3],
-        [1, 257, 257],
-        [257, 1, 33],
-        [64, 300, 520],
-        [40, 70, 600],
-      ];
-      for (const [m, n, k] of shapes) {
-        for (const transA of [false, true]) {
-          for (const transB of [false, true]) {
-            for (const [alpha, beta] of [
-              [0.7, -1.3],
-              [1, 0],
-              [-2, 1],
-            ]) {
-              const a = randn(rng, m * k);
-              const bb = randn(rng, k * n, 1, 0, 1);
-              const c0 = randn(rng, m * n);
-              if (beta === 0) c0.fill(Number.NaN); // beta = 0 overwrites: NaNs must not survive
-              const cr = copy(c0);
-              const cn = copy(c0);
-              ref.gemm(transA, transB, m, n, k, alpha, a, bb, beta, cr);
-              b.gemm(transA, transB, m, n, k, alpha, a, bb, beta, cn);
-              close(`gemm ${m}x${n}x${k} tA=${transA} tB=${transB} α=${alpha} β=${beta}`, cn, cr, "norm");
-            }
-          }
-        }
-      }
+      gemmCases(
+        b,
+        rng,
+        [
+          [1, 1, 1],
+          [3, 17, 5],
+          [17, 3, 255],
+          [255, 257, 17],
+          [257, 255, 3],
+          [1, 257, 257],
+          [257, 1, 33],
+          [64, 300, 520],
+          [40, 70, 600],
+        ],
+        [
+          [0.7, -1.3],
+          [1, 0],
+          [-2, 1],
+        ],
+      );
     });
 
     maybe("gemm: k = 0 scales C by beta; m or n = 0 is a no-op", (b) => {
-      const c = randn(rng, 12);
-      const want = c.map((v) => 0.5 * v);
-      b.gemm(false, false, 3, 4, 0, 2, view(0), view(0), 0.5, c);
-      close("gemm k=0", c, want, "elem", 0);
-      const c2 = randn(rng, 4);
-      const c2copy = copy(c2);
-      b.gemm(false, false, 0, 4, 3, 1, view(0), randn(rng, 12), 0, c2);
-      close("gemm m=0", c2, c2copy, "elem", 0);
+      gemmEmptyCases(b, rng);
     });
 
     maybe("biasAdd and biasBackward", (b) => {
-      for (const [rows, cols] of [
+      biasCases(b, rng, [
         [1, 1],
         [3, 17],
         [257, 255],
         [300, 100],
         [2000, 9],
-      ]) {
-        const x = randn(rng, rows * cols);
-        const bias = randn(rng, cols);
-        const xr = copy(x);
-        const xn = copy(x);
-        ref.biasAdd(xr, bias, rows, cols);
-        b.biasAdd(xn, bias, rows, cols);
-        close(`biasAdd ${rows}x${cols}`, xn, xr, "elem");
-        const db0 = randn(rng, cols);
-        const dbr = copy(db0);
-        const dbn = copy(db0);
-        ref.biasBackward(x, dbr, rows, cols);
-        b.biasBackward(x, dbn, rows, cols);
-        close(`biasBackward ${rows}x${cols}`, dbn, dbr, "elem");
-      }
+      ]);
     });
 
     maybe("layerNormForward and layerNormBackward (also in place)", (b) => {
-      for (const [rows, cols] of [
+      layerNormCases(b, rng, [
         [1, 1],
         [3, 17],
         [17, 255],
         [257, 257],
         [130, 256],
-      ]) {
-        const x = randn(rng, rows * cols, 2, 0.5);
-        const gamma = randn(rng, cols, 0.5, 1);
-        const beta = randn(rng, cols, 0.3);
-        const [yr, yn] = [view(rows * cols), view(rows * cols, 2)];
-        const [mr, mn, rr, rn] = [view(rows), view(rows), view(rows), view(rows)];
-        ref.layerNormForward(x, gamma, beta, yr, mr, rr, rows, cols, 1e-6);
-        b.layerNormForward(x, gamma, beta, yn, mn, rn, rows, cols, 1e-6);
-        close(`lnFwd y ${rows}x${cols}`, yn, yr, "elem");
-        close(`lnFwd mean ${rows}x${cols}`, mn, mr, "elem");
-        close(`lnFwd rstd ${rows}x${cols}`, rn, rr, "elem");
-        const xin = copy(x); // y aliases x
-        b.layerNormForward(xin, gamma, beta, xin, mn, rn, rows, cols, 1e-6);
-        close(`lnFwd in place ${rows}x${cols}`, xin, yr, "elem");
-
-        const dy = randn(rng, rows * cols);
-        const [dgr, dbr] = [randn(rng, cols), randn(rng, cols)];
-        const [dgn, dbn] = [copy(dgr), copy(dbr)];
-        const [dxr, dxn] = [view(rows * cols), view(rows * cols, 4)];
-        ref.layerNormBackward(dy, x, mr, rr, gamma, dxr, dgr, dbr, rows, cols);
-        b.layerNormBackward(dy, x, mr, rr, gamma, dxn, dgn, dbn, rows, cols);
-        // dx = rstd·(dy·γ − means): the scale of the cancelling terms.
-        const dxScale = maxAbs(rr) * rms(dy) * maxAbs(gamma);
-        close(`lnBwd dx ${rows}x${cols}`, dxn, dxr, "elem", 1e-5, dxScale);
-        close(`lnBwd dgamma ${rows}x${cols}`, dgn, dgr, "elem");
-        close(`lnBwd dbeta ${rows}x${cols}`, dbn, dbr, "elem");
-        const dyin = copy(dy); // dx aliases dy
-        b.layerNormBackward(dyin, x, mr, rr, gamma, dyin, copy(dgn), copy(dbn), rows, cols);
-        close(`lnBwd in place ${rows}x${cols}`, dyin, dxr, "elem", 1e-5, dxScale);
-      }
+      ]);
     });
 
     maybe("swishForward and swishBackward (wide input range, in place)", (b) => {
-      for (const n of [1, 3, 17, 255, 257, 40000]) {
-        const x = randn(rng, n, 4);
-        if (n > 5) {
-          x[0] = 100; // saturated sigmoid on both sides
-          x[1] = -100;
-          x[2] = 0;
-        }
-        const [yr, yn] = [view(n), view(n, 6)];
-        ref.swishForward(x, yr, n);
-        b.swishForward(x, yn, n);
-        close(`swishFwd n=${n}`, yn, yr, "elem");
-        const xin = copy(x);
-        b.swishForward(xin, xin, n);
-        close(`swishFwd in place n=${n}`, xin, yr, "elem");
-        const dy = randn(rng, n);
-        const [dxr, dxn] = [view(n), view(n, 2)];
-        ref.swishBackward(dy, x, dxr, n);
-        b.swishBackward(dy, x, dxn, n);
-        close(`swishBwd n=${n}`, dxn, dxr, "elem");
-        const dyin = copy(dy);
-        b.swishBackward(dyin, x, dyin, n);
-        close(`swishBwd in place n=${n}`, dyin, dxr, "elem");
-      }
+      swishCases(b, rng, [1, 3, 17, 255, 257, 40000]);
     });
 
     maybe("denseLnSwishForward", (b) => {
-      for (const [rows, inD, outD] of [
+      denseForwardCases(b, rng, [
         [1, 1, 1],
         [3, 17, 5],
         [17, 3, 255],
@@ -174,103 +89,38 @@ for (const cfg of NATIVE_CONFIGS) {
         [130, 256, 256],
         [20, 600, 40],
         [2, 40, 300], // fewer row panels than threads: columns split, epilogue after a barrier
-      ]) {
-        const x = randn(rng, rows * inD);
-        const w = randn(rng, inD * outD, 1 / Math.sqrt(inD));
-        const bias = randn(rng, outD, 0.1);
-        const gamma = randn(rng, outD, 0.2, 1);
-        const beta = randn(rng, outD, 0.2);
-        const outs = () => [view(rows * outD), view(rows), view(rows), view(rows * outD, 1)] as const;
-        const [zr, mr, rr, yr] = outs();
-        const [zn, mn, rn, yn] = outs();
-        ref.denseLnSwishForward(x, w, bias, gamma, beta, zr, mr, rr, yr, rows, inD, outD, 1e-6);
-        b.denseLnSwishForward(x, w, bias, gamma, beta, zn, mn, rn, yn, rows, inD, outD, 1e-6);
-        const s = `${rows}x${inD}->${outD}`;
-        close(`fusedFwd z ${s}`, zn, zr, "elem");
-        close(`fusedFwd mean ${s}`, mn, mr, "elem");
-        close(`fusedFwd rstd ${s}`, rn, rr, "elem");
-        close(`fusedFwd y ${s}`, yn, yr, "elem");
-      }
+      ]);
     });
 
     maybe("denseLnSwishBackward (with and without dx)", (b) => {
       // outDim ≥ 3: with one or two features LayerNorm's output is constant (0, or ±1) and dz is
       // rounding noise (covered, with a floor, by the LayerNorm test above).
-      for (const [rows, inD, outD] of [
-        [1, 1, 3],
-        [1, 3, 17],
-        [17, 255, 3],
-        [257, 33, 255],
-        [130, 256, 256],
-        [600, 20, 70],
-      ]) {
-        const x = randn(rng, rows * inD);
-        const w = randn(rng, inD * outD, 1 / Math.sqrt(inD));
-        const bias = randn(rng, outD, 0.1);
-        const gamma = randn(rng, outD, 0.2, 1);
-        const beta = randn(rng, outD, 0.2);
-        const [z, mean, rstd, y] = [view(rows * outD), view(rows), view(rows), view(rows * outD)];
-        ref.denseLnSwishForward(x, w, bias, gamma, beta, z, mean, rstd, y, rows, inD, outD, 1e-6);
-        const dy = randn(rng, rows * outD);
-        const accs = [randn(rng, inD * outD), randn(rng, outD), randn(rng, outD), randn(rng, outD)];
-        for (const [withDx, withDw] of [
+      denseBackwardCases(
+        b,
+        rng,
+        [
+          [1, 1, 3],
+          [1, 3, 17],
+          [17, 255, 3],
+          [257, 33, 255],
+          [130, 256, 256],
+          [600, 20, 70],
+        ],
+        [
           [true, true],
           [false, true],
           [true, false],
           [false, false],
-        ]) {
-          const [dwr, dbr, dgr, dber] = accs.map(copy);
-          const [dwn, dbn, dgn, dben] = accs.map(copy);
-          const [dyr, dyn] = [copy(dy), copy(dy)];
-          const dxr = view(rows * inD);
-          const dxn = withDx ? view(rows * inD, 2) : null;
-          ref.denseLnSwishBackward(dyr, x, w, gamma, beta, z, mean, rstd, dxr, dwr, dbr, dgr, dber, rows, inD, outD);
-          b.denseLnSwishBackward(dyn, x, w, gamma, beta, z, mean, rstd, dxn, withDw ? dwn : null, dbn, dgn, dben, rows, inD, outD);
-          const s = `${rows}x${inD}->${outD} dx=${withDx} dw=${withDw}`;
-          close(`fusedBwd dz ${s}`, dyn, dyr, "elem", 1e-5, maxAbs(rstd) * rms(dy) * maxAbs(gamma));
-          // dz sums to 0 over each row (LayerNorm), so dz·Wᵀ cancels: floor at ‖|dz|·|W|ᵀ‖.
-          if (dxn) close(`fusedBwd dx ${s}`, dxn, dxr, "norm", 1e-5, absProductNorm(false, true, rows, inD, outD, dyr, w));
-          if (withDw) close(`fusedBwd dw ${s}`, dwn, dwr, "norm", 1e-5, absProductNorm(true, false, inD, outD, rows, x, dyr));
-          close(`fusedBwd db ${s}`, dbn, dbr, "elem");
-          close(`fusedBwd dgamma ${s}`, dgn, dgr, "elem");
-          close(`fusedBwd dbeta ${s}`, dben, dber, "elem");
-        }
-      }
+        ],
+      );
     });
 
     maybe("adamStep", (b) => {
-      for (const n of [1, 17, 257, 100000]) {
-        for (const step of [1, 7]) {
-          const p = randn(rng, n);
-          const g = randn(rng, n, 0.01);
-          const m = randn(rng, n, 0.01);
-          const v = randn(rng, n, 1e-4).map(Math.abs);
-          const [pr, mr, vr, pn, mn, vn] = [copy(p), copy(m), copy(v), copy(p), copy(m), copy(v)];
-          ref.adamStep(pr, g, mr, vr, n, 3e-4, 0.9, 0.999, 1e-8, step);
-          b.adamStep(pn, g, mn, vn, n, 3e-4, 0.9, 0.999, 1e-8, step);
-          close(`adam p n=${n} t=${step}`, pn, pr, "elem");
-          close(`adam m n=${n} t=${step}`, mn, mr, "elem");
-          close(`adam v n=${n} t=${step}`, vn, vr, "elem");
-          // The update itself (p − p0), so a tiny step cannot hide behind p's magnitude.
-          const dr = pr.map((x, i) => x - p[i]);
-          const dn = pn.map((x, i) => x - p[i]);
-          close(`adam update n=${n} t=${step}`, dn, dr, "elem", 2e-3);
-        }
-      }
+      adamCases(b, rng, [1, 17, 257, 100000]);
     });
 
     maybe("add (also in place)", (b) => {
-      for (const n of [1, 3, 17, 257, 70000]) {
-        const x = randn(rng, n);
-        const y = randn(rng, n);
-        const [or, on] = [view(n), view(n, 1)];
-        ref.add(x, y, or, n);
-        b.add(x, y, on, n);
-        close(`add n=${n}`, on, or, "elem", 0);
-        const xin = copy(x);
-        b.add(xin, y, xin, n);
-        close(`add in place n=${n}`, xin, or, "elem", 0);
-      }
+      addCases(b, rng, [1, 3, 17, 257, 70000]);
     });
   });
 }
