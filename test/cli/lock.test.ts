@@ -12,9 +12,8 @@ import { acquireRunLock, createRunDir, RUN_FILES, runLockState } from "../../src
 import { planSweepPoint } from "../../src/train/sweep.js";
 import { train } from "../../src/train/trainer.js";
 import { TINY } from "../train/tiny-config.js";
-import { cli } from "./run-cli.js";
+import { cli, spawnLongTrain } from "./run-cli.js";
 
-const root = new URL("../..", import.meta.url).pathname;
 
 
 const tiny = TINY;
@@ -74,25 +73,9 @@ describe("run lock", () => {
 
   test("a second fathom train --resume on a running run stops naming its pid; sweep leaves it alone; the lock goes at exit", async () => {
     const runs = mkdtempSync(join(tmpdir(), "fathom-lock-cli-"));
-    const args = ["--import", "tsx", join(root, "src/cli/bin.ts"), "train", "--env", "simple_u_maze-v1", "--runs-dir", runs];
-    args.push("--total-env-steps", "50000000", "--num-evals", "1000", "--num-envs", "4", "--unroll-length", "10");
-    args.push("--batch-size", "16", "--sgd-batches-per-step", "4", "--actor-width", "16", "--critic-width", "16", "--threads", "0");
-    args.push("--min-replay-size", "20", "--max-replay-size", "200", "--window-length", "50", "--num-eval-envs", "2");
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FATHOM_THREADS: "1" } });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
+    const { child, out, training } = spawnLongTrain(runs);
     try {
-      const t0 = Date.now();
-      while (!/(step|env steps) \d+\/\d+/.test(out)) {
-        assert.ok(Date.now() - t0 < 60_000, `no training progress within 60 s: ${out}`);
-        assert.equal(child.exitCode, null, out);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await training(/(step|env steps) \d+\/\d+/);
       const dir = join(runs, readdirSync(runs)[0]);
       const lockPath = join(dir, RUN_FILES.lock);
       assert.equal(JSON.parse(readFileSync(lockPath, "utf8")).pid, child.pid);
@@ -107,7 +90,7 @@ describe("run lock", () => {
     } finally {
       child.kill("SIGINT");
     }
-    assert.equal(await closed(child), 0, out);
+    assert.equal(await closed(child), 0, out());
     const dir = join(runs, readdirSync(runs)[0]);
     assert.ok(!existsSync(join(dir, RUN_FILES.lock)), "the lock is removed when the run stops");
   });

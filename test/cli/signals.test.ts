@@ -2,48 +2,32 @@
 // buffer (issue 10): the CLI runs as a child process, as a user runs it, and gets SIGINT or SIGTERM
 // while it trains a run far too long to finish by itself.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { spawnLongTrain } from "./run-cli.js";
 
-const root = new URL("../..", import.meta.url).pathname;
 const TOTAL = 50_000_000; // hours of work: only a signal ends it within the test
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   describe(`fathom train stops on ${signal}`, () => {
     test("within seconds, with an interrupt checkpoint, its replay buffer and summary status interrupted", async () => {
       const runs = mkdtempSync(join(tmpdir(), "fathom-sig-"));
-      const args = ["--import", "tsx", join(root, "src/cli/bin.ts"), "train", "--env", "simple_u_maze-v1", "--runs-dir", runs];
-      args.push("--total-env-steps", String(TOTAL), "--num-evals", "1000", "--num-envs", "4", "--unroll-length", "10");
-      args.push("--batch-size", "16", "--sgd-batches-per-step", "4", "--actor-width", "16", "--critic-width", "16", "--threads", "0");
-      args.push("--min-replay-size", "20", "--max-replay-size", "200", "--window-length", "50", "--num-eval-envs", "2");
-      const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FATHOM_THREADS: "1" } });
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        out += d;
-      });
+      const { child, out, training } = spawnLongTrain(runs, TOTAL);
       // Wait until it is training (a progress line with a step count), then signal it.
-      const t0 = Date.now();
-      while (!/env steps \d+\/\d+/.test(out)) {
-        assert.ok(Date.now() - t0 < 60_000, `no training progress within 60 s: ${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await training(/env steps \d+\/\d+/);
       const sent = Date.now();
       child.kill(signal);
       const code = await new Promise<number | null>((r) => {
         const killer = setTimeout(() => child.kill("SIGKILL"), 30_000); // a run that ignores the signal
-        child.on("close", (c) => {
+        child.on("close", (c: number | null) => {
           clearTimeout(killer);
           r(c);
         });
       });
       const took = (Date.now() - sent) / 1000;
-      assert.equal(code, 0, `exit code ${code}: ${out}`);
+      assert.equal(code, 0, `exit code ${code}: ${out()}`);
       // A gradient step here takes milliseconds; before the fix the run ignored the signal until done.
       assert.ok(took < 20, `stopped ${took} s after ${signal}`);
       const dir = join(runs, readdirSync(runs)[0]);
