@@ -15,6 +15,7 @@ import {
 } from "../../src/agents/losses.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { assertGradPhiNearF64, distanceGradPhiF64 } from "../engine/twin.js";
 import { centralDifference } from "../nn/f64ref.js";
 
 const be = new RefBackend();
@@ -280,23 +281,7 @@ describe("pairwise distance at large norms (float64 reference)", () => {
       const dPhi = new Float32Array(B * d);
       const dPsi = new Float32Array(B * d);
       be.pairwiseEnergyBackward(fn, phi, psi, G, B, d, s, dPhi, dPsi);
-      // float64 reference gradient.
-      const refPhi = new Float64Array(B * d);
-      for (let i = 0; i < B; i++)
-        for (let j = 0; j < B; j++) {
-          let d2 = 0;
-          for (let k = 0; k < d; k++) d2 += (phi[i * d + k] - psi[j * d + k]) ** 2;
-          const h = fn === "norm" ? G[i * B + j] / Math.sqrt(d2) : 2 * G[i * B + j];
-          for (let k = 0; k < d; k++) refPhi[i * d + k] += h * (psi[j * d + k] - phi[i * d + k]);
-        }
-      let err = 0;
-      let scale = 0;
-      for (let i = 0; i < B * d; i++) {
-        assert.ok(Number.isFinite(dPhi[i]) && Number.isFinite(dPsi[i]), "gradient must be finite");
-        err = Math.max(err, Math.abs(dPhi[i] - refPhi[i]));
-        scale = Math.max(scale, Math.abs(refPhi[i]));
-      }
-      assert.ok(err <= 1e-3 * scale, `${fn}: dΦ max error ${err} against float64 (max |dΦ| ${scale})`);
+      assertGradPhiNearF64(fn, dPhi, dPsi, distanceGradPhiF64(fn, phi, psi, G, B, d));
     });
   }
   test("norm: identical φ and ψ rows give distance 0 and a zero, finite gradient", () => {

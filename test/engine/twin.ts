@@ -103,3 +103,31 @@ export function close(name: string, a: Float32Array, b: Float32Array, how: "norm
   assert.ok(e <= tol, `${name}: relative error ${e.toExponential(2)} > ${tol}`);
   assert.ok(guardsIntact(a), `${name}: wrote outside its view`);
 }
+
+/**
+ * ∂/∂Φ of Σ_ij G_ij · L_ij in float64 for the distance energies (L_ij = −‖φ_i − ψ_j‖ for "norm",
+ * −‖φ_i − ψ_j‖² for "l2"), from the float32 inputs Φ, Ψ [B, d] and G [B, B].
+ */
+export function distanceGradPhiF64(fn: "norm" | "l2", phi: Float32Array, psi: Float32Array, G: Float32Array, B: number, d: number): Float64Array {
+  const refPhi = new Float64Array(B * d);
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < B; j++) {
+      let d2 = 0;
+      for (let k = 0; k < d; k++) d2 += (phi[i * d + k] - psi[j * d + k]) ** 2;
+      const h = fn === "norm" ? G[i * B + j] / Math.sqrt(d2) : 2 * G[i * B + j];
+      for (let k = 0; k < d; k++) refPhi[i * d + k] += h * (psi[j * d + k] - phi[i * d + k]);
+    }
+  return refPhi;
+}
+
+/** Asserts that dPhi and dPsi are finite and dPhi is within 1e-3 · max |refPhi| of the float64 refPhi, element by element. */
+export function assertGradPhiNearF64(name: string, dPhi: Float32Array, dPsi: Float32Array, refPhi: Float64Array): void {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < dPhi.length; i++) {
+    assert.ok(Number.isFinite(dPhi[i]) && Number.isFinite(dPsi[i]), "gradient must be finite");
+    err = Math.max(err, Math.abs(dPhi[i] - refPhi[i]));
+    scale = Math.max(scale, Math.abs(refPhi[i]));
+  }
+  assert.ok(err <= 1e-3 * scale, `${name}: dΦ max error ${err.toExponential(2)} against float64 (max |dΦ| ${scale.toExponential(2)})`);
+}
