@@ -10,23 +10,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CRLAgent } from "../../src/agents/crl.js";
 import { getBackend } from "../../src/engine/index.js";
-import { keyFromSeed, Rng } from "../../src/random.js";
+import { keyFromSeed } from "../../src/random.js";
+import { assertCriticLearns, batch, cfg, dims } from "./crl-fixture.js";
 
 const U = 2 ** -8;
-const dims = { stateDim: 5, goalDim: 2, actionDim: 3 };
-const cfg = { actorDepth: 4, criticDepth: 4, actorWidth: 32, criticWidth: 32, reprDim: 16, batchSize: 16 };
 
 const be = getBackend();
 const why = be.bf16Unavailable();
 const skip = why === null ? false : `no bf16 GEMMs on ${be.describe()}: ${why}`;
 if (skip) console.error(`\n*** SKIPPED: the CRL bf16 tests (${skip}) ***\n`);
-
-function batch(seed: number) {
-  const rng = new Rng(keyFromSeed(seed));
-  const B = cfg.batchSize;
-  const f = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
-  return { state: f(B * dims.stateDim), action: f(B * dims.actionDim, 0.5).map(Math.tanh), goal: f(B * dims.goalDim) };
-}
 
 describe("CRL with bf16 GEMMs", { skip }, () => {
   test("one update: the metrics of the fp32 agent within the bf16 bound, and not identical", () => {
@@ -44,12 +36,6 @@ describe("CRL with bf16 GEMMs", { skip }, () => {
   });
 
   test("the critic learns to classify positives on a fixed batch", () => {
-    const agent = new CRLAgent(be, dims, { ...cfg, lr: 1e-3, precision: "bf16" }, keyFromSeed(3));
-    const b = batch(4);
-    let m = agent.update(b.state, b.action, b.goal);
-    const first = m.critic_loss;
-    for (let i = 0; i < 150; i++) m = agent.update(b.state, b.action, b.goal);
-    assert.ok(m.critic_loss < 0.5 * first, `critic loss ${first} → ${m.critic_loss}`);
-    assert.ok(m.categorical_accuracy >= 0.9, `accuracy ${m.categorical_accuracy}`);
+    assertCriticLearns(be, { precision: "bf16" });
   });
 });

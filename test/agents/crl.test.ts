@@ -4,16 +4,8 @@ import { CRL_DEFAULTS, CRL_PAPER_ACTOR, CRLAgent } from "../../src/agents/crl.js
 import { getBackend } from "../../src/engine/index.js";
 import { decodeSafetensors, encodeSafetensors } from "../../src/nn/safetensors.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
+import { assertCriticLearns, batch, cfg, dims } from "./crl-fixture.js";
 
-const dims = { stateDim: 5, goalDim: 2, actionDim: 3 };
-const cfg = { actorDepth: 4, criticDepth: 4, actorWidth: 32, criticWidth: 32, reprDim: 16, batchSize: 16 };
-
-function batch(seed: number) {
-  const rng = new Rng(keyFromSeed(seed));
-  const B = cfg.batchSize;
-  const f = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
-  return { state: f(B * dims.stateDim), action: f(B * dims.actionDim, 0.5).map(Math.tanh), goal: f(B * dims.goalDim) };
-}
 
 describe("CRL agent", () => {
   test("rejects a depth that is not a multiple of 4 with a clear error", () => {
@@ -39,13 +31,7 @@ describe("CRL agent", () => {
   });
 
   test("the critic learns to classify positives on a fixed batch", () => {
-    const agent = new CRLAgent(getBackend(), dims, { ...cfg, lr: 1e-3 }, keyFromSeed(3));
-    const b = batch(4);
-    let m = agent.update(b.state, b.action, b.goal);
-    const first = m.critic_loss;
-    for (let i = 0; i < 150; i++) m = agent.update(b.state, b.action, b.goal);
-    assert.ok(m.critic_loss < 0.5 * first, `critic loss ${first} → ${m.critic_loss}`);
-    assert.ok(m.categorical_accuracy >= 0.9, `accuracy ${m.categorical_accuracy}`);
+    assertCriticLearns(getBackend());
   });
 
   test("checkpoint → restore gives exactly the same next update as the uninterrupted agent", () => {
