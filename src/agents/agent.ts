@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { PRECISIONS } from "../engine/backend.js";
 import { logStdFromRaw } from "../engine/composite.js";
+import type { HeadSpec } from "../nn/resnet.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
@@ -30,6 +31,18 @@ export interface AgentDims {
  */
 export function actChunkRows(batchSize: number, actBatch = 0): number {
   return Math.max(batchSize, Math.min(Math.max(actBatch, 1), 4096));
+}
+
+/**
+ * The heads of a tanh-Gaussian actor over A action dims (CRL, SAC): the mean and the raw log-std
+ * (logStdFromRaw), named as their tensors are in checkpoints; `initScale` scales both heads' init.
+ */
+export function gaussianActorHeads(A: number, initScale?: number): HeadSpec[] {
+  const scale = initScale === undefined ? {} : { initScale };
+  return [
+    { name: "mean", dim: A, ...scale },
+    { name: "log_std", dim: A, ...scale },
+  ];
 }
 
 /**

@@ -19,7 +19,7 @@ import { checkParamTensors } from "../nn/serialize.js";
 import type { Key, Rng } from "../random.js";
 import type { ReplayBuffer } from "../replay/buffer.js";
 import type { HindsightBatch } from "../replay/sampler.js";
-import { actChunkRows, actInChunks, type Agent, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop, tanhGaussianActions } from "./agent.js";
+import { actChunkRows, actInChunks, type Agent, gaussianActorHeads, type BatchSource, NonFiniteError, type SamplerEnv, type SamplerLoop, tanhGaussianActions } from "./agent.js";
 import { CRL_METRIC_NAMES, CRLAgent, type CRLConfig, type CRLDims, crlSampler } from "./crl.js";
 import { checkGpuCRLFits } from "./crl-webgpu.js";
 import type { HostCreate, HostUpdateResult } from "./crl-webgpu-host.js";
@@ -153,10 +153,7 @@ export class GpuCRLAgent implements Agent<HindsightBatch> {
           inDim: S + G,
           width: c.actorWidth,
           depth: c.actorDepth,
-          heads: [
-            { name: "mean", dim: A },
-            { name: "log_std", dim: A },
-          ],
+          heads: gaussianActorHeads(A),
           maxBatch: 1,
           headNorm: c.actorHeadNorm,
         },

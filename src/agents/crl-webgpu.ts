@@ -15,7 +15,7 @@ import { ADAM_DEFAULTS } from "../nn/adam.js";
 import { checkResNetFits, GpuResNet } from "../nn/resnet-webgpu.js";
 import type { Tensor } from "../nn/safetensors.js";
 import { Rng } from "../random.js";
-import { actChunkRows } from "./agent.js";
+import { actChunkRows, gaussianActorHeads } from "./agent.js";
 import { CRL_METRIC_NAMES, type CRLConfig, type CRLDims, type CRLMetrics, NonFiniteError, RAW_LOG_STD_BOUND, RAW_LOG_STD_STUCK } from "./crl.js";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, LOG_STD_MAX, LOG_STD_MIN } from "./losses.js";
 
@@ -574,11 +574,7 @@ export function checkGpuCRLFits(check: LimitCheck, dims: CRLDims, c: CRLConfig, 
   }
   checkResNetFits(check, { inDim: S + A, width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B });
   checkResNetFits(check, { inDim: G, width: c.criticWidth, depth: c.criticDepth, heads: [{ name: "repr", dim: R }], maxBatch: B });
-  const heads = [
-    { name: "mean", dim: A },
-    { name: "log_std", dim: A },
-  ];
-  checkResNetFits(check, { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads, maxBatch: actChunkRows(B, actBatch), headNorm: c.actorHeadNorm });
+  checkResNetFits(check, { inDim: S + G, width: c.actorWidth, depth: c.actorDepth, heads: gaussianActorHeads(A), maxBatch: actChunkRows(B, actBatch), headNorm: c.actorHeadNorm });
 }
 
 interface Net {
@@ -651,17 +647,7 @@ export class GpuCRL {
     };
     this.sa = net(S + A, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false, B);
     this.goal = net(G, c.criticWidth, c.criticDepth, [{ name: "repr", dim: R }], false, B);
-    this.actor = net(
-      S + G,
-      c.actorWidth,
-      c.actorDepth,
-      [
-        { name: "mean", dim: A },
-        { name: "log_std", dim: A },
-      ],
-      c.actorHeadNorm,
-      this.actChunk,
-    );
+    this.actor = net(S + G, c.actorWidth, c.actorDepth, gaussianActorHeads(A), c.actorHeadNorm, this.actChunk);
     this.actIn = this.buf(this.actChunk * (S + G), "actor acting input");
 
     // ── buffers ──

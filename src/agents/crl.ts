@@ -29,6 +29,7 @@ import {
   type SamplerEnv,
   type SamplerLoop,
   tanhGaussianActions,
+  gaussianActorHeads,
 } from "./agent.js";
 import { CONTRASTIVE_LOSSES, ENERGY_FNS, EnergyScratch, LossScratch, logStdFromRaw, rowEnergy, rowEnergyGradPhi, TANH_LOG_DETS } from "./losses.js";
 
@@ -218,10 +219,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
       inDim: S + G,
       width: c.actorWidth,
       depth: c.actorDepth,
-      heads: [
-        { name: "mean", dim: A, initScale: c.actorHeadInitScale },
-        { name: "log_std", dim: A, initScale: c.actorHeadInitScale },
-      ],
+      heads: gaussianActorHeads(A, c.actorHeadInitScale),
       maxBatch: this.actChunk,
       recompute: c.recompute,
       precision: c.precision,

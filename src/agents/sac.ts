@@ -52,6 +52,7 @@ import {
   type SamplerLoop,
   ScalarAdam,
   tanhGaussianActions,
+  gaussianActorHeads,
 } from "./agent.js";
 import { TwinCritic, tdSampler, twinCriticConfig, twinCriticShapes } from "./td.js";
 
@@ -196,10 +197,7 @@ export class SACAgent implements Agent<TransitionBatch> {
       inDim: S + G,
       width: c.actorWidth,
       depth: c.actorDepth,
-      heads: [
-        { name: "mean", dim: A },
-        { name: "log_std", dim: A },
-      ],
+      heads: gaussianActorHeads(A),
       maxBatch: this.actChunk,
       recompute: c.recompute,
       precision: c.precision,
