@@ -135,6 +135,19 @@ describe("loss gradients against finite differences", () => {
   }
 });
 
+/** A tanh-Gaussian backward case from seed (B = 3, A = 4): inputs, upstream gradients dLogp and dA, and sample outputs x, a, lp. */
+function tanhGaussianCase(seed: number) {
+  const rng = new Rng(keyFromSeed(seed));
+  const B = 3;
+  const A = 4;
+  const mean = randn(rng, B * A, 0.5);
+  const raw = randn(rng, B * A, 0.5);
+  const eps = randn(rng, B * A);
+  const dLogp = Float64Array.from([0.3, -0.2, 0.5]);
+  const dA = randn(rng, B * A);
+  return { B, A, mean, raw, eps, dLogp, dA, x: new Float32Array(B * A), a: new Float32Array(B * A), lp: new Float64Array(B) };
+}
+
 /** ⟨dLogp, log π⟩ + ⟨dA, a⟩ of tanhGaussianSample on (mean, raw, eps) [B, A]: the loss whose gradient tanhGaussianBackward returns. */
 function sampleLoss(mean: Float32Array, raw: Float32Array, eps: Float32Array, B: number, A: number, dLogp: Float64Array, dA: Float32Array, logDet?: "exact"): () => number {
   const x = new Float32Array(B * A);
@@ -170,17 +183,7 @@ describe("tanh-Gaussian policy (SPEC §2–3)", () => {
     close(a[0], Math.tanh(xv), 1e-6, 1e-7, "a");
   });
   test("backward through sample and log-prob matches finite differences (ε fixed)", () => {
-    const rng = new Rng(keyFromSeed(5));
-    const B = 3;
-    const A = 4;
-    const mean = randn(rng, B * A, 0.5);
-    const raw = randn(rng, B * A, 0.5);
-    const eps = randn(rng, B * A);
-    const dLogp = Float64Array.from([0.3, -0.2, 0.5]);
-    const dA = randn(rng, B * A);
-    const x = new Float32Array(B * A);
-    const a = new Float32Array(B * A);
-    const lp = new Float64Array(B);
+    const { B, A, mean, raw, eps, dLogp, dA, x, a, lp } = tanhGaussianCase(5);
     tanhGaussianSample(mean, raw, eps, B, A, x, a, lp);
     const dMean = new Float32Array(B * A);
     const dRaw = new Float32Array(B * A);
@@ -202,19 +205,9 @@ describe("tanh-Gaussian with the exact tanh log-det", () => {
     }
   });
   test("log-probability and backward match finite differences, also with saturated pre-tanh actions", () => {
-    const rng = new Rng(keyFromSeed(6));
-    const B = 3;
-    const A = 4;
-    const mean = randn(rng, B * A, 0.5);
+    const { B, A, mean, raw, eps, dLogp, dA, x, a, lp } = tanhGaussianCase(6);
     mean[1] = 12; // tanh is ±1 in float32 here: only the exact form keeps a gradient
     mean[6] = -15;
-    const raw = randn(rng, B * A, 0.5);
-    const eps = randn(rng, B * A);
-    const dLogp = Float64Array.from([0.3, -0.2, 0.5]);
-    const dA = randn(rng, B * A);
-    const x = new Float32Array(B * A);
-    const a = new Float32Array(B * A);
-    const lp = new Float64Array(B);
     tanhGaussianSample(mean, raw, eps, B, A, x, a, lp, "exact");
     for (let i = 0; i < B; i++) {
       let want = 0;
