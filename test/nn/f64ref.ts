@@ -97,3 +97,17 @@ export function centralDifferences(ref: F64Net, x64: Float64Array, R: readonly F
   };
   return (arr, i) => centralDifference(loss, arr, i, h);
 }
+
+/**
+ * The gradients of L = Σ_k ⟨out_k, R_k⟩ that `net` computes on x [rows, inDim] (into its params'
+ * grad; dx returned), and their float64 oracle: the network copied to float64, x64 = x in float64,
+ * and `fd(arr, i)`, the central difference of L w.r.t. arr[i] (arr: x64 or one of ref.p's arrays).
+ */
+export function gradientsWithOracle(net: ResNet, x: Float32Array, R: Float32Array[], rows: number) {
+  net.forward(x, rows);
+  net.params.zeroGrad();
+  const dx = net.backward(R, true)!;
+  const ref = toF64(net);
+  const x64 = Float64Array.from(x);
+  return { dx, ref, x64, fd: centralDifferences(ref, x64, R, rows) };
+}

@@ -16,7 +16,7 @@ import { after, describe, test } from "node:test";
 import { loadNativeBackend } from "../../src/engine/native/native.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { centralDifferences, toF64 } from "./f64ref.js";
+import { gradientsWithOracle } from "./f64ref.js";
 
 const U = 2 ** -8;
 
@@ -57,13 +57,7 @@ describe("ResNet gradient with bf16 GEMMs vs float64 central differences", { ski
       for (let i = 0; i < d.length; i++) d[i] += 0.1 * rng.normal(); // LayerNorm and biases not special
       const x = Float32Array.from({ length: rows * inDim }, () => rng.normal());
       const R = heads.map((h) => Float32Array.from({ length: rows * h.dim }, () => rng.normal())); // L = Σ_k Σ out_k ⊙ R_k
-      net.forward(x, rows);
-      net.params.zeroGrad();
-      const dx = net.backward(R, true)!;
-
-      const ref = toF64(net);
-      const x64 = Float64Array.from(x);
-      const fd = centralDifferences(ref, x64, R, rows);
+      const { dx, ref, x64, fd } = gradientsWithOracle(net, x, R, rows);
       const bound = 4 * U * Math.sqrt(2 * depth + 1);
       const relErr = (got: Float32Array, arr: Float64Array) => {
         let num = 0;

@@ -5,7 +5,7 @@ import { getBackend, RefBackend } from "../../src/engine/index.js";
 import { Adam } from "../../src/nn/adam.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { centralDifferences, toF64 } from "./f64ref.js";
+import { gradientsWithOracle } from "./f64ref.js";
 
 function backends(): Backend[] {
   const out: Backend[] = [new RefBackend()];
@@ -94,13 +94,7 @@ for (const be of backends()) {
         perturbAll(net, rng);
         const x = randn(rng, rows * inDim);
         const R = heads.map((h) => randn(rng, rows * h.dim)); // L = Σ_k Σ out_k ⊙ R_k
-        net.forward(x, rows);
-        net.params.zeroGrad();
-        const dx = net.backward(R, true)!;
-
-        const ref = toF64(net);
-        const x64 = Float64Array.from(x);
-        const fd = centralDifferences(ref, x64, R, rows);
+        const { dx, ref, x64, fd } = gradientsWithOracle(net, x, R, rows);
         let checked = 0;
         let worst = 0;
         for (const t of net.params.tensors) {
