@@ -124,6 +124,16 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]: a pair spans two rows of A, m apart
     for (int t = 0; t < kc2; t++) {
       const float* r0 = g->a + (long)(pc + 2 * t) * m + i0;
+      // One cache line per row of A, rows m floats apart: fetch the next two groups' lines (see
+      // the float32 pack_a_panels).
+      if (i0 + 16 < m) {
+        __builtin_prefetch(r0 + 16, 0, 2);
+        if (2 * t + 1 < kc) __builtin_prefetch(r0 + m + 16, 0, 2);
+      }
+      if (i0 + 32 < m) {
+        __builtin_prefetch(r0 + 32, 0, 2);
+        if (2 * t + 1 < kc) __builtin_prefetch(r0 + m + 32, 0, 2);
+      }
       const __m512i w = pairs_from_rows(r0, 2 * t + 1 < kc ? r0 + m : NULL, rows);
       _mm256_store_si256((__m256i*)(dst + (long)t * MR), _mm512_castsi512_si256(w));
       if (two) _mm256_store_si256((__m256i*)(d1 + (long)t * MR), _mm512_extracti64x4_epi64(w, 1));
@@ -144,6 +154,7 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
 // acc[MR][NV] = Σ_t pair(A row i, t) · pair(B, t, :), then C = alpha·acc + beta·C.
 static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restrict ap, const uint32_t* restrict bp,
                                                   float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  prefetch_tile(c, ldc, mr);
   __m512 acc[MR][NV];
   for (int i = 0; i < MR; i++)
     for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();

@@ -109,6 +109,14 @@ static inline int claim(int slot, int unit, int total, int* b, int* e) {
 // GEMM: packed B panels [kc, NR] shared by all threads, A read in place (row-major, no
 // transpose) or packed per micro-panel [kc, MR] (transposed A, or the last partial panel).
 
+// Prefetch (for writing) the mr rows × NR columns of a C tile at the start of its micro-kernel:
+// in a deep network C is cold (a layer's z in the forward, its dW read back with beta = 1 in the
+// backward), and without this each tile waits on its lines' misses at the store.
+INLINE void prefetch_tile(const float* c, long ldc, int mr) {
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < NR; j += 64 / (int)sizeof(float)) __builtin_prefetch(c + i * ldc + j, 1, 3);
+}
+
 // C[i, j] = alpha·acc + beta·C for the tile's mr × nr real elements (beta = 0: C is not read).
 INLINE void store_tile(vf acc[MR][NV], float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
   if (mr == MR && nr == NR) {
@@ -139,6 +147,7 @@ INLINE void store_tile(vf acc[MR][NV], float* restrict c, long ldc, int mr, int 
 // C[i, j] = alpha·acc + beta·C (beta = 0: C is not read).
 INLINE void micro_kernel(int kc, const float* restrict ap, long rsA, long csA, const float* restrict bp,
                          float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  prefetch_tile(c, ldc, mr);
   vf acc[MR][NV];
   for (int i = 0; i < MR; i++)
     for (int v = 0; v < NV; v++) acc[i][v] = (vf){0};
@@ -204,6 +213,11 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
       const int ge = min_i(gp + PACK_GROUP, ip1), gfull = min_i(ge, full1 > gp ? full1 : gp);
       for (int p = 0; p < kc; p++) {
         const float* src = g->a + (long)(pc + p) * m;
+        // The source is read one cache line per row, rows m floats apart, which the hardware
+        // prefetchers follow poorly: fetch the next two groups' lines (this thread's next group
+        // when the threads claim in turn) while this one is packed.
+        if (ge * MR < m) __builtin_prefetch(src + ge * MR, 0, 2);
+        if ((ge + PACK_GROUP) * MR < m) __builtin_prefetch(src + (ge + PACK_GROUP) * MR, 0, 2);
         for (int ip = gp; ip < gfull; ip++) {
           float* d = dst + (long)(ip - ip0) * kc * MR + (long)p * MR;
           for (int i = 0; i < MR; i++) d[i] = src[ip * MR + i];
@@ -240,6 +254,8 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
   for (int r = r0; r < r1; r++) {
     float* z = g->c + (long)r * n; // [n]
     float* y = g->y + (long)r * n; // [n]
+    // y is cold (a new layer's output): fetch its lines for writing while z is reduced.
+    for (int j = 0; j < n; j += 64 / (int)sizeof(float)) __builtin_prefetch(y + j, 1, 3);
     vf vs = (vf){0};
     float s = 0.f;
     int j = 0;
