@@ -1,11 +1,14 @@
 // Where the time of a CRL update goes (bench -- crl --profile): a Backend that times every kernel
-// call by kind, a calibration that splits the fused Dense→LayerNorm→Swish calls into their GEMMs
-// and the rest, and the heap bytes and GC time per update.
+// call by kind, a calibration that splits the fused Dense→LayerNorm→Swish calls into their GEMMs,
+// their element-wise work and the cost of cold operands, and the heap bytes and GC time per update.
 //
 //   gemm         plain GEMM calls (heads, the contrastive B×B GEMMs where they run in TypeScript)
 //                + the GEMM part of the fused layers (the same shapes timed as plain GEMMs)
-//   elementwise  bias, LayerNorm, Swish, residual add, Adam + the fused layers' remainder
-//                (bias, LayerNorm and Swish and their backward, column sums)
+//   elementwise  bias, LayerNorm, Swish, residual add, Adam + the fused layers' element-wise
+//                work (bias, LayerNorm and Swish and their backward, column sums: a fused call
+//                timed with its operands in cache, less its GEMMs)
+//   cold_operands  what the fused layers lost to operands that were not in cache (their time in
+//                the update less the same calls timed with their operands in cache)
 //   composite    gradient norms, pairwise energy, contrastive loss, tanh-Gaussian (the kernels of
 //                issue 12 §2; their B×B GEMMs count here when the backend runs them itself)
 //   typescript   the update's wall time minus every kernel call (the JS around the kernels:
@@ -114,13 +117,30 @@ export class Profiler {
   }
 
   /**
-   * The GEMM part of the fused-layer calls since reset(), in ms: each distinct shape's GEMMs
-   * (forward x·W; backward xᵀ·dz into dW and dz·Wᵀ into dx, as the call had them) timed as plain
-   * GEMM calls on the unprofiled backend (median of `reps`), times its call count.
+   * Calibration of the fused-layer calls since reset(), in ms, each distinct shape timed on the
+   * unprofiled backend (median of `reps`) and multiplied by its call count:
+   *   gemm  the shape's GEMMs (forward x·W; backward xᵀ·dz into dW and dz·Wᵀ into dx, as the call
+   *         had them) as plain GEMM calls
+   *   hot   the fused call itself, repeated on one set of operands, so they are in cache
+   * hot − gemm is the layer's element-wise work (bias, LayerNorm, Swish and their backward, column
+   * sums); the calls' measured time − hot is what they lost to operands that were not in cache
+   * (in a deep network each layer's activations and weights come from L3 or DRAM).
    */
-  fusedGemmMs(reps = 7): number {
-    let total = 0;
+  fusedCalibration(reps = 7): { gemm: number; hot: number } {
+    let gemm = 0;
+    let hot = 0;
     const be = this.inner;
+    const median = (f: () => void) => {
+      f();
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        f();
+        times.push(performance.now() - t0);
+      }
+      times.sort((p, q) => p - q);
+      return times[times.length >> 1];
+    };
     for (const s of this.fused.values()) {
       const { rows, inDim, outDim, precision } = s;
       const x = new Float32Array(rows * inDim).fill(0.01); // [rows, in]
@@ -128,24 +148,33 @@ export class Profiler {
       const dz = new Float32Array(rows * outDim).fill(0.01); // [rows, out]
       const dw = new Float32Array(inDim * outDim); // [in, out]
       const dx = new Float32Array(rows * inDim); // [rows, in]
-      const once = () => {
-        if (s.forward) be.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, dz, precision);
-        else {
-          if (s.dw) be.gemm(true, false, inDim, outDim, rows, 1, x, dz, 1, dw, precision);
-          if (s.dx) be.gemm(false, true, rows, inDim, outDim, 1, dz, w, 0, dx, precision);
-        }
-      };
-      once();
-      const times: number[] = [];
-      for (let r = 0; r < reps; r++) {
-        const t0 = performance.now();
-        once();
-        times.push(performance.now() - t0);
-      }
-      times.sort((a, b) => a - b);
-      total += times[times.length >> 1] * s.calls;
+      const vec = () => new Float32Array(outDim).fill(1); // bias, gamma, beta and their gradients
+      const [b, gamma, beta, db, dgamma, dbeta] = [vec(), vec(), vec(), vec(), vec(), vec()];
+      const z = new Float32Array(rows * outDim).fill(0.01); // [rows, out]
+      const y = new Float32Array(rows * outDim); // [rows, out]
+      const mean = new Float32Array(rows);
+      const rstd = new Float32Array(rows).fill(1);
+      const dy = new Float32Array(rows * outDim);
+      gemm +=
+        s.calls *
+        median(() => {
+          if (s.forward) be.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, dz, precision);
+          else {
+            if (s.dw) be.gemm(true, false, inDim, outDim, rows, 1, x, dz, 1, dw, precision);
+            if (s.dx) be.gemm(false, true, rows, inDim, outDim, 1, dz, w, 0, dx, precision);
+          }
+        });
+      hot +=
+        s.calls *
+        median(() => {
+          if (s.forward) be.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, 1e-5, precision);
+          else {
+            dy.fill(0.01); // the backward overwrites dy
+            be.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, s.dx ? dx : null, s.dw ? dw : null, db, dgamma, dbeta, rows, inDim, outDim, precision);
+          }
+        });
     }
-    return total;
+    return { gemm, hot };
   }
 
   /** ms the profiler adds per kernel call (two clock reads and a wrapper call), measured. */

@@ -20,7 +20,7 @@
 //
 // --profile: where one update's time goes, per depth (default 4, 16, 64) and precision, batch
 // --batches (default 256): one "crl-profile" line with ms per update in GEMMs, element-wise
-// kernels, the composite kernels, TypeScript, and heap bytes and GC ms per update; the parts
+// kernels, cold operands, the composite kernels, TypeScript, and heap bytes and GC ms per update; the parts
 // are defined in bench/_profile.ts. `npm run bench -- crl --profile`.
 import * as webgpu from "./_webgpu.js";
 import { allocationPerCall, Profiler } from "./_profile.js";
@@ -162,18 +162,21 @@ async function profile(args: string[], be: Backend): Promise<void> {
       }
       const perUpdate = (ms: number) => +(ms / reps).toFixed(2);
       const kind = prof.byKind();
-      const fusedGemm = Math.min(prof.fusedGemmMs(), kind.fused);
+      const cal = prof.fusedCalibration();
+      const fusedGemm = Math.min(cal.gemm, kind.fused);
+      const fusedHot = Math.min(Math.max(cal.hot, fusedGemm), kind.fused);
       const profilerMs = overhead * prof.calls;
       const kernelMs = kind.gemm + kind.fused + kind.elementwise + kind.composite;
       const parts = {
         gemm: perUpdate(kind.gemm + fusedGemm),
-        elementwise: perUpdate(kind.elementwise + kind.fused - fusedGemm),
+        elementwise: perUpdate(kind.elementwise + fusedHot - fusedGemm),
+        cold_operands: perUpdate(kind.fused - fusedHot),
         composite: perUpdate(kind.composite),
         typescript: perUpdate(Math.max(0, wall - kernelMs - profilerMs)),
       };
       const kernels: Record<string, { calls: number; ms: number }> = {};
       for (const [name, r] of prof.kernels) if (r.calls > 0) kernels[name] = { calls: r.calls / reps, ms: perUpdate(r.ms) };
-      const total = parts.gemm + parts.elementwise + parts.composite + parts.typescript;
+      const total = parts.gemm + parts.elementwise + parts.cold_operands + parts.composite + parts.typescript;
       console.log(
         JSON.stringify({
           bench: "crl-profile",
@@ -189,6 +192,7 @@ async function profile(args: string[], be: Backend): Promise<void> {
           parts_share: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, +(v / total).toFixed(3)])),
           fused_layers_ms: perUpdate(kind.fused),
           fused_layers_gemm_ms: perUpdate(fusedGemm),
+          fused_layers_hot_ms: perUpdate(fusedHot),
           alloc_bytes_per_update: Math.round(alloc.bytes),
           gc_ms_per_update: +alloc.gcMs.toFixed(3),
           kernels,
