@@ -29,7 +29,7 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, moveAside, openSweepRunDir, planSweepPoint, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, EXIT_RUN_TAKEN, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
@@ -154,11 +154,15 @@ async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, lock
     if (config.frameSkip !== undefined) validateFrameSkip(config.env, config.frameSkip);
     const backendDescription = getBackend(config.backend).describe();
     checkTrainLimits(config);
-    runDir =
-      req.sweepRunDir !== undefined
-        ? openSweepRunDir(req.sweepRunDir)
-        : createRunDir(config.runsDir, { env: config.env, agent: config.agent, depth: runDepth(config), seed: config.seed });
-    locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
+    const lock = (path: string) => acquireRunLock(path, { log: (l) => console.error(`warning: ${l}`) });
+    if (req.sweepRunDir !== undefined) {
+      const opened = openSweepRunDir(req.sweepRunDir, lock); // the lock first: another sweep may want the same point
+      runDir = opened.runDir;
+      locks.push(opened.lock);
+    } else {
+      runDir = createRunDir(config.runsDir, { env: config.env, agent: config.agent, depth: runDepth(config), seed: config.seed });
+      locks.push(lock(runDir.path));
+    }
     writeJsonAtomic(runDir.configPath, {
       fathom: version(),
       preset: req.presetName,
@@ -495,6 +499,39 @@ async function cmdSweep(argv: string[]): Promise<number> {
   }
   const todo = points.filter((p) => p.decision.action === "fresh" || p.decision.action === "move-aside" || p.decision.action === "resume");
   let interrupted = false;
+  const TAKEN = "taken by another process (left to it)";
+
+  // Decides a point again just before it runs: another sweep on the same runs directory may have
+  // started, finished or left it since this one planned. Returns whether to run it (p.decision is
+  // then fresh or resume).
+  const replan = (p: SweepPoint): boolean => {
+    const d = planSweepPoint(p.decision.dir, p.config, { ignoreKeys, retryNonfinite });
+    if (d.action === "fresh" || d.action === "resume") {
+      p.decision = d;
+      return true;
+    }
+    if (d.action === "move-aside") {
+      moveAside(d);
+      console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
+      p.decision = { action: "fresh", dir: d.dir, reason: "new run" };
+      return true;
+    }
+    if (d.action === "skip") {
+      p.outcome = "done (finished by another process)";
+      p.summary = d.summary;
+    } else if (d.action === "nonfinite") {
+      p.outcome = "nonfinite (not retried)";
+      p.summary = d.summary;
+    } else if (d.action === "locked") {
+      p.outcome = TAKEN;
+    } else {
+      p.outcome = `refused: ${d.reason}`;
+      console.error(`error: ${p.label}: ${d.reason}`);
+      return false;
+    }
+    console.log(`  skip ${p.label}: ${d.reason}`);
+    return false;
+  };
 
   const finishLine = (p: SweepPoint, code: number | string, log?: string) => {
     let summary: RunSummary | null = null;
@@ -505,7 +542,14 @@ async function cmdSweep(argv: string[]): Promise<number> {
     }
     p.summary = summary;
     const resumed = p.decision.action === "resume" ? " (resumed)" : "";
-    p.outcome = summary ? `${summary.status}${resumed}` : typeof code === "string" ? `stopped by ${code}` : `failed (exit ${code})`;
+    p.outcome =
+      code === EXIT_RUN_TAKEN
+        ? TAKEN
+        : summary
+          ? `${summary.status}${resumed}`
+          : typeof code === "string"
+            ? `stopped by ${code}`
+            : `failed (exit ${code})`;
     if (summary?.status === "interrupted") interrupted = true;
     const tag = summary?.last5["eval/episode_success"];
     const goal = tag === undefined ? "no evaluation yet" : `time at goal (mean of the last ${Math.min(5, summary?.evals ?? 5)} evaluations) ${tag.toFixed(1)}`;
@@ -515,9 +559,18 @@ async function cmdSweep(argv: string[]): Promise<number> {
   if (jobs === 1) {
     for (const p of todo) {
       if (interrupted) break;
+      if (!replan(p)) continue;
       const resume = p.decision.action === "resume";
       console.log(`\n=== ${resume ? "resume" : "start"} ${p.label}: ${p.decision.dir} ===`);
-      const code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {} } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
+      let code: number;
+      try {
+        code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {} } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
+      } catch (e) {
+        if (!(e instanceof RunTakenError)) throw e;
+        console.log(`  skip ${p.label}: ${e.message}`);
+        p.outcome = TAKEN;
+        continue;
+      }
       if (code === 2) return code; // a configuration error applies to every run
       finishLine(p, code);
     }
@@ -543,7 +596,10 @@ async function cmdSweep(argv: string[]): Promise<number> {
       await new Promise<void>((done) => {
         let next = 0;
         const startMore = () => {
-          while (!interrupted && running.size < jobs && next < todo.length) launch(todo[next++]);
+          while (!interrupted && running.size < jobs && next < todo.length) {
+            const p = todo[next++];
+            if (replan(p)) launch(p);
+          }
           if (running.size === 0) done();
         };
         const launch = (p: SweepPoint) => {
@@ -845,6 +901,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
     if (process.env.FATHOM_DEBUG) console.error((e as Error).stack);
+    if (e instanceof RunTakenError) return EXIT_RUN_TAKEN; // a sweep's child: the sweep reports it
     return e instanceof FlagError || e instanceof TrainLimitError ? 2 : 1;
   }
 }

@@ -9,11 +9,17 @@
 //   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
 //   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
 //   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
+//
+// Every point is decided again just before it runs (another sweep on the same runs directory may
+// have started or finished it meanwhile), and a fresh run claims its directory by taking the run
+// lock (created exclusively) before it looks for a config.json: of two processes that decided
+// "fresh" for the same point, one trains it and the other gets a RunTakenError, which the sweep
+// reports and goes on from.
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { TrainConfig } from "./config.js";
 import { INCOMPLETE_DIR, readRunConfigFile } from "./run.js";
-import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, runDirAt, runLockState } from "./rundir.js";
+import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, type RunLock, runDirAt, runLockState } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
 
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
@@ -172,23 +178,56 @@ export function moveAside(decision: { dir: string; to: string }): void {
 }
 
 /**
- * Opens the deterministic run directory of a sweep point for a fresh run: creates it (and its
- * checkpoints/ and eval/) if missing; an existing one may hold only files such as train.log, never
- * a config.json (that would be another run).
+ * A sweep point's directory was taken by another process between the sweep's decision and its
+ * start (a second sweep on the same runs directory): that process trains it; this one leaves it.
  */
-export function openSweepRunDir(path: string): RunDir {
+export class RunTakenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunTakenError";
+  }
+}
+
+/** The exit code of a `fathom train --sweep-run-dir` child whose directory was taken (RunTakenError). */
+export const EXIT_RUN_TAKEN = 75;
+
+/**
+ * Opens the deterministic run directory of a sweep point for a fresh run: creates it if missing,
+ * takes its run lock with `lock` (exclusive; a live lock means another process has it:
+ * RunTakenError), then checks that it holds no run: it may hold only files such as train.log,
+ * never a config.json (another process started the run after this sweep decided: RunTakenError)
+ * or checkpoints. Creates checkpoints/ and eval/. On an error the lock is released.
+ */
+export function openSweepRunDir(path: string, lock: (path: string) => RunLock): { runDir: RunDir; lock: RunLock } {
   mkdirSync(dirname(path), { recursive: true });
   mkdirSync(path, { recursive: true });
-  const rd = runDirAt(path);
-  if (existsSync(rd.configPath)) {
-    throw new Error(`${path} already holds a run (${RUN_FILES.config}); a sweep never reuses or overwrites it (run the sweep again to resume or skip it)`);
+  let held: RunLock;
+  try {
+    held = lock(path);
+  } catch (e) {
+    const s = runLockState(path);
+    if (s.state === "live" && !s.ours) {
+      throw new RunTakenError(`${path} was taken by another fathom process after this sweep decided to start it (${describeLock(s.info)}); left to it`);
+    }
+    throw e;
   }
-  if (existsSync(rd.checkpointsDir) && existsSync(join(rd.checkpointsDir, "latest.json"))) {
-    throw new Error(`${path} already holds checkpoints; move it away first`);
+  try {
+    const rd = runDirAt(path);
+    if (existsSync(rd.configPath)) {
+      throw new RunTakenError(
+        `${path} already holds a run (${RUN_FILES.config}), started after this sweep decided to start it; a sweep never reuses or overwrites it (run the sweep again to resume or skip it)`,
+      );
+    }
+    if (existsSync(rd.checkpointsDir) && existsSync(join(rd.checkpointsDir, "latest.json"))) {
+      throw new Error(`${path} already holds checkpoints; move it away first`);
+    }
+    mkdirSync(rd.checkpointsDir, { recursive: true });
+    mkdirSync(rd.evalDir, { recursive: true });
+    return { runDir: rd, lock: held };
+  } catch (e) {
+    held.release();
+    throw e;
   }
-  mkdirSync(rd.checkpointsDir, { recursive: true });
-  mkdirSync(rd.evalDir, { recursive: true });
-  return rd;
 }
 
 /** Short depth label of a sweep point: `16`, or `a4c16` when actor and critic differ. */

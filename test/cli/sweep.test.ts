@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { spawn } from "node:child_process";
 import { cli } from "./run-cli.js";
 
 
@@ -116,6 +117,41 @@ describe("fathom sweep", () => {
     const again = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0-3"]);
     assert.equal(again.code, 0, again.err);
     assert.equal((again.out.match(/done \(skipped\)/g) ?? []).length, 4);
+  });
+
+  test("two sweeps over the same points at once: each run is trained once, by one of them, and neither stops with an error", async () => {
+    const shared = join(root, "shared-runs");
+    const bin = join(new URL("../..", import.meta.url).pathname, "src/cli/bin.ts");
+    const args = ["--import", "tsx", bin, "sweep", ...tiny.slice(0, -2), "--runs-dir", shared, "--depths", "4", "--seeds", "0-2"];
+    const sweep = () =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FATHOM_THREADS: "1" } });
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+        });
+        child.stderr.on("data", (d) => {
+          out += d;
+        });
+        child.on("close", (code) => done({ code, out }));
+      });
+    const [a, b] = await Promise.all([sweep(), sweep()]);
+    for (const r of [a, b]) {
+      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.out}`); // 1: a point was still another's
+      assert.doesNotMatch(r.out, /error:/, r.out);
+    }
+    assert.deepEqual(readdirSync(shared).sort(), [0, 1, 2].map(name), "no directory moved aside");
+    for (const seed of [0, 1, 2]) {
+      const dir = join(shared, name(seed));
+      assert.equal(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")).status, "done");
+      const trainedBy = [a, b].filter((r) => new RegExp(`finished depth 4 seed ${seed}: done, `).test(r.out)).length;
+      assert.equal(trainedBy, 1, `seed ${seed} finished by ${trainedBy} sweeps:\n${a.out}\n---\n${b.out}`);
+      const evals = readFileSync(join(dir, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => "eval/episode_success" in JSON.parse(l));
+      assert.equal(evals.length, 1, "one evaluation: the run was trained once");
+    }
   });
 
   test("export copies finished runs for committing; plot draws curves and the depth summary from them", async () => {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { trainSchemaFor } from "../../src/train/config.js";
-import { sweepRunDirName } from "../../src/train/rundir.js";
+import { acquireRunLock, sweepRunDirName } from "../../src/train/rundir.js";
 import { evalRecords, lastKMeans, readRunSummary, writeRunSummary } from "../../src/train/summary.js";
 import { parseFlags } from "../../src/cli/flags.js";
 import { SweepCommandSchema } from "../../src/cli/train-args.js";
-import { configDiff, moveAside, openSweepRunDir, planSweepPoint } from "../../src/train/sweep.js";
+import { configDiff, moveAside, openSweepRunDir, planSweepPoint, RunTakenError } from "../../src/train/sweep.js";
 
 const cfg = trainSchemaFor("crl").parse({ env: "simple_u_maze-v1", criticDepth: 16, actorDepth: 16, seed: 2, batchSize: 64 });
 const now = new Date(2026, 0, 2, 3, 4, 5);
@@ -129,14 +129,35 @@ test("planSweepPoint moves a directory without a checkpoint aside, never deletin
 
 test("openSweepRunDir creates the run directory or adopts one holding only a log, never a run", () => {
   const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
-  const a = openSweepRunDir(join(root, "runs", "x__crl__d4__s0"));
-  assert.ok(existsSync(a.checkpointsDir) && existsSync(a.evalDir));
+  const open = (path: string) => openSweepRunDir(path, (p) => acquireRunLock(p));
+  const a = open(join(root, "runs", "x__crl__d4__s0"));
+  assert.ok(existsSync(a.runDir.checkpointsDir) && existsSync(a.runDir.evalDir));
+  assert.ok(existsSync(join(a.runDir.path, "train.lock")), "the directory is claimed by its lock");
+  a.lock.release();
   const b = join(root, "runs", "x__crl__d4__s1");
   mkdirSync(b);
   writeFileSync(join(b, "train.log"), "log\n");
-  assert.equal(openSweepRunDir(b).path, b);
+  const ob = open(b);
+  assert.equal(ob.runDir.path, b);
+  ob.lock.release();
   writeFileSync(join(b, "config.json"), "{}");
-  assert.throws(() => openSweepRunDir(b), /already holds a run/);
+  assert.throws(() => open(b), (e: Error) => e instanceof RunTakenError && /already holds a run/.test(e.message));
+  assert.ok(!existsSync(join(b, "train.lock")), "the lock is released when the directory holds a run");
+});
+
+test("openSweepRunDir: a point another live process has locked is taken (RunTakenError), and left as it was", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const dir = join(root, "x__crl__d4__s0");
+  mkdirSync(dir);
+  // the lock of another live process on this host (our parent)
+  const other = { pid: process.ppid, host: hostname(), started: now.toISOString(), command: "fathom sweep (the other one)" };
+  writeFileSync(join(dir, "train.lock"), JSON.stringify(other));
+  assert.throws(
+    () => openSweepRunDir(dir, (p) => acquireRunLock(p)),
+    (e: Error) => e instanceof RunTakenError && e.message.includes(`pid ${process.ppid}`) && /taken by another fathom process/.test(e.message),
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "train.lock"), "utf8")), other, "the other process's lock is untouched");
+  assert.deepEqual(readdirSync(dir), ["train.lock"]);
 });
 
 test("summary: last-5 means of every eval metric from metrics.jsonl, later lines winning; wall time accumulates", () => {
