@@ -13,6 +13,7 @@
 //   node --import tsx scripts/studies/condition-gap.ts <dir>... [--metric eval/episode_success]
 //        [--contrast depth|batch|key] [--a 4] [--b 16] [--key actorHeadInitScale]
 // --key K adds the value of config key K (e.g. actorHeadInitScale, maxReplaySize) to each group.
+// Only finished runs (summary.json status "done") count unless --unfinished is given.
 import { parseArgs } from "node:util";
 import { agentDefinition } from "../../src/agents/registry.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
     a: { type: "string" },
     b: { type: "string" },
     key: { type: "string" },
+    unfinished: { type: "boolean", default: false },
   },
 });
 if (positionals.length === 0) throw new Error("usage: condition-gap.ts <runs or results dir>... [--metric M] [--contrast depth|batch|key] [--a A] [--b B] [--key K]");
@@ -53,8 +55,13 @@ interface Run {
 }
 const runs: Run[] = [];
 let skipped = 0;
+let unfinished = 0;
 for (const r of loadRuns(positionals)) {
   const c = r.config;
+  if (r.summary()?.status !== "done" && !values.unfinished) {
+    unfinished++; // still running, interrupted or stopped: its last evaluations are not the final ones
+    continue;
+  }
   const hasCritic = agentDefinition(c.agent).hasCritic;
   if (hasCritic && c.actorDepth !== c.criticDepth) {
     skipped++;
@@ -85,7 +92,11 @@ const sorted = [...groups.values()].sort(
     x[0].depth - y[0].depth ||
     (x[0].extra < y[0].extra ? -1 : x[0].extra > y[0].extra ? 1 : 0),
 );
-console.log(`${metric}: final performance per run = mean of its last 5 evaluations; mean over seeds with a 95 % bootstrap CI${skipped ? ` (${skipped} runs left out: no such metric, or actor depth ≠ critic depth)` : ""}\n`);
+const leftOut = [
+  skipped ? `${skipped} runs left out: no such metric, or actor depth ≠ critic depth` : "",
+  unfinished ? `${unfinished} unfinished runs left out (--unfinished counts them)` : "",
+].filter((x) => x);
+console.log(`${metric}: final performance per run = mean of its last 5 evaluations; mean over seeds with a 95 % bootstrap CI${leftOut.length ? ` (${leftOut.join("; ")})` : ""}\n`);
 const keyCol = keyName === undefined ? "" : ` ${keyName} |`;
 console.log(`| agent | data | batch (updates/step) | depth |${keyCol} n | mean | 95 % CI | per seed |`);
 console.log(`|---|---|---|---:|${keyName === undefined ? "" : "---|"}---:|---:|---|---|`);

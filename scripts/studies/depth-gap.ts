@@ -3,7 +3,8 @@
 // over seeds for each depth and the difference (deeper − shallower) with a 95 % bootstrap interval;
 // and the same for the final performance (per run, the mean of its last 5 evaluations).
 //
-//   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16]
+//   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16] [--unfinished]
+// Only finished runs (summary.json status "done") count unless --unfinished is given.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,7 +12,12 @@ import { bootstrapDiffCI, bootstrapMeanCI, mean } from "../../src/train/stats.js
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { metric: { type: "string", default: "eval_far/episode_success" }, a: { type: "string", default: "4" }, b: { type: "string", default: "16" } },
+  options: {
+    metric: { type: "string", default: "eval_far/episode_success" },
+    a: { type: "string", default: "4" },
+    b: { type: "string", default: "16" },
+    unfinished: { type: "boolean", default: false },
+  },
 });
 const dir = positionals[0];
 if (!dir) throw new Error("usage: depth-gap.ts <runs or results dir> [--metric M] [--a 4] [--b 16]");
@@ -19,10 +25,17 @@ const metric = values.metric as string;
 
 /** depth → per-run series of [envsteps, value]. */
 const runs = new Map<number, [number, number][][]>();
+let unfinished = 0;
 for (const name of readdirSync(dir).sort()) {
   const cfgPath = join(dir, name, "config.json");
   const mPath = join(dir, name, "metrics.jsonl");
   if (!existsSync(cfgPath) || !existsSync(mPath)) continue;
+  const sPath = join(dir, name, "summary.json");
+  const done = existsSync(sPath) && (JSON.parse(readFileSync(sPath, "utf8")) as { status?: string }).status === "done";
+  if (!done && !values.unfinished) {
+    unfinished++; // still running, interrupted or stopped: its last evaluations are not the final ones
+    continue;
+  }
   const c = (JSON.parse(readFileSync(cfgPath, "utf8")) as { config: { criticDepth: number; actorDepth: number } }).config;
   if (c.actorDepth !== c.criticDepth) continue;
   const series: [number, number][] = [];
@@ -43,7 +56,10 @@ if ([...A, ...B].some((s) => s.length === 0)) {
 }
 const n = Math.min(...A.map((s) => s.length), ...B.map((s) => s.length));
 const f = (x: number) => x.toFixed(1);
-console.log(`${metric}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)\n`);
+console.log(
+  `${metric}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)` +
+    `${unfinished ? `; ${unfinished} unfinished runs left out (--unfinished counts them)` : ""}\n`,
+);
 console.log(`| env steps | depth ${values.a} mean | depth ${values.b} mean | difference | 95 % CI of the difference |`);
 console.log("|---:|---:|---:|---:|---|");
 for (let k = 0; k < n; k++) {
