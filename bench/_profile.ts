@@ -121,7 +121,9 @@ export class Profiler {
    * unprofiled backend (median of `reps`) and multiplied by its call count:
    *   gemm  the shape's GEMMs (forward x·W; backward xᵀ·dz into dW and dz·Wᵀ into dx, as the call
    *         had them) as plain GEMM calls
-   *   hot   the fused call itself, repeated on one set of operands, so they are in cache
+   *   hot   the fused call itself, repeated on one set of operands, so they are in cache (a
+   *         backward call also refills its dy, which it overwrites: a rows × out fill, counted
+   *         with the element-wise work)
    * hot − gemm is the layer's element-wise work (bias, LayerNorm, Swish and their backward, column
    * sums); the calls' measured time − hot is what they lost to operands that were not in cache
    * (in a deep network each layer's activations and weights come from L3 or DRAM).
