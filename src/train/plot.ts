@@ -149,6 +149,17 @@ function wrapLabel(text: string, width: number): string[] {
 }
 
 /**
+ * The y axis's label, rotated, centred between y = top and y = bottom; one longer than that span is
+ * wrapped at spaces onto a second line (to the right of the first, left of the tick labels).
+ */
+function yAxisLabel(label: string, top: number, bottom: number): string {
+  const lines = wrapLabel(label, bottom - top - 10);
+  const cy = (top + bottom) / 2;
+  if (lines.length === 1) return `<text transform="translate(18 ${cy}) rotate(-90)" text-anchor="middle">${esc(label)}</text>`;
+  return lines.map((l, k) => `<text transform="translate(${13 + 14 * k} ${cy}) rotate(-90)" text-anchor="middle">${esc(l)}</text>`).join("");
+}
+
+/**
  * A chart's frame (W × H px, margins m): the y scale sy of the data range [lo, hi] (ticks from
  * yTicks, the top at yMax when given) and the SVG's first parts: the canvas, the title, and the y
  * grid lines with their labels.
@@ -205,7 +216,7 @@ export function learningCurvesSvg(curves: Curve[], opts: { title: string; yLabel
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="black"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">${esc(opts.xLabel ?? "env steps")}</text>`);
-  parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  parts.push(yAxisLabel(opts.yLabel, m.t, H - m.b));
   let k = 0;
   for (const [g, rows] of agg) {
     const color = PALETTE[k % PALETTE.length];
@@ -303,7 +314,7 @@ export function finalSummarySvg(groups: GroupSummary[], opts: { title: string; x
   parts.push(
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle" font-size="10" fill="#555">point: mean over seeds; bar: 95 % bootstrap CI of the mean; dots: seeds</text>`,
   );
-  parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  parts.push(yAxisLabel(opts.yLabel, m.t, H - m.b));
   groups.forEach((g, i) => {
     const color = PALETTE[i % PALETTE.length];
     const x = cx(i);

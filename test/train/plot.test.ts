@@ -68,6 +68,13 @@ test("final summary: per-group mean, CI, per-seed dots, markdown table", () => {
   assert.equal((svg.match(/<line class="ci"/g) ?? []).length, 3);
   assert.match(svg, /data-group="4" data-n="3" data-mean="20"/);
   assert.match(svg, /bar: 95 % bootstrap CI of the mean/);
+  // a y label longer than the plot's height (310 px here) is wrapped onto two lines, each fitting it
+  const long = "time at goal, far goals (of 1000 steps), mean of the last 5 evaluations";
+  const wrapped = [...finalSummarySvg(groups, { title: "t", xLabel: "depth", yLabel: long }).matchAll(/rotate\(-90\)" text-anchor="middle">([^<]*)</g)].map((m) => m[1]);
+  assert.equal(wrapped.length, 2, `y label lines: ${wrapped.join(" | ")}`);
+  assert.equal(wrapped.join(" "), long);
+  for (const line of wrapped) assert.ok(6.7 * line.length <= 300, `"${line}" fits the plot's height`);
+  assert.equal([...svg.matchAll(/rotate\(-90\)/g)].length, 1, "a short y label stays one line");
   const md = finalSummaryMarkdown(groups, { groupLabel: "depth" });
   const rows = md.split("\n");
   assert.equal(rows[0], "| depth | n runs | mean | 95 % CI | per-seed values |");
