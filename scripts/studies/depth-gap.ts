@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bootstrapDiffCI, bootstrapMeanCI, mean } from "../../src/train/stats.js";
+import { readRunSummary } from "../../src/train/summary.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,9 +31,7 @@ for (const name of readdirSync(dir).sort()) {
   const cfgPath = join(dir, name, "config.json");
   const mPath = join(dir, name, "metrics.jsonl");
   if (!existsSync(cfgPath) || !existsSync(mPath)) continue;
-  const sPath = join(dir, name, "summary.json");
-  const done = existsSync(sPath) && (JSON.parse(readFileSync(sPath, "utf8")) as { status?: string }).status === "done";
-  if (!done && !values.unfinished) {
+  if (readRunSummary(join(dir, name))?.status !== "done" && !values.unfinished) {
     unfinished++; // still running, interrupted or stopped: its last evaluations are not the final ones
     continue;
   }

@@ -479,6 +479,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
       `${count("fresh") + count("move-aside")} to start${count("nonfinite") > 0 ? `, ${count("nonfinite")} stopped on a non-finite loss` : ""}` +
       (jobs > 1 ? `; ${jobs} at a time (FATHOM_THREADS=${threadsPerRun}${injectThreads ? ", --threads 1" : ""}; output in <run dir>/train.log)` : ""),
   );
+  // A point another process trains (locked when planned, or taken between plan and start).
+  const TAKEN = "locked (in use by another process; left to it)";
   for (const p of points) {
     const d = p.decision;
     if (d.action === "skip") {
@@ -490,7 +492,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
       p.summary = d.summary;
       console.log(`  skip ${p.label}: ${d.reason}`);
     } else if (d.action === "locked") {
-      p.outcome = "locked (in use by another process; not resumed)";
+      p.outcome = TAKEN;
       console.log(`  skip ${p.label}: ${d.reason}`);
     } else if (d.action === "move-aside") {
       moveAside(d);
@@ -499,7 +501,6 @@ async function cmdSweep(argv: string[]): Promise<number> {
   }
   const todo = points.filter((p) => p.decision.action === "fresh" || p.decision.action === "move-aside" || p.decision.action === "resume");
   let interrupted = false;
-  const TAKEN = "taken by another process (left to it)";
 
   // Decides a point again just before it runs: another sweep on the same runs directory may have
   // started, finished or left it since this one planned. Returns whether to run it (p.decision is
