@@ -29,7 +29,7 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, EXIT_RUN_TAKEN, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, EXIT_RUN_TAKEN, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
@@ -122,7 +122,9 @@ async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, lock
     const { want } = req;
     const found = findRunDir(req.target);
     runDir = found.run;
-    locks.push(acquireRunLock(runDir.path, { log: (l) => console.error(`warning: ${l}`) }));
+    const lock = (path: string) => acquireRunLock(path, { log: (l) => console.error(`warning: ${l}`) });
+    // a sweep's resume: another sweep on the same runs directory may have resumed or finished it
+    locks.push(req.sweep ? lockSweepResume(runDir.path, lock) : lock(runDir.path));
     config = readRunConfig(runDir.configPath);
     resumeFrom = found.checkpoint ?? latestCheckpoint(runDir.checkpointsDir);
     if (config.offline !== undefined && (want.totalEnvSteps !== undefined || want.numEvals !== undefined)) {
@@ -541,16 +543,18 @@ async function cmdSweep(argv: string[]): Promise<number> {
     } catch {
       summary = null;
     }
+    if (code === EXIT_RUN_TAKEN) {
+      // another process holds the point (its summary, if any, is that process's business) or
+      // finished it after this sweep decided to run it
+      const finished = summary?.status === "done";
+      p.summary = finished ? summary : null;
+      p.outcome = finished ? "done (finished by another process)" : TAKEN;
+      if (log !== undefined) console.log(`  skip ${p.label}: ${p.outcome}`);
+      return;
+    }
     p.summary = summary;
     const resumed = p.decision.action === "resume" ? " (resumed)" : "";
-    p.outcome =
-      code === EXIT_RUN_TAKEN
-        ? TAKEN
-        : summary
-          ? `${summary.status}${resumed}`
-          : typeof code === "string"
-            ? `stopped by ${code}`
-            : `failed (exit ${code})`;
+    p.outcome = summary ? `${summary.status}${resumed}` : typeof code === "string" ? `stopped by ${code}` : `failed (exit ${code})`;
     if (summary?.status === "interrupted") interrupted = true;
     const tag = summary?.last5["eval/episode_success"];
     const goal = tag === undefined ? "no evaluation yet" : `time at goal (mean of the last ${Math.min(5, summary?.evals ?? 5)} evaluations) ${tag.toFixed(1)}`;
@@ -565,11 +569,11 @@ async function cmdSweep(argv: string[]): Promise<number> {
       console.log(`\n=== ${resume ? "resume" : "start"} ${p.label}: ${p.decision.dir} ===`);
       let code: number;
       try {
-        code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {} } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
+        code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {}, sweep: true } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
       } catch (e) {
         if (!(e instanceof RunTakenError)) throw e;
         console.log(`  skip ${p.label}: ${e.message}`);
-        p.outcome = TAKEN;
+        finishLine(p, EXIT_RUN_TAKEN);
         continue;
       }
       if (code === 2) return code; // a configuration error applies to every run
@@ -606,7 +610,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
         const launch = (p: SweepPoint) => {
           const resume = p.decision.action === "resume";
           const dir = p.decision.dir;
-          const childArgs = resume ? ["train", "--resume", dir] : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
+          const childArgs = resume ? ["train", "--resume", dir, "--sweep-resume"] : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
           mkdirSync(dir, { recursive: true });
           const log = join(dir, "train.log");
           const fd = openSync(log, "a");

@@ -27,6 +27,8 @@ export const TrainCommandSchema = z
       .describe("Continue the run in this directory (or from this checkpoint of it) with its saved configuration; only --total-env-steps and --num-evals go with it"),
     // internal, for `fathom sweep --jobs N`: train into this run directory (train/sweep.ts)
     sweepRunDir: z.string().optional().describe("Internal to fathom sweep: train into this run directory"),
+    // internal, for `fathom sweep --jobs N`: the --resume of a sweep point (another sweep may hold it)
+    sweepResume: z.boolean().optional().describe("Internal to fathom sweep: --resume a sweep point"),
   })
   .strict();
 
@@ -121,7 +123,7 @@ function trainDescription(agent: AgentName): string {
 
 export type TrainRequest =
   | { kind: "help"; text: string }
-  | { kind: "resume"; target: string; want: { totalEnvSteps?: number; numEvals?: number } }
+  | { kind: "resume"; target: string; want: { totalEnvSteps?: number; numEvals?: number }; sweep?: boolean }
   | { kind: "new"; config: TrainConfig; presetName: string; sweepRunDir?: string };
 
 /** `fathom train`'s command line: help, a run to resume (and maybe extend), or a new run's config. */
@@ -152,15 +154,20 @@ export function parseTrainArgs(argv: readonly string[]): TrainRequest {
       description: trainDescription(agent),
       values: presetColumn(r.values.preset ?? "cpu", agent),
       valuesLabel: `preset ${r.values.preset ?? "cpu"}`,
-      hide: ["sweepRunDir"],
+      hide: ["sweepRunDir", "sweepResume"],
     });
     return { kind: "help", text };
   }
   if (r.command.resume !== undefined) {
-    const other = r.commandFromFlags.filter((k) => k !== "resume");
+    const other = r.commandFromFlags.filter((k) => k !== "resume" && k !== "sweepResume");
     if (other.length > 0) throw new FlagError(`--resume continues a run with its saved configuration; ${RESUME_ALLOWS}, not ${other.map((k) => `--${toKebab(k)}`).join(" ")}`);
     const want = r.config as z.output<typeof ResumeSchema>;
-    return { kind: "resume", target: r.command.resume, want: { totalEnvSteps: want.totalEnvSteps, numEvals: want.numEvals } };
+    return {
+      kind: "resume",
+      target: r.command.resume,
+      want: { totalEnvSteps: want.totalEnvSteps, numEvals: want.numEvals },
+      ...(r.command.sweepResume === true ? { sweep: true } : {}),
+    };
   }
   return {
     kind: "new",
@@ -236,7 +243,7 @@ export function parseSweepArgs(argv: readonly string[]): { kind: "help"; text: s
     choose: (given) => trainSchemaFor(agentOf(given)),
     foreign: (flag, given) => {
       if (flag === "resume") return "fathom sweep resumes its runs by itself: run the same sweep command again (--resume is for fathom train)";
-      if (flag === "sweep-run-dir") return "--sweep-run-dir is internal to fathom sweep";
+      if (flag === "sweep-run-dir" || flag === "sweep-resume") return `--${flag} is internal to fathom sweep`;
       return given === null ? undefined : otherAgentsOption(agentOf(given), flag);
     },
     helpHint: (given) => `fathom train --agent ${agentOf(given)} --help`,

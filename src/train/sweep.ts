@@ -230,6 +230,36 @@ export function openSweepRunDir(path: string, lock: (path: string) => RunLock): 
   }
 }
 
+/**
+ * Takes the run lock of a sweep point the sweep decided to resume, with `lock` (exclusive). A live
+ * lock means another process (a second sweep on the same runs directory) resumed it after this
+ * one decided: RunTakenError. So does a run that another process finished in between (its
+ * summary says done). On an error the lock is released.
+ */
+export function lockSweepResume(path: string, lock: (path: string) => RunLock): RunLock {
+  let held: RunLock;
+  try {
+    held = lock(path);
+  } catch (e) {
+    const s = runLockState(path);
+    if (s.state === "live" && !s.ours) {
+      throw new RunTakenError(`${path} is being resumed by another fathom process (${describeLock(s.info)}); left to it`);
+    }
+    throw e;
+  }
+  let done = false;
+  try {
+    done = readRunSummary(path)?.status === "done";
+  } catch {
+    done = false; // a damaged summary: the resume rewrites it
+  }
+  if (done) {
+    held.release();
+    throw new RunTakenError(`${path} was finished by another fathom process after this sweep decided to resume it`);
+  }
+  return held;
+}
+
 /** Short depth label of a sweep point: `16`, or `a4c16` when actor and critic differ. */
 export function depthLabel(actorDepth: number, criticDepth: number): string {
   return actorDepth === criticDepth ? String(criticDepth) : `a${actorDepth}c${criticDepth}`;

@@ -154,6 +154,63 @@ describe("fathom sweep", () => {
     }
   });
 
+  test("two sweeps resuming the same interrupted points at once: each is resumed by one of them, and neither fails or stops with an error", async () => {
+    const dir = join(root, "resume-race");
+    const bin = join(new URL("../..", import.meta.url).pathname, "src/cli/bin.ts");
+    const at = (total: number, evals: number) => {
+      const a = [...tiny.slice(0, -2), "--runs-dir", dir, "--depths", "4", "--seeds", "0-2"];
+      a[a.indexOf("--total-env-steps") + 1] = String(total);
+      a[a.indexOf("--num-evals") + 1] = String(evals);
+      return a;
+    };
+    const first = await cli(["sweep", ...at(2000, 1)]);
+    assert.equal(first.code, 0, first.err);
+    // Each run as if interrupted at its checkpoint of 2000 env steps out of 16000 (its config says
+    // 16000 and 8 evaluations, one every 2000 steps as before; no summary): 14000 steps to resume.
+    for (const seed of [0, 1, 2]) {
+      const run = join(dir, name(seed));
+      rmSync(join(run, "summary.json"));
+      const cfg = JSON.parse(readFileSync(join(run, "config.json"), "utf8"));
+      cfg.config.totalEnvSteps = 16000;
+      cfg.config.numEvals = 8;
+      writeFileSync(join(run, "config.json"), JSON.stringify(cfg, null, 2));
+    }
+    const sweep = (extra: string[]) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, ["--import", "tsx", bin, "sweep", ...at(16000, 8), ...extra], {
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, FATHOM_THREADS: "1" },
+        });
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += d;
+        });
+        child.stderr.on("data", (d) => {
+          out += d;
+        });
+        child.on("close", (code) => done({ code, out }));
+      });
+    // one in this process, one with --jobs 2 (its resumes are child processes)
+    const [a, b] = await Promise.all([sweep([]), sweep(["--jobs", "2"])]);
+    for (const r of [a, b]) {
+      assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.out}`); // 1: a point was still another's
+      assert.doesNotMatch(r.out, /error:|failed|stopped/, r.out);
+    }
+    for (const seed of [0, 1, 2]) {
+      const run = join(dir, name(seed));
+      const summary = JSON.parse(readFileSync(join(run, "summary.json"), "utf8"));
+      assert.equal(summary.status, "done");
+      assert.ok(summary.envSteps >= 16000, `${summary.envSteps} env steps`);
+      const resumedBy = [a, b].filter((r) => new RegExp(`finished depth 4 seed ${seed}: done \\(resumed\\)`).test(r.out)).length;
+      assert.equal(resumedBy, 1, `seed ${seed} resumed by ${resumedBy} sweeps:\n${a.out}\n---\n${b.out}`);
+      const evals = readFileSync(join(run, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => "eval/episode_success" in JSON.parse(l));
+      assert.equal(evals.length, 8, "eight evaluations: the first run's and the seven of its one resume");
+    }
+  });
+
   test("export copies finished runs for committing; plot draws curves and the depth summary from them", async () => {
     const results = join(root, "results", "study");
     const e = await cli(["export", runsDir, "--out", results]);
