@@ -256,8 +256,14 @@ export const PAPER_PRESET: Preset = {
 /**
  * Scaled to 2 cores (learning in minutes on a point maze): 16 envs instead of 512 with the paper's
  * 62-step unroll, 32 gradient steps of batch 256 per training step (each transition is sampled
- * ≈ 8 times, the paper ≈ 13), width 128 instead of 256, 500 k env steps over 10 evaluations of 48
- * episodes, a 4,000-row ring per env. Depth stays 4 unless set.
+ * ≈ 8 times, the paper ≈ 13), width 128 instead of 256, 500 k env steps over 10 evaluations of 128
+ * episodes (the paper's count), a 4,000-row ring per env. Depth stays 4 unless set.
+ *
+ * Evaluations had 48 episodes until 2026-12-05: on the U-maze's far goals that evaluation noise was
+ * most of the seed spread of a study's final values (docs/results.md, "Evaluation noise"; the
+ * same runs evaluated with 256 episodes, scripts/studies/eval-noise.ts), at ≈ 2–3 % of a depth-4
+ * run's time for 128. Runs made before keep 48 in their config.json; a sweep resuming them needs
+ * --num-eval-envs 48.
  */
 export const CPU_PRESET: Preset = {
   loop: {
@@ -266,7 +272,7 @@ export const CPU_PRESET: Preset = {
     sgdBatchesPerStep: 32,
     totalEnvSteps: 500_000,
     numEvals: 10,
-    numEvalEnvs: 48,
+    numEvalEnvs: 128,
     episodeLength: 1000,
     minReplaySize: 100,
     maxReplaySize: 4000,
