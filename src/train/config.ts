@@ -259,10 +259,10 @@ export const PAPER_PRESET: Preset = {
  * ≈ 8 times, the paper ≈ 13), width 128 instead of 256, 500 k env steps over 10 evaluations of 128
  * episodes (the paper's count), a 4,000-row ring per env. Depth stays 4 unless set.
  *
- * Evaluations had 48 episodes until 2026-12-05: on the U-maze's far goals that evaluation noise was
- * most of the seed spread of a study's final values (docs/results.md, "Evaluation noise"; the
- * same runs evaluated with 256 episodes, scripts/studies/eval-noise.ts), at ≈ 2–3 % of a depth-4
- * run's time for 128. Runs made before keep 48 in their config.json; a sweep resuming them needs
+ * Evaluations had 48 episodes until 2026-12-05: on the U-maze that evaluation's noise was a third
+ * to three fifths of the seed variance of a study's final values (docs/results.md, "The same runs
+ * with 256 evaluation episodes"; scripts/studies/eval-noise.ts); 128 cuts that noise variance to
+ * 37.5 % for ≈ 2–3 % of a depth-4 run's time. Runs made before keep 48 in their config.json; a sweep resuming them needs
  * --num-eval-envs 48.
  */
 export const CPU_PRESET: Preset = {
