@@ -3,8 +3,9 @@
 // over seeds for each depth and the difference (deeper − shallower) with a 95 % bootstrap interval;
 // and the same for the final performance (per run, the mean of its last 5 evaluations).
 //
-//   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16] [--unfinished]
-// Only finished runs (summary.json status "done") count unless --unfinished is given.
+//   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16] [--unfinished] [--seeds 0-9]
+// Only finished runs (summary.json status "done") count unless --unfinished is given; --seeds
+// keeps the runs of those seeds (a list and ranges: 0-9 or 0,2,5-7).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,8 +19,21 @@ const { values, positionals } = parseArgs({
     a: { type: "string", default: "4" },
     b: { type: "string", default: "16" },
     unfinished: { type: "boolean", default: false },
+    seeds: { type: "string" },
   },
 });
+/** The seeds --seeds names, or null for all. */
+function seedSet(spec: string | undefined): Set<number> | null {
+  if (spec === undefined) return null;
+  const out = new Set<number>();
+  for (const part of spec.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`--seeds ${spec}: give seeds and ranges such as 0-9 or 0,2,5-7`);
+    for (let x = Number(m[1]); x <= Number(m[2] ?? m[1]); x++) out.add(x);
+  }
+  return out;
+}
+const seeds = seedSet(values.seeds as string | undefined);
 const dir = positionals[0];
 if (!dir) throw new Error("usage: depth-gap.ts <runs or results dir> [--metric M] [--a 4] [--b 16]");
 const metric = values.metric as string;
@@ -35,8 +49,9 @@ for (const name of readdirSync(dir).sort()) {
     unfinished++; // still running, interrupted or stopped: its last evaluations are not the final ones
     continue;
   }
-  const c = (JSON.parse(readFileSync(cfgPath, "utf8")) as { config: { criticDepth: number; actorDepth: number } }).config;
+  const c = (JSON.parse(readFileSync(cfgPath, "utf8")) as { config: { criticDepth: number; actorDepth: number; seed: number } }).config;
   if (c.actorDepth !== c.criticDepth) continue;
+  if (seeds !== null && !seeds.has(c.seed)) continue;
   const series: [number, number][] = [];
   for (const line of readFileSync(mPath, "utf8").split("\n")) {
     if (!line.trim()) continue;
