@@ -192,6 +192,20 @@ export class RunTakenError extends Error {
 export const EXIT_RUN_TAKEN = 75;
 
 /**
+ * The run lock of a sweep point, taken with `lock`; a live lock of another process is a
+ * RunTakenError ("<path> <taken(holder)>; left to it"), any other failure is rethrown.
+ */
+function takePoint(path: string, lock: (path: string) => RunLock, taken: (holder: string) => string): RunLock {
+  try {
+    return lock(path);
+  } catch (e) {
+    const s = runLockState(path);
+    if (s.state === "live" && !s.ours) throw new RunTakenError(`${path} ${taken(describeLock(s.info))}; left to it`);
+    throw e;
+  }
+}
+
+/**
  * Opens the deterministic run directory of a sweep point for a fresh run: creates it if missing,
  * takes its run lock with `lock` (exclusive; a live lock means another process has it:
  * RunTakenError), then checks that it holds no run: it may hold only files such as train.log,
@@ -201,16 +215,7 @@ export const EXIT_RUN_TAKEN = 75;
 export function openSweepRunDir(path: string, lock: (path: string) => RunLock): { runDir: RunDir; lock: RunLock } {
   mkdirSync(dirname(path), { recursive: true });
   mkdirSync(path, { recursive: true });
-  let held: RunLock;
-  try {
-    held = lock(path);
-  } catch (e) {
-    const s = runLockState(path);
-    if (s.state === "live" && !s.ours) {
-      throw new RunTakenError(`${path} was taken by another fathom process after this sweep decided to start it (${describeLock(s.info)}); left to it`);
-    }
-    throw e;
-  }
+  const held = takePoint(path, lock, (holder) => `was taken by another fathom process after this sweep decided to start it (${holder})`);
   try {
     const rd = runDirAt(path);
     if (existsSync(rd.configPath)) {
@@ -237,16 +242,7 @@ export function openSweepRunDir(path: string, lock: (path: string) => RunLock): 
  * summary says done). On an error the lock is released.
  */
 export function lockSweepResume(path: string, lock: (path: string) => RunLock): RunLock {
-  let held: RunLock;
-  try {
-    held = lock(path);
-  } catch (e) {
-    const s = runLockState(path);
-    if (s.state === "live" && !s.ours) {
-      throw new RunTakenError(`${path} is being resumed by another fathom process (${describeLock(s.info)}); left to it`);
-    }
-    throw e;
-  }
+  const held = takePoint(path, lock, (holder) => `is being resumed by another fathom process (${holder})`);
   let done = false;
   try {
     done = readRunSummary(path)?.status === "done";

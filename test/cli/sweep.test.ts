@@ -44,6 +44,22 @@ const tiny = [
 const name = (seed: number) => `simple_u_maze-v1__crl__d4__s${seed}`;
 const summaryOf = (seed: number) => JSON.parse(readFileSync(join(runsDir, name(seed), "summary.json"), "utf8"));
 
+/** `fathom sweep <args>` as a process of its own (one thread), with its stdout and stderr together. */
+function sweepProcess(args: string[]): Promise<{ code: number | null; out: string }> {
+  const bin = join(new URL("../..", import.meta.url).pathname, "src/cli/bin.ts");
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ["--import", "tsx", bin, "sweep", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FATHOM_THREADS: "1" } });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.stderr.on("data", (d) => {
+      out += d;
+    });
+    child.on("close", (code) => done({ code, out }));
+  });
+}
+
 describe("fathom sweep", () => {
   test("a finished run is skipped on the second sweep; one with a checkpoint but no summary is resumed", async () => {
     const first = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0"]);
@@ -121,21 +137,8 @@ describe("fathom sweep", () => {
 
   test("two sweeps over the same points at once: each run is trained once, by one of them, and neither stops with an error", async () => {
     const shared = join(root, "shared-runs");
-    const bin = join(new URL("../..", import.meta.url).pathname, "src/cli/bin.ts");
-    const args = ["--import", "tsx", bin, "sweep", ...tiny.slice(0, -2), "--runs-dir", shared, "--depths", "4", "--seeds", "0-2"];
-    const sweep = () =>
-      new Promise<{ code: number | null; out: string }>((done) => {
-        const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FATHOM_THREADS: "1" } });
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-        });
-        child.stderr.on("data", (d) => {
-          out += d;
-        });
-        child.on("close", (code) => done({ code, out }));
-      });
-    const [a, b] = await Promise.all([sweep(), sweep()]);
+    const args = [...tiny.slice(0, -2), "--runs-dir", shared, "--depths", "4", "--seeds", "0-2"];
+    const [a, b] = await Promise.all([sweepProcess(args), sweepProcess(args)]);
     for (const r of [a, b]) {
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.out}`); // 1: a point was still another's
       assert.doesNotMatch(r.out, /error:/, r.out);
@@ -156,7 +159,6 @@ describe("fathom sweep", () => {
 
   test("two sweeps resuming the same interrupted points at once: each is resumed by one of them, and neither fails or stops with an error", async () => {
     const dir = join(root, "resume-race");
-    const bin = join(new URL("../..", import.meta.url).pathname, "src/cli/bin.ts");
     const at = (total: number, evals: number) => {
       const a = [...tiny.slice(0, -2), "--runs-dir", dir, "--depths", "4", "--seeds", "0-2"];
       a[a.indexOf("--total-env-steps") + 1] = String(total);
@@ -175,23 +177,8 @@ describe("fathom sweep", () => {
       cfg.config.numEvals = 8;
       writeFileSync(join(run, "config.json"), JSON.stringify(cfg, null, 2));
     }
-    const sweep = (extra: string[]) =>
-      new Promise<{ code: number | null; out: string }>((done) => {
-        const child = spawn(process.execPath, ["--import", "tsx", bin, "sweep", ...at(16000, 8), ...extra], {
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, FATHOM_THREADS: "1" },
-        });
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-        });
-        child.stderr.on("data", (d) => {
-          out += d;
-        });
-        child.on("close", (code) => done({ code, out }));
-      });
     // one in this process, one with --jobs 2 (its resumes are child processes)
-    const [a, b] = await Promise.all([sweep([]), sweep(["--jobs", "2"])]);
+    const [a, b] = await Promise.all([sweepProcess(at(16000, 8)), sweepProcess([...at(16000, 8), "--jobs", "2"])]);
     for (const r of [a, b]) {
       assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.out}`); // 1: a point was still another's
       assert.doesNotMatch(r.out, /error:|failed|stopped/, r.out);
