@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisionFromEnv, resolvePrecision } from "../engine/index.js";
-import { farGoalEvalId, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
+import { type ExtraEval, extraEvals, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
 import { AGENT_NAMES } from "../agents/agent.js";
 import { networkSizes, runDepth, type TrainConfig } from "../train/config.js";
 import { evaluate } from "../train/evaluate.js";
@@ -280,9 +280,13 @@ function progressMetrics(m: Record<string, number>): Record<string, number> {
 
 /** The last evaluation next to a random policy's on the same env, so a user can tell whether the agent learned. */
 async function printResult(config: TrainConfig, final: EvalRecord): Promise<void> {
-  const layouts: { id: string; prefix: "eval" | "eval_far"; label: string }[] = [{ id: primaryEvalId(config.env), prefix: "eval", label: "goals" }];
-  const far = farGoalEvalId(config.env);
-  if (far !== undefined && typeof final["eval_far/episode_success"] === "number") layouts.push({ id: far, prefix: "eval_far", label: "far goals only" });
+  const layouts: { id: string; prefix: "eval" | ExtraEval["prefix"]; label: string }[] = [
+    { id: primaryEvalId(config.env), prefix: "eval", label: primaryEvalId(config.env) === config.env ? "goals" : "far goals, the paper's evaluation" },
+  ];
+  for (const x of extraEvals(config.env)) {
+    const label = x.prefix === "eval_far" ? "far goals only" : "all goals";
+    if (typeof (final as unknown as Record<string, unknown>)[`${x.prefix}/episode_success`] === "number") layouts.push({ id: x.id, prefix: x.prefix, label });
+  }
   console.log(
     `\nresult of the last evaluation (${final.envsteps} env steps, ${config.numEvalEnvs} episodes), next to a uniformly random policy ` +
       `(${REFERENCE_EPISODES} episodes, fixed seed):`,
@@ -777,7 +781,9 @@ function cmdPlot(argv: string[]): number {
       ? `time at goal (of ${episodeLength} steps)`
       : metric === "eval_far/episode_success"
         ? `time at goal, far goals (of ${episodeLength} steps)`
-        : metric;
+        : metric === "eval_all/episode_success"
+          ? `time at goal, all goals (of ${episodeLength} steps)`
+          : metric;
   console.log(`${runs.length} run${runs.length === 1 ? "" : "s"} of ${envList.length} env${manyEnvs ? "s (one group per env and depth)" : ""}:`);
   for (const [g, cs] of [...byGroup].sort((a, b) => compareOrder(a[1][0], b[1][0]))) {
     console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs, opts.x === "step" ? "training steps" : "env steps")}`);

@@ -69,6 +69,38 @@ export function farGoalEvalId(id: string): string | undefined {
   return s.evalId !== undefined && s.evalId !== primaryEvalId(id) ? s.evalId : undefined;
 }
 
+/**
+ * The training env's own goals (every 'G' cell) as an extra evaluation, where the primary
+ * evaluation uses only the far goals (the big mazes): there the primary metric stays 0 until the
+ * far cells are reached, and this one shows the progress before that.
+ */
+export function allGoalEvalId(id: string): string | undefined {
+  return primaryEvalId(id) !== id ? id : undefined;
+}
+
+/** An extra evaluation logged beside the primary one (eval/…): its metrics' prefix, env id and what it evaluates. */
+export interface ExtraEval {
+  prefix: "eval_far" | "eval_all";
+  id: string;
+  /** "far goals" or "all goals", for log lines and tables. */
+  label: string;
+}
+
+/**
+ * The extra evaluations of task `id`, in logging order: the far goals (eval_far/…) where they
+ * are not the primary evaluation, the training env's own goals (eval_all/…) where the primary
+ * evaluation uses only the far goals. `which` selects them (the config's farGoalEval and
+ * allGoalEval); at most one of the two exists for a task.
+ */
+export function extraEvals(id: string, which: { far: boolean; all: boolean } = { far: true, all: true }): ExtraEval[] {
+  const out: ExtraEval[] = [];
+  const far = which.far ? farGoalEvalId(id) : undefined;
+  if (far !== undefined) out.push({ prefix: "eval_far", id: far, label: "far goals" });
+  const all = which.all ? allGoalEvalId(id) : undefined;
+  if (all !== undefined) out.push({ prefix: "eval_all", id: all, label: "all goals" });
+  return out;
+}
+
 /** The core factory of a registered id (module URL + export name), for tools that host cores themselves. */
 export function getCoreFactory(id: string): CoreFactoryRef {
   return entry(id).factory;

@@ -68,6 +68,12 @@ const LOOP_TAIL = {
     .boolean()
     .default(true)
     .describe("Also evaluate on the far-goal layout (`_eval` id) where it is not the primary evaluation env; logged as eval_far/…"),
+  allGoalEval: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Also evaluate on the training env's own goals (every 'G' cell) where the primary evaluation uses only the far goals (the big mazes); logged as eval_all/…",
+    ),
   checkpointEvery: z.number().int().min(1).default(1).describe("Save a checkpoint every N evaluations"),
   keepCheckpoints: z.number().int().min(1).default(3).describe("Periodic checkpoints kept on disk (oldest removed)"),
   runsDir: z.string().default("runs").describe("Parent directory of run directories"),
@@ -193,7 +199,7 @@ export function minTotalEnvSteps(c: Pick<TrainConfig, "numEnvs" | "minReplaySize
  * existed is CRL's.
  */
 const KEYS_ADDED_LATER: { loop: Record<string, unknown>; agents: Partial<Record<AgentName, Record<string, unknown>>> } = {
-  loop: { agent: "crl", prefillPolicy: "uniform", farGoalEval: false },
+  loop: { agent: "crl", prefillPolicy: "uniform", farGoalEval: false, allGoalEval: false },
   agents: {
     crl: {
       actorHeadNorm: false,

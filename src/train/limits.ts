@@ -11,7 +11,7 @@ import type { AgentFootprint, NetworkShape } from "../agents/agent.js";
 import { agentDefinition } from "../agents/registry.js";
 import { getBackend } from "../engine/index.js";
 import { WebGpuBackend } from "../engine/webgpu/webgpu.js";
-import { farGoalEvalId, getEnvSpec, primaryEvalId } from "../envs/registry.js";
+import { extraEvals, getEnvSpec, primaryEvalId } from "../envs/registry.js";
 import { vecBufferBytes } from "../envs/slice.js";
 import type { TrainConfig } from "./config.js";
 
@@ -103,8 +103,7 @@ export function estimateTrainMemory(config: TrainConfig, options: { recompute?: 
   const T = Math.min(config.windowLength, config.maxReplaySize);
   const rows = Math.min(config.sgdBatchesPerStep, Math.floor((N * (T - 1)) / B)) * B;
   const samplerWords = rows * footprint.samplerTupleFloats + N * T + 2 * N * (T - 1) + 2 * N + 2 * (config.windowLength + 1);
-  const far = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
-  const evalIds = far === undefined ? [primaryEvalId(config.env)] : [primaryEvalId(config.env), far];
+  const evalIds = [primaryEvalId(config.env), ...extraEvals(config.env, { far: config.farGoalEval, all: config.allGoalEval }).map((x) => x.id)];
   const envBytes = vecBufferBytes(spec, N) + evalIds.reduce((a, id) => a + vecBufferBytes(getEnvSpec(id), config.numEvalEnvs), 0) + 2 * N * (O + A) * 4;
   const threads = config.threads ?? availableParallelism();
   const parts: MemoryPart[] = [

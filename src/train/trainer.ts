@@ -13,7 +13,7 @@
 import { type Agent, type BatchSource, NonFiniteError } from "../agents/agent.js";
 import { agentDefinition } from "../agents/registry.js";
 import { getBackend, resolvePrecision } from "../engine/index.js";
-import { farGoalEvalId, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
+import { type ExtraEval, extraEvals, getEnvSpec, makeVecEnv, primaryEvalId } from "../envs/registry.js";
 import type { EnvSpec, VecEnv, VecEnvState } from "../envs/types.js";
 import { foldIn, type Key, keyFromSeed, Rng, split } from "../random.js";
 import { ReplayBuffer } from "../replay/buffer.js";
@@ -53,8 +53,13 @@ export interface TrainProgress {
   metrics: Record<string, number> | null;
 }
 
-/** One evaluation: the primary env's metrics (eval/…), the far goals' (eval_far/…) when evaluated. */
-export type EvalRecord = EvalMetrics & { envsteps: number; step: number } & { [far: `eval_far/${string}`]: number };
+/**
+ * One evaluation: the primary env's metrics (eval/…), the far goals' (eval_far/…) or the training
+ * env's own goals' (eval_all/…) when evaluated (see extraEvals).
+ */
+export type EvalRecord = EvalMetrics & { envsteps: number; step: number } & { [far: `eval_far/${string}`]: number } & {
+  [all: `eval_all/${string}`]: number;
+};
 
 export interface TrainResult {
   status: "done" | "interrupted" | "nonfinite";
@@ -128,7 +133,7 @@ class TrainingRun {
   private lastCheckpoint: string | null = null;
   private env: VecEnv | null = null;
   private evalEnv: VecEnv | null = null;
-  private farEnv: VecEnv | null = null;
+  private extraEnvs: { extra: ExtraEval; env: VecEnv }[] = [];
   /** [N, obsDim] the envs' current observations; [N, A] the actions to apply; [N] their episodes. */
   private obs = new Float32Array(0);
   private readonly actions: Float32Array;
@@ -275,13 +280,14 @@ class TrainingRun {
     this.obs = Float32Array.from(first ?? (await env.reset(envSeed)));
   }
 
-  /** The evaluation envs: the primary evaluation env, and the far goals' where they are separate. */
+  /** The evaluation envs: the primary evaluation env, and the extra ones the config asks for (extraEvals). */
   private async startEvalEnvs(): Promise<void> {
     const { config } = this;
     const evalOptions = { numEnvs: config.numEvalEnvs, threads: config.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip };
     this.evalEnv = await makeVecEnv(primaryEvalId(config.env), evalOptions);
-    const farId = config.farGoalEval ? farGoalEvalId(config.env) : undefined;
-    if (farId) this.farEnv = await makeVecEnv(farId, evalOptions);
+    for (const extra of extraEvals(config.env, { far: config.farGoalEval, all: config.allGoalEval })) {
+      this.extraEnvs.push({ extra, env: await makeVecEnv(extra.id, evalOptions) });
+    }
   }
 
   /**
@@ -414,15 +420,17 @@ class TrainingRun {
     return null;
   }
 
-  /** Evaluates the deterministic actor (the far goals too, as eval_far/…, where they are separate). */
+  /** Evaluates the deterministic actor (on the extra layouts too, as eval_far/… or eval_all/…, see extraEvals). */
   private async evaluate(): Promise<void> {
     const { config, st } = this;
     const evalSeed = seedFromKey(foldIn(this.kEval, st.evalIndex));
     const ev = await evaluate(this.agent, this.evalEnv!, { seed: evalSeed });
     const record: EvalRecord = { ...ev.metrics, envsteps: st.envSteps, step: st.trainingSteps };
-    if (this.farEnv) {
-      const far = await evaluate(this.agent, this.farEnv, { seed: evalSeed });
-      for (const [k, v] of Object.entries(far.metrics)) record[`eval_far/${k.replace(/^eval\//, "")}`] = v;
+    let extraLog = "";
+    for (const { extra, env } of this.extraEnvs) {
+      const m = (await evaluate(this.agent, env, { seed: evalSeed })).metrics;
+      for (const [k, v] of Object.entries(m)) record[`${extra.prefix}/${k.replace(/^eval\//, "")}`] = v;
+      extraLog += `; ${extra.label}: time at goal ${m["eval/episode_success"].toFixed(1)}`;
     }
     this.evals.push(record);
     this.options.logger?.log({ ...record });
@@ -430,7 +438,7 @@ class TrainingRun {
     this.log(
       `eval ${st.evalIndex}/${config.numEvals} at ${st.envSteps} env steps: time at goal ${record["eval/episode_success"].toFixed(1)}, ` +
         `success any ${record["eval/episode_success_any"].toFixed(2)}, mean dist ${record["eval/mean_dist"].toFixed(2)}` +
-        (this.farEnv ? `; far goals: time at goal ${record["eval_far/episode_success"].toFixed(1)}` : ""),
+        extraLog,
     );
   }
 
@@ -472,6 +480,6 @@ class TrainingRun {
   async close(): Promise<void> {
     if (this.env) await this.env.close();
     if (this.evalEnv) await this.evalEnv.close();
-    if (this.farEnv) await this.farEnv.close();
+    for (const { env } of this.extraEnvs) await env.close();
   }
 }

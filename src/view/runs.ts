@@ -76,6 +76,9 @@ export const CURVE_KEYS = {
     "eval_far/time_at_goal",
     "eval_far/success_rate",
     "eval_far/mean_dist",
+    "eval_all/time_at_goal",
+    "eval_all/success_rate",
+    "eval_all/mean_dist",
     "eval/avg_episode_length",
   ],
   training: [

@@ -1,7 +1,7 @@
 // VecEnv and registry boundaries: ids, options, call order, worker failures, the env table.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatEnvTable, getCoreFactory, getEnvSpec, listEnvs, makeVecEnv } from "../../src/envs/registry.js";
+import { extraEvals, formatEnvTable, getCoreFactory, getEnvSpec, listEnvs, makeVecEnv, primaryEvalId } from "../../src/envs/registry.js";
 import { createVecEnv } from "../../src/envs/vec.js";
 
 test("unknown ids are refused with the list of known ids", async () => {
@@ -16,6 +16,26 @@ test("every evalId names a registered env with the same dimensions", () => {
     const e = getEnvSpec(s.evalId);
     assert.deepEqual([e.stateDim, e.goalDim, e.actionDim, e.goalIndices], [s.stateDim, s.goalDim, s.actionDim, s.goalIndices], id);
   }
+});
+
+test("extra evaluations: the far goals where the training goals are primary, all goals where the far ones are", () => {
+  const bigMazes = ["simple_big_maze-v1", "ant_big_maze-v1", "humanoid_big_maze-v1"];
+  for (const id of listEnvs()) {
+    const extras = extraEvals(id);
+    const evalId = getEnvSpec(id).evalId;
+    if (bigMazes.includes(id)) {
+      assert.equal(primaryEvalId(id), evalId, id);
+      assert.deepEqual(extras, [{ prefix: "eval_all", id, label: "all goals" }], id);
+    } else if (evalId !== undefined) {
+      assert.equal(primaryEvalId(id), id, id);
+      assert.deepEqual(extras, [{ prefix: "eval_far", id: evalId, label: "far goals" }], id);
+    } else {
+      assert.deepEqual(extras, [], id);
+    }
+    assert.deepEqual(extraEvals(id, { far: false, all: false }), [], id);
+  }
+  assert.deepEqual(extraEvals("simple_big_maze-v1", { far: true, all: false }), []);
+  assert.deepEqual(extraEvals("simple_u_maze-v1", { far: false, all: true }), []);
 });
 
 test("bad options say what is allowed", async () => {

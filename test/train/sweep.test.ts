@@ -186,12 +186,13 @@ test("a config saved before the actor options existed keeps the paper's actor wh
   const { parseSavedConfig, trainSchemaFor } = await import("../../src/train/config.js");
   const today = trainSchemaFor("crl").parse({ env: "simple_u_maze-v1" });
   const old: Record<string, unknown> = { ...today };
-  for (const k of ["actorHeadNorm", "actorHeadInitScale", "tanhLogDet", "actorLrWarmup", "prefillPolicy", "farGoalEval"]) delete old[k];
+  for (const k of ["actorHeadNorm", "actorHeadInitScale", "tanhLogDet", "actorLrWarmup", "prefillPolicy", "farGoalEval", "allGoalEval"]) delete old[k];
   const r = parseSavedConfig(old);
   assert.ok(r.success && r.data.agent === "crl");
   assert.equal(r.data.actorHeadNorm, false);
   assert.equal(r.data.tanhLogDet, "reference");
   assert.equal(r.data.prefillPolicy, "uniform");
+  assert.equal(r.data.allGoalEval, false, "a run saved before eval_all/ existed resumes without it");
   // A config that has the keys is read as written.
   const now = parseSavedConfig(today);
   assert.ok(now.success && now.data.agent === "crl");

@@ -79,6 +79,29 @@ describe("training loop", () => {
     );
   });
 
+  test("the big maze evaluates its far goals (eval/…) and, beside them, all its goals (eval_all/…)", async () => {
+    // 64 episodes of an untrained agent: the start is the same, so the mean distance to the goal
+    // tells the goal sets apart (over the big maze's 25 goal cells the mean distance from the
+    // start is 4.1 cells, over its 9 far cells 5.4).
+    const config = TrainConfigSchema.parse({ ...tiny, env: "simple_big_maze-v1", numEvalEnvs: 64, totalEnvSteps: 400, numEvals: 1 });
+    const [e] = (await train(config, { runDir: null })).evals;
+    for (const k of ["eval_all/time_at_goal", "eval_all/success_rate", "eval_all/mean_dist", "eval_all/episode_success"] as const) {
+      assert.equal(typeof e[k], "number", k);
+    }
+    assert.ok(!Object.keys(e).some((k) => k.startsWith("eval_far/")), "the far goals are the primary evaluation here");
+    assert.ok(
+      e["eval_all/mean_dist"] < e["eval/mean_dist"] - 0.5,
+      `all goals are nearer than the far ones: ${e["eval_all/mean_dist"]} vs ${e["eval/mean_dist"]}`,
+    );
+    const off = await train({ ...config, allGoalEval: false }, { runDir: null });
+    assert.ok(!Object.keys(off.evals[0]).some((k) => k.startsWith("eval_all/")), "--no-all-goal-eval: no eval_all/ metrics");
+    assert.equal(off.evals[0]["eval/mean_dist"], e["eval/mean_dist"], "the extra evaluation changes nothing else");
+    // Where the primary evaluation already uses every goal (the U-maze), there is no eval_all/.
+    const u = await train(TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 400, numEvals: 1 }), { runDir: null });
+    assert.ok(!Object.keys(u.evals[0]).some((k) => k.startsWith("eval_all/")));
+    assert.equal(typeof u.evals[0]["eval_far/time_at_goal"], "number");
+  });
+
   test("an abort stops the run and saves a resumable checkpoint with the replay buffer", async () => {
     const root = mkdtempSync(`${tmpdir()}/fathom-abort-`);
     const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });

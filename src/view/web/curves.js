@@ -19,6 +19,9 @@ export const EVAL_METRICS = [
   { key: "eval_far/time_at_goal", title: "far goals: time at goal", table: "eval" },
   { key: "eval_far/success_rate", title: "far goals: success rate (%)", table: "eval", map: (v) => 100 * v },
   { key: "eval_far/mean_dist", title: "far goals: mean distance", table: "eval" },
+  { key: "eval_all/time_at_goal", title: "all goals: time at goal", table: "eval" },
+  { key: "eval_all/success_rate", title: "all goals: success rate (%)", table: "eval", map: (v) => 100 * v },
+  { key: "eval_all/mean_dist", title: "all goals: mean distance", table: "eval" },
 ];
 
 /** @type {MetricDef[]} */
