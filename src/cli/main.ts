@@ -175,6 +175,7 @@ async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, lock
       config,
     });
   }
+  if (req.kind === "resume" && req.threads !== undefined) config = { ...config, threads: req.threads }; // speed only, not saved
   if (resume) {
     const envBackend = backendFromEnv();
     if (envBackend !== undefined) config = { ...config, backend: envBackend };
@@ -185,7 +186,7 @@ async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, lock
   console.log(`run directory: ${runDir.path}`);
   const nets = networkSizes(config);
   console.log(
-    `agent ${config.agent}, env ${config.env}, ${config.numEnvs} envs, actor depth ${nets.actorDepth} × width ${nets.actorWidth}` +
+    `agent ${config.agent}, env ${config.env}, ${config.numEnvs} envs (${envThreadsLabel(config)}), actor depth ${nets.actorDepth} × width ${nets.actorWidth}` +
       (nets.criticDepth !== null ? `, critic depth ${nets.criticDepth} × width ${nets.criticWidth}` : "") +
       `, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
   );
@@ -276,6 +277,12 @@ function progressMetrics(m: Record<string, number>): Record<string, number> {
     if (name in m) out[label] = m[name];
   }
   return out;
+}
+
+/** Where a run's training envs step: the main thread, or how many worker threads (makeVecEnv: never more than envs). */
+function envThreadsLabel(config: TrainConfig): string {
+  const n = Math.min(config.threads ?? availableParallelism(), config.numEnvs);
+  return n === 0 ? "stepped on the main thread" : `on ${n} worker thread${n === 1 ? "" : "s"}`;
 }
 
 /** The last evaluation next to a random policy's on the same env, so a user can tell whether the agent learned. */
@@ -430,9 +437,10 @@ async function cmdSweep(argv: string[]): Promise<number> {
   const { base, presetName } = plan;
   getEnvSpec(base.env); // a bad id fails here, before anything is done
   // Env worker threads: one per run when runs share the machine, unless the user chose. Thread
-  // counts change speed, not results, so they are not compared unless the user set them.
+  // counts change speed, not results: they are not compared, and a resumed run takes the sweep's.
   const injectThreads = jobs > 1 && !plan.userThreads;
-  const ignoreKeys = plan.userThreads ? ["runsDir"] : ["runsDir", "threads"];
+  const ignoreKeys = ["runsDir", "threads"];
+  const resumeThreads = plan.userThreads ? base.threads : injectThreads ? 1 : undefined;
 
   const points: SweepPoint[] = [];
   const seen = new Set<string>();
@@ -573,7 +581,11 @@ async function cmdSweep(argv: string[]): Promise<number> {
       console.log(`\n=== ${resume ? "resume" : "start"} ${p.label}: ${p.decision.dir} ===`);
       let code: number;
       try {
-        code = await runTrain(resume ? { kind: "resume", target: p.decision.dir, want: {}, sweep: true } : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir });
+        code = await runTrain(
+          resume
+            ? { kind: "resume", target: p.decision.dir, want: {}, sweep: true, ...(resumeThreads === undefined ? {} : { threads: resumeThreads }) }
+            : { kind: "new", config: p.config, presetName, sweepRunDir: p.decision.dir },
+        );
       } catch (e) {
         if (!(e instanceof RunTakenError)) throw e;
         console.log(`  skip ${p.label}: ${e.message}`);
@@ -614,7 +626,9 @@ async function cmdSweep(argv: string[]): Promise<number> {
         const launch = (p: SweepPoint) => {
           const resume = p.decision.action === "resume";
           const dir = p.decision.dir;
-          const childArgs = resume ? ["train", "--resume", dir, "--sweep-resume"] : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
+          const childArgs = resume
+            ? ["train", "--resume", dir, "--sweep-resume", ...(resumeThreads === undefined ? [] : ["--threads", String(resumeThreads)])]
+            : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
           mkdirSync(dir, { recursive: true });
           const log = join(dir, "train.log");
           const fd = openSync(log, "a");

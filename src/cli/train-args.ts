@@ -24,7 +24,9 @@ export const TrainCommandSchema = z
     resume: z
       .string()
       .optional()
-      .describe("Continue the run in this directory (or from this checkpoint of it) with its saved configuration; only --total-env-steps and --num-evals go with it"),
+      .describe(
+        "Continue the run in this directory (or from this checkpoint of it) with its saved configuration; only --total-env-steps, --num-evals and --threads go with it",
+      ),
     // internal, for `fathom sweep --jobs N`: train into this run directory (train/sweep.ts)
     sweepRunDir: z.string().optional().describe("Internal to fathom sweep: train into this run directory"),
     // internal, for `fathom sweep --jobs N`: the --resume of a sweep point (another sweep may hold it)
@@ -32,15 +34,22 @@ export const TrainCommandSchema = z
   })
   .strict();
 
-/** The options --resume allows (they extend the run; see train/extend.ts). */
+/** The options --resume allows: they extend the run (see train/extend.ts), or change its speed only. */
 const ResumeSchema = z
   .object({
     totalEnvSteps: z.number().int().min(1).optional().describe("Extend the run to this many env steps (at least the env steps it has taken)"),
     numEvals: z.number().int().min(1).optional().describe("Evaluations over the extended run (default: keep their spacing)"),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .optional()
+      .describe("Env worker threads from here on (0 = main thread; speed only: the run's trajectories do not depend on it)"),
   })
   .strict();
 
-const RESUME_ALLOWS = "only --total-env-steps N and --num-evals M (to extend the run) may be given with it";
+const RESUME_ALLOWS = "only --total-env-steps N and --num-evals M (to extend the run) and --threads N may be given with it";
 
 /** The agent a command line names (--agent as written; default crl); an unknown one is an error that lists the agents. */
 function agentOf(given: Record<string, unknown>): AgentName {
@@ -123,7 +132,7 @@ function trainDescription(agent: AgentName): string {
 
 export type TrainRequest =
   | { kind: "help"; text: string }
-  | { kind: "resume"; target: string; want: { totalEnvSteps?: number; numEvals?: number }; sweep?: boolean }
+  | { kind: "resume"; target: string; want: { totalEnvSteps?: number; numEvals?: number }; threads?: number; sweep?: boolean }
   | { kind: "new"; config: TrainConfig; presetName: string; sweepRunDir?: string };
 
 /** `fathom train`'s command line: help, a run to resume (and maybe extend), or a new run's config. */
@@ -166,6 +175,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainRequest {
       kind: "resume",
       target: r.command.resume,
       want: { totalEnvSteps: want.totalEnvSteps, numEvals: want.numEvals },
+      ...(want.threads === undefined ? {} : { threads: want.threads }),
       ...(r.command.sweepResume === true ? { sweep: true } : {}),
     };
   }

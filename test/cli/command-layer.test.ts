@@ -51,7 +51,7 @@ describe("the command layer", () => {
       [["sweep", ...tiny, "--agent", "ppo"], /unknown agent "ppo": allowed are crl/],
       [["sweep", ...tiny, "--preset", "gpu"], /unknown preset "gpu" \(did you mean cpu\?\): allowed are paper, cpu/],
       [["sweep", ...tiny, "--depth", "4"], /unknown option --depth; did you mean --depths/],
-      [["train", "--resume", "x", "--preset", "paper"], /--resume continues a run with its saved configuration; only --total-env-steps N and --num-evals M \(to extend the run\) may be given with it, not --preset/],
+      [["train", "--resume", "x", "--preset", "paper"], /--resume continues a run with its saved configuration; only --total-env-steps N and --num-evals M \(to extend the run\) and --threads N may be given with it, not --preset/],
       [["train", "--resume", "x", "--energy-fn", "dot"], /may be given with it, not --energy-fn$/m],
       [["train", ...tiny, "extra"], /unexpected argument "extra".*see fathom train --agent crl --help/],
       [["train", ...tiny, "--alpha-lr", "1"], /--alpha-lr does not apply to --agent crl: it is an option of --agent sac, --agent sac_her/],

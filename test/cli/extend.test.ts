@@ -2,7 +2,7 @@
 // evaluations keep their spacing, config.json gets the new length (the old one is kept), and the
 // run ends with one continuous metrics log, the same as a run started with that length.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -40,7 +40,7 @@ test("a finished run is extended with --total-env-steps: same spacing of evaluat
   // what may not be done: other options, fewer env steps than taken, a length that moves the evaluations
   const other = await cli(["train", "--resume", dir, "--total-env-steps", "800", "--batch-size", "8"]);
   assert.equal(other.code, 2);
-  assert.match(other.err, /only --total-env-steps N and --num-evals M \(to extend the run\) may be given with it, not --batch-size$/m);
+  assert.match(other.err, /only --total-env-steps N and --num-evals M \(to extend the run\) and --threads N may be given with it, not --batch-size$/m);
   const less = await cli(["train", "--resume", dir, "--total-env-steps", "300"]);
   assert.equal(less.code, 2);
   assert.match(less.err, /--total-env-steps 300 is less than the 400 env steps the run has already taken/);
@@ -115,4 +115,29 @@ test("planExtension: spacing kept by default, --num-evals sets it, evaluations n
   // 1200 / 12 = every 100: evaluation 3 would come at 300, before the 700 env steps taken
   assert.throws(() => planExtension(c, { envSteps: 700, evalIndex: 2 }, { totalEnvSteps: 1200, numEvals: 12 }), /evaluation 3 would fall at 300 env steps, not after the 700/);
   assert.throws(() => planExtension(c, { envSteps: 1000, evalIndex: 3 }, { totalEnvSteps: 2000, numEvals: 3 }), /would not train any further/);
+});
+
+test("--resume --threads N changes the env threads of the rest of the run, not its results, and is not saved", async () => {
+  const runsDir = mkdtempSync(join(tmpdir(), "fathom-threads-"));
+  const t = await cli(["train", ...tiny(400, 2, runsDir)]); // --threads 0: the envs on the main thread
+  assert.equal(t.code, 0, t.err);
+  const a = join(runsDir, readdirSync(runsDir)[0]);
+  const b = `${a}-copy`;
+  cpSync(a, b, { recursive: true });
+  const configBefore = readFileSync(join(b, "config.json"), "utf8");
+  const same = await cli(["train", "--resume", a, "--total-env-steps", "800"]);
+  assert.equal(same.code, 0, same.err);
+  assert.match(same.out, /4 envs \(stepped on the main thread\)/);
+  const two = await cli(["train", "--resume", b, "--total-env-steps", "800", "--threads", "2"]);
+  assert.equal(two.code, 0, two.err);
+  assert.match(two.out, /4 envs \(on 2 worker threads\)/);
+  const rows = (dir: string) => readMetricsJsonl(join(dir, "metrics.jsonl")).records.map(strip);
+  assert.equal(rows(b).filter((r) => "eval/episode_success" in r).length, 4);
+  assert.deepEqual(rows(b), rows(a), "two env worker threads give the run the main thread gave it");
+  // the saved configuration still says what the run was started with
+  assert.equal(readRunConfig(join(b, "config.json")).threads, 0);
+  assert.equal(JSON.parse(configBefore).config.threads, 0);
+  const bad = await cli(["train", "--resume", b, "--threads", "-1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--threads/);
 });

@@ -82,11 +82,14 @@ describe("fathom sweep", () => {
     assert.equal(readFileSync(join(runsDir, name(0), "metrics.jsonl"), "utf8"), metrics);
     assert.deepEqual(summaryOf(0), s);
 
-    // killed after its checkpoint but before its summary: resumed as `fathom train --resume` does
+    // killed after its checkpoint but before its summary: resumed as `fathom train --resume` does,
+    // with the env threads this sweep asks for (speed only: not compared, not saved)
     rmSync(join(runsDir, name(0), "summary.json"));
-    const third = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0"]);
+    const third = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0", "--threads", "0"]);
     assert.equal(third.code, 0, third.err);
     assert.match(third.out, /=== resume depth 4 seed 0/);
+    assert.match(third.out, /2 envs \(stepped on the main thread\)/);
+    assert.equal(JSON.parse(readFileSync(join(runsDir, name(0), "config.json"), "utf8")).config.threads, undefined);
     assert.match(third.out, /finished depth 4 seed 0: done \(resumed\)/);
     assert.equal(summaryOf(0).status, "done");
     assert.equal(summaryOf(0).updates, s.updates);
