@@ -61,7 +61,7 @@ Usage:
                                                            one run per depth and seed; run it again to resume
   fathom plot <run dirs | runs dir>... --out curves.svg [--summary summary.svg]
                                                            learning curves; depth vs final performance
-  fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, summary
+  fathom export <runs dir> --out <results dir>             copy finished runs' config, metrics, eval results, summary
   fathom collect <run dir> | --policy random --env <id> --steps N --out data.safetensors
                                                            an offline dataset (for fathom train --offline)
   fathom view <run dirs | runs dir>... [--port N]          curves and replays in the browser (localhost)
@@ -828,14 +828,14 @@ function cmdPlot(argv: string[]): number {
 
 const ExportSchema = z
   .object({
-    out: z.string().min(1).describe("The results folder: <out>/<run name>/ gets config.json, metrics.jsonl and summary.json"),
+    out: z.string().min(1).describe("The results folder: <out>/<run name>/ gets config.json, metrics.jsonl, eval/*.json and summary.json"),
     update: z.boolean().default(false).describe("Replace the files of runs whose summary is newer than the exported one (without it, a file that differs is an error and nothing is written)"),
   })
   .strict();
 
 const EXPORT_USAGE = "Usage: fathom export <runs dir> --out <results dir> [--update]";
 const EXPORT_DESCRIPTION =
-  'Copies config.json, metrics.jsonl and summary.json (never checkpoints) of every finished run (summary.json status "done") into <results dir>/<run name>/, to be committed. Identical files are skipped.';
+  'Copies config.json, metrics.jsonl, the results of fathom eval (eval/*.json) and summary.json (never checkpoints) of every finished run (summary.json status "done") into <results dir>/<run name>/, to be committed. Identical files are skipped.';
 
 function cmdExport(argv: string[]): number {
   const parsed = parseFlags(ExportSchema, argv, { helpHint: "fathom export --help", maxPositionals: 1 });

@@ -1,15 +1,26 @@
 // `fathom export <runs dir> --out <results dir>`: copies what a figure or table needs of every
-// FINISHED run (summary.json status "done") — config.json, metrics.jsonl, summary.json, never
-// checkpoints — into <results dir>/<run name>/, the folder that studies are committed in.
+// FINISHED run (summary.json status "done") — config.json, metrics.jsonl, the results of
+// `fathom eval` (eval/*.json), summary.json, never checkpoints — into <results dir>/<run name>/,
+// the folder that studies are committed in.
 // Identical files are skipped; a differing file is an error unless --update is given and the run's
 // summary is newer than the exported one. Nothing is copied when any file conflicts.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { listRunDirs, writeFileAtomic } from "./rundir.js";
 import { readRunSummary, SUMMARY_FILE } from "./summary.js";
 
-/** The files exported per run; summary.json last, so a half-exported run never looks finished. */
+/** The files exported per run, besides its eval/*.json; summary.json last, so a half-exported run never looks finished. */
 export const EXPORT_FILES = ["config.json", "metrics.jsonl", SUMMARY_FILE] as const;
+
+/** A run's `fathom eval` results (eval/<checkpoint>__<env>__seed<seed>__n<episodes>.json), as paths relative to it. */
+function evalResultFiles(dir: string): string[] {
+  const evalDir = join(dir, "eval");
+  if (!existsSync(evalDir)) return [];
+  return readdirSync(evalDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => join("eval", f));
+}
 
 export interface ExportFile {
   run: string;
@@ -48,7 +59,8 @@ export function planExport(runsDir: string, outDir: string, options: { update?: 
     const dstDir = join(outDir, run);
     let newer: boolean | null = null; // is this run's summary newer than the exported one?
     const runFiles: ExportFile[] = [];
-    for (const file of EXPORT_FILES) {
+    const files = [...EXPORT_FILES.filter((f) => f !== SUMMARY_FILE), ...evalResultFiles(dir), SUMMARY_FILE];
+    for (const file of files) {
       const src = join(dir, file);
       const dst = join(dstDir, file);
       if (!existsSync(src)) throw new Error(`${dir} is finished but has no ${file}; it cannot be exported`);
@@ -92,7 +104,7 @@ export function exportRuns(runsDir: string, outDir: string, options: { update?: 
   }
   for (const f of plan.files) {
     if (f.action === "same") continue;
-    mkdirSync(join(outDir, f.run), { recursive: true });
+    mkdirSync(dirname(f.dst), { recursive: true });
     writeFileAtomic(f.dst, readFileSync(f.src));
   }
   return plan;

@@ -18,7 +18,7 @@ function run(root: string, name: string, status: string | null, finishedAt = "20
   return dir;
 }
 
-test("export copies only config.json, metrics.jsonl and summary.json of finished runs", () => {
+test("export copies only config.json, metrics.jsonl, eval/*.json and summary.json of finished runs", () => {
   const root = mkdtempSync(join(tmpdir(), "fathom-export-"));
   const runs = join(root, "runs");
   run(runs, "a__crl__d4__s0", "done");
@@ -41,6 +41,21 @@ test("export copies only config.json, metrics.jsonl and summary.json of finished
     again.files.map((f) => f.action),
     ["same", "same", "same"],
   );
+
+  // a fathom eval result made after the export (e.g. a checkpoint evaluated on other goals) is
+  // exported with the run, before its summary; nothing else of eval/ is
+  const src = join(runs, "a__crl__d4__s0");
+  mkdirSync(join(src, "eval"));
+  const result = '{"env":"simple_u_maze-v1","metrics":{"eval/time_at_goal":12.5}}\n';
+  writeFileSync(join(src, "eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json"), result);
+  writeFileSync(join(src, "eval", "notes.txt"), "not a result");
+  const withEval = exportRuns(runs, out);
+  assert.deepEqual(
+    withEval.files.filter((f) => f.run === "a__crl__d4__s0").map((f) => `${f.file}:${f.action}`),
+    ["config.json:same", "metrics.jsonl:same", join("eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json") + ":copy", "summary.json:same"],
+  );
+  assert.deepEqual(readdirSync(join(out, "a__crl__d4__s0", "eval")), ["step_0000000010__simple_u_maze-v1__seed12345__n128.json"]);
+  assert.equal(readFileSync(join(out, "a__crl__d4__s0", "eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json"), "utf8"), result);
 });
 
 test("export refuses to overwrite a differing file, writing nothing; --update replaces runs with a newer summary", () => {
