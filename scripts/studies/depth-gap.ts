@@ -9,6 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { z } from "zod";
+import { parseFlags } from "../../src/cli/flags.js";
 import { bootstrapDiffCI, bootstrapMeanCI, mean } from "../../src/train/stats.js";
 import { readRunSummary } from "../../src/train/summary.js";
 
@@ -22,16 +24,11 @@ const { values, positionals } = parseArgs({
     seeds: { type: "string" },
   },
 });
-/** The seeds --seeds names, or null for all. */
+/** The seeds --seeds names (the CLI's integer lists: 0-9 or 0,2,5-7), or null for all. */
 function seedSet(spec: string | undefined): Set<number> | null {
   if (spec === undefined) return null;
-  const out = new Set<number>();
-  for (const part of spec.split(",")) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`--seeds ${spec}: give seeds and ranges such as 0-9 or 0,2,5-7`);
-    for (let x = Number(m[1]); x <= Number(m[2] ?? m[1]); x++) out.add(x);
-  }
-  return out;
+  const parsed = parseFlags(z.object({ seeds: z.array(z.number().int().min(0)) }), ["--seeds", spec]).values.seeds;
+  return new Set(parsed);
 }
 const seeds = seedSet(values.seeds as string | undefined);
 const dir = positionals[0];

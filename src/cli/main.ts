@@ -29,11 +29,11 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, EXIT_RUN_TAKEN, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, EXIT_RUN_TAKEN, LENGTH_KEYS, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
-import { parseSweepArgs, parseTrainArgs, type TrainRequest } from "./train-args.js";
+import { parseSweepArgs, parseTrainArgs, runValueArgs, type TrainRequest } from "./train-args.js";
 import { recordedTrajectoryFile, trajectoryRun, writeTrajectoryFile } from "../view/episodes.js";
 import { RecordingVecEnv } from "../view/recording-env.js";
 import { cmdCollect } from "./collect.js";
@@ -186,7 +186,7 @@ async function runTrainLocked(req: Exclude<TrainRequest, { kind: "help" }>, lock
   console.log(`run directory: ${runDir.path}`);
   const nets = networkSizes(config);
   console.log(
-    `agent ${config.agent}, env ${config.env}, ${config.numEnvs} envs (${envThreadsLabel(config)}), actor depth ${nets.actorDepth} × width ${nets.actorWidth}` +
+    `agent ${config.agent}, env ${config.env}, ${config.numEnvs} envs, actor depth ${nets.actorDepth} × width ${nets.actorWidth}` +
       (nets.criticDepth !== null ? `, critic depth ${nets.criticDepth} × width ${nets.criticWidth}` : "") +
       `, batch ${config.batchSize}, ${config.totalEnvSteps} env steps`,
   );
@@ -277,12 +277,6 @@ function progressMetrics(m: Record<string, number>): Record<string, number> {
     if (name in m) out[label] = m[name];
   }
   return out;
-}
-
-/** Where a run's training envs step: the main thread, or how many worker threads (makeVecEnv: never more than envs). */
-function envThreadsLabel(config: TrainConfig): string {
-  const n = Math.min(config.threads ?? availableParallelism(), config.numEnvs);
-  return n === 0 ? "stepped on the main thread" : `on ${n} worker thread${n === 1 ? "" : "s"}`;
 }
 
 /** The last evaluation next to a random policy's on the same env, so a user can tell whether the agent learned. */
@@ -480,9 +474,15 @@ async function cmdSweep(argv: string[]): Promise<number> {
     const rc = worst.every((w) => w.recompute !== null) ? worst.map((w) => w.recompute as MemoryEstimate) : null;
     checkMemory(worst.map((w) => w.one), rc, machineMemory(), `--jobs ${jobs} (${worst.length} runs at a time)`, "lower --jobs");
   }
+  /** A refusal for a different configuration, with the flags that would let the sweep go on with the run where they exist. */
+  const refusal = (d: SweepDecision): string => {
+    const other = d.action === "refuse" && d.diffs && !d.diffs.every((x) => LENGTH_KEYS.includes(x.key)) ? d.diffs : null;
+    const args = other ? runValueArgs(plan.agent, other) : null;
+    return args ? `${d.reason}; or, to go on with it, give the sweep the run's values: ${args.join(" ")}` : d.reason;
+  };
   const refused = points.filter((p) => p.decision.action === "refuse");
   if (refused.length > 0) {
-    for (const p of refused) console.error(`error: ${p.label}: ${p.decision.reason}`);
+    for (const p of refused) console.error(`error: ${p.label}: ${refusal(p.decision)}`);
     console.error(`sweep not started: ${refused.length} of ${points.length} run directories conflict with it`);
     return 1;
   }
@@ -540,8 +540,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
     } else if (d.action === "locked") {
       p.outcome = TAKEN;
     } else {
-      p.outcome = `refused: ${d.reason}`;
-      console.error(`error: ${p.label}: ${d.reason}`);
+      p.outcome = `refused: ${refusal(d)}`;
+      console.error(`error: ${p.label}: ${refusal(d)}`);
       return false;
     }
     console.log(`  skip ${p.label}: ${d.reason}`);

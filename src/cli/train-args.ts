@@ -10,6 +10,7 @@ import { agentDefinition } from "../agents/registry.js";
 import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
 import { crossKeyIssues, PRESETS, presetFor, type TrainConfig, TRAIN_SCHEMAS, trainSchemaFor } from "../train/config.js";
 import { offlineConfig, offlineOptionIssue, readDatasetInfo } from "../train/dataset.js";
+import type { ConfigDiff } from "../train/sweep.js";
 import { type ConfigChoice, FlagError, formatCommandHelp, type ObjectSchema, parseCommand, resolveConfig, toArgv, toKebab } from "./flags.js";
 
 const PRESET_OPTION = z
@@ -331,4 +332,17 @@ export function parseSweepArgs(argv: readonly string[]): { kind: "help"; text: s
       },
     },
   };
+}
+
+/**
+ * The flags that give a sweep of `agent` a refused run's own values of `diffs` (so that it goes on
+ * with the run), or null when one of them is not an option of the command line (or the run has no value).
+ */
+export function runValueArgs(agent: AgentName, diffs: readonly ConfigDiff[]): string[] | null {
+  if (diffs.some((d) => d.run === undefined)) return null;
+  try {
+    return toArgv(trainSchemaFor(agent), Object.fromEntries(diffs.map((d) => [d.key, d.run])));
+  } catch {
+    return null;
+  }
 }

@@ -41,21 +41,6 @@ export function formatDiffs(diffs: readonly ConfigDiff[]): string {
   return diffs.map((d) => `${d.key}: run ${show(d.run)}, sweep ${show(d.sweep)}`).join("; ");
 }
 
-/**
- * The command-line flags that give a sweep the run's values of `diffs` (`--key value`, a boolean as
- * `--key` or `--no-key`), or null when a value is not a plain number, string or boolean.
- */
-export function runValueFlags(diffs: readonly ConfigDiff[]): string | null {
-  const flags: string[] = [];
-  for (const d of diffs) {
-    const name = d.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    if (typeof d.run === "boolean") flags.push(d.run ? `--${name}` : `--no-${name}`);
-    else if (typeof d.run === "number" || (typeof d.run === "string" && /^[\w.,:/-]+$/.test(d.run))) flags.push(`--${name} ${d.run}`);
-    else return null;
-  }
-  return flags.join(" ");
-}
-
 /** Keys whose values differ between two validated configs (JSON equality), `ignore` aside. */
 export function configDiff(run: TrainConfig, sweep: TrainConfig, ignore: readonly string[] = ["runsDir"]): ConfigDiff[] {
   const a = run as Record<string, unknown>;
@@ -70,7 +55,8 @@ export function configDiff(run: TrainConfig, sweep: TrainConfig, ignore: readonl
 }
 
 /** Config keys that set a run's length: a run differing only in them can be extended (extend.ts). */
-const LENGTH_KEYS = ["totalEnvSteps", "numEvals"];
+/** The keys of a run's length: a run that differs only in them gets its own advice (extend it, or give the sweep its length). */
+export const LENGTH_KEYS: readonly string[] = ["totalEnvSteps", "numEvals"];
 
 export type SweepDecision =
   | { action: "fresh"; dir: string; reason: string }
@@ -145,13 +131,13 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
       };
     }
     if (diffs.length > 0) {
-      const flags = runValueFlags(diffs);
-      const goOn = flags ? `to go on with it, give the sweep the run's values (${flags}); or ` : "";
       return {
         action: "refuse",
         dir,
         diffs,
-        reason: `${dir} holds a run with a different configuration (${formatDiffs(diffs)}); it is neither reused nor overwritten: ${goOn}use another --runs-dir, or move the directory away`,
+        reason:
+          `${dir} holds a run with a different configuration (${formatDiffs(diffs)}); ` +
+          "it is neither reused nor overwritten: use another --runs-dir, or move the directory away",
       };
     }
     let summary: RunSummary | null;

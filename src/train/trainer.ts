@@ -259,6 +259,7 @@ class TrainingRun {
       referenceResetBug: config.referenceResetBug,
     });
     this.env = env;
+    this.log(`training envs: ${env.numEnvs} ${env.threads === 0 ? "stepped on the main thread" : `on ${env.threads} worker thread${env.threads === 1 ? "" : "s"}`}`);
     await this.startEvalEnvs();
     let first: Float32Array | null = null;
     if (savedEnv !== null) {

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { parseSweepArgs, parseTrainArgs } from "../../src/cli/train-args.js";
+import { parseSweepArgs, parseTrainArgs, runValueArgs } from "../../src/cli/train-args.js";
 import { networkSizes } from "../../src/train/config.js";
 import { cli } from "./run-cli.js";
 
@@ -61,6 +61,26 @@ describe("the command layer", () => {
       assert.equal(r.code, 2, `${argv.join(" ")}: ${r.err}`);
       assert.match(r.err, want, argv.join(" "));
     }
+  });
+
+  test("--resume takes --threads (speed only) beside the length options", () => {
+    assert.deepEqual(parseTrainArgs(["--resume", "runs/x", "--threads", "2"]), { kind: "resume", target: "runs/x", want: { totalEnvSteps: undefined, numEvals: undefined }, threads: 2 });
+    const none = parseTrainArgs(["--resume", "runs/x"]);
+    assert.ok(none.kind === "resume" && !("threads" in none));
+  });
+
+  test("a refused run's values as the flags that give them to a sweep: booleans as --x/--no-x, none where one is not a flag", () => {
+    assert.deepEqual(
+      runValueArgs("crl", [
+        { key: "allGoalEval", run: false, sweep: true },
+        { key: "batchSize", run: 128, sweep: 64 },
+        { key: "lr", run: 0.001, sweep: 0.0003 },
+      ]),
+      ["--no-all-goal-eval", "--batch-size", "128", "--lr", "0.001"],
+    );
+    assert.deepEqual(runValueArgs("crl", [{ key: "farGoalEval", run: true, sweep: false }]), ["--far-goal-eval"]);
+    assert.equal(runValueArgs("crl", [{ key: "threads", run: undefined, sweep: 0 }]), null, "the run has no value to give");
+    assert.equal(runValueArgs("crl", [{ key: "notAKey", run: 1, sweep: 2 }]), null);
   });
 
   test("a sweep's runs: the user's values and the sweep's, each once; the child's command line reads back as the same config", () => {

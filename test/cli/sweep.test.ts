@@ -88,7 +88,6 @@ describe("fathom sweep", () => {
     const third = await cli(["sweep", ...tiny, "--depths", "4", "--seeds", "0", "--threads", "0"]);
     assert.equal(third.code, 0, third.err);
     assert.match(third.out, /=== resume depth 4 seed 0/);
-    assert.match(third.out, /2 envs \(stepped on the main thread\)/);
     assert.equal(JSON.parse(readFileSync(join(runsDir, name(0), "config.json"), "utf8")).config.threads, undefined);
     assert.match(third.out, /finished depth 4 seed 0: done \(resumed\)/);
     assert.equal(summaryOf(0).status, "done");
@@ -100,6 +99,7 @@ describe("fathom sweep", () => {
     const r = await cli(["sweep", ...tiny.map((a, i) => (tiny[i - 1] === "--batch-size" ? "16" : a)), "--depths", "4", "--seeds", "0"]);
     assert.equal(r.code, 1);
     assert.match(r.err, /simple_u_maze-v1__crl__d4__s0 holds a run with a different configuration \(batchSize: run 8, sweep 16\)/);
+    assert.match(r.err, /to go on with it, give the sweep the run's values: --batch-size 8$/m);
     assert.match(r.err, /sweep not started/);
     const bad = await cli(["sweep", ...tiny, "--seed", "3"]);
     assert.equal(bad.code, 2);

@@ -96,10 +96,6 @@ test("planSweepPoint refuses a directory whose config differs, naming keys and b
   assert.match(d.reason, /batchSize: run 128, sweep 64/);
   assert.match(d.reason, /lr: run 0.001, sweep 0.0003/);
   assert.match(d.reason, /neither reused nor overwritten/);
-  // the flags that give the sweep the run's values, so that it can go on with the run
-  assert.match(d.reason, /give the sweep the run's values \(--batch-size 128 --lr 0\.001\)/);
-  const boolRun = planSweepPoint(fakeRun(join(root, "bool"), { config: { ...cfg, allGoalEval: false }, summary: summary("done"), latest: true }), cfg);
-  assert.match(boolRun.reason ?? "", /allGoalEval: run false, sweep true\).*\(--no-all-goal-eval\)/);
   const bad = planSweepPoint(fakeRun(join(root, "bad"), { rawConfig: "{ not json", latest: true }), cfg);
   assert.equal(bad.action, "refuse");
   assert.match(bad.reason, /no valid training configuration/);

@@ -102,6 +102,19 @@ describe("training loop", () => {
     assert.equal(typeof u.evals[0]["eval_far/time_at_goal"], "number");
   });
 
+  test("the run says where its training envs step: the main thread, or the worker threads it got", async () => {
+    const config = TrainConfigSchema.parse({ ...tiny, totalEnvSteps: 200, numEvals: 1 });
+    for (const [threads, want] of [
+      [0, "training envs: 4 stepped on the main thread"],
+      [2, "training envs: 4 on 2 worker threads"],
+      [9, "training envs: 4 on 4 worker threads"], // never more workers than envs
+    ] as const) {
+      const lines: string[] = [];
+      await train({ ...config, threads }, { runDir: null, log: (l) => lines.push(l) });
+      assert.ok(lines.includes(want), `threads ${threads}: ${lines.join(" | ")}`);
+    }
+  });
+
   test("an abort stops the run and saves a resumable checkpoint with the replay buffer", async () => {
     const root = mkdtempSync(`${tmpdir()}/fathom-abort-`);
     const runDir = createRunDir(root, { env: "simple_u_maze-v1", agent: "crl", depth: 4, seed: 0 });
