@@ -485,8 +485,13 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.db = db;
   f.dgamma = dgamma;
   f.dbeta = dbeta;
-  // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in.
+  // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in, its Wᵀ packed beside (packB2).
   CHECK(ensure_gemm_scratch(env, T, f.out > f.in ? f.out : f.in));
+  if (grow((void**)&fathom_scr.packB2, &fathom_scr.packB2Cap, (size_t)FATHOM_KC * (((size_t)f.in + T->nr - 1) / T->nr) * T->nr,
+           sizeof(float))) {
+    throw_range(env, "native backend: out of memory for GEMM scratch");
+    return NULL;
+  }
   CHECK(ensure_colsum_scratch(env, f.rows, f.out));
   // Slots: row chunks, then the dW GEMM (k = rows), then the dx GEMM (k = out).
   CHECK(run(env, T->fused_bwd, &f, 1 + FATHOM_GEMM_SLOTS(f.rows) + FATHOM_GEMM_SLOTS(f.out),

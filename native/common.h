@@ -25,6 +25,8 @@
 typedef struct {
   float* packB;     // [KC, roundup(n, NR)] shared packed B block
   size_t packBCap;  // floats
+  float* packB2;    // [KC, roundup(in, NR)] a fused backward's Wᵀ, packed for its dx GEMM
+  size_t packB2Cap; // floats
   float* packA;     // [threads, PACK_GROUP, KC, MR] A micro-panels packed by each thread
   size_t packACap;  // floats
   double* colsum;   // [threads, 3, cols] float64 column totals (each thread its columns)
@@ -45,6 +47,9 @@ typedef struct {
   const float* a; // [m, k] or [k, m] when transA
   const float* b; // [k, n] or [n, k] when transB
   float* c;       // [m, n]
+  // op(B) already packed (one k block: k ≤ the build's KC), as gemm_run would pack it, by every
+  // thread of the job before its first barrier; NULL = gemm_run packs it
+  const void* bpacked;
   // epilogue (NULL bias = none)
   const float* bias;  // [n]
   const float* gamma; // [n]

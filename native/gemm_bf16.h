@@ -95,9 +95,19 @@ INLINE void pairs_rows_transposed(const float* src, long ld, int nrows, int coun
 static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, uint32_t* restrict dst) {
   const int n = g->n, k = g->k, nr = min_i(NR, n - j0), kc2 = (kc + 1) / 2;
   if (!g->transB) { // B: [k, n]; the two rows of a pair are n apart
+    // Each row contributes NR floats to a panel, rows n floats apart, which the hardware
+    // prefetchers follow poorly: fetch the same rows' next two panels (the next one this thread
+    // or the other claims) while this one is packed. A deep network's W comes from DRAM.
+    const int pf = j0 + 3 * NR <= n ? 2 * NR : j0 + 2 * NR <= n ? NR : 0;
     for (int t = 0; t < kc2; t++) {
       const float* r0 = g->b + (long)(pc + 2 * t) * n + j0;
       const float* r1 = 2 * t + 1 < kc ? r0 + n : NULL;
+      if (pf) {
+        for (int o = NR; o <= pf; o += 64 / (int)sizeof(float)) {
+          __builtin_prefetch(r0 + o, 0, 2);
+          if (r1) __builtin_prefetch(r1 + o, 0, 2);
+        }
+      }
       for (int v = 0; v < NV; v++)
         _mm512_store_si512(dst + (long)t * NR + v * 16, pairs_from_rows(r0 + v * 16, r1 ? r1 + v * 16 : NULL, nr - v * 16));
     }
@@ -112,6 +122,16 @@ static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, uint
       }
     }
   }
+}
+
+// The build's k block: a packed B holds k ≤ GEMM_KC values (GEMM_KC / 2 pairs) in one block.
+#define GEMM_KC FATHOM_KC_BF16
+// Packs every panel of op(B)[pc:pc+kc, :] into dst ([nPanels, kc2, NR] words), panels claimed
+// from `slot`.
+static void pack_b_block(const fathom_gemm_args* g, int slot, int pc, int kc, void* dst) {
+  const int nPanels = (g->n + NR - 1) / NR, kc2 = (kc + 1) / 2;
+  int b0, b1;
+  while (claim(slot, 1, nPanels, &b0, &b1)) pack_b_panel(g, pc, kc, b0 * NR, (uint32_t*)dst + (long)b0 * kc2 * NR);
 }
 
 // Packs op(A)[ip0·MR : ip1·MR, pc:pc+kc] (ip1 − ip0 ≤ 2 panels, i.e. 16 rows) into panels
@@ -184,7 +204,7 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
   const int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
   // [PACK_GROUP, KC2, MR] words per thread: the same scratch as the float32 [PACK_GROUP, KC, MR].
   uint32_t* packA = (uint32_t*)fathom_scr.packA + (long)tid * FATHOM_PACK_GROUP * KC2 * MR;
-  uint32_t* packB = (uint32_t*)fathom_scr.packB; // [nPanels, kc2, NR] words
+  const uint32_t* packB = (const uint32_t*)fathom_scr.packB; // [nPanels, kc2, NR] words
   const int nblk = k == 0 ? 1 : (k + FATHOM_KC_BF16 - 1) / FATHOM_KC_BF16;
   int nt = 1, tm = 1, tn = 1;
   for (int blk = 0; blk < nblk; blk++) {
@@ -192,9 +212,13 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
     const int last = blk == nblk - 1;
     const int slot = slot0 + 2 * blk;
     if (blk > 0) pool_barrier(); // everyone is done with the previous packed block
-    int b0, b1;
-    while (claim(slot, 1, nPanels, &b0, &b1)) pack_b_panel(g, pc, kc, b0 * NR, packB + (long)b0 * kc2 * NR);
-    nt = pool_barrier();
+    if (g->bpacked && nblk == 1) { // packed before the job's last barrier
+      packB = (const uint32_t*)g->bpacked;
+      nt = pool_job_threads();
+    } else {
+      pack_b_block(g, slot, pc, kc, (uint32_t*)fathom_scr.packB);
+      nt = pool_barrier();
+    }
     // Thread grid as in the float32 gemm_run: rows first, claimed FATHOM_PACK_GROUP panels at a
     // time when every thread has some; else a fixed rows × columns split.
     tm = min_i(nt, mPanels);

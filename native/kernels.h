@@ -176,9 +176,14 @@ static __attribute__((noinline)) void kernel_packedA(int kc, const float* ap, co
 static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, float* restrict dst) {
   const int n = g->n, k = g->k, nr = min_i(NR, n - j0);
   if (!g->transB) { // B: [k, n]
+    // Each row contributes NR floats to a panel, rows n floats apart, which the hardware
+    // prefetchers follow poorly: fetch the same rows' next two panels (the next one this thread
+    // or the other claims) while this one is packed. A deep network's W comes from DRAM.
+    const int pf = j0 + 3 * NR <= n ? 2 * NR : j0 + 2 * NR <= n ? NR : 0;
     for (int p = 0; p < kc; p++) {
       const float* src = g->b + (long)(pc + p) * n + j0;
       float* d = dst + (long)p * NR;
+      for (int o = NR; o <= pf; o += 64 / (int)sizeof(float)) __builtin_prefetch(src + o, 0, 2);
       if (nr == NR) {
         for (int v = 0; v < NV; v++) *(vf*)(d + v * VW) = vload(src + v * VW);
       } else {
@@ -245,6 +250,15 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   }
 }
 
+// The build's k block: a packed B holds k ≤ GEMM_KC in one block.
+#define GEMM_KC FATHOM_KC
+// Packs every panel of op(B)[pc:pc+kc, :] into dst ([nPanels, kc, NR]), panels claimed from `slot`.
+static void pack_b_block(const fathom_gemm_args* g, int slot, int pc, int kc, void* dst) {
+  const int nPanels = (g->n + NR - 1) / NR;
+  int b0, b1;
+  while (claim(slot, 1, nPanels, &b0, &b1)) pack_b_panel(g, pc, kc, b0 * NR, (float*)dst + (long)b0 * kc * NR);
+}
+
 #endif // !FATHOM_GEMM_BF16
 
 // Fused forward epilogue on complete rows of z = C: z += bias, then LayerNorm, then Swish.
@@ -308,10 +322,14 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
     const int last = blk == nblk - 1;
     const int slot = slot0 + 2 * blk;
     if (blk > 0) pool_barrier(); // everyone is done with the previous packed block
-    int b0, b1;
-    while (claim(slot, 1, nPanels, &b0, &b1))
-      pack_b_panel(g, pc, kc, b0 * NR, fathom_scr.packB + (long)b0 * kc * NR);
-    nt = pool_barrier();
+    const float* packB = fathom_scr.packB;
+    if (g->bpacked && nblk == 1) { // packed before the job's last barrier
+      packB = (const float*)g->bpacked;
+      nt = pool_job_threads();
+    } else {
+      pack_b_block(g, slot, pc, kc, fathom_scr.packB);
+      nt = pool_barrier();
+    }
     // Thread grid: rows first. With at least one row panel per thread, each thread owns whole
     // rows (the epilogue needs them) and row panels are claimed; else rows × columns, fixed.
     tm = min_i(nt, mPanels);
@@ -342,11 +360,11 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
         if (!ap) {
           const float* arow = g->a + (long)i0 * k + pc;
           for (int jp = jp0; jp < jp1; jp++)
-            kernel_rowsA(kc, arow, k, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+            kernel_rowsA(kc, arow, k, packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
                          min_i(NR, n - jp * NR), g->alpha, beta);
         } else {
           for (int jp = jp0; jp < jp1; jp++)
-            kernel_packedA(kc, ap, fathom_scr.packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
+            kernel_packedA(kc, ap, packB + (long)jp * kc * NR, crow + jp * NR, n, mr,
                            min_i(NR, n - jp * NR), g->alpha, beta);
         }
         // The rows are complete and still in L1: run the epilogue now.
@@ -451,26 +469,43 @@ static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, float* sums) {
 static void fused_bwd_job(void* args, int tid) {
   const fathom_fused_bwd_args* f = (const fathom_fused_bwd_args*)args;
   const int chunks = sum_chunks(f->rows);
+  // Slots: 0 row chunks, 1 … the dW GEMM's, then the dx GEMM's (its first: the Wᵀ panels).
+  const int dxSlot = 1 + FATHOM_GEMM_SLOTS(f->rows);
+  // dx = dz·Wᵀ   (W: [in, out]). Its B, Wᵀ, does not depend on dz: with one k block it is packed
+  // during phase 1, into its own scratch, so the dx GEMM needs no pack step and no barrier:
+  // threads go from their share of dW straight to dx.
+  const int prepack = f->dx && f->out <= GEMM_KC;
+  fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
+                         .a = f->dy, .b = f->w, .c = f->dx, .bpacked = prepack ? fathom_scr.packB2 : NULL};
   int c0, c1;
+  // Phase 1 streams through dy and z a row at a time; the dx GEMM's Wᵀ comes from W, which in a
+  // deep network comes from DRAM. Row r's share of W is fetched into L2 while row r is
+  // computed, so the packing finds it there (bf16 backward −5 % on a depth-64 chain, width 256;
+  // the same for x, which the dW GEMM reads, measured slower in float32 and is left out). At
+  // most the first 256 KB of W: the part packed first, within any core's L2.
+  const long wTotal = f->dx ? ((long)f->in * f->out < 65536 ? (long)f->in * f->out : 65536) : 0;
+  const long wShare = (wTotal + f->rows - 1) / f->rows;
   while (claim(0, 1, chunks, &c0, &c1)) { // slot 0: row chunks
     float* sums = chunk_sums_begin(c0, 3, f->out);
     const int r1 = min_i(f->rows, (c0 + 1) * FATHOM_SUM_BLOCK);
-    for (int r = c0 * FATHOM_SUM_BLOCK; r < r1; r++) fused_bwd_row(f, r, sums);
+    for (int r = c0 * FATHOM_SUM_BLOCK; r < r1; r++) {
+      const long o1 = (long)(r + 1) * wShare < wTotal ? (long)(r + 1) * wShare : wTotal;
+      for (long o = (long)r * wShare; o < o1; o += 64 / (long)sizeof(float)) __builtin_prefetch(f->w + o, 0, 2);
+      fused_bwd_row(f, r, sums);
+    }
   }
-  colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete
+  if (prepack) pack_b_block(&gx, dxSlot, 0, f->out, fathom_scr.packB2);
+  colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete (and Wᵀ packed)
   if (f->dw) {
     // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
     fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
                            .a = f->x, .b = f->dy, .c = f->dw};
     gemm_run(&gw, tid, 1);
     if (!f->dx) return;
-    pool_barrier(); // the packed-B scratch is reused
+    if (!prepack) pool_barrier(); // the packed-B scratch is reused
   }
   if (!f->dx) return;
-  // dx = dz·Wᵀ   (W: [in, out])
-  fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
-                         .a = f->dy, .b = f->w, .c = f->dx};
-  gemm_run(&gx, tid, 1 + FATHOM_GEMM_SLOTS(f->rows));
+  gemm_run(&gx, tid, dxSlot);
 }
 
 // ---------------------------------------------------------------------------------------------

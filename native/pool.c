@@ -254,6 +254,12 @@ void pool_stats(unsigned long long* jobs, unsigned long long* threads) {
   *threads = atomic_load(&P.stat_threads);
 }
 
+int pool_job_threads(void) {
+  if (P.solo) return 1;
+  const int nt = close_membership();
+  return nt < 1 ? 1 : nt;
+}
+
 int pool_barrier(void) {
   if (P.solo) return 1;
   const int nt = close_membership();

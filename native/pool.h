@@ -23,6 +23,9 @@ void pool_run(fathom_job fn, void* args, int slots, int parallel);
 int pool_claim(int slot, int unit);
 // Waits until all threads of the current job reach it; returns their number (≥ 1).
 int pool_barrier(void);
+// The current job's thread count, without waiting; closes membership as a barrier would, so
+// call it only after a barrier (before one, a late worker may still have joined elsewhere).
+int pool_job_threads(void);
 // The claim counters the pool can hold now; pool_reserve grows them (caller thread, no job running).
 int pool_reserve(int slots);
 // Since the process started: jobs run on the pool (parallel = 1 with more than one thread), and

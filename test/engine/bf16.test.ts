@@ -240,6 +240,7 @@ describe("bf16 GEMM vs float64 (bf16 operands, fp32 accumulation)", { skip }, ()
       [17, 255, 33],
       [130, 256, 256],
       [2, 40, 300], // fewer row panels than threads: columns split, epilogue after a barrier
+      [9, 20, 600], // dx's k = outDim over one block: Wᵀ packed by the dx GEMM, not during the row pass
       [600, 20, 70],
     ]) {
       const rng = new Rng(keyFromSeed(rows * 7 + inD));

@@ -105,6 +105,7 @@ for (const cfg of NATIVE_CONFIGS) {
           [257, 33, 255],
           [130, 256, 256],
           [600, 20, 70],
+          [40, 30, 300], // dx's k = outDim over one float32 block: Wᵀ packed by the dx GEMM itself
         ],
         [
           [true, true],
