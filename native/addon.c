@@ -443,7 +443,7 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
 #undef FN
 #define FN "denseLnSwishBackward"
 static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
-  ARGS_OPT(17, 16);
+  ARGS_OPT(18, 16);
   fathom_fused_bwd_args f;
   memset(&f, 0, sizeof f);
   float *dy, *x, *w, *gamma, *beta, *z, *mean, *rstd, *dx, *dw, *db, *dgamma, *dbeta;
@@ -466,7 +466,18 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[12], FN, "dbeta", (size_t)f.out, "[outDim]", &dbeta));
   const fathom_kernels* T = gemm_kernels(env, argc > 16 ? argv[16] : NULL, FN);
   if (!T) return NULL;
-  if (f.rows == 0) return NULL;
+  // overwrite (optional, default false): dw, db, dgamma, dbeta are written, not accumulated
+  if (argc > 17) CHECK(get_bool(env, argv[17], FN, "overwrite", &f.overwrite));
+  if (f.rows == 0) {
+    // No rows: the gradients are sums over none, 0 (unchanged when accumulating).
+    if (f.overwrite) {
+      if (dw) memset(dw, 0, (size_t)f.in * f.out * sizeof(float));
+      memset(db, 0, (size_t)f.out * sizeof(float));
+      memset(dgamma, 0, (size_t)f.out * sizeof(float));
+      memset(dbeta, 0, (size_t)f.out * sizeof(float));
+    }
+    return NULL;
+  }
   if (f.out == 0) {
     // No features: nothing flows back, but dx must still be defined (zeros, as in the ref).
     if (dx) memset(dx, 0, ri * sizeof(float));

@@ -76,6 +76,7 @@ typedef struct {
   float* dgamma;      // [out] accumulated
   float* dbeta;       // [out] accumulated
   int rows, in, out;
+  int overwrite;      // dw, db, dgamma, dbeta written instead of accumulated
 } fathom_fused_bwd_args;
 
 // Row kernels: LayerNorm forward/backward, bias add/backward.

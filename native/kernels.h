@@ -396,8 +396,9 @@ static float* chunk_sums_begin(int c, int nsum, int cols) {
   memset(s, 0, sizeof(float) * (size_t)nsum * cols);
   return s;
 }
-// After every chunk is summed: out_q[j] += Σ_c sums_c[q, j] for this thread's columns.
-static void colsums_reduce(int tid, int chunks, int nsum, int cols, float* out0, float* out1, float* out2) {
+// After every chunk is summed: out_q[j] += Σ_c sums_c[q, j] for this thread's columns
+// (overwrite: out_q[j] = Σ_c sums_c[q, j], the same value as added to a zero).
+static void colsums_reduce(int tid, int chunks, int nsum, int cols, float* out0, float* out1, float* out2, int overwrite) {
   const int nt = pool_barrier();
   float* outs[3] = {out0, out1, out2};
   const int j0 = (int)((long)tid * cols / nt), j1 = (int)((long)(tid + 1) * cols / nt);
@@ -410,7 +411,7 @@ static void colsums_reduce(int tid, int chunks, int nsum, int cols, float* out0,
       for (int j = j0; j < j1; j++) acc[(long)q * cols + j] += sc[j];
     }
   for (int q = 0; q < nsum; q++)
-    for (int j = j0; j < j1; j++) outs[q][j] = (float)((double)outs[q][j] + acc[(long)q * cols + j]);
+    for (int j = j0; j < j1; j++) outs[q][j] = (float)((overwrite ? 0.0 : (double)outs[q][j]) + acc[(long)q * cols + j]);
 }
 
 // Fused backward, phase 1 for one row: g = dy·swish'(u) with u = LN(z); then the LayerNorm
@@ -495,10 +496,10 @@ static void fused_bwd_job(void* args, int tid) {
     }
   }
   if (prepack) pack_b_block(&gx, dxSlot, 0, f->out, fathom_scr.packB2);
-  colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db); // barrier: dz complete (and Wᵀ packed)
+  colsums_reduce(tid, chunks, 3, f->out, f->dgamma, f->dbeta, f->db, f->overwrite); // barrier: dz complete (and Wᵀ packed)
   if (f->dw) {
-    // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out])
-    fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = 1.f,
+    // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out]); overwrite: dW = xᵀ·dz, dW not read
+    fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = f->overwrite ? 0.f : 1.f,
                            .a = f->x, .b = f->dy, .c = f->dw};
     gemm_run(&gw, tid, 1);
     if (!f->dx) return;
@@ -586,7 +587,7 @@ static void ln_bwd_job(void* args, int tid) {
       }
     }
   }
-  colsums_reduce(tid, chunks, 2, n, a->dgamma, a->dbeta, NULL);
+  colsums_reduce(tid, chunks, 2, n, a->dgamma, a->dbeta, NULL, 0);
 }
 
 static void bias_add_job(void* args, int tid) {
@@ -613,7 +614,7 @@ static void bias_bwd_job(void* args, int tid) {
       for (int j = 0; j < n; j++) sb[j] += dy[j];
     }
   }
-  colsums_reduce(tid, chunks, 1, n, a->dgamma, NULL, NULL);
+  colsums_reduce(tid, chunks, 1, n, a->dgamma, NULL, NULL, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -336,8 +336,7 @@ export class CRLAgent implements Agent<HindsightBatch> {
       }
     }
     if (!Number.isFinite(actorLoss)) throw new NonFiniteError("actor", "actor_loss", actorLoss);
-    this.actor.params.zeroGrad();
-    this.actor.backward(this.dActorList);
+    this.actor.backward(this.dActorList, false, true, true); // overwrite: no zeroGrad pass
     const actorSq = k.sumSquares(this.actor.params.grad, this.actor.params.numel);
 
     // ── α loss: α · mean(stopgrad(−log π − target_entropy)); d/d log α = α · mean(...) ──
@@ -354,10 +353,9 @@ export class CRLAgent implements Agent<HindsightBatch> {
     const stats = k.contrastiveLoss(this.config.contrastiveLoss, this.logits, B, this.config.logsumexpPenalty, this.lossScratch, this.dLogits);
     if (!Number.isFinite(stats.criticLoss)) throw new NonFiniteError("critic", "critic_loss", stats.criticLoss);
     k.pairwiseEnergyBackward(energy, phiC, psiC, this.dLogits, B, R, this.energyScratch, this.dPhi, this.dPsi);
-    this.saEncoder.params.zeroGrad();
-    this.goalEncoder.params.zeroGrad();
-    this.saEncoder.backward(this.dPhiList);
-    this.goalEncoder.backward(this.dPsiList);
+    // overwrite: every gradient entry is written (also those the actor step's pass through φ left)
+    this.saEncoder.backward(this.dPhiList, false, true, true);
+    this.goalEncoder.backward(this.dPsiList, false, true, true);
     const saSq = k.sumSquares(this.saEncoder.params.grad, this.saEncoder.params.numel);
     const goalSq = k.sumSquares(this.goalEncoder.params.grad, this.goalEncoder.params.numel);
 

@@ -169,8 +169,7 @@ export class GCBCAgent implements Agent<HindsightBatch> {
     const mu = this.actor.forward(this.actorIn, B)[0];
     const { loss, mse } = gcbcLoss(mu, action, B, A, this.dMu);
     if (!Number.isFinite(loss)) throw new NonFiniteError("actor", "actor_loss", loss);
-    this.actor.params.zeroGrad();
-    this.actor.backward(this.dMuList);
+    this.actor.backward(this.dMuList, false, true, true); // overwrite: no zeroGrad pass
     const gradSq = this.kernels.sumSquares(this.actor.params.grad, this.actor.params.numel);
     if (!Number.isFinite(gradSq)) throw new NonFiniteError("actor", "actor gradient", gradSq);
     return { loss, mse, gradSq };

@@ -320,8 +320,7 @@ export class SACAgent implements Agent<TransitionBatch> {
     const dx2 = this.critic.q[1].backward(this.dQ2List, true, false)!;
     for (let i = 0; i < B; i++) for (let j = 0; j < A; j++) this.dA[i * A + j] += dx2[i * W + S + G + j];
     k.tanhGaussianBackward(raw, eps, this.acts, this.dLogp, this.dA, B, A, this.dMean, this.dRaw, "exact", this.xs);
-    this.actor.params.zeroGrad();
-    this.actor.backward(this.dActorList);
+    this.actor.backward(this.dActorList, false, true, true); // overwrite: no zeroGrad pass
     const gradSq = k.sumSquares(this.actor.params.grad, this.actor.params.numel);
     if (!Number.isFinite(gradSq)) throw new NonFiniteError("actor", "actor gradient", gradSq);
     return { loss, gradSq };

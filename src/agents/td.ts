@@ -136,10 +136,8 @@ export class TwinCritic {
     if (!Number.isFinite(loss)) throw new NonFiniteError("critic", "critic_loss", loss);
     let qMean = 0;
     for (let i = 0; i < B; i++) qMean += q1[i] / B;
-    this.q[0].params.zeroGrad();
-    this.q[0].backward(this.dLists[0]);
-    this.q[1].params.zeroGrad();
-    this.q[1].backward(this.dLists[1]);
+    this.q[0].backward(this.dLists[0], false, true, true); // overwrite: no zeroGrad pass
+    this.q[1].backward(this.dLists[1], false, true, true);
     const gradSq = this.kernels.sumSquares(this.q[0].params.grad, this.q[0].params.numel) + this.kernels.sumSquares(this.q[1].params.grad, this.q[1].params.numel);
     if (!Number.isFinite(gradSq)) throw new NonFiniteError("critic", "critic gradient", gradSq);
     return { loss, qMean, gradSq };

@@ -259,8 +259,7 @@ export class TD3Agent implements Agent<TransitionBatch> {
         this.dMean[i * A + j] = dx[i * W + S + G + j] * (1 - a * a); // through a = tanh(pre)
       }
     }
-    this.actor.params.zeroGrad();
-    this.actor.backward(this.dMeanList);
+    this.actor.backward(this.dMeanList, false, true, true); // overwrite: no zeroGrad pass
     const gradSq = this.kernels.sumSquares(this.actor.params.grad, this.actor.params.numel);
     if (!Number.isFinite(gradSq)) throw new NonFiniteError("actor", "actor gradient", gradSq);
     return { loss, gradSq };

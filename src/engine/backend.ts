@@ -137,7 +137,9 @@ export interface Backend {
    * weight-gradient GEMM (only the input gradient is wanted, e.g. the actor's pass through φ);
    * db, dgamma, dbeta are then still accumulated into the buffers given.
    * x, z, mean, rstd: what the forward read and cached. precision: of the GEMMs xᵀ·dz and dz·Wᵀ
-   * (the LayerNorm and Swish backward stay float32).
+   * (the LayerNorm and Swish backward stay float32). overwrite (default false): dw (when not
+   * null), db, dgamma, dbeta are written instead of accumulated — the values a zeroed buffer would
+   * hold after accumulating, without a pass to zero it first (dw is then never read).
    */
   denseLnSwishBackward(
     dy: Float32Array,
@@ -157,6 +159,7 @@ export interface Backend {
     inDim: number,
     outDim: number,
     precision?: Precision,
+    overwrite?: boolean,
   ): void;
 
   /**

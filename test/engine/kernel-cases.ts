@@ -1,7 +1,7 @@
 // The Backend kernels checked against the ref backend on given sizes: what native.test.ts (every
 // kernel build and thread count) and webgpu.test.ts (fewer, smaller sizes: a software adapter is
 // slow) both run. Each case draws its inputs from rng and compares with close() (./twin.ts).
-import type { Backend } from "../../src/engine/backend.js";
+import type { Backend, Precision } from "../../src/engine/backend.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import type { Rng } from "../../src/random.js";
 import { absProductNorm, close, copy, maxAbs, randn, rms, view } from "./twin.js";
@@ -175,6 +175,51 @@ export function denseBackwardCases(
       close(`fusedBwd db ${s}`, dbb, dbr, "elem");
       close(`fusedBwd dgamma ${s}`, dgb, dgr, "elem");
       close(`fusedBwd dbeta ${s}`, dbeb, dber, "elem");
+    }
+  }
+}
+
+/**
+ * denseLnSwishBackward with `overwrite` for each [rows, inDim, outDim], precision and [with dx,
+ * with dw]: the gradient buffers start as NaN (none may be read) and must end bit for bit as an
+ * accumulating call leaves buffers that started at zero, with dz and dx unchanged too.
+ */
+export function denseBackwardOverwriteCases(
+  b: Backend,
+  rng: Rng,
+  shapes: readonly (readonly [number, number, number])[],
+  precisions: readonly Precision[] = ["fp32"],
+): void {
+  const bits = (v: Float32Array) => new Uint32Array(v.buffer, v.byteOffset, v.length);
+  for (const [rows, inD, outD] of shapes) {
+    const { x, w, bias, gamma, beta } = denseLayer(rng, rows, inD, outD);
+    const [z, mean, rstd, y] = [view(rows * outD), view(rows), view(rows), view(rows * outD)];
+    ref.denseLnSwishForward(x, w, bias, gamma, beta, z, mean, rstd, y, rows, inD, outD, 1e-6);
+    const dy = randn(rng, rows * outD);
+    for (const precision of precisions) {
+      for (const [withDx, withDw] of [
+        [true, true],
+        [false, true],
+        [true, false],
+      ] as const) {
+        const run = (overwrite: boolean): Float32Array[] => {
+          const fill = overwrite ? Number.NaN : 0;
+          const [dw, db, dg, dbe] = [view(inD * outD).fill(fill), view(outD).fill(fill), view(outD).fill(fill), view(outD).fill(fill)];
+          const dyc = copy(dy);
+          const dx = withDx ? view(rows * inD) : null;
+          b.denseLnSwishBackward(dyc, x, w, gamma, beta, z, mean, rstd, dx, withDw ? dw : null, db, dg, dbe, rows, inD, outD, precision, overwrite);
+          return [dyc, ...(dx ? [dx] : []), ...(withDw ? [dw] : []), db, dg, dbe];
+        };
+        const acc = run(false);
+        const ow = run(true);
+        const s = `${rows}x${inD}->${outD} ${precision} dx=${withDx} dw=${withDw}`;
+        for (let i = 0; i < acc.length; i++) {
+          const [p, q] = [bits(acc[i]), bits(ow[i])];
+          let bad = -1;
+          for (let e = 0; e < p.length && bad < 0; e++) if (p[e] !== q[e]) bad = e;
+          if (bad >= 0) throw new Error(`fusedBwd overwrite ${s}: output #${i} differs at ${bad}: ${ow[i][bad]} vs ${acc[i][bad]} (accumulated into zeros)`);
+        }
+      }
     }
   }
 }

@@ -6,7 +6,18 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { adamCases, addCases, biasCases, denseBackwardCases, denseForwardCases, gemmCases, gemmEmptyCases, layerNormCases, swishCases } from "./kernel-cases.js";
+import {
+  adamCases,
+  addCases,
+  biasCases,
+  denseBackwardCases,
+  denseBackwardOverwriteCases,
+  denseForwardCases,
+  gemmCases,
+  gemmEmptyCases,
+  layerNormCases,
+  swishCases,
+} from "./kernel-cases.js";
 import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
 import { copy, randn, view } from "./twin.js";
 
@@ -113,6 +124,22 @@ for (const cfg of NATIVE_CONFIGS) {
           [true, false],
           [false, false],
         ],
+      );
+    });
+
+    maybe("denseLnSwishBackward with overwrite: the gradients bit for bit as accumulated into zeros", (b) => {
+      const precisions = b.bf16Unavailable() === null ? (["fp32", "bf16"] as const) : (["fp32"] as const);
+      denseBackwardOverwriteCases(
+        b,
+        rng,
+        [
+          [0, 5, 7], // no rows: zeros
+          [1, 3, 17],
+          [17, 255, 3],
+          [130, 256, 256],
+          [40, 30, 300],
+        ],
+        precisions,
       );
     });
 

@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import { centralDifference } from "../nn/f64ref.js";
+import { denseBackwardOverwriteCases } from "./kernel-cases.js";
 
 const ref = new RefBackend();
 const EPS = 1e-6; // SPEC §2
@@ -216,6 +217,14 @@ describe("ref backend vs float64 definitions and finite differences", () => {
       return pi - (lr * (mi / (1 - 0.81))) / (Math.sqrt(vi / (1 - 0.999 ** 2)) + 1e-8);
     });
     close("p after 2", p, want, 1e-7);
+  });
+
+  test("fused backward with overwrite: the gradients bit for bit as accumulated into zeros (NaN buffers not read)", () => {
+    denseBackwardOverwriteCases(ref, new Rng(keyFromSeed(11)), [
+      [0, 3, 5],
+      [1, 3, 17],
+      [9, 20, 33],
+    ]);
   });
 
   test("add", () => {

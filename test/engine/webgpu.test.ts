@@ -11,7 +11,18 @@ import { describeAdapter, generateWgsl, type KernelDef } from "../../src/engine/
 import { WEBGPU_KERNELS } from "../../src/engine/webgpu/kernels.js";
 import { loadWebGpuBackend, type WebGpuBackend } from "../../src/engine/webgpu/webgpu.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { adamCases, addCases, biasCases, denseBackwardCases, denseForwardCases, gemmCases, gemmEmptyCases, layerNormCases, swishCases } from "./kernel-cases.js";
+import {
+  adamCases,
+  addCases,
+  biasCases,
+  denseBackwardCases,
+  denseBackwardOverwriteCases,
+  denseForwardCases,
+  gemmCases,
+  gemmEmptyCases,
+  layerNormCases,
+  swishCases,
+} from "./kernel-cases.js";
 import { close, randn, view, worstErrors as worst } from "./twin.js";
 import { webgpuSkip } from "./webgpu-skip.js";
 
@@ -152,6 +163,13 @@ describe("WebGPU kernels vs ref", { skip }, () => {
         [false, false],
       ],
     );
+  });
+
+  test("denseLnSwishBackward with overwrite: the gradients as accumulated into zeros", () => {
+    denseBackwardOverwriteCases(b, rng, [
+      [1, 3, 17],
+      [33, 20, 70],
+    ]);
   });
 
   test("adamStep", () => {

@@ -162,6 +162,53 @@ describe("ResNet input gradient without parameter gradients", () => {
   });
 });
 
+describe("ResNet backward with overwrite", () => {
+  test("writes every gradient entry: bit for bit what zeroGrad() and an accumulating backward give", () => {
+    for (const be of backends()) {
+      for (const opts of [
+        { headNorm: false, recompute: false, nullHead: false },
+        { headNorm: true, recompute: false, nullHead: true },
+        { headNorm: true, recompute: true, nullHead: false },
+      ]) {
+        const mk = () => {
+          const net = new ResNet(be, {
+            inDim: 5,
+            width: 24,
+            depth: 8,
+            heads: [
+              { name: "a", dim: 3 },
+              { name: "b", dim: 2 },
+            ],
+            maxBatch: 16,
+            headNorm: opts.headNorm,
+            recompute: opts.recompute,
+          });
+          net.init(new Rng(keyFromSeed(31)));
+          perturbAll(net, new Rng(keyFromSeed(32)));
+          return net;
+        };
+        const rng = new Rng(keyFromSeed(33));
+        const x = randn(rng, 16 * 5);
+        const dOut = [randn(rng, 16 * 3), opts.nullHead ? null : randn(rng, 16 * 2)];
+        const acc = mk();
+        acc.forward(x, 16);
+        acc.params.zeroGrad();
+        const dxAcc = Float32Array.from(acc.backward(dOut.map((d) => d && Float32Array.from(d)), true)!);
+        const ow = mk();
+        ow.forward(x, 16);
+        ow.params.grad.fill(Number.NaN); // nothing may be read, everything must be written
+        const dxOw = ow.backward(dOut.map((d) => d && Float32Array.from(d)), true, true, true)!;
+        const label = `${be.name} ${JSON.stringify(opts)}`;
+        const [ga, gb] = [new Uint32Array(acc.params.grad.buffer), new Uint32Array(ow.params.grad.buffer)];
+        for (let i = 0; i < ga.length; i++) {
+          if (ga[i] !== gb[i]) assert.fail(`${label}: gradient #${i} is ${ow.params.grad[i]}, accumulated ${acc.params.grad[i]}`);
+        }
+        assert.deepEqual(Array.from(dxOw), Array.from(dxAcc), label);
+      }
+    }
+  });
+});
+
 describe("ResNet + Adam fit a regression target", () => {
   test("loss falls by at least 10x in 300 steps", () => {
     const be = getBackend("auto");

@@ -50,7 +50,10 @@ interface Addon {
   swishForward: Backend["swishForward"];
   swishBackward: Backend["swishBackward"];
   denseLnSwishForward: WithBf16<Backend["denseLnSwishForward"]>;
-  denseLnSwishBackward: WithBf16<Backend["denseLnSwishBackward"]>;
+  /** The Backend's arguments, the precision as the bf16 flag, then `overwrite` (an addon built before it ignores it). */
+  denseLnSwishBackward(
+    ...args: [...(Required<Parameters<Backend["denseLnSwishBackward"]>> extends [...infer R, unknown, unknown] ? R : never), bf16: boolean, overwrite: boolean]
+  ): void;
   adamStep: Backend["adamStep"];
   add: Backend["add"];
   // Composite kernels (native/composite.h); absent from an addon built before them. Enums are
@@ -215,8 +218,8 @@ class NativeBackend implements Backend {
   swishBackward: Kernel<"swishBackward"> = (dy, x, dx, n) => this.addon.swishBackward(dy, x, dx, n);
   denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") =>
     this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision === "bf16");
-  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") =>
-    this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16");
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) =>
+    this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16", overwrite);
   adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => this.addon.adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, step);
   add: Kernel<"add"> = (a, b, out, n) => this.addon.add(a, b, out, n);
 }

@@ -131,7 +131,12 @@ export class RefBackend implements Backend {
     this.swishForward(y, y, rows * outDim);
   };
 
-  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") => {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
+    if (overwrite) {
+      db.fill(0, 0, outDim);
+      dgamma.fill(0, 0, outDim);
+      dbeta.fill(0, 0, outDim);
+    }
     // u = LN(z) is recomputed from the cached mean/rstd, then swish' applied in place on dy.
     for (let r = 0; r < rows; r++) {
       const o = r * outDim;
@@ -143,7 +148,7 @@ export class RefBackend implements Backend {
     }
     this.layerNormBackward(dy, z, mean, rstd, gamma, dy, dgamma, dbeta, rows, outDim); // dy ← dz
     this.biasBackward(dy, db, rows, outDim);
-    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, 1, dw, precision); // dW += xᵀ·dz
+    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, overwrite ? 0 : 1, dw, precision); // dW (+)= xᵀ·dz
     if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx, precision); // dx = dz·Wᵀ
   };
 

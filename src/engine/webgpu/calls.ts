@@ -295,7 +295,7 @@ export abstract class PackedKernels {
     );
   };
 
-  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32") => {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
     checkPrecision(precision);
     const n = rows * outDim;
     for (const [nm, a, l] of [
@@ -316,6 +316,11 @@ export abstract class PackedKernels {
       checkLen("denseLnSwishBackward", nm, a, l);
     }
     if (outDim === 0) return;
+    if (overwrite) {
+      // the device kernels accumulate: start them from zeros (the buffers are uploaded as they are)
+      dw?.fill(0, 0, inDim * outDim);
+      for (const a of [db, dgamma, dbeta]) a.fill(0, 0, outDim);
+    }
     const s = (a: Float32Array | null, l: number) => (a ? a.subarray(0, Math.max(1, l)) : null);
     this.call(
       "denseLnSwishBackward",
