@@ -41,8 +41,7 @@ async function one(depth: number, batch: number, reps: number, recompute: boolea
   const d = Float32Array.from({ length: batch * OUT_DIM }, () => rng.normal() * 1e-3);
   const step = () => {
     net.forward(x, batch);
-    net.params.zeroGrad();
-    net.backward([d]);
+    net.backward([d], false, true, true); // gradients written, not accumulated: no zeroGrad pass (as the agents' updates)
     adam.update();
   };
   const warm = depth >= 256 ? 1 : 3;

@@ -100,6 +100,56 @@ describe("Ant model", () => {
     assert.deepEqual(pairsOf(antXml(walls)), ["floor-foot", "foot-foot", "foot-torso", "foot-upper", "foot-wall", "torso-wall", "upper-wall"].sort());
   });
 
+  it("the collision midphase is off and changes nothing: an Ant driven into a wall moves bit for bit as with it on", async () => {
+    const mj = await loadMujoco();
+    const walls = mazeWalls(parseMaze("big_maze"), 4, 2);
+    assert.match(antXml(walls), /midphase="disable"/);
+    assert.doesNotMatch(antXml(walls, undefined, true, true), /midphase/);
+    // A wall box with free floor on its −x side: the Ant starts 1.2 m from its face and is driven
+    // into it (torso velocity +x) under random motor commands, so torso, legs and feet hit it.
+    const w = walls.find((b) => b.hx <= 2.01 && !walls.some((o) => o !== b && Math.abs(o.x + o.hx - (b.x - b.hx)) < 1e-9 && Math.abs(o.y - b.y) < o.hy + b.hy))!;
+    assert.ok(w, "a wall with open floor before it");
+    const face = w.x - w.hx;
+    const run = (midphase: boolean): { q: Float64Array[]; maxX: number } => {
+      const m = mj.MjModel.from_xml_string(antXml(walls, undefined, true, midphase));
+      const d = new mj.MjData(m);
+      try {
+        const qpos = d.qpos as Float64Array;
+        const qvel = d.qvel as Float64Array;
+        const ctrl = d.ctrl as Float64Array;
+        qpos.set(ANT_INIT_QPOS);
+        qpos[0] = face - 1.2;
+        qpos[1] = w.y;
+        let seed = 7;
+        const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+        const q: Float64Array[] = [];
+        let maxX = -Infinity;
+        for (let t = 0; t < 600; t++) {
+          if (t % 10 === 0) for (let j = 0; j < 8; j++) ctrl[j] = rnd();
+          if (t < 200) qvel[0] = 3; // pushed toward the wall
+          mj.mj_step(m, d);
+          q.push(Float64Array.from(qpos));
+          maxX = Math.max(maxX, qpos[0]);
+        }
+        return { q, maxX };
+      } finally {
+        d.delete();
+        m.delete();
+      }
+    };
+    const off = run(false);
+    const on = run(true);
+    // It reached the wall and the wall stopped it: the torso's centre (radius 0.25, pushed at 3 m/s
+    // into soft contacts) came within 0.6 m of the face and never passed it (without the wall it
+    // travels ≈ 3 m in those 200 steps).
+    assert.ok(off.maxX < face && off.maxX > face - 0.6, `torso x reached ${off.maxX}, wall face at ${face}`);
+    for (let t = 0; t < off.q.length; t++) {
+      for (let i = 0; i < ANT_NQ; i++) {
+        if (!Object.is(off.q[t][i], on.q[t][i])) assert.fail(`step ${t}, qpos[${i}]: ${off.q[t][i]} (midphase off) vs ${on.q[t][i]} (on)`);
+      }
+    }
+  });
+
   it("maze walls cover exactly the '#' cells", () => {
     for (const name of ["u4_maze", "u5_maze", "big_maze", "hardest_maze", "ant_big_maze_eval"]) {
       const layout = parseMaze(name);
