@@ -4,8 +4,13 @@
 // and the same for the final performance (per run, the mean of its last 5 evaluations).
 //
 //   node --import tsx scripts/studies/depth-gap.ts <dir> [--metric eval_far/episode_success] [--a 4] [--b 16] [--unfinished] [--seeds 0-9]
+//                                                [--posthoc <env id>]
 // Only finished runs (summary.json status "done") count unless --unfinished is given; --seeds
 // keeps the runs of those seeds (a list and ranges: 0-9 or 0,2,5-7).
+// --posthoc <env id>: the series are each run's post-hoc evaluations of its checkpoints on that
+// env (`fathom eval <checkpoint> --env <id>`: <run>/eval/<checkpoint>__<id>__seed<s>__n<episodes>.json,
+// one per checkpoint; --metric defaults to eval/time_at_goal then), e.g. the Ant big maze's
+// own goals beside its far-goal evaluation.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +27,7 @@ const { values, positionals } = parseArgs({
     b: { type: "string", default: "16" },
     unfinished: { type: "boolean", default: false },
     seeds: { type: "string" },
+    posthoc: { type: "string" },
   },
 });
 /** The seeds --seeds names (the CLI's integer lists: 0-9 or 0,2,5-7), or null for all. */
@@ -33,7 +39,27 @@ function seedSet(spec: string | undefined): Set<number> | null {
 const seeds = seedSet(values.seeds as string | undefined);
 const dir = positionals[0];
 if (!dir) throw new Error("usage: depth-gap.ts <runs or results dir> [--metric M] [--a 4] [--b 16]");
-const metric = values.metric as string;
+const posthoc = values.posthoc as string | undefined;
+const metricGiven = process.argv.some((a) => a === "--metric" || a.startsWith("--metric="));
+const metric = posthoc !== undefined && !metricGiven ? "eval/time_at_goal" : (values.metric as string);
+const CHECKPOINT = /^(?:step|interrupt)_(\d{10})(?:-\d+)?__(.+)__seed(\d+)__n(\d+)(?:-\d+)?\.json$/;
+
+/** A run's post-hoc evaluations on `env`: [env steps, metric] per checkpoint, in order (one result per checkpoint). */
+function posthocSeries(runDir: string, env: string): [number, number][] {
+  const evalDir = join(runDir, "eval");
+  const byStep = new Map<number, number>();
+  if (!existsSync(evalDir)) return [];
+  for (const f of readdirSync(evalDir).sort()) {
+    const m = CHECKPOINT.exec(f);
+    if (!m || m[2] !== env) continue;
+    const steps = Number(m[1]);
+    if (byStep.has(steps)) throw new Error(`${evalDir}: more than one evaluation of the checkpoint at ${steps} env steps on ${env} (${f}); keep one`);
+    const v = (JSON.parse(readFileSync(join(evalDir, f), "utf8")) as { metrics: Record<string, number> }).metrics[metric];
+    if (typeof v !== "number") throw new Error(`${join(evalDir, f)} has no metric ${metric}`);
+    byStep.set(steps, v);
+  }
+  return [...byStep].sort((a, b) => a[0] - b[0]);
+}
 
 /** depth → per-run series of [envsteps, value]. */
 const runs = new Map<number, [number, number][][]>();
@@ -49,11 +75,13 @@ for (const name of readdirSync(dir).sort()) {
   const c = (JSON.parse(readFileSync(cfgPath, "utf8")) as { config: { criticDepth: number; actorDepth: number; seed: number } }).config;
   if (c.actorDepth !== c.criticDepth) continue;
   if (seeds !== null && !seeds.has(c.seed)) continue;
-  const series: [number, number][] = [];
-  for (const line of readFileSync(mPath, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as Record<string, number>;
-    if (typeof r[metric] === "number") series.push([r.envsteps, r[metric]]);
+  const series: [number, number][] = posthoc !== undefined ? posthocSeries(join(dir, name), posthoc) : [];
+  if (posthoc === undefined) {
+    for (const line of readFileSync(mPath, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as Record<string, number>;
+      if (typeof r[metric] === "number") series.push([r.envsteps, r[metric]]);
+    }
   }
   const list = runs.get(c.criticDepth) ?? [];
   list.push(series);
@@ -62,13 +90,19 @@ for (const name of readdirSync(dir).sort()) {
 const A = runs.get(Number(values.a)) ?? [];
 const B = runs.get(Number(values.b)) ?? [];
 if (A.length === 0 || B.length === 0) throw new Error(`need runs of depth ${values.a} and ${values.b} in ${dir}`);
+if (posthoc !== undefined && [...A, ...B].some((s) => s.length === 0)) {
+  throw new Error(`not every run in ${dir} has post-hoc evaluations on ${posthoc} (<run>/eval/*__${posthoc}__*.json)`);
+}
+if (posthoc !== undefined && new Set([...A, ...B].map((s) => s.map((p) => p[0]).join())).size > 1) {
+  throw new Error(`the runs in ${dir} have post-hoc evaluations at different env steps on ${posthoc}: evaluate the same checkpoints of every run`);
+}
 if ([...A, ...B].some((s) => s.length === 0)) {
   throw new Error(`metric ${metric} is not logged by every run in ${dir} (a big maze evaluates on its far goals as eval/…, with no eval_far/…): pass --metric`);
 }
 const n = Math.min(...A.map((s) => s.length), ...B.map((s) => s.length));
 const f = (x: number) => x.toFixed(1);
 console.log(
-  `${metric}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)` +
+  `${metric}${posthoc !== undefined ? ` (post-hoc evaluations on ${posthoc})` : ""}: depth ${values.b} − depth ${values.a}, ${A.length} vs ${B.length} seeds (95 % bootstrap intervals)` +
     `${unfinished ? `; ${unfinished} unfinished runs left out (--unfinished counts them)` : ""}\n`,
 );
 console.log(`| env steps | depth ${values.a} mean | depth ${values.b} mean | difference | 95 % CI of the difference |`);
@@ -89,6 +123,11 @@ console.log(
   `\nFinal (mean of the last 5 evaluations): depth ${values.a} ${f(ca.mean)} [${f(ca.lo)}, ${f(ca.hi)}], ` +
     `depth ${values.b} ${f(cb.mean)} [${f(cb.lo)}, ${f(cb.hi)}]; difference ${f(d.mean)} [${f(d.lo)}, ${f(d.hi)}]`,
 );
+if (fa.length < 2 || fb.length < 2) {
+  // One value has a zero-width "interval": nothing can be said about overlap.
+  console.log(`Per-depth intervals: none with ${Math.min(fa.length, fb.length)} seed at a depth (a bootstrap needs several; the issue's bar is ≥ 5 seeds per depth)`);
+  process.exit(0);
+}
 // The issue-9 bar: the two depths' intervals do not overlap. The gap between them (negative: they
 // overlap by that much), and how often they stay apart over other seeds of the bootstrap's own
 // random stream: a margin of a few units can depend on the resampling.

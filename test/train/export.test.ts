@@ -52,7 +52,7 @@ test("export copies only config.json, metrics.jsonl, eval/*.json and summary.jso
   const withEval = exportRuns(runs, out);
   assert.deepEqual(
     withEval.files.filter((f) => f.run === "a__crl__d4__s0").map((f) => `${f.file}:${f.action}`),
-    ["config.json:same", "metrics.jsonl:same", join("eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json") + ":copy", "summary.json:same"],
+    ["config.json:same", "metrics.jsonl:same", `${join("eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json")}:copy`, "summary.json:same"],
   );
   assert.deepEqual(readdirSync(join(out, "a__crl__d4__s0", "eval")), ["step_0000000010__simple_u_maze-v1__seed12345__n128.json"]);
   assert.equal(readFileSync(join(out, "a__crl__d4__s0", "eval", "step_0000000010__simple_u_maze-v1__seed12345__n128.json"), "utf8"), result);
