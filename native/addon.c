@@ -496,6 +496,7 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.db = db;
   f.dgamma = dgamma;
   f.dbeta = dbeta;
+  f.dxAliasesX = dx && dx < x + ri && x < dx + ri;
   // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in, its Wᵀ packed beside (packB2).
   CHECK(ensure_gemm_scratch(env, T, f.out > f.in ? f.out : f.in));
   if (grow((void**)&fathom_scr.packB2, &fathom_scr.packB2Cap, (size_t)FATHOM_KC * (((size_t)f.in + T->nr - 1) / T->nr) * T->nr,

@@ -77,6 +77,7 @@ typedef struct {
   float* dbeta;       // [out] accumulated
   int rows, in, out;
   int overwrite;      // dw, db, dgamma, dbeta written instead of accumulated
+  int dxAliasesX;     // dx and x overlap: the dx GEMM must wait until the dW GEMM has read x
 } fathom_fused_bwd_args;
 
 // Row kernels: LayerNorm forward/backward, bias add/backward.

@@ -503,7 +503,8 @@ static void fused_bwd_job(void* args, int tid) {
                            .a = f->x, .b = f->dy, .c = f->dw};
     gemm_run(&gw, tid, 1);
     if (!f->dx) return;
-    if (!prepack) pool_barrier(); // the packed-B scratch is reused
+    // the packed-B scratch is reused, or dx overwrites the x the dW GEMM reads
+    if (!prepack || f->dxAliasesX) pool_barrier();
   }
   if (!f->dx) return;
   gemm_run(&gx, tid, dxSlot);

@@ -19,7 +19,8 @@ import {
   swishCases,
 } from "./kernel-cases.js";
 import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
-import { copy, randn, view } from "./twin.js";
+import { absProductNorm, close, copy, randn, view } from "./twin.js";
+import { RefBackend } from "../../src/engine/ref/ref.js";
 
 const { first, skip } = loadNativeForTests();
 
@@ -141,6 +142,35 @@ for (const cfg of NATIVE_CONFIGS) {
         ],
         precisions,
       );
+    });
+
+    maybe("denseLnSwishBackward with dx in x's buffer: dW still sees the x it was given", (b) => {
+      // The dx GEMM may start before every thread has finished reading x for dW (no barrier
+      // between them, when Wᵀ is packed during the row pass); with dx in x's buffer it must wait.
+      // The race, if the wait were missing, needs one thread to finish dW while another has
+      // claimed but not yet packed its last x panels: this checks the values, not that timing.
+      const ref = new RefBackend();
+      for (const [rows, n] of [
+        [130, 256],
+        [33, 40],
+      ] as const) {
+        const x = randn(rng, rows * n);
+        const w = randn(rng, n * n, 0.1);
+        const [bias, gamma, beta] = [randn(rng, n, 0.1), randn(rng, n, 0.1, 1), randn(rng, n, 0.1)];
+        const [z, mean, rstd, y] = [view(rows * n), view(rows), view(rows), view(rows * n)];
+        ref.denseLnSwishForward(x, w, bias, gamma, beta, z, mean, rstd, y, rows, n, n, 1e-6);
+        const dy = randn(rng, rows * n);
+        const out = (be: typeof ref) => {
+          const xs = copy(x); // dx is written here
+          const [dyc, dw, db, dg, dbe] = [copy(dy), view(n * n), view(n), view(n), view(n)];
+          be.denseLnSwishBackward(dyc, xs, w, gamma, beta, z, mean, rstd, xs, dw, db, dg, dbe, rows, n, n, "fp32", true);
+          return { dx: xs, dw, dz: dyc };
+        };
+        const want = out(ref);
+        const got = out(b as unknown as typeof ref);
+        close(`aliased dw ${rows}x${n}`, got.dw, want.dw, "norm", 1e-5, absProductNorm(true, false, n, n, rows, x, want.dz));
+        close(`aliased dx ${rows}x${n}`, got.dx, want.dx, "norm", 1e-5, absProductNorm(false, true, rows, n, n, want.dz, w));
+      }
     });
 
     maybe("adamStep", (b) => {
