@@ -780,9 +780,11 @@ static napi_value TanhGaussianBackward(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Configuration.
 
-// {simd, threads, bf16}: bf16 is null when the bf16 GEMMs can run, else why not.
+// {simd, threads, bf16, gradOverwrite}: bf16 is null when the bf16 GEMMs can run, else why not;
+// gradOverwrite: denseLnSwishBackward takes `overwrite` (an addon built before it ignores the flag
+// and accumulates, so the TypeScript side zeroes the buffers itself when this is missing).
 static napi_value info_object(napi_env env) {
-  napi_value o, s, t, b;
+  napi_value o, s, t, b, ow;
   napi_create_object(env, &o);
   napi_create_string_utf8(env, level, NAPI_AUTO_LENGTH, &s);
   napi_create_int32(env, pool_threads(), &t);
@@ -791,6 +793,8 @@ static napi_value info_object(napi_env env) {
   napi_set_named_property(env, o, "simd", s);
   napi_set_named_property(env, o, "threads", t);
   napi_set_named_property(env, o, "bf16", b);
+  napi_get_boolean(env, true, &ow);
+  napi_set_named_property(env, o, "gradOverwrite", ow);
   return o;
 }
 

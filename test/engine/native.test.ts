@@ -4,7 +4,8 @@
 // non-zero byteOffset and guard values around them, so any out-of-bounds write is caught.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { loadNativeBackend, type NativeOptions, poolStats } from "../../src/engine/native/native.js";
+import { createRequire } from "node:module";
+import { addonPath, loadNativeBackend, type NativeOptions, nativeBackendOver, poolStats } from "../../src/engine/native/native.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import {
   adamCases,
@@ -182,6 +183,27 @@ for (const cfg of NATIVE_CONFIGS) {
     });
   });
 }
+
+test("an addon built before `overwrite` (it accumulates whatever it is given): the backend zeroes the gradients for it", { skip }, () => {
+  // The built addon stands in for an older one: its info() without gradOverwrite, and its
+  // denseLnSwishBackward called without the flag, as an addon that does not know it would run.
+  const real = createRequire(import.meta.url)(addonPath()) as Record<string, (...a: unknown[]) => unknown>;
+  loadNativeBackend({ threads: 1 }); // configures the addon
+  const old: Record<string, unknown> = {};
+  for (const k of Object.getOwnPropertyNames(real)) old[k] = real[k];
+  old.info = () => ({ ...(real.info() as object), gradOverwrite: undefined });
+  old.denseLnSwishBackward = (...a: unknown[]) => real.denseLnSwishBackward(...a.slice(0, 17));
+  const b = nativeBackendOver(old);
+  denseBackwardOverwriteCases(b, new Rng(keyFromSeed(77)), [
+    [9, 20, 33],
+    [0, 5, 7],
+  ]);
+  // and the stand-in is faithful: without the backend's zeroing, NaN buffers stay NaN
+  const dw = new Float32Array(4).fill(Number.NaN);
+  const [db, dg, dbe] = [new Float32Array(2), new Float32Array(2), new Float32Array(2)];
+  (old.denseLnSwishBackward as (...a: unknown[]) => void)(new Float32Array(2), new Float32Array(2), new Float32Array(4), new Float32Array(2).fill(1), new Float32Array(2), new Float32Array(2), new Float32Array(1), new Float32Array(1).fill(1), null, dw, db, dg, dbe, 1, 2, 2, false, true);
+  assert.ok(Number.isNaN(dw[0]), "the stand-in addon ignores overwrite");
+});
 
 describe("native results are bitwise identical for every thread count and run", { skip }, () => {
   // Every output element is computed by one fixed sequence of float operations whichever thread

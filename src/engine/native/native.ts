@@ -28,6 +28,8 @@ interface AddonInfo {
   simd: string;
   threads: number;
   bf16: string | null | undefined;
+  /** denseLnSwishBackward takes `overwrite` (absent from an addon built before it, which would ignore the flag). */
+  gradOverwrite?: boolean;
 }
 
 type Bf16Flag = [bf16: boolean];
@@ -186,8 +188,11 @@ class NativeBackend implements Backend {
   readonly contrastiveLoss?: Backend["contrastiveLoss"];
   readonly tanhGaussianSample?: Backend["tanhGaussianSample"];
   readonly tanhGaussianBackward?: Backend["tanhGaussianBackward"];
+  /** The addon writes gradients with `overwrite` (else the wrapper zeroes them first; see AddonInfo). */
+  private readonly gradOverwrite: boolean;
   constructor(private readonly addon: Addon) {
     Object.assign(this, compositeMethods(addon));
+    this.gradOverwrite = addon.info().gradOverwrite === true;
   }
 
   get threads(): number {
@@ -218,14 +223,20 @@ class NativeBackend implements Backend {
   swishBackward: Kernel<"swishBackward"> = (dy, x, dx, n) => this.addon.swishBackward(dy, x, dx, n);
   denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") =>
     this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision === "bf16");
-  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) =>
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
+    if (overwrite && !this.gradOverwrite) {
+      // an addon built before `overwrite` accumulates whatever it is given: give it zeros
+      dw?.fill(0, 0, inDim * outDim);
+      for (const a of [db, dgamma, dbeta]) a.fill(0, 0, outDim);
+    }
     this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16", overwrite);
+  };
   adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => this.addon.adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, step);
   add: Kernel<"add"> = (a, b, out, n) => this.addon.add(a, b, out, n);
 }
 
 /** Where node-gyp puts the addon: build/Release under the package root (two levels above src/ or dist/). */
-function addonPath(): string {
+export function addonPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const p = join(dir, "build", "Release", "fathom_native.node");
@@ -288,6 +299,15 @@ export function loadNativeBackend(options: NativeOptions = {}): { backend: Backe
     return { error: (e as Error).message };
   }
   return { backend: new NativeBackend(addon) };
+}
+
+/**
+ * A backend over an addon object of the native/addon.c interface — for tests that stand in an
+ * older addon (one without a feature) for the built one; applications use loadNativeBackend.
+ * @internal
+ */
+export function nativeBackendOver(addon: object): Backend {
+  return new NativeBackend(addon as Addon);
 }
 
 /**
