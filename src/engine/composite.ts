@@ -12,6 +12,17 @@
 // Callers go through compositeKernels(be) once (it allocates; its methods do not).
 import type { Backend, Kernel } from "./backend.js";
 
+/**
+ * denseLnSwishBackward with `overwrite` on a kernel that can only accumulate: zero what it adds
+ * into (dw when given, db, dgamma, dbeta) first, so it writes what a zeroed buffer would hold.
+ */
+export function zeroDenseParamGrads(dw: Float32Array | null, db: Float32Array, dgamma: Float32Array, dbeta: Float32Array, inDim: number, outDim: number): void {
+  dw?.fill(0, 0, inDim * outDim);
+  db.fill(0, 0, outDim);
+  dgamma.fill(0, 0, outDim);
+  dbeta.fill(0, 0, outDim);
+}
+
 // ─────────────────────────────── names ───────────────────────────────
 
 export const ENERGY_FNS = ["norm", "l2", "dot", "cosine"] as const;

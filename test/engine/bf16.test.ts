@@ -26,7 +26,7 @@ import { resolvePrecision } from "../../src/engine/index.js";
 import { loadNativeBackend, peakGflops } from "../../src/engine/native/native.js";
 import { RefBackend, roundToBf16 } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
-import { guardsIntact, view } from "./twin.js";
+import { firstBitDifference, guardsIntact, view } from "./twin.js";
 
 const U = 2 ** -8; // bf16 unit roundoff (8 significant bits)
 const U32 = 2 ** -24; // float32's
@@ -50,9 +50,7 @@ function copy(v: Float32Array): Float32Array {
   c.set(v);
   return c;
 }
-function bitwiseEqual(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
+const bitwiseEqual = (a: Float32Array, b: Float32Array): boolean => firstBitDifference(a, b) < 0;
 
 /** Per output element, in float64: the exact product, its bf16 emulation and the sums the bounds need. */
 interface Oracle {

@@ -4,7 +4,7 @@
 import type { Backend, Precision } from "../../src/engine/backend.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
 import type { Rng } from "../../src/random.js";
-import { absProductNorm, close, copy, maxAbs, randn, rms, view } from "./twin.js";
+import { absProductNorm, close, copy, firstBitDifference, maxAbs, randn, rms, view } from "./twin.js";
 
 const ref = new RefBackend();
 
@@ -190,7 +190,6 @@ export function denseBackwardOverwriteCases(
   shapes: readonly (readonly [number, number, number])[],
   precisions: readonly Precision[] = ["fp32"],
 ): void {
-  const bits = (v: Float32Array) => new Uint32Array(v.buffer, v.byteOffset, v.length);
   for (const [rows, inD, outD] of shapes) {
     const { x, w, bias, gamma, beta } = denseLayer(rng, rows, inD, outD);
     const [z, mean, rstd, y] = [view(rows * outD), view(rows), view(rows), view(rows * outD)];
@@ -214,9 +213,7 @@ export function denseBackwardOverwriteCases(
         const ow = run(true);
         const s = `${rows}x${inD}->${outD} ${precision} dx=${withDx} dw=${withDw}`;
         for (let i = 0; i < acc.length; i++) {
-          const [p, q] = [bits(acc[i]), bits(ow[i])];
-          let bad = -1;
-          for (let e = 0; e < p.length && bad < 0; e++) if (p[e] !== q[e]) bad = e;
+          const bad = firstBitDifference(acc[i], ow[i]);
           if (bad >= 0) throw new Error(`fusedBwd overwrite ${s}: output #${i} differs at ${bad}: ${ow[i][bad]} vs ${acc[i][bad]} (accumulated into zeros)`);
         }
       }

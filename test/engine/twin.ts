@@ -34,6 +34,14 @@ export function randn(rng: Rng, n: number, scale = 1, shift = 0, offset = 3): Fl
   return v;
 }
 
+/** The first index where a and b differ bit for bit (NaN payloads and ±0 included), or −1 if none. */
+export function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const [p, q] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return i;
+  return -1;
+}
+
 /** A copy of v in a view at another offset. */
 export function copy(v: Float32Array): Float32Array {
   const c = view(v.length, (v.byteOffset / 4) % 7 || 1);

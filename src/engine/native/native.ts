@@ -21,7 +21,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend, Kernel, Precision } from "../backend.js";
-import { CONTRASTIVE_LOSSES, ENERGY_FNS, GEMM_DIST_MIN_FRACTION } from "../composite.js";
+import { CONTRASTIVE_LOSSES, ENERGY_FNS, GEMM_DIST_MIN_FRACTION, zeroDenseParamGrads } from "../composite.js";
 
 /** configure() and info(): the level, the pool's threads, and why bf16 GEMMs cannot run (null: they can). */
 interface AddonInfo {
@@ -224,11 +224,8 @@ class NativeBackend implements Backend {
   denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") =>
     this.addon.denseLnSwishForward(x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision === "bf16");
   denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
-    if (overwrite && !this.gradOverwrite) {
-      // an addon built before `overwrite` accumulates whatever it is given: give it zeros
-      dw?.fill(0, 0, inDim * outDim);
-      for (const a of [db, dgamma, dbeta]) a.fill(0, 0, outDim);
-    }
+    // an addon built before `overwrite` accumulates whatever it is given: give it zeros
+    if (overwrite && !this.gradOverwrite) zeroDenseParamGrads(dw, db, dgamma, dbeta, inDim, outDim);
     this.addon.denseLnSwishBackward(dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision === "bf16", overwrite);
   };
   adamStep: Kernel<"adamStep"> = (param, grad, m, v, n, lr, beta1, beta2, eps, step) => this.addon.adamStep(param, grad, m, v, n, lr, beta1, beta2, eps, step);

@@ -3,7 +3,15 @@
 // emulated exactly: operands rounded to bf16, then multiplied and summed in float64. Its
 // composite kernels are the shared TypeScript ones (engine/composite.ts) over this backend's GEMM.
 import type { Backend, Kernel } from "../backend.js";
-import { contrastiveLossTs, pairwiseEnergyBackwardTs, pairwiseEnergyTs, sumSquaresTs, tanhGaussianBackwardTs, tanhGaussianSampleTs } from "../composite.js";
+import {
+  contrastiveLossTs,
+  pairwiseEnergyBackwardTs,
+  pairwiseEnergyTs,
+  sumSquaresTs,
+  tanhGaussianBackwardTs,
+  tanhGaussianSampleTs,
+  zeroDenseParamGrads,
+} from "../composite.js";
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -132,11 +140,7 @@ export class RefBackend implements Backend {
   };
 
   denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
-    if (overwrite) {
-      db.fill(0, 0, outDim);
-      dgamma.fill(0, 0, outDim);
-      dbeta.fill(0, 0, outDim);
-    }
+    if (overwrite) zeroDenseParamGrads(null, db, dgamma, dbeta, inDim, outDim); // dW: β = 0 below
     // u = LN(z) is recomputed from the cached mean/rstd, then swish' applied in place on dy.
     for (let r = 0; r < rows; r++) {
       const o = r * outDim;

@@ -5,6 +5,7 @@
 // (webgpu.ts) packs the calls (packCall) and its device thread (worker.ts) runs them here; a
 // browser page runs the same calls on navigator.gpu (browser.ts). Browser-clean (no Node imports).
 import type { Kernel, Precision } from "../backend.js";
+import { zeroDenseParamGrads } from "../composite.js";
 import { type GpuBuf, type GpuView, gview, type WebGpuContext } from "./context.js";
 import { WebGpuKernels } from "./kernels.js";
 
@@ -316,11 +317,8 @@ export abstract class PackedKernels {
       checkLen("denseLnSwishBackward", nm, a, l);
     }
     if (outDim === 0) return;
-    if (overwrite) {
-      // the device kernels accumulate: start them from zeros (the buffers are uploaded as they are)
-      dw?.fill(0, 0, inDim * outDim);
-      for (const a of [db, dgamma, dbeta]) a.fill(0, 0, outDim);
-    }
+    // the device kernels accumulate: start them from zeros (the buffers are uploaded as they are)
+    if (overwrite) zeroDenseParamGrads(dw, db, dgamma, dbeta, inDim, outDim);
     const s = (a: Float32Array | null, l: number) => (a ? a.subarray(0, Math.max(1, l)) : null);
     this.call(
       "denseLnSwishBackward",
