@@ -1,7 +1,7 @@
-// `npm run bench -- crl [--depths 4,16,64] [--batches 256,512] [--reps 5] [--precision fp32|bf16|both]
-//                       [--no-baseline] [--profile] [--backend webgpu]`
+// `npm run bench -- crl [--depths 4,16,64] [--batches 256,512] [--width 256] [--reps 5]
+//                       [--precision fp32|bf16|both] [--no-baseline] [--profile] [--backend webgpu]`
 // One CRL gradient step (actor + α, then critic; SPEC §3) on the Ant dimensions (state 29,
-// goal 2, action 8), width 256, same depth for actor and critic, per precision of the networks'
+// goal 2, action 8), width --width (default 256; the cpu preset's is 128), same depth for actor and critic, per precision of the networks'
 // residual-block GEMMs (default FATHOM_PRECISION, else both; bf16 where it cannot run is left out
 // with a note on stderr):
 //   {"bench":"crl","precision":"bf16","depth":64,"batch":256,"ms":…,"gflops":…,"baseline_ms":…,"speedup":…}
@@ -67,22 +67,30 @@ function batchData(batch: number) {
   return { state: f(batch * DIMS.stateDim), action: f(batch * DIMS.actionDim).map(Math.tanh), goal: f(batch * DIMS.goalDim) };
 }
 
-function agentFor(be: Backend, depth: number, batch: number, precision: Precision, kernels: "backend" | "typescript"): CRLAgent {
-  return new CRLAgent(be, DIMS, { actorDepth: depth, criticDepth: depth, batchSize: batch, precision }, keyFromSeed(0), 0, { compositeKernels: kernels });
+function agentFor(be: Backend, depth: number, width: number, batch: number, precision: Precision, kernels: "backend" | "typescript"): CRLAgent {
+  const cfg = { actorDepth: depth, criticDepth: depth, actorWidth: width, criticWidth: width, batchSize: batch, precision };
+  return new CRLAgent(be, DIMS, cfg, keyFromSeed(0), 0, { compositeKernels: kernels });
+}
+
+function widthArg(args: string[]): number {
+  const w = parseList(args, "width", [256]);
+  if (w.length !== 1 || !Number.isInteger(w[0]) || w[0] < 1) throw new Error(`--width takes one positive integer, got "${args[args.indexOf("--width") + 1]}"`);
+  return w[0];
 }
 
 async function timing(args: string[], be: Backend): Promise<void> {
   const depths = parseList(args, "depths", [4, 16, 64]);
   const batches = parseList(args, "batches", [256, 512]);
   const reps = parseList(args, "reps", [5])[0];
+  const width = widthArg(args);
   const baseline = !args.includes("--no-baseline");
   const precs = precisions(args, be);
   for (const depth of depths) {
     for (const batch of batches) {
       const data = batchData(batch);
       const runs: { name: string; precision: Precision; agent: CRLAgent; times: number[] }[] = [];
-      if (baseline) runs.push({ name: "crl-baseline", precision: "fp32", agent: agentFor(be, depth, batch, "fp32", "typescript"), times: [] });
-      for (const p of precs) runs.push({ name: "crl", precision: p, agent: agentFor(be, depth, batch, p, "backend"), times: [] });
+      if (baseline) runs.push({ name: "crl-baseline", precision: "fp32", agent: agentFor(be, depth, width, batch, "fp32", "typescript"), times: [] });
+      for (const p of precs) runs.push({ name: "crl", precision: p, agent: agentFor(be, depth, width, batch, p, "backend"), times: [] });
       for (const r of runs) for (let i = 0; i < 2; i++) r.agent.update(data.state, data.action, data.goal);
       for (let i = 0; i < reps; i++) {
         for (const r of runs) {
@@ -101,7 +109,7 @@ async function timing(args: string[], be: Backend): Promise<void> {
           precision: r.precision,
           kernels: r.name === "crl-baseline" ? "typescript" : be.name,
           depth,
-          width: 256,
+          width,
           batch,
           ms: +ms.toFixed(2),
           best_ms: +Math.min(...r.times).toFixed(2),
@@ -113,7 +121,7 @@ async function timing(args: string[], be: Backend): Promise<void> {
           line.baseline_ms = +baseMs.toFixed(2);
           line.speedup = +(baseMs / ms).toFixed(3);
         }
-        if (r.name === "crl" && depth === 64 && batch === 256) {
+        if (r.name === "crl" && depth === 64 && batch === 256 && width === 256) {
           const t = TARGETS[r.precision];
           line.target_ms = t.ms;
           line.target_speedup = t.speedup;
@@ -129,6 +137,7 @@ async function profile(args: string[], be: Backend): Promise<void> {
   const depths = parseList(args, "depths", [4, 16, 64]);
   const batch = parseList(args, "batches", [256])[0];
   const reps = parseList(args, "reps", [5])[0];
+  const width = widthArg(args);
   const overhead = Profiler.overheadMsPerCall();
   for (const depth of depths) {
     for (const precision of precisions(args, be)) {
@@ -137,7 +146,7 @@ async function profile(args: string[], be: Backend): Promise<void> {
         a.update(data.state, data.action, data.goal);
       };
       // Unprofiled: the update's time, then its allocation.
-      const plain = agentFor(be, depth, batch, precision, "backend");
+      const plain = agentFor(be, depth, width, batch, precision, "backend");
       const run = step(plain);
       for (let i = 0; i < 2; i++) run();
       const times: number[] = [];
@@ -150,7 +159,7 @@ async function profile(args: string[], be: Backend): Promise<void> {
       const alloc = await allocationPerCall(run, warm, 3, depth >= 64 ? 3 : 10);
       // Profiled: every kernel call timed.
       const prof = new Profiler(be);
-      const agent = agentFor(prof.backend, depth, batch, precision, "backend");
+      const agent = agentFor(prof.backend, depth, width, batch, precision, "backend");
       const prun = step(agent);
       for (let i = 0; i < 2; i++) prun();
       prof.reset();
@@ -183,7 +192,7 @@ async function profile(args: string[], be: Backend): Promise<void> {
           backend: be.describe(),
           precision,
           depth,
-          width: 256,
+          width,
           batch,
           ms: +median(times).toFixed(2),
           profiled_ms: perUpdate(wall),
