@@ -9,7 +9,7 @@
 // keeps the runs of those seeds (a list and ranges: 0-9 or 0,2,5-7).
 // --posthoc <env id>: the series are each run's post-hoc evaluations of its checkpoints on that
 // env (`fathom eval <checkpoint> --env <id>`: <run>/eval/<checkpoint>__<id>__seed<s>__n<episodes>.json,
-// one per checkpoint; --metric defaults to eval/time_at_goal then), e.g. the Ant big maze's
+// one per periodic checkpoint, interrupt_… checkpoints left out; --metric defaults to eval/time_at_goal then), e.g. the Ant big maze's
 // own goals beside its far-goal evaluation.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseFlags } from "../../src/cli/flags.js";
 import { bootstrapDiffCI, bootstrapMeanCI, mean } from "../../src/train/stats.js";
+import { posthocRecords } from "../../src/train/posthoc.js";
 import { readRunSummary } from "../../src/train/summary.js";
 
 const { values, positionals } = parseArgs({
@@ -42,23 +43,13 @@ if (!dir) throw new Error("usage: depth-gap.ts <runs or results dir> [--metric M
 const posthoc = values.posthoc as string | undefined;
 const metricGiven = process.argv.some((a) => a === "--metric" || a.startsWith("--metric="));
 const metric = posthoc !== undefined && !metricGiven ? "eval/time_at_goal" : (values.metric as string);
-const CHECKPOINT = /^(?:step|interrupt)_(\d{10})(?:-\d+)?__(.+)__seed(\d+)__n(\d+)(?:-\d+)?\.json$/;
-
-/** A run's post-hoc evaluations on `env`: [env steps, metric] per checkpoint, in order (one result per checkpoint). */
+/** A run's post-hoc evaluations on `env`: [env steps, metric] per periodic checkpoint, in order. */
 function posthocSeries(runDir: string, env: string): [number, number][] {
-  const evalDir = join(runDir, "eval");
-  const byStep = new Map<number, number>();
-  if (!existsSync(evalDir)) return [];
-  for (const f of readdirSync(evalDir).sort()) {
-    const m = CHECKPOINT.exec(f);
-    if (!m || m[2] !== env) continue;
-    const steps = Number(m[1]);
-    if (byStep.has(steps)) throw new Error(`${evalDir}: more than one evaluation of the checkpoint at ${steps} env steps on ${env} (${f}); keep one`);
-    const v = (JSON.parse(readFileSync(join(evalDir, f), "utf8")) as { metrics: Record<string, number> }).metrics[metric];
-    if (typeof v !== "number") throw new Error(`${join(evalDir, f)} has no metric ${metric}`);
-    byStep.set(steps, v);
-  }
-  return [...byStep].sort((a, b) => a[0] - b[0]);
+  return posthocRecords(runDir, env).map((r) => {
+    const v = r[metric];
+    if (typeof v !== "number") throw new Error(`${runDir}: the post-hoc evaluation at ${r.envsteps} env steps on ${env} has no metric ${metric}`);
+    return [r.envsteps, v];
+  });
 }
 
 /** depth → per-run series of [envsteps, value]. */

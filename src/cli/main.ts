@@ -16,6 +16,7 @@ import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTr
 import { MetricsLogger } from "../train/logger.js";
 import { type Curve, compareOrder, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
+import { evalResultBase, posthocRecords } from "../train/posthoc.js";
 import { loadRun, loadRuns, readRunConfig } from "../train/run.js";
 import { compareWithReference, REFERENCE_EPISODES, randomPolicyReference } from "../train/reference.js";
 import {
@@ -368,7 +369,7 @@ async function cmdEval(argv: string[]): Promise<number> {
     console.log(`mean distance:  ${metrics["eval/mean_dist"].toFixed(3)} (per step; summed over the episode: ${metrics["eval/episode_dist"].toFixed(1)})`);
     console.log(`episode length: ${metrics["eval/avg_episode_length"].toFixed(1)}`);
     if (opts.save) {
-      const base = `${basename(ckpt).replace(/\.safetensors$/, "")}__${envId}__seed${opts.seed}__n${n}`;
+      const base = evalResultBase(ckpt, envId, opts.seed, n);
       const path = writeJsonUnique(found.run.evalDir, base, {
         fathom: version(),
         evaluated: new Date().toISOString(),
@@ -732,6 +733,15 @@ const PlotSchema = z
       .optional()
       .describe("Depth vs final performance (SVG; per run: mean of its last 5 evaluations): mean over seeds, 95 % bootstrap CI error bar, every seed as a dot"),
     metric: z.string().min(1).default("eval/episode_success").describe("Metric of metrics.jsonl to plot (e.g. eval_far/episode_success, eval/mean_dist)"),
+    posthoc: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Plot the runs' post-hoc evaluations on this env id instead of metrics.jsonl: the results of fathom eval <checkpoint> --env <id> in <run>/eval/, one per periodic checkpoint at its env steps (the metric is one of theirs, e.g. eval/episode_success, eval/mean_dist)",
+      ),
+    posthocSeed: z.number().int().min(0).optional().describe("With --posthoc: only the results of this evaluation seed (needed when a checkpoint was evaluated under several)"),
+    posthocEpisodes: z.number().int().min(1).optional().describe("With --posthoc: only the results of this many episodes (needed when a checkpoint was evaluated with several counts)"),
     groupBy: z.enum(GROUP_BY).default("depth").describe("What a group of runs shares"),
     x: z.enum(["envsteps", "step"]).default("envsteps").describe("The curves' x axis: env steps, or training steps (step; an offline run takes no env steps)"),
     title: z.string().optional().describe("Figure title (default: the envs)"),
@@ -741,7 +751,7 @@ const PlotSchema = z
 
 const PLOT_USAGE = "Usage: fathom plot <run dir | runs dir | results dir>... [options]";
 const PLOT_DESCRIPTION =
-  "Draws learning curves and/or depth vs final performance of runs, and prints a markdown table of the final performance per group. Run directories need only config.json and metrics.jsonl (fathom export's results folders work).";
+  "Draws learning curves and/or depth vs final performance of runs, and prints a markdown table of the final performance per group. Run directories need only config.json and metrics.jsonl (fathom export's results folders work); with --posthoc, their eval/ results of fathom eval instead.";
 
 function cmdPlot(argv: string[]): number {
   const parsed = parseFlags(PlotSchema, argv, { helpHint: "fathom plot --help" });
@@ -755,13 +765,26 @@ function cmdPlot(argv: string[]): number {
   if (args.length === 0) throw new FlagError("fathom plot needs at least one run directory (or a folder of them); see fathom plot --help");
   const groupBy: GroupBy = opts.groupBy;
   if (!out && !summaryOut) throw new FlagError("fathom plot needs --out <curves.svg> and/or --summary <summary.svg>");
+  const posthoc = opts.posthoc;
+  if (posthoc === undefined && (opts.posthocSeed !== undefined || opts.posthocEpisodes !== undefined)) {
+    throw new FlagError("--posthoc-seed and --posthoc-episodes choose among post-hoc evaluations: give --posthoc <env id> too");
+  }
+  if (posthoc !== undefined) {
+    getEnvSpec(posthoc); // an unknown env id is an error that lists the known ones
+    if (opts.x === "step") throw new FlagError("post-hoc evaluations stand at their checkpoints' env steps: --posthoc draws against env steps only (leave out --x step)");
+  }
   if (out && summaryOut && resolve(out) === resolve(summaryOut)) throw new FlagError("--out and --summary name the same file");
   for (const f of [out, summaryOut]) {
     if (f && existsSync(f) && !force) throw new Error(`refusing to overwrite ${f}: choose another file name, or add --force to replace it (figures are regenerable)`);
   }
   const curves: Curve[] = [];
   const finals: RunFinal[] = [];
-  const runs = loadRuns(args).map((r) => ({ config: r.config, dir: r.run.path, records: r.records() }));
+  const filter = { seed: opts.posthocSeed, episodes: opts.posthocEpisodes };
+  const runs = loadRuns(args).map((r) => ({
+    config: r.config,
+    dir: r.run.path,
+    records: posthoc === undefined ? r.records() : posthocRecords(r.run.path, posthoc, filter),
+  }));
   // Runs of different envs or agents, or online and offline runs, are never averaged together: one
   // group per (env, agent, online/offline, depth).
   const envList = [...new Set(runs.map((r) => r.config.env))].sort();
@@ -789,8 +812,8 @@ function cmdPlot(argv: string[]): number {
     if (final === null) noEvals++;
     else finals.push({ group: g.short, env: c.env, order, seed: c.seed, run: basename(resolve(d)), value: final });
   }
-  const envTitle = envList.join(", ");
-  const yLabel =
+  const envTitle = envList.join(", ") + (posthoc === undefined ? "" : ` (post-hoc on ${posthoc})`);
+  const metricLabel =
     metric === "eval/episode_success"
       ? `time at goal (of ${episodeLength} steps)`
       : metric === "eval_far/episode_success"
@@ -798,6 +821,7 @@ function cmdPlot(argv: string[]): number {
         : metric === "eval_all/episode_success"
           ? `time at goal, all goals (of ${episodeLength} steps)`
           : metric;
+  const yLabel = posthoc === undefined ? metricLabel : `${metricLabel}, post-hoc on ${posthoc}`;
   console.log(`${runs.length} run${runs.length === 1 ? "" : "s"} of ${envList.length} env${manyEnvs ? "s (one group per env and depth)" : ""}:`);
   for (const [g, cs] of [...byGroup].sort((a, b) => compareOrder(a[1][0], b[1][0]))) {
     console.log(`  ${g}: ${cs.length} run${cs.length === 1 ? "" : "s"}, ${runLength(cs, opts.x === "step" ? "training steps" : "env steps")}`);
@@ -819,10 +843,14 @@ function cmdPlot(argv: string[]): number {
     console.log(`${finals.length} runs in ${groups.length} groups → ${summaryOut}`);
   }
   if (groups.length > 0) {
-    console.log(`\nFinal performance: per run, the mean of its last 5 evaluations of ${metric}; mean over runs with a 95 % bootstrap CI.\n`);
+    const source = posthoc === undefined ? "" : ` (post-hoc evaluations on ${posthoc}, one per periodic checkpoint)`;
+    console.log(`\nFinal performance: per run, the mean of its last 5 evaluations of ${metric}${source}; mean over runs with a 95 % bootstrap CI.\n`);
     console.log(finalSummaryMarkdown(groups, { groupLabel: groupBy.replace("-", " ") }));
   }
-  if (noEvals > 0) console.log(`(${noEvals} run${noEvals === 1 ? " has" : "s have"} no evaluation of ${metric} yet)`);
+  if (noEvals > 0) {
+    const what = posthoc === undefined ? `evaluation of ${metric}` : `post-hoc evaluation on ${posthoc} with ${metric} (fathom eval <checkpoint> --env ${posthoc})`;
+    console.log(`(${noEvals} run${noEvals === 1 ? " has" : "s have"} no ${what} yet)`);
+  }
   return 0;
 }
 

@@ -393,6 +393,12 @@ export function restoreReplay(
 /** File names of agent checkpoints: `step_<env steps>[-k].safetensors`, `interrupt_…` (not replay files). */
 const CHECKPOINT_NAME = /^(step|interrupt)_(\d{10})(-(\d+))?\.safetensors$/;
 
+/** What an agent checkpoint's file name says: periodic (step_…) or written on a stop (interrupt_…), at how many env steps; null for any other name. */
+export function parseCheckpointName(name: string): { kind: "step" | "interrupt"; envSteps: number } | null {
+  const m = CHECKPOINT_NAME.exec(name);
+  return m ? { kind: m[1] as "step" | "interrupt", envSteps: Number(m[2]) } : null;
+}
+
 /** Agent checkpoints in `checkpointsDir`, newest first (by env steps in the name, then modification time). */
 export function listCheckpoints(checkpointsDir: string): { name: string; path: string; envSteps: number }[] {
   let names: string[];

@@ -10,6 +10,7 @@ import { backendFromEnv, precisionFromEnv } from "../engine/index.js";
 import { primaryEvalId } from "../envs/registry.js";
 import { networkSizes, type TrainConfig } from "../train/config.js";
 import { type EvalMetrics, evaluate, type Policy, type Trajectories } from "../train/evaluate.js";
+import { evalResultBase } from "../train/posthoc.js";
 import { type RunDir, writeFileAtomic } from "../train/rundir.js";
 import { checkpointPosition, latestCheckpoint, listCheckpoints, loadAgentCheckpoint, makeAgent } from "../train/trainer.js";
 import { RecordingVecEnv } from "./recording-env.js";
@@ -141,7 +142,7 @@ export function checkRequest(v: ViewRun, req: EpisodeRequest): string {
 
 /** Where a request's episodes are cached. */
 export function episodesPath(run: RunDir, checkpoint: string, envId: string, seed: number, episodes: number): string {
-  return join(run.evalDir, "episodes", `${basename(checkpoint).replace(/\.safetensors$/, "")}__${envId}__seed${seed}__n${episodes}.json`);
+  return join(run.evalDir, "episodes", `${evalResultBase(checkpoint, envId, seed, episodes)}.json`);
 }
 
 export interface CachedEpisodes {

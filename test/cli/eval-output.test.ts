@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { posthocRecords } from "../../src/train/posthoc.js";
 import { cli } from "./run-cli.js";
 
 
@@ -60,4 +61,12 @@ test("fathom eval writes <run>/eval/<checkpoint>__<env>__seed<seed>__n<episodes>
   assert.equal(ok.code, 0, ok.err);
   assert.equal(JSON.parse(readFileSync(traj2, "utf8")).achieved.length, 3);
   assert.ok(existsSync(join(dir, "eval", `${base}-3.json`)));
+
+  // read back as a post-hoc series (fathom plot --posthoc): the three identical results of one
+  // periodic checkpoint are one record at its env steps
+  assert.match(latest, /^step_\d{10}\.safetensors$/);
+  const recs = posthocRecords(dir, "simple_u_maze-v1");
+  assert.equal(recs.length, 1);
+  const { "eval/sps": _speed, ...result } = saved.metrics; // the speed differs between the three
+  assert.deepEqual({ ...recs[0], "eval/sps": 0 }, { envsteps: Number(latest.slice(5, 15)), ...result, "eval/sps": 0 });
 });

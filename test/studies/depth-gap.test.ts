@@ -26,8 +26,9 @@ function run(dir: string, depth: number, seed: number, far: number[], all: numbe
   writeFileSync(join(d, "summary.json"), JSON.stringify({ status: "done" }));
   writeFileSync(join(d, "metrics.jsonl"), `${far.map((v, k) => JSON.stringify({ step: k, envsteps: 1000 * (k + 1), "eval/episode_success": v })).join("\n")}\n`);
   all.forEach((v, k) => {
-    const name = `step_${String(1000 * steps[k]).padStart(10, "0")}__ant_big_maze-v1__seed12345__n128.json`;
-    writeFileSync(join(d, "eval", name), JSON.stringify({ env: "ant_big_maze-v1", episodes: 128, metrics: { "eval/time_at_goal": v } }));
+    const checkpoint = `step_${String(1000 * steps[k]).padStart(10, "0")}`;
+    const body = { checkpoint: join(d, "checkpoints", `${checkpoint}.safetensors`), env: "ant_big_maze-v1", seed: 12345, episodes: 128, metrics: { "eval/time_at_goal": v } };
+    writeFileSync(join(d, "eval", `${checkpoint}__ant_big_maze-v1__seed12345__n128.json`), JSON.stringify(body));
   });
 }
 
