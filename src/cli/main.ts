@@ -9,20 +9,22 @@ import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisi
 import { type ExtraEval, extraEvals, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
 import { AGENT_NAMES } from "../agents/agent.js";
 import { networkSizes, runDepth, type TrainConfig } from "../train/config.js";
-import { evaluate } from "../train/evaluate.js";
+import { listCheckpoints, parseCheckpointName } from "../train/checkpoint.js";
+import { type EvalMetrics, evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
 import { checkMemory, checkTrainLimits, estimateTrainMemory, evaluationsBeforeTraining, type MemoryEstimate, machineMemory, TrainLimitError } from "../train/limits.js";
 import { MetricsLogger } from "../train/logger.js";
 import { type Curve, compareOrder, finalSummaryMarkdown, finalSummarySvg, learningCurvesSvg, type RunFinal, runLength, summarizeFinal } from "../train/plot.js";
 import { ProgressReporter } from "../train/progress.js";
-import { evalResultBase, posthocRecords } from "../train/posthoc.js";
+import { evalResultBase, posthocRecords, readEvalResults } from "../train/posthoc.js";
 import { loadRun, loadRuns, readRunConfig } from "../train/run.js";
 import { compareWithReference, REFERENCE_EPISODES, randomPolicyReference } from "../train/reference.js";
 import {
   acquireRunLock,
   createRunDir,
   findRunDir,
+  type RunDir,
   type RunLock,
   sweepRunDirName,
   writeFileAtomic,
@@ -323,28 +325,105 @@ const EvalSchema = z
       .describe("Write the result to <run>/eval/<checkpoint>__<env>__seed<seed>__n<episodes>.json (-2, -3, … when taken); --no-save prints it only"),
     backend: z.enum(["auto", "native", "ref", "webgpu"]).optional().describe("Compute backend (default: FATHOM_BACKEND if set, else the run's)"),
     threads: z.number().int().min(0).max(256).optional().describe("Env worker threads"),
+    everyCheckpoint: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Evaluate every periodic checkpoint (step_…) of the run, or of every run in a folder of runs, that has no result yet for this env, seed and episode count, oldest first; rerun it to continue (fathom plot --posthoc <env> draws the results)",
+      ),
   })
   .strict();
+
+const EVAL_USAGE = "Usage: fathom eval <run dir | checkpoint> [options]\n       fathom eval <run dir | runs dir> --every-checkpoint [options]";
+
+/** Checks that `envId` has the dimensions of the env the run's agent was trained on. */
+function checkEvalDims(config: TrainConfig, envId: string): void {
+  const spec = getEnvSpec(config.env);
+  const evalSpec = getEnvSpec(envId);
+  if (evalSpec.stateDim !== spec.stateDim || evalSpec.goalDim !== spec.goalDim || evalSpec.actionDim !== spec.actionDim) {
+    throw new Error(`env ${envId} has different dimensions from ${config.env}, which the agent was trained on`);
+  }
+}
+
+/** Writes one evaluation's result to <run>/eval/ (never over another file); returns its path. */
+function saveEvalResult(run: RunDir, config: TrainConfig, ckpt: string, envId: string, seed: number, episodes: number, metrics: EvalMetrics): string {
+  return writeJsonUnique(run.evalDir, evalResultBase(ckpt, envId, seed, episodes), {
+    fathom: version(),
+    evaluated: new Date().toISOString(),
+    checkpoint: ckpt,
+    env: envId,
+    seed,
+    episodes,
+    episodeLength: config.episodeLength,
+    backend: getBackend(config.backend).describe(),
+    metrics,
+  });
+}
+
+/** fathom eval --every-checkpoint: the periodic checkpoints of each run without a result, one agent and env per run. */
+async function evalEveryCheckpoint(target: string, opts: z.output<typeof EvalSchema>): Promise<number> {
+  if (opts.trajectories !== undefined) throw new FlagError("--every-checkpoint writes results, not trajectories: evaluate one checkpoint with --trajectories");
+  if (!opts.save) throw new FlagError("--every-checkpoint writes each result to <run>/eval/ (that is how a rerun knows what is done): leave out --no-save");
+  const runs = loadRuns([target]);
+  let evaluated = 0;
+  let skipped = 0;
+  for (const r of runs) {
+    const config: TrainConfig = { ...r.config, backend: opts.backend ?? backendFromEnv() ?? r.config.backend, precision: precisionFromEnv() ?? r.config.precision };
+    const envId = opts.env ?? primaryEvalId(config.env);
+    checkEvalDims(config, envId);
+    const n = opts.episodes ?? config.numEvalEnvs;
+    const done = new Set(
+      readEvalResults(r.run.path)
+        .filter((e) => e.env === envId && e.seed === opts.seed && e.episodes === n)
+        .map((e) => e.checkpoint),
+    );
+    const todo = listCheckpoints(r.run.checkpointsDir)
+      .filter((c) => parseCheckpointName(c.name)?.kind === "step")
+      .sort((a, b) => a.envSteps - b.envSteps);
+    const missing = todo.filter((c) => !done.has(c.name));
+    skipped += todo.length - missing.length;
+    console.log(`${r.run.path}: ${todo.length} periodic checkpoints, ${missing.length} to evaluate on ${envId} (${n} episodes, seed ${opts.seed})`);
+    if (missing.length === 0) continue;
+    const agent = makeAgent(config, n);
+    const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip });
+    try {
+      for (const c of missing) {
+        if (!existsSync(c.path)) {
+          console.log(`  ${c.name}: gone (removed by the run's --keep-checkpoints while this ran), skipped`);
+          continue;
+        }
+        loadAgentCheckpoint(c.path, agent);
+        const { metrics } = await evaluate(agent, env, { seed: opts.seed });
+        const path = saveEvalResult(r.run, config, c.path, envId, opts.seed, n, metrics);
+        evaluated++;
+        console.log(
+          `  ${c.name}: time at goal ${metrics["eval/episode_success"].toFixed(1)}, ${(100 * metrics["eval/episode_success_any"]).toFixed(1)}% reached, mean distance ${metrics["eval/mean_dist"].toFixed(3)} → ${basename(path)}`,
+        );
+      }
+    } finally {
+      await env.close();
+    }
+  }
+  console.log(`${evaluated} checkpoint${evaluated === 1 ? "" : "s"} evaluated, ${skipped} already had a result`);
+  return 0;
+}
 
 async function cmdEval(argv: string[]): Promise<number> {
   const parsed = parseFlags(EvalSchema, argv, { helpHint: "fathom eval --help", maxPositionals: 1 });
   if (parsed.help) {
-    console.log(formatHelp(EvalSchema, { usage: "Usage: fathom eval <run dir | checkpoint> [options]", description: "Runs one episode per env with the deterministic actor, prints time at goal, success rate and distance, and writes them to <run>/eval/ (see --save)." }));
+    console.log(formatHelp(EvalSchema, { usage: EVAL_USAGE, description: "Runs one episode per env with the deterministic actor, prints time at goal, success rate and distance, and writes them to <run>/eval/ (see --save)." }));
     return 0;
   }
   const opts = EvalSchema.parse(parsed.values);
   const target = parsed.positionals[0];
   if (!target) throw new FlagError("fathom eval needs a run directory or checkpoint path (see fathom eval --help)");
+  if (opts.everyCheckpoint) return evalEveryCheckpoint(target, opts);
   const found = loadRun(target);
   const saved = found.config;
   const config: TrainConfig = { ...saved, backend: opts.backend ?? backendFromEnv() ?? saved.backend, precision: precisionFromEnv() ?? saved.precision };
   const ckpt = found.checkpoint ?? latestCheckpoint(found.run.checkpointsDir);
-  const spec = getEnvSpec(config.env);
   const envId = opts.env ?? primaryEvalId(config.env);
-  const evalSpec = getEnvSpec(envId);
-  if (evalSpec.stateDim !== spec.stateDim || evalSpec.goalDim !== spec.goalDim || evalSpec.actionDim !== spec.actionDim) {
-    throw new Error(`env ${envId} has different dimensions from ${config.env}, which the agent was trained on`);
-  }
+  checkEvalDims(config, envId);
   const n = opts.episodes ?? config.numEvalEnvs;
   // Refuse before evaluating, not after: an evaluation can take long.
   if (opts.trajectories !== undefined) {
@@ -368,21 +447,7 @@ async function cmdEval(argv: string[]): Promise<number> {
     console.log(`success rate:   ${(100 * metrics["eval/episode_success_any"]).toFixed(1)}% of episodes reached the goal`);
     console.log(`mean distance:  ${metrics["eval/mean_dist"].toFixed(3)} (per step; summed over the episode: ${metrics["eval/episode_dist"].toFixed(1)})`);
     console.log(`episode length: ${metrics["eval/avg_episode_length"].toFixed(1)}`);
-    if (opts.save) {
-      const base = evalResultBase(ckpt, envId, opts.seed, n);
-      const path = writeJsonUnique(found.run.evalDir, base, {
-        fathom: version(),
-        evaluated: new Date().toISOString(),
-        checkpoint: ckpt,
-        env: envId,
-        seed: opts.seed,
-        episodes: n,
-        episodeLength: config.episodeLength,
-        backend: getBackend(config.backend).describe(),
-        metrics,
-      });
-      console.log(`result written to ${path}`);
-    }
+    if (opts.save) console.log(`result written to ${saveEvalResult(found.run, config, ckpt, envId, opts.seed, n, metrics)}`);
     if (opts.trajectories) {
       if (existsSync(opts.trajectories)) throw new Error(`refusing to overwrite ${opts.trajectories}: it appeared while the evaluation ran; choose another file name`);
       const file = recordedTrajectoryFile(recorder!, result, { fathom: version(), run: trajectoryRun(found.run, config), checkpoint: ckpt, seed: opts.seed });

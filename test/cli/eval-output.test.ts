@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { test } from "node:test";
-import { posthocRecords } from "../../src/train/posthoc.js";
+import { posthocRecords, readEvalResults } from "../../src/train/posthoc.js";
 import { cli } from "./run-cli.js";
 
 
@@ -69,4 +69,48 @@ test("fathom eval writes <run>/eval/<checkpoint>__<env>__seed<seed>__n<episodes>
   assert.equal(recs.length, 1);
   const { "eval/sps": _speed, ...result } = saved.metrics; // the speed differs between the three
   assert.deepEqual({ ...recs[0], "eval/sps": 0 }, { envsteps: Number(latest.slice(5, 15)), ...result, "eval/sps": 0 });
+});
+
+test("fathom eval --every-checkpoint: every periodic checkpoint of every run once, the same results as one evaluation each; a rerun skips them", async () => {
+  const runsDir = mkdtempSync(join(tmpdir(), "fathom-eval-every-"));
+  const args = [...tiny.filter((_, i) => i < tiny.indexOf("--total-env-steps") || i > tiny.indexOf("--num-evals") + 1), "--total-env-steps", "600", "--num-evals", "3"];
+  for (const seed of ["0", "1"]) {
+    const t = await cli(["train", ...args, "--seed", seed, "--runs-dir", runsDir]);
+    assert.equal(t.code, 0, t.err);
+  }
+  const dirs = readdirSync(runsDir).map((n) => join(runsDir, n));
+  const periodic = (dir: string) => readdirSync(join(dir, "checkpoints")).filter((f) => /^step_\d{10}\.safetensors$/.test(f)).sort();
+  assert.ok(periodic(dirs[0]).length >= 2, `checkpoints: ${periodic(dirs[0])}`);
+
+  // one checkpoint already evaluated the usual way: it is skipped
+  const first = join(dirs[0], "checkpoints", periodic(dirs[0])[0]);
+  const one = await cli(["eval", first, "--episodes", "3", "--seed", "7", "--threads", "0"]);
+  assert.equal(one.code, 0, one.err);
+  const all = await cli(["eval", runsDir, "--every-checkpoint", "--episodes", "3", "--seed", "7", "--threads", "0"]);
+  assert.equal(all.code, 0, all.err);
+  const total = dirs.reduce((a, d) => a + periodic(d).length, 0);
+  assert.match(all.out, new RegExp(`${total - 1} checkpoints evaluated, 1 already had a result`));
+  for (const d of dirs) assert.deepEqual(readEvalResults(d).map((e) => e.checkpoint).sort(), periodic(d));
+
+  // the same as evaluating each checkpoint in a process of its own (fresh agent and env)
+  const last = join(dirs[1], "checkpoints", periodic(dirs[1]).at(-1)!);
+  const alone = await cli(["eval", last, "--episodes", "3", "--seed", "7", "--threads", "0", "--no-save"]);
+  assert.equal(alone.code, 0, alone.err);
+  const fromAll = readEvalResults(dirs[1]).find((e) => e.checkpoint === basename(last))!;
+  assert.match(alone.out, new RegExp(`mean distance: +${fromAll.metrics["eval/mean_dist"].toFixed(3)} `));
+  assert.ok(posthocRecords(dirs[1], "simple_u_maze-v1").length === periodic(dirs[1]).length);
+
+  const again = await cli(["eval", runsDir, "--every-checkpoint", "--episodes", "3", "--seed", "7", "--threads", "0"]);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, new RegExp(`0 checkpoints evaluated, ${total} already had a result`));
+  // another seed is another series
+  const other = await cli(["eval", dirs[0], "--every-checkpoint", "--episodes", "3", "--seed", "8", "--threads", "0"]);
+  assert.match(other.out, new RegExp(`${periodic(dirs[0]).length} checkpoints evaluated, 0 already`));
+
+  const noSave = await cli(["eval", runsDir, "--every-checkpoint", "--no-save"]);
+  assert.equal(noSave.code, 2);
+  assert.match(noSave.err, /leave out --no-save/);
+  const traj = await cli(["eval", runsDir, "--every-checkpoint", "--trajectories", join(runsDir, "t.json")]);
+  assert.equal(traj.code, 2);
+  assert.match(traj.err, /not trajectories/);
 });
