@@ -384,6 +384,7 @@ async function evalEveryCheckpoint(target: string, opts: z.output<typeof EvalSch
     skipped += todo.length - missing.length;
     console.log(`${r.run.path}: ${todo.length} periodic checkpoints, ${missing.length} to evaluate on ${envId} (${n} episodes, seed ${opts.seed})`);
     if (missing.length === 0) continue;
+    console.log(`  ${backendLine(config.backend, config.precision)}`);
     const agent = makeAgent(config, n);
     const env = await makeVecEnv(envId, { numEnvs: n, threads: opts.threads, episodeLength: config.episodeLength, frameSkip: config.frameSkip });
     try {
