@@ -55,7 +55,7 @@ function version(): string {
 const USAGE = `fathom ${version()} — self-supervised goal-conditioned RL (Contrastive RL) with very deep residual networks
 
 Usage:
-  fathom train --env <id> [--agent crl] [--preset cpu|paper] [options]
+  fathom train --env <id> [--agent crl] [--preset cpu|cpu-ant|paper] [options]
                                                            train an agent (fathom train [--agent <name>] --help)
   fathom train --offline data.safetensors --agent crl|gcbc train from a dataset (fathom collect), no env steps
   fathom train --resume <run dir> [--total-env-steps N]    continue a stopped run (or extend one to N env steps)

@@ -117,7 +117,7 @@ export function newRunConfig(config: TrainConfig, fromFlags: readonly string[]):
 }
 
 const TRAIN_USAGE =
-  "Usage: fathom train --env <id> [--agent <name>] [--preset cpu|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]";
+  "Usage: fathom train --env <id> [--agent <name>] [--preset cpu|cpu-ant|paper] [options]\n       fathom train --resume <run dir> [--total-env-steps N [--num-evals M]]";
 
 function trainDescription(agent: AgentName): string {
   return (
@@ -220,7 +220,7 @@ export const SweepCommandSchema = z
 export type SweepCommand = z.output<typeof SweepCommandSchema>;
 
 const SWEEP_USAGE =
-  "Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--batch-sizes 256,1024] [--seeds 0-2] [--jobs N] [--preset cpu|paper] [fathom train options]";
+  "Usage: fathom sweep --env <id> [--agent <name>] [--depths 4,16,64] [--batch-sizes 256,1024] [--seeds 0-2] [--jobs N] [--preset cpu|cpu-ant|paper] [fathom train options]";
 
 const SWEEP_DESCRIPTION =
   "Trains one run per (depth, seed) of one agent (--agent, default crl; see fathom train --agent <name> --help for its options), actor and critic at the same depth " +
