@@ -1,9 +1,9 @@
 // `npm run bench -- crl [--depths 4,16,64] [--batches 256,512] [--width 256] [--reps 5]
 //                       [--precision fp32|bf16|both] [--no-baseline] [--profile] [--backend webgpu]`
 // One CRL gradient step (actor + α, then critic; SPEC §3) on the Ant dimensions (state 29,
-// goal 2, action 8), width --width (default 256; the cpu preset's is 128), same depth for actor and critic, per precision of the networks'
-// residual-block GEMMs (default FATHOM_PRECISION, else both; bf16 where it cannot run is left out
-// with a note on stderr):
+// goal 2, action 8), width --width (default 256; the cpu preset's is 128), same depth for actor
+// and critic, per precision of the networks' residual-block GEMMs (default FATHOM_PRECISION,
+// else both; bf16 where it cannot run is left out with a note on stderr):
 //   {"bench":"crl","precision":"bf16","depth":64,"batch":256,"ms":…,"gflops":…,"baseline_ms":…,"speedup":…}
 // baseline: the update as it ran before issue 12 — fp32 GEMMs and the gradient norms, the
 // contrastive B×B block and the tanh-Gaussian in TypeScript (CRLAgent option compositeKernels:

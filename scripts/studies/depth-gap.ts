@@ -9,8 +9,8 @@
 // keeps the runs of those seeds (a list and ranges: 0-9 or 0,2,5-7).
 // --posthoc <env id>: the series are each run's post-hoc evaluations of its checkpoints on that
 // env (`fathom eval <checkpoint> --env <id>`: <run>/eval/<checkpoint>__<id>__seed<s>__n<episodes>.json,
-// one per periodic checkpoint, interrupt_… checkpoints left out; --metric defaults to eval/time_at_goal then), e.g. the Ant big maze's
-// own goals beside its far-goal evaluation.
+// one per periodic checkpoint, interrupt_… checkpoints left out; --metric defaults to
+// eval/time_at_goal then), e.g. the Ant big maze's own goals beside its far-goal evaluation.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";

@@ -9,7 +9,7 @@ import { backendFromEnv, getBackend, nativeBackendError, type Precision, precisi
 import { type ExtraEval, extraEvals, formatEnvTable, getEnvSpec, makeVecEnv, primaryEvalId, validateFrameSkip } from "../envs/registry.js";
 import { AGENT_NAMES } from "../agents/agent.js";
 import { networkSizes, runDepth, type TrainConfig } from "../train/config.js";
-import { listCheckpoints, parseCheckpointName } from "../train/checkpoint.js";
+import { listCheckpoints } from "../train/checkpoint.js";
 import { type EvalMetrics, evaluate } from "../train/evaluate.js";
 import { exportRuns } from "../train/export.js";
 import { applyExtension, planExtension } from "../train/extend.js";
@@ -378,7 +378,7 @@ async function evalEveryCheckpoint(target: string, opts: z.output<typeof EvalSch
         .map((e) => e.checkpoint),
     );
     const todo = listCheckpoints(r.run.checkpointsDir)
-      .filter((c) => parseCheckpointName(c.name)?.kind === "step")
+      .filter((c) => c.kind === "step")
       .sort((a, b) => a.envSteps - b.envSteps);
     const missing = todo.filter((c) => !done.has(c.name));
     skipped += todo.length - missing.length;
@@ -878,7 +878,7 @@ function cmdPlot(argv: string[]): number {
     if (final === null) noEvals++;
     else finals.push({ group: g.short, env: c.env, order, seed: c.seed, run: basename(resolve(d)), value: final });
   }
-  const envTitle = envList.join(", ") + (posthoc === undefined ? "" : ` (post-hoc on ${posthoc})`);
+  const envTitle = envList.join(", ");
   const metricLabel =
     metric === "eval/episode_success"
       ? `time at goal (of ${episodeLength} steps)`
@@ -914,7 +914,7 @@ function cmdPlot(argv: string[]): number {
     console.log(finalSummaryMarkdown(groups, { groupLabel: groupBy.replace("-", " ") }));
   }
   if (noEvals > 0) {
-    const what = posthoc === undefined ? `evaluation of ${metric}` : `post-hoc evaluation on ${posthoc} with ${metric} (fathom eval <checkpoint> --env ${posthoc})`;
+    const what = posthoc === undefined ? `evaluation of ${metric}` : `post-hoc evaluation on ${posthoc} with ${metric} (fathom eval <run> --every-checkpoint --env ${posthoc})`;
     console.log(`(${noEvals} run${noEvals === 1 ? " has" : "s have"} no ${what} yet)`);
   }
   return 0;

@@ -400,17 +400,17 @@ export function parseCheckpointName(name: string): { kind: "step" | "interrupt";
 }
 
 /** Agent checkpoints in `checkpointsDir`, newest first (by env steps in the name, then modification time). */
-export function listCheckpoints(checkpointsDir: string): { name: string; path: string; envSteps: number }[] {
+export function listCheckpoints(checkpointsDir: string): { name: string; path: string; kind: "step" | "interrupt"; envSteps: number }[] {
   let names: string[];
   try {
     names = readdirSync(checkpointsDir);
   } catch {
     return [];
   }
-  const out: { name: string; path: string; envSteps: number; mtime: number }[] = [];
+  const out: { name: string; path: string; kind: "step" | "interrupt"; envSteps: number; mtime: number }[] = [];
   for (const name of names) {
-    const m = CHECKPOINT_NAME.exec(name);
-    if (!m) continue;
+    const parsed = parseCheckpointName(name);
+    if (!parsed) continue;
     const path = join(checkpointsDir, name);
     let mtime = 0;
     try {
@@ -418,10 +418,10 @@ export function listCheckpoints(checkpointsDir: string): { name: string; path: s
     } catch {
       continue;
     }
-    out.push({ name, path, envSteps: Number(m[2]), mtime });
+    out.push({ name, path, ...parsed, mtime });
   }
   out.sort((a, b) => b.envSteps - a.envSteps || b.mtime - a.mtime || (a.name < b.name ? 1 : -1));
-  return out.map(({ name, path, envSteps }) => ({ name, path, envSteps }));
+  return out.map(({ name, path, kind, envSteps }) => ({ name, path, kind, envSteps }));
 }
 
 /**

@@ -295,13 +295,13 @@ export const CPU_PRESET: Preset = {
 
 /**
  * The cpu preset for the Ant tasks, as the Ant big-maze depth study ran them (docs/results.md,
- * "The Ant big maze"): 10 M env steps over 20 evaluations (the Ant reaches no goal in the first
- * 1.5–2 M env steps; at 2 M env steps on the big maze nothing was learned), 25,000 rows per env
+ * "The Ant big maze"): 10 M env steps over 20 evaluations (no run reached a goal in its first 1 M
+ * env steps, most not before 1.5–2 M; at 2 M env steps nothing was learned), 25,000 rows per env
  * (the last 400 episodes instead of 64: on the U-maze this shrank the seed spread enough for a
  * depth effect to show with 10 seeds, at a cost in absolute time at goal; see "Depth and the replay
  * size"), and every periodic checkpoint kept for post-hoc evaluation (fathom eval
- * --every-checkpoint). A depth-4 run takes ≈ 1–2 h on one core of the 2-core machine, depth 8
- * ≈ 1.3–2.5 h.
+ * --every-checkpoint). The study's runs took 1.2–2.5 h each on one core of the 2-core machine
+ * (depth 4 and 8, sharing the cores with evaluations).
  */
 export const CPU_ANT_PRESET: Preset = {
   loop: { ...CPU_PRESET.loop, totalEnvSteps: 10_000_000, numEvals: 20, maxReplaySize: 25_000, keepCheckpoints: 40 },
