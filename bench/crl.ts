@@ -9,6 +9,10 @@
 // contrastive B×B block and the tanh-Gaussian in TypeScript (CRLAgent option compositeKernels:
 // "typescript") — timed in the same run, its updates interleaved with the others' so that all see
 // the same machine load; speedup = baseline_ms / ms (its own line: "bench":"crl-baseline").
+// ceiling_gflops / ceiling_ratio: the machine's register-only peak for the line's precision and
+// the effective rate's fraction of it (bench/_ceiling.ts). The baseline above is today's code with
+// the composite parts swapped back to TypeScript, so it shares every GEMM and layer improvement
+// made since; scripts/bench-against.mjs times an older commit's build against today's instead.
 // At depth 64, batch 256 the line also carries issue 12's targets (idle machine, medians): on a
 // Zen 4 ≤ 155 ms fp32 and ≤ 105 ms bf16 (target_ms), elsewhere speedup ≥ 1.17 fp32 and ≥ 1.7 bf16
 // over the baseline (target_speedup). Measure on an idle machine: `npm run bench -- crl --depths 64
@@ -22,6 +26,7 @@
 // --batches (default 256): one "crl-profile" line with ms per update in GEMMs, element-wise
 // kernels, cold operands, the composite kernels, TypeScript, and heap bytes and GC ms per update; the parts
 // are defined in bench/_profile.ts. `npm run bench -- crl --profile`.
+import { ceilingFields } from "./_ceiling.js";
 import * as webgpu from "./_webgpu.js";
 import { allocationPerCall, Profiler } from "./_profile.js";
 import { CRLAgent } from "../src/agents/crl.js";
@@ -116,6 +121,7 @@ async function timing(args: string[], be: Backend): Promise<void> {
           gflop_per_update: +(flops / 1e9).toFixed(2),
           gflops: +(flops / (ms * 1e6)).toFixed(1),
           reps,
+          ...ceilingFields(be, r.precision, flops / (ms * 1e6)),
         };
         if (r.name === "crl" && baseMs !== null) {
           line.baseline_ms = +baseMs.toFixed(2);

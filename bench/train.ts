@@ -2,9 +2,12 @@
 //                        [--precision fp32|bf16]` (default FATHOM_PRECISION, else fp32; bf16 where
 //                        it cannot run runs fp32 with a note on stderr; each line says which ran)
 // One training step (forward, backward, Adam) of a width-256 ResNet per line:
-//   {"bench":"train_step","depth":64,"width":256,"batch":256,"ms":…,"gflops":…,"rss_mb":…,"target_gflops":…,"ratio":…}
+//   {"bench":"train_step","depth":64,"width":256,"batch":256,"ms":…,"gflops":…,"rss_mb":…,"ceiling_gflops":…,"ceiling_ratio":…,"target_gflops":…,"ratio":…}
+// ceiling_gflops: this machine's register-only peak (all threads) for the precision that ran,
+// measured in the same process; ceiling_ratio = gflops / ceiling_gflops (bench/_ceiling.ts).
 // Each configuration runs in its own process so that rss_mb is that configuration's peak RSS.
 // Effective GFLOP/s counts 6·B·in·out per Dense layer (forward 2, backward 4), as the issue does.
+import { ceilingFields } from "./_ceiling.js";
 import * as webgpu from "./_webgpu.js";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -69,6 +72,7 @@ async function one(depth: number, batch: number, reps: number, recompute: boolea
     gflops: +gflops.toFixed(1),
     rss_mb: Math.round(rssMb),
     reps,
+    ...ceilingFields(be, precision, gflops),
   };
   if (t !== null) {
     line.target_gflops = t;
