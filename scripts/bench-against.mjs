@@ -15,8 +15,10 @@
 // prints goes to stdout tagged with "build" ("base" or "today") and "round"; at the end one
 // "bench-against" line per line of today's build that has a base line of the same bench, depth,
 // batch and width (a base line without width counts as 256, the old benches' only width): the
-// median ms of each over the rounds and speedup = base / today. crl-baseline lines are left out
-// of the pairing. Run it on an idle machine: both builds then see the same conditions.
+// median ms of each over the rounds and speedup = base / today; where today's line states a
+// target_speedup (bench -- crl at issue 12's size), also whether the speedup meets it.
+// crl-baseline lines are left out of the pairing. Run it on an idle machine: both builds then see
+// the same conditions.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -107,5 +109,9 @@ for (const { first, ms } of groups.values()) {
     ms_per_round: ms,
     base_ms_per_round: base,
   };
+  if (typeof first.target_speedup === "number") {
+    out.target_speedup = first.target_speedup;
+    out.meets_target_speedup = out.speedup >= first.target_speedup;
+  }
   console.log(JSON.stringify(out));
 }
