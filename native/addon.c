@@ -505,6 +505,14 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(ensure_colsum_scratch(env, f.rows, f.out));
+  if (T == KB) { // bf16 operands: dz is rounded once, into its own rows, for both GEMMs (common.h)
+    f.ldz16 = f.out + (f.out & 1);
+    if (grow((void**)&fathom_scr.dz16, &fathom_scr.dz16Cap, (size_t)f.rows * f.ldz16, sizeof(uint16_t))) {
+      throw_range(env, "native backend: out of memory for the bf16 gradient scratch");
+      return NULL;
+    }
+    f.dz16 = fathom_scr.dz16;
+  }
   // Slots: row chunks, then the dW GEMM (k = rows), then the dx GEMM (k = out).
   CHECK(run(env, T->fused_bwd, &f, 1 + FATHOM_GEMM_SLOTS(f.rows) + FATHOM_GEMM_SLOTS(f.out),
             (double)f.rows * f.in * f.out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));

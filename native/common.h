@@ -35,6 +35,8 @@ typedef struct {
   size_t colblkCap; // floats
   double* part;     // per-chunk / per-row partial results of the composite kernels, reduced in order
   size_t partCap;   // doubles
+  uint16_t* dz16;   // [rows, roundup(out, 2)] a bf16 fused backward's dz, rounded once (see below)
+  size_t dz16Cap;   // halves
 } fathom_scratch;
 
 // C = alpha·op(A)·op(B) + beta·C, row-major. op(A): [m, k], op(B): [k, n], C: [m, n].
@@ -50,6 +52,12 @@ typedef struct {
   // op(B) already packed (one k block: k ≤ the build's KC), as gemm_run would pack it, by every
   // thread of the job before its first barrier; NULL = gemm_run packs it
   const void* bpacked;
+  // bf16 builds only (gemm_bf16.h): A [m, k] or B [k, n] given already rounded to bf16, row-major,
+  // rows lda16 / ldb16 halves apart (even; a row's halves past k are zero), in place of a / b.
+  // A row's consecutive halves are its pairs along k, so A is read in place instead of packed.
+  const uint16_t* a16; // or NULL (use a)
+  const uint16_t* b16; // or NULL (use b); only with transB = 0
+  long lda16, ldb16;
   // epilogue (NULL bias = none)
   const float* bias;  // [n]
   const float* gamma; // [n]
@@ -78,6 +86,11 @@ typedef struct {
   int rows, in, out;
   int overwrite;      // dw, db, dgamma, dbeta written instead of accumulated
   int dxAliasesX;     // dx and x overlap: the dx GEMM must wait until the dW GEMM has read x
+  // bf16 builds: dz rounded to bf16 once, [rows, ldz16] (ldz16 = out rounded up to even, the pad
+  // half zero), is what both GEMMs read (dW's B, dx's A) instead of converting dy's float32 dz
+  // in each pack; NULL = dz goes to dy in float32 (float32 builds).
+  uint16_t* dz16;
+  int ldz16;
 } fathom_fused_bwd_args;
 
 // Row kernels: LayerNorm forward/backward, bias add/backward.

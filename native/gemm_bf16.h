@@ -59,6 +59,22 @@ INLINE __m512i pairs_contiguous(const float* src, int count) {
   return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
 
+// Pairs from two rows already in bf16: lo word j = pair(row0[j], row1[j]) for j < 16, hi the
+// same for j = 16 … 31; halves ≥ count are zero, and row1 = NULL gives zero high halves (the odd
+// tail of k).
+INLINE void pairs_from_rows16(const uint16_t* row0, const uint16_t* row1, int count, __m512i* lo, __m512i* hi) {
+  // half 2j of lo takes row0's half j, half 2j + 1 row1's (index 32 + j selects the second operand)
+  static const uint16_t idx[64] __attribute__((aligned(64))) = {
+      0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,  37, 6,  38, 7,  39, 8,  40, 9,  41, 10, 42,
+      11, 43, 12, 44, 13, 45, 14, 46, 15, 47, 16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53,
+      22, 54, 23, 55, 24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
+  const __mmask32 m = count <= 0 ? 0 : count >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << count) - 1);
+  const __m512i e = _mm512_maskz_loadu_epi16(m, row0);
+  const __m512i o = row1 ? _mm512_maskz_loadu_epi16(m, row1) : _mm512_setzero_si512();
+  *lo = _mm512_permutex2var_epi16(e, _mm512_load_si512(idx), o);
+  *hi = _mm512_permutex2var_epi16(e, _mm512_load_si512(idx + 32), o);
+}
+
 // Transposes 16×16 32-bit words in place: r[i] lane j ↔ r[j] lane i.
 INLINE void transpose16(__m512i r[16]) {
   __m512i t[16];
@@ -94,6 +110,21 @@ INLINE void pairs_rows_transposed(const float* src, long ld, int nrows, int coun
 // Packs op(B)[pc:pc+kc, j0:j0+NR] into dst [kc2, NR] words, zero past n and past kc.
 static void pack_b_panel(const fathom_gemm_args* g, int pc, int kc, int j0, uint32_t* restrict dst) {
   const int n = g->n, k = g->k, nr = min_i(NR, n - j0), kc2 = (kc + 1) / 2;
+  if (g->b16) { // B: [k, n] in bf16, rows ldb16 halves apart: no conversion, one interleave per pair
+    for (int t = 0; t < kc2; t++) {
+      const uint16_t* r0 = g->b16 + (long)(pc + 2 * t) * g->ldb16 + j0;
+      const uint16_t* r1 = 2 * t + 1 < kc ? r0 + g->ldb16 : NULL;
+      if (j0 + 3 * NR <= n) { // the same rows' panel after next (as below)
+        __builtin_prefetch(r0 + 2 * NR, 0, 2);
+        if (r1) __builtin_prefetch(r1 + 2 * NR, 0, 2);
+      }
+      __m512i lo, hi;
+      pairs_from_rows16(r0, r1, nr, &lo, &hi);
+      _mm512_store_si512(dst + (long)t * NR, lo);
+      _mm512_store_si512(dst + (long)t * NR + 16, hi);
+    }
+    return;
+  }
   if (!g->transB) { // B: [k, n]; the two rows of a pair are n apart
     // Each row contributes NR floats to a panel, rows n floats apart, which the hardware
     // prefetchers follow poorly: fetch the same rows' next two panels (the next one this thread
@@ -192,6 +223,37 @@ static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restr
   store_tile(out, c, ldc, mr, nr, alpha, beta);
 }
 
+// Packs the rows i0 … m − 1 (fewer than MR) of an A given in bf16 (a16) into one [kc2, MR] panel,
+// zero past m: the partial last panel, which the in-place kernel below cannot read.
+static void pack_a16_edge(const fathom_gemm_args* g, int pc, int kc, int i0, uint32_t* restrict dst) {
+  const int kc2 = (kc + 1) / 2, rows = g->m - i0;
+  for (int t = 0; t < kc2; t++)
+    for (int i = 0; i < MR; i++) dst[(long)t * MR + i] = i < rows ? ((const uint32_t*)(g->a16 + (long)(i0 + i) * g->lda16 + pc))[t] : 0;
+}
+
+// kernel_bf16 with A read in place from MR full rows of a bf16 A, rows ldaw words apart: a row's
+// words are its pairs along k (the pad half of an odd k is zero), so each A word is one
+// broadcast from memory, as the float32 kernel_rowsA reads a float32 A.
+static __attribute__((noinline)) void kernel_bf16_rows(int kc2, const uint32_t* restrict ap, long ldaw, const uint32_t* restrict bp,
+                                                       float* restrict c, long ldc, int nr, float alpha, float beta) {
+  prefetch_tile(c, ldc, MR);
+  __m512 acc[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+  for (int t = 0; t < kc2; t++) {
+    __m512bh bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = (__m512bh)_mm512_load_si512(bp + (long)t * NR + v * 16);
+    for (int i = 0; i < MR; i++) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[i * ldaw + t]);
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], av, bv[v]);
+    }
+  }
+  vf out[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) out[i][v] = (vf)acc[i][v];
+  store_tile(out, c, ldc, MR, nr, alpha, beta);
+}
+
 // C = alpha·op(A)·op(B) + beta·C with bf16 operands, then the optional epilogue, by every thread
 // of the job, using claim counters slot0 … slot0 + 2·ceil(k / KC_BF16) − 1 (within
 // FATHOM_GEMM_SLOTS(k)). As in the float32 gemm_run: B is packed one k block at a time by all
@@ -233,12 +295,24 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
     for (;;) {
       for (int ip = cb; ip < ce; ip++) {
         const int i0 = ip * MR, mr = min_i(MR, m - i0);
-        const int off = (ip - cb) % FATHOM_PACK_GROUP;
-        if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ce), packA);
-        const uint32_t* ap = packA + (long)off * kc2 * MR;
         float* crow = g->c + (long)i0 * n;
-        for (int jp = jp0; jp < jp1; jp++)
-          kernel_bf16(kc2, ap, packB + (long)jp * kc2 * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR), g->alpha, beta);
+        if (g->a16 && mr == MR) { // A already in bf16, a full panel: read in place
+          const uint32_t* ar = (const uint32_t*)(g->a16 + (long)i0 * g->lda16 + pc);
+          for (int jp = jp0; jp < jp1; jp++)
+            kernel_bf16_rows(kc2, ar, g->lda16 / 2, packB + (long)jp * kc2 * NR, crow + jp * NR, n, min_i(NR, n - jp * NR), g->alpha, beta);
+        } else {
+          const uint32_t* ap;
+          if (g->a16) {
+            pack_a16_edge(g, pc, kc, i0, packA);
+            ap = packA;
+          } else {
+            const int off = (ip - cb) % FATHOM_PACK_GROUP;
+            if (off == 0) pack_a_panels(g, pc, kc, ip, min_i(ip + FATHOM_PACK_GROUP, ce), packA);
+            ap = packA + (long)off * kc2 * MR;
+          }
+          for (int jp = jp0; jp < jp1; jp++)
+            kernel_bf16(kc2, ap, packB + (long)jp * kc2 * NR, crow + jp * NR, n, mr, min_i(NR, n - jp * NR), g->alpha, beta);
+        }
         // The rows are complete and still in L1: run the epilogue now.
         if (last && g->bias && tn == 1) dense_epilogue_rows(g, i0, i0 + mr);
       }

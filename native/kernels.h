@@ -453,6 +453,26 @@ static void fused_bwd_row(const fathom_fused_bwd_args* f, int r, float* sums) {
     sb[j] += g;
   }
   const float mD = (hsum(vD) + sD) / (float)n, mDX = (hsum(vDX) + sDX) / (float)n;
+#ifdef FATHOM_GEMM_BF16
+  if (f->dz16) {
+    // dz rounded to bf16 (round to nearest even, as the GEMMs' packs would round it) into the
+    // row both GEMMs read; db sums the float32 values, and dy gets them too (its lines are in L1
+    // from the pass above, so the store is nearly free, and dy holds dz as in float32 builds).
+    // Masked: no scalar tail.
+    uint16_t* d16 = f->dz16 + (long)r * f->ldz16;
+    for (j = 0; j < n; j += 16) {
+      const __mmask16 m = lanes(n - j);
+      const vf xh = ((vf)_mm512_maskz_loadu_ps(m, z + j) - mu) * rs;
+      const vf gd = (vf)_mm512_maskz_loadu_ps(m, dy + j) * (vf)_mm512_maskz_loadu_ps(m, f->gamma + j);
+      const vf dz = rs * (gd - mD - xh * mDX);
+      _mm512_mask_storeu_ps(dy + j, m, (__m512)dz);
+      _mm256_mask_storeu_epi16(d16 + j, m, (__m256i)_mm512_cvtneps_pbh((__m512)dz));
+      _mm512_mask_storeu_ps(sd + j, m, (__m512)((vf)_mm512_maskz_loadu_ps(m, sd + j) + dz));
+    }
+    if (n & 1) d16[n] = 0; // the pad half of the last pair
+    return;
+  }
+#endif
   for (j = 0; j + VW <= n; j += VW) {
     vf xh = (vload(z + j) - mu) * rs;
     vf dz = rs * (vload(dy + j) * vload(f->gamma + j) - mD - xh * mDX);
@@ -477,7 +497,8 @@ static void fused_bwd_job(void* args, int tid) {
   // threads go from their share of dW straight to dx.
   const int prepack = f->dx && f->out <= GEMM_KC;
   fathom_gemm_args gx = {.transA = 0, .transB = 1, .m = f->rows, .n = f->in, .k = f->out, .alpha = 1.f, .beta = 0.f,
-                         .a = f->dy, .b = f->w, .c = f->dx, .bpacked = prepack ? fathom_scr.packB2 : NULL};
+                         .a = f->dy, .b = f->w, .c = f->dx, .bpacked = prepack ? fathom_scr.packB2 : NULL,
+                         .a16 = f->dz16, .lda16 = f->ldz16};
   int c0, c1;
   // Phase 1 streams through dy and z a row at a time; the dx GEMM's Wᵀ comes from W, which in a
   // deep network comes from DRAM. Row r's share of W is fetched into L2 while row r is
@@ -500,7 +521,7 @@ static void fused_bwd_job(void* args, int tid) {
   if (f->dw) {
     // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out]); overwrite: dW = xᵀ·dz, dW not read
     fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = f->overwrite ? 0.f : 1.f,
-                           .a = f->x, .b = f->dy, .c = f->dw};
+                           .a = f->x, .b = f->dy, .c = f->dw, .b16 = f->dz16, .ldb16 = f->ldz16};
     gemm_run(&gw, tid, 1);
     if (!f->dx) return;
     // the packed-B scratch is reused, or dx overwrites the x the dW GEMM reads
