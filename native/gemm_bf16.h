@@ -231,6 +231,18 @@ static void pack_a16_edge(const fathom_gemm_args* g, int pc, int kc, int i0, uin
     for (int i = 0; i < MR; i++) dst[(long)t * MR + i] = i < rows ? ((const uint32_t*)(g->a16 + (long)(i0 + i) * g->lda16 + pc))[t] : 0;
 }
 
+// Packs MR full rows of a float32 A [m, k] (not transposed) as bf16 rows of pairs, [MR, kc2]
+// words, for kernel_bf16_rows: a row's consecutive floats become its consecutive pairs, so this is
+// a conversion without the transposition the [kc2, MR] panel of kernel_bf16 needs (zero past kc).
+static void pack_a_rows(const fathom_gemm_args* g, int pc, int kc, int i0, uint32_t* restrict dst) {
+  const int kc2 = (kc + 1) / 2;
+  for (int i = 0; i < MR; i++) {
+    const float* src = g->a + (long)(i0 + i) * g->k + pc;
+    uint32_t* d = dst + (long)i * kc2;
+    for (int t0 = 0; t0 < kc2; t0 += 16) _mm512_mask_storeu_epi32(d + t0, lanes(kc2 - t0), pairs_contiguous(src + 2 * t0, kc - 2 * t0));
+  }
+}
+
 // kernel_bf16 with A read in place from MR full rows of a bf16 A, rows ldaw words apart: a row's
 // words are its pairs along k (the pad half of an odd k is zero), so each A word is one
 // broadcast from memory, as the float32 kernel_rowsA reads a float32 A.
@@ -296,14 +308,24 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
       for (int ip = cb; ip < ce; ip++) {
         const int i0 = ip * MR, mr = min_i(MR, m - i0);
         float* crow = g->c + (long)i0 * n;
-        if (g->a16 && mr == MR) { // A already in bf16, a full panel: read in place
-          const uint32_t* ar = (const uint32_t*)(g->a16 + (long)i0 * g->lda16 + pc);
+        if (!g->transA && mr == MR) { // a full panel of a row-major A: rows of pairs
+          const uint32_t* ar = packA;
+          long ldaw = kc2;
+          if (g->a16) { // already bf16: read in place
+            ar = (const uint32_t*)(g->a16 + (long)i0 * g->lda16 + pc);
+            ldaw = g->lda16 / 2;
+          } else {
+            pack_a_rows(g, pc, kc, i0, packA);
+          }
           for (int jp = jp0; jp < jp1; jp++)
-            kernel_bf16_rows(kc2, ar, g->lda16 / 2, packB + (long)jp * kc2 * NR, crow + jp * NR, n, min_i(NR, n - jp * NR), g->alpha, beta);
+            kernel_bf16_rows(kc2, ar, ldaw, packB + (long)jp * kc2 * NR, crow + jp * NR, n, min_i(NR, n - jp * NR), g->alpha, beta);
         } else {
           const uint32_t* ap;
           if (g->a16) {
             pack_a16_edge(g, pc, kc, i0, packA);
+            ap = packA;
+          } else if (!g->transA) { // the partial last panel
+            pack_a_panels(g, pc, kc, ip, ip + 1, packA);
             ap = packA;
           } else {
             const int off = (ip - cb) % FATHOM_PACK_GROUP;

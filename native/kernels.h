@@ -33,10 +33,18 @@ INLINE void vstore(float* p, vf v) { *(vfu*)p = v; }
 // x − 0 is exactly x (also for −0), so this folds to one broadcast; `(vf){0} + x` would not
 // (0 + (−0) = +0) and costs an add per broadcast in the GEMM loop.
 INLINE vf vbcast(float x) { return x - (vf){0}; }
+// Sum of a vector's lanes as a tree (halves added pairwise): log2(VW) dependent adds where a
+// lane-by-lane sum is VW, which the row kernels (two or three sums per row) wait on.
 INLINE float hsum(vf v) {
-  float s = 0.f;
-  for (int i = 0; i < VW; i++) s += v[i];
-  return s;
+#if VW == 16 && defined(__AVX512F__)
+  return _mm512_reduce_add_ps((__m512)v);
+#else
+  float t[VW];
+  for (int i = 0; i < VW; i++) t[i] = v[i];
+  for (int w = VW / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] += t[i + w];
+  return t[0];
+#endif
 }
 INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
 // Clamp to [lo, hi] in one min and one max where the ISA has them (cmp + blend otherwise).
@@ -58,6 +66,24 @@ INLINE vf vclamp(vf x, float lo, float hi) {
 // Clamped so 2^n stays a normal float: exp(x) saturates below -87.3 and above 88.3, which the
 // sigmoid below turns into exactly 0/1 weights anyway.
 INLINE vf vexp(vf x) {
+#if VW == 16 && defined(__AVX512F__)
+  // The same reduction and polynomial, with n rounded by vrndscaleps and 2^n applied by vscalefps,
+  // which takes n as a float and goes through the subnormals to 0 by itself: no exponent
+  // arithmetic. Clamped so that exp never reaches +Inf (1/(1 + Inf) would become 0·Inf in the
+  // reciprocal's Newton step) and −Inf gives 0 (e^−104 rounds to 0), not −Inf − (−Inf).
+  x = vclamp(x, -104.0f, 88.3f);
+  const vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  vf r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  vf p = vbcast(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const vf e = p * (r * r) + r + 1.0f;
+  return (vf)_mm512_scalef_ps((__m512)e, (__m512)n);
+#else
   x = vclamp(x, -87.3f, 88.3f);
   const vf magic = vbcast(12582912.0f); // 1.5·2^23: adding it rounds to the nearest integer
   vf n = (x * 1.44269504088896341f + magic) - magic;
@@ -72,6 +98,7 @@ INLINE vf vexp(vf x) {
   vf e = p * (r * r) + r + 1.0f;
   vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
   return e * (vf)bits;
+#endif
 }
 // 1/d for d ≥ 1 (finite or NaN): a hardware reciprocal estimate refined by one Newton step
 // (relative error ~1e-7 with AVX2's 12-bit estimate, ~1e-8 with AVX-512's 14-bit one), which
@@ -270,24 +297,36 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
     float* y = g->y + (long)r * n; // [n]
     // y is cold (a new layer's output): fetch its lines for writing while z is reduced.
     for (int j = 0; j < n; j += 64 / (int)sizeof(float)) __builtin_prefetch(y + j, 1, 3);
-    vf vs = (vf){0};
+    // Four partial sums each: one would make every row wait on a chain of n / VW dependent adds.
+    vf vs[4] = {{0}, {0}, {0}, {0}};
     float s = 0.f;
     int j = 0;
+    for (; j + 4 * VW <= n; j += 4 * VW)
+      for (int q = 0; q < 4; q++) {
+        const vf t = vload(z + j + q * VW) + vload(g->bias + j + q * VW);
+        vstore(z + j + q * VW, t);
+        vs[q] += t;
+      }
     for (; j + VW <= n; j += VW) {
-      vf t = vload(z + j) + vload(g->bias + j);
+      const vf t = vload(z + j) + vload(g->bias + j);
       vstore(z + j, t);
-      vs += t;
+      vs[0] += t;
     }
     for (; j < n; j++) s += (z[j] += g->bias[j]);
-    const float mu = (hsum(vs) + s) * inv_n;
-    vf vq = (vf){0};
+    const float mu = (hsum((vs[0] + vs[1]) + (vs[2] + vs[3])) + s) * inv_n;
+    vf vq[4] = {{0}, {0}, {0}, {0}};
     float q = 0.f;
-    for (j = 0; j + VW <= n; j += VW) {
-      vf d = vload(z + j) - mu;
-      vq += d * d;
+    for (j = 0; j + 4 * VW <= n; j += 4 * VW)
+      for (int p = 0; p < 4; p++) {
+        const vf d = vload(z + j + p * VW) - mu;
+        vq[p] += d * d;
+      }
+    for (; j + VW <= n; j += VW) {
+      const vf d = vload(z + j) - mu;
+      vq[0] += d * d;
     }
     for (; j < n; j++) q += (z[j] - mu) * (z[j] - mu);
-    const float rs = 1.0f / sqrtf((hsum(vq) + q) * inv_n + g->eps);
+    const float rs = 1.0f / sqrtf((hsum((vq[0] + vq[1]) + (vq[2] + vq[3])) + q) * inv_n + g->eps);
     g->mean[r] = mu;
     g->rstd[r] = rs;
     for (j = 0; j + VW <= n; j += VW) {
