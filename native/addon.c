@@ -860,6 +860,25 @@ static napi_value Info(napi_env env, napi_callback_info info) {
   return info_object(env);
 }
 
+// alignOffset(arrayBuffer) → the bytes from the start of an ArrayBuffer's data to its first
+// 64-byte boundary (0 … 63). Large ArrayBuffers come from malloc/mmap 16 bytes past a page, so a
+// Float32Array over one puts every 64-byte vector across two cache lines; the wrapper's
+// allocFloat32 starts its view at this offset instead.
+static napi_value AlignOffset(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void* data = NULL;
+  size_t len = 0;
+  napi_value out;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok) {
+    throw_type(env, "alignOffset: the argument must be an ArrayBuffer");
+    return NULL;
+  }
+  napi_create_uint32(env, (uint32_t)((64 - (uintptr_t)data % 64) % 64), &out);
+  return out;
+}
+
 // poolStats() → {jobs, threads}: jobs run on the pool since the process started and the threads
 // that ran them, summed (bench: threads / jobs below the pool's size means workers missed jobs).
 static napi_value PoolStats(napi_env env, napi_callback_info info) {
@@ -924,6 +943,7 @@ NAPI_MODULE_INIT() {
       METHOD("configure", Configure),
       METHOD("info", Info),
       METHOD("poolStats", PoolStats),
+      METHOD("alignOffset", AlignOffset),
       METHOD("peak", Peak),
       METHOD("gemm", Gemm),
       METHOD("biasAdd", BiasAdd),

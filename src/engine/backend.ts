@@ -41,6 +41,16 @@ export interface Backend {
   bf16Unavailable(): string | null;
 
   /**
+   * Optional: n zeros in a Float32Array laid out as this backend's kernels read fastest (the
+   * native backend: data on a 64-byte boundary, so no vector load or store spans two cache
+   * lines; a plain `new Float32Array(n)` from a large ArrayBuffer starts 16 bytes past one). The
+   * view may sit inside a slightly larger ArrayBuffer: use byteOffset/byteLength, not .buffer
+   * alone. Call it through allocFloat32(be, n) (engine/alloc.ts), which falls back to
+   * `new Float32Array(n)`.
+   */
+  allocFloat32?(n: number): Float32Array;
+
+  /**
    * C = alpha · op(A) · op(B) + beta · C.
    * op(A) is [m, k]: A is stored [m, k], or [k, m] when transA.
    * op(B) is [k, n]: B is stored [k, n], or [n, k] when transB.

@@ -11,6 +11,7 @@ import { loadWebGpuBackend } from "./webgpu/webgpu.js";
 
 export { type Backend, PRECISIONS, type Precision } from "./backend.js";
 export { RefBackend } from "./ref/ref.js";
+export { allocFloat32 } from "./alloc.js";
 
 export const BACKEND_NAMES = ["auto", "native", "ref", "webgpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

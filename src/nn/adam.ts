@@ -1,5 +1,6 @@
 // Adam (SPEC §3: lr 3e-4, β = (0.9, 0.999), ε = 1e-8; no clipping, decay or schedule) over one
 // ParamStore: one fused kernel call over the flat parameter array.
+import { allocFloat32 } from "../engine/alloc.js";
 import type { Backend } from "../engine/backend.js";
 import type { ParamStore } from "./params.js";
 
@@ -32,8 +33,8 @@ export class Adam {
     if (!(beta1 >= 0 && beta1 < 1)) throw new Error(`Adam beta1 must be in [0, 1), got ${beta1}`);
     if (!(beta2 >= 0 && beta2 < 1)) throw new Error(`Adam beta2 must be in [0, 1), got ${beta2}`);
     if (!(eps > 0)) throw new Error(`Adam eps must be > 0, got ${eps}`);
-    this.m = new Float32Array(params.numel);
-    this.v = new Float32Array(params.numel);
+    this.m = allocFloat32(backend, params.numel);
+    this.v = allocFloat32(backend, params.numel);
   }
 
   /** Applies one update from params.grad; `lr` overrides the configured rate for this step (schedules). */

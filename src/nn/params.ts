@@ -30,12 +30,16 @@ export class ParamStore {
     return info;
   }
 
-  /** Freezes the layout and allocates data and grad (hostArrays false: layout only, e.g. for values that live on a GPU). */
-  finalize(hostArrays = true): void {
+  /**
+   * Freezes the layout and allocates data and grad (hostArrays false: layout only, e.g. for
+   * values that live on a GPU), with `alloc` (default: plain Float32Arrays; a network passes its
+   * backend's allocFloat32, engine/alloc.ts).
+   */
+  finalize(hostArrays = true, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): void {
     this.frozen = true;
     if (!hostArrays) return;
-    this.data = new Float32Array(this.total);
-    this.grad = new Float32Array(this.total);
+    this.data = alloc(this.total);
+    this.grad = alloc(this.total);
   }
 
   get numel(): number {

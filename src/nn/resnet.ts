@@ -14,6 +14,7 @@
 // Swish and the skip additions stay float32. The input layer and the heads stay float32: they
 // cost ~(inDim + Σ head dims)/(depth·W) of a pass, and the input layer reads raw observations,
 // whose positions bf16 would round to 2^-8 of their size.
+import { allocFloat32 } from "../engine/alloc.js";
 import type { Backend, Precision } from "../engine/backend.js";
 import type { Rng } from "../random.js";
 import { ParamStore, type TensorInfo } from "./params.js";
@@ -193,7 +194,7 @@ export class ResNet {
       dim: h.dim,
       views: null,
     }));
-    P.finalize();
+    P.finalize(true, (n) => allocFloat32(backend, n));
     // The store never replaces its arrays after finalize(), so views taken now stay valid.
     const pv = (t: TensorInfo): ParamViews => ({ v: P.view(t), g: P.gradView(t) });
     for (const u of [this.inputUnit, ...this.blockUnits.flat()]) u.views = { w: pv(u.w), b: pv(u.b), scale: pv(u.scale), bias: pv(u.bias) };
@@ -202,37 +203,38 @@ export class ResNet {
     this.resetLayerNorm();
 
     const B = config.maxBatch;
+    const f32 = (n: number) => allocFloat32(backend, n); // 64-byte aligned where the backend can
     const mkCache = (): UnitCache => ({
-      z: new Float32Array(B * W),
-      mean: new Float32Array(B),
-      rstd: new Float32Array(B),
+      z: f32(B * W),
+      mean: f32(B),
+      rstd: f32(B),
     });
-    this.xIn = new Float32Array(B * config.inDim);
+    this.xIn = f32(B * config.inDim);
     this.inputCache = mkCache();
     this.blockIn = [];
-    for (let b = 0; b <= this.numBlocks; b++) this.blockIn.push(new Float32Array(B * W));
+    for (let b = 0; b <= this.numBlocks; b++) this.blockIn.push(f32(B * W));
     const recompute = config.recompute === true;
     this.caches = [];
     this.ys = [];
     if (!recompute) {
       for (let b = 0; b < this.numBlocks; b++) {
         this.caches.push([mkCache(), mkCache(), mkCache(), mkCache()]);
-        this.ys.push([new Float32Array(B * W), new Float32Array(B * W), new Float32Array(B * W)]);
+        this.ys.push([f32(B * W), f32(B * W), f32(B * W)]);
       }
       this.scratchCaches = null;
       this.scratchYs = null;
     } else {
       this.scratchCaches = [mkCache(), mkCache(), mkCache(), mkCache()];
-      this.scratchYs = [new Float32Array(B * W), new Float32Array(B * W), new Float32Array(B * W)];
+      this.scratchYs = [f32(B * W), f32(B * W), f32(B * W)];
     }
-    this.outputs = config.heads.map((h) => new Float32Array(B * h.dim));
-    this.headIn = config.headNorm ? new Float32Array(B * W) : null;
-    this.headNormMean = config.headNorm ? new Float32Array(B) : null;
-    this.headNormRstd = config.headNorm ? new Float32Array(B) : null;
-    this.gA = new Float32Array(B * W);
-    this.gB = new Float32Array(B * W);
-    this.gTrunk = new Float32Array(B * W);
-    this.dInput = new Float32Array(B * config.inDim);
+    this.outputs = config.heads.map((h) => f32(B * h.dim));
+    this.headIn = config.headNorm ? f32(B * W) : null;
+    this.headNormMean = config.headNorm ? f32(B) : null;
+    this.headNormRstd = config.headNorm ? f32(B) : null;
+    this.gA = f32(B * W);
+    this.gB = f32(B * W);
+    this.gTrunk = f32(B * W);
+    this.dInput = f32(B * config.inDim);
   }
 
   get backend(): Backend {

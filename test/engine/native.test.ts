@@ -22,6 +22,7 @@ import {
 import { loadNativeForTests, NATIVE_CONFIGS, nativeTest } from "./native-configs.js";
 import { absProductNorm, close, copy, firstBitDifference, randn, view } from "./twin.js";
 import { RefBackend } from "../../src/engine/ref/ref.js";
+import { allocFloat32 } from "../../src/engine/alloc.js";
 
 const { first, skip } = loadNativeForTests();
 
@@ -271,6 +272,54 @@ describe("native thread pool statistics", { skip }, () => {
     const p1 = poolStats()!;
     assert.equal(p1.jobs - p0.jobs, 5);
     assert.ok(p1.threads - p0.threads >= 5 && p1.threads - p0.threads <= 10, `${p1.threads - p0.threads} threads for 5 jobs on 2`);
+    loadNativeBackend();
+  });
+});
+
+describe("native aligned buffers (allocFloat32)", { skip }, () => {
+  test("views start on the 64-byte boundary the addon reports, hold n zeros, and give the same results as unaligned arrays", () => {
+    const r = loadNativeBackend({ threads: 2 });
+    assert.ok("backend" in r);
+    const be = r.backend;
+    const addon = createRequire(import.meta.url)(addonPath()) as { alignOffset(b: ArrayBuffer): number };
+    for (const n of [0, 1, 17, 256 * 256 + 3]) {
+      const a = allocFloat32(be, n);
+      assert.equal(a.length, n);
+      assert.ok(a.every((v) => v === 0));
+      assert.equal(a.byteOffset, addon.alignOffset(a.buffer as ArrayBuffer), `n = ${n}: the view does not start at the buffer's 64-byte boundary`);
+      assert.ok(a.byteOffset >= 0 && a.byteOffset < 64 && a.byteOffset % 4 === 0);
+    }
+    // a plain large Float32Array: its data starts wherever malloc put it (16 past a page boundary on glibc)
+    const plain = new Float32Array(1 << 20);
+    const off = addon.alignOffset(plain.buffer);
+    assert.ok(off >= 0 && off < 64, `alignOffset ${off}`);
+    // The same fused layer on an aligned and a misaligned (by 16 bytes) copy of every operand:
+    // alignment changes which loads split cache lines, never a value.
+    const [rows, inD, outD] = [37, 256, 256];
+    const rng = new Rng(keyFromSeed(42));
+    const src = { x: randn(rng, rows * inD), w: randn(rng, inD * outD, 1 / 16), b: randn(rng, outD, 0.1), g: randn(rng, outD, 0.1).map((v) => v + 1), bb: randn(rng, outD, 0.1) };
+    const run = (mk: (n: number) => Float32Array, precision: "fp32" | "bf16") => {
+      const c = (v: Float32Array) => {
+        const o = mk(v.length);
+        o.set(v);
+        return o;
+      };
+      const [x, w, b, g, bb] = [c(src.x), c(src.w), c(src.b), c(src.g), c(src.bb)];
+      const [z, mean, rstd, y] = [mk(rows * outD), mk(rows), mk(rows), mk(rows * outD)];
+      be.denseLnSwishForward(x, w, b, g, bb, z, mean, rstd, y, rows, inD, outD, 1e-6, precision);
+      const [dx, dw, db, dg, dbb] = [mk(rows * inD), mk(inD * outD), mk(outD), mk(outD), mk(outD)];
+      const dy = c(y);
+      be.denseLnSwishBackward(dy, x, w, g, bb, z, mean, rstd, dx, dw, db, dg, dbb, rows, inD, outD, precision, true);
+      return [z, y, mean, rstd, dx, dw, db, dg, dbb];
+    };
+    for (const precision of be.bf16Unavailable() === null ? (["fp32", "bf16"] as const) : (["fp32"] as const)) {
+      const A = run((n) => allocFloat32(be, n), precision);
+      const M = run((n) => {
+        const buf = new ArrayBuffer(4 * n + 128);
+        return new Float32Array(buf, addon.alignOffset(buf) + 16, n); // 16 bytes past a boundary
+      }, precision);
+      for (let i = 0; i < A.length; i++) assert.equal(firstBitDifference(A[i], M[i]), -1, `${precision}: output #${i} differs between aligned and misaligned operands`);
+    }
     loadNativeBackend();
   });
 });

@@ -42,6 +42,8 @@ interface Addon {
   info(): AddonInfo;
   /** Jobs run on the pool since the process started and the threads that ran them, summed (absent before pool statistics existed). */
   poolStats?(): { jobs: number; threads: number };
+  /** Bytes from an ArrayBuffer's data to its first 64-byte boundary (absent before allocFloat32 existed). */
+  alignOffset?(buf: ArrayBuffer): number;
   /** The register-only multiply-add loop: `units` × `iters` iterations (fp32 FMA, or vdpbf16ps). */
   peak(bf16: boolean, iters: number, units: number, parallel: boolean): { seconds: number; flops: number };
   gemm: WithBf16<Backend["gemm"]>;
@@ -190,9 +192,19 @@ class NativeBackend implements Backend {
   readonly tanhGaussianBackward?: Backend["tanhGaussianBackward"];
   /** The addon writes gradients with `overwrite` (else the wrapper zeroes them first; see AddonInfo). */
   private readonly gradOverwrite: boolean;
+  /** 64-byte-aligned zeros (absent with an addon built before alignOffset: then plain arrays). */
+  readonly allocFloat32?: Backend["allocFloat32"];
   constructor(private readonly addon: Addon) {
     Object.assign(this, compositeMethods(addon));
     this.gradOverwrite = addon.info().gradOverwrite === true;
+    const alignOffset = addon.alignOffset?.bind(addon);
+    if (alignOffset) {
+      // An ArrayBuffer's data never moves (V8 keeps it off the heap), so an offset found once holds.
+      this.allocFloat32 = (n) => {
+        const buf = new ArrayBuffer(4 * n + 64);
+        return new Float32Array(buf, alignOffset(buf), n);
+      };
+    }
   }
 
   get threads(): number {
