@@ -32,7 +32,7 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, EXIT_RUN_TAKEN, LENGTH_KEYS, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
+import { depthLabel, EXIT_RUN_TAKEN, LENGTH_KEYS, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision, TRAIN_LOG } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
@@ -562,6 +562,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
   );
   // A point another process trains (locked when planned, or taken between plan and start).
   const TAKEN = "locked (in use by another process; left to it)";
+  // Moving a directory aside holds its run lock meanwhile (never a directory another process holds).
+  const lockAside = (path: string) => acquireRunLock(path, { log: (l) => console.error(`warning: ${l}`) });
   for (const p of points) {
     const d = p.decision;
     if (d.action === "skip") {
@@ -576,7 +578,15 @@ async function cmdSweep(argv: string[]): Promise<number> {
       p.outcome = TAKEN;
       console.log(`  skip ${p.label}: ${d.reason}`);
     } else if (d.action === "move-aside") {
-      moveAside(d);
+      try {
+        moveAside(d, lockAside);
+      } catch (e) {
+        if (!(e instanceof RunTakenError)) throw e;
+        p.outcome = TAKEN;
+        p.decision = { action: "locked", dir: d.dir, reason: e.message };
+        console.log(`  skip ${p.label}: ${e.message}`);
+        continue;
+      }
       console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
     }
   }
@@ -593,7 +603,14 @@ async function cmdSweep(argv: string[]): Promise<number> {
       return true;
     }
     if (d.action === "move-aside") {
-      moveAside(d);
+      try {
+        moveAside(d, lockAside);
+      } catch (e) {
+        if (!(e instanceof RunTakenError)) throw e;
+        p.outcome = TAKEN;
+        console.log(`  skip ${p.label}: ${e.message}`);
+        return false;
+      }
       console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
       p.decision = { action: "fresh", dir: d.dir, reason: "new run" };
       return true;
@@ -697,7 +714,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
             ? ["train", "--resume", dir, "--sweep-resume", ...(resumeThreads === undefined ? [] : ["--threads", String(resumeThreads)])]
             : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
           mkdirSync(dir, { recursive: true });
-          const log = join(dir, "train.log");
+          const log = join(dir, TRAIN_LOG);
           const fd = openSync(log, "a");
           writeSync(fd, `\n# ${new Date().toISOString()} fathom sweep: ${resume ? "resume" : "start"}: fathom ${childArgs.join(" ")}\n`);
           let child: ChildProcess;

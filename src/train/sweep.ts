@@ -8,19 +8,24 @@
 //   summary.json with status "done"            → skip: the run is finished
 //   summary.json with status "nonfinite"       → nonfinite: reported, not retried (unless asked)
 //   checkpoints/latest.json                    → resume, exactly as `fathom train --resume`
+//   empty (or only train.log, lock leftovers)  → fresh: adopted (another sweep may be claiming it)
 //   anything else (no checkpoint, no config)   → move aside to <name>.incomplete-<time>, then fresh
 //
 // Every point is decided again just before it runs (another sweep on the same runs directory may
 // have started or finished it meanwhile), and a fresh run claims its directory by taking the run
 // lock (created exclusively) before it looks for a config.json: of two processes that decided
 // "fresh" for the same point, one trains it and the other gets a RunTakenError, which the sweep
-// reports and goes on from.
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+// reports and goes on from. Between its mkdir and its lock a fresh directory is empty, which is
+// why an empty directory is adopted rather than moved aside, and moving aside takes the lock too.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { TrainConfig } from "./config.js";
 import { INCOMPLETE_DIR, readRunConfigFile } from "./run.js";
 import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, type RunLock, runDirAt, runLockState } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
+
+/** The log a sweep's child run writes in its run directory (appended to). */
+export const TRAIN_LOG = "train.log";
 
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
 export { INCOMPLETE_DIR };
@@ -103,6 +108,13 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
   }
   const configPath = join(dir, RUN_FILES.config);
   const latest = join(dir, RUN_FILES.checkpoints, "latest.json");
+  if (readdirSync(dir).every((f) => f === TRAIN_LOG || f.startsWith(`${RUN_FILES.lock}.tmp-`))) {
+    // Nothing in it but a sweep's train.log (appended to, never truncated) and at most the
+    // temporary file of a lock being taken: another sweep may have just made it for the same
+    // point (its mkdir and log come before its lock), and nothing in it can be lost by adopting
+    // it. The lock decides who runs it.
+    return { action: "fresh", dir, reason: "new run (empty directory)" };
+  }
   if (existsSync(configPath)) {
     let saved: TrainConfig;
     let extended = false;
@@ -172,10 +184,25 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
   };
 }
 
-/** Renames the directory of a "move-aside" decision; never deletes anything. */
-export function moveAside(decision: { dir: string; to: string }): void {
+/**
+ * Renames the directory of a "move-aside" decision; never deletes anything. With `lock`, it takes
+ * the directory's run lock first, so that it never moves a directory another process holds (that
+ * is a RunTakenError), and removes the lock from the moved directory afterwards.
+ */
+export function moveAside(decision: { dir: string; to: string }, lock?: (path: string) => RunLock): void {
   if (existsSync(decision.to)) throw new Error(`cannot move ${decision.dir} aside: ${decision.to} exists`);
-  renameSync(decision.dir, decision.to);
+  const held = lock ? takePoint(decision.dir, lock, (holder) => `was taken by another fathom process before this sweep could move it aside (${holder})`) : null;
+  try {
+    renameSync(decision.dir, decision.to);
+  } catch (e) {
+    held?.release();
+    throw e;
+  }
+  if (held) {
+    const moved = join(decision.to, basename(held.path));
+    held.release(); // (its path is gone with the directory: only forgets it)
+    rmSync(moved, { force: true });
+  }
 }
 
 /**
@@ -214,9 +241,16 @@ function takePoint(path: string, lock: (path: string) => RunLock, taken: (holder
  * or checkpoints. Creates checkpoints/ and eval/. On an error the lock is released.
  */
 export function openSweepRunDir(path: string, lock: (path: string) => RunLock): { runDir: RunDir; lock: RunLock } {
-  mkdirSync(dirname(path), { recursive: true });
-  mkdirSync(path, { recursive: true });
-  const held = takePoint(path, lock, (holder) => `was taken by another fathom process after this sweep decided to start it (${holder})`);
+  let held: RunLock | null = null;
+  for (let attempt = 0; held === null; attempt++) {
+    mkdirSync(path, { recursive: true });
+    try {
+      held = takePoint(path, lock, (holder) => `was taken by another fathom process after this sweep decided to start it (${holder})`);
+    } catch (e) {
+      // The directory went between the mkdir and the lock (moved aside by another process): again.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 3) throw e;
+    }
+  }
   try {
     const rd = runDirAt(path);
     if (existsSync(rd.configPath)) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -125,6 +125,51 @@ test("planSweepPoint moves a directory without a checkpoint aside, never deletin
   assert.equal(d2.to, `${dir}.incomplete-20260102-030405-2`);
   moveAside(d2);
   assert.deepEqual(readdirSync(root).sort(), ["early.incomplete-20260102-030405", "early.incomplete-20260102-030405-2"]);
+});
+
+test("an empty directory is adopted, not moved aside: another sweep may be between its mkdir and its lock", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const empty = join(root, "empty");
+  mkdirSync(empty);
+  assert.deepEqual(planSweepPoint(empty, cfg, { now }), { action: "fresh", dir: empty, reason: "new run (empty directory)" });
+  writeFileSync(join(empty, "train.lock.tmp-123-1"), "{}"); // a lock being taken (written, not yet linked)
+  assert.equal(planSweepPoint(empty, cfg, { now }).action, "fresh");
+  writeFileSync(join(empty, "train.log"), "# fathom sweep: start\n"); // a sweep's child log, appended to
+  assert.equal(planSweepPoint(empty, cfg, { now }).action, "fresh");
+  writeFileSync(join(empty, "notes.txt"), "mine");
+  assert.equal(planSweepPoint(empty, cfg, { now }).action, "move-aside", "a file of the user's is kept: moved aside, not adopted");
+});
+
+test("moveAside with a lock never moves a directory another live process holds, and leaves no lock in what it moved", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const lock = (p: string) => acquireRunLock(p);
+  const dir = fakeRun(join(root, "early"), { config: cfg });
+  const d = planSweepPoint(dir, cfg, { now });
+  assert.ok(d.action === "move-aside");
+  // another process (our parent, alive) takes the lock between the plan and the move
+  const other = { pid: process.ppid, host: hostname(), started: new Date().toISOString(), command: "fathom sweep" };
+  writeFileSync(join(dir, "train.lock"), JSON.stringify(other));
+  assert.throws(() => moveAside(d, lock), (e: unknown) => e instanceof RunTakenError && /taken by another fathom process before this sweep could move it aside/.test((e as Error).message));
+  assert.ok(existsSync(join(dir, "config.json")) && !existsSync(d.to), "left where it was");
+  // once that lock is gone, it is moved, and the lock this process took is not left in it
+  rmSync(join(dir, "train.lock"));
+  moveAside(d, lock);
+  assert.ok(!existsSync(dir));
+  assert.deepEqual(readdirSync(d.to).sort(), ["checkpoints", "config.json"]);
+});
+
+test("openSweepRunDir makes the directory again when it is moved away between its mkdir and its lock", () => {
+  const root = mkdtempSync(join(tmpdir(), "fathom-sweep-"));
+  const path = join(root, "runs", "x__crl__d4__s0");
+  let calls = 0;
+  const racingLock = (p: string) => {
+    if (calls++ === 0) renameSync(p, `${p}.incomplete-elsewhere`); // another sweep moves it aside first
+    return acquireRunLock(p);
+  };
+  const a = openSweepRunDir(path, racingLock);
+  assert.equal(calls, 2);
+  assert.ok(existsSync(join(path, "train.lock")) && existsSync(a.runDir.checkpointsDir));
+  a.lock.release();
 });
 
 test("openSweepRunDir creates the run directory or adopts one holding only a log, never a run", () => {
