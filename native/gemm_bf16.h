@@ -269,9 +269,10 @@ static __attribute__((noinline)) void kernel_bf16_rows(int kc2, const uint32_t* 
 // C = alpha·op(A)·op(B) + beta·C with bf16 operands, then the optional epilogue, by every thread
 // of the job, using claim counters slot0 … slot0 + 2·ceil(k / KC_BF16) − 1 (within
 // FATHOM_GEMM_SLOTS(k)). As in the float32 gemm_run: B is packed one k block at a time by all
-// threads together; then each thread packs its own A panels (always: A has to be converted) and
-// computes their rows; every C element is computed by one fixed sequence of operations, so the
-// result does not depend on the thread count.
+// threads together; then each thread computes its row panels: a full panel of a row-major A is
+// read as rows of pairs (converted into packA, or in place when A is given in bf16, a16), any
+// other panel is packed [kc2, MR]; every C element is computed by one fixed sequence of
+// operations, so the result does not depend on the thread count.
 static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
   const int m = g->m, n = g->n, k = g->k;
   if (m == 0 || n == 0) return;

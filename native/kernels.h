@@ -63,8 +63,9 @@ INLINE vf vclamp(vf x, float lo, float hi) {
 }
 
 // exp(x) for float32 (Cephes expf: range reduction by ln 2, degree-6 polynomial, ~1 ulp).
-// Clamped so 2^n stays a normal float: exp(x) saturates below -87.3 and above 88.3, which the
-// sigmoid below turns into exactly 0/1 weights anyway.
+// Clamped above at 88.3 (exp stays finite, which the sigmoid below needs); below, the AVX-512
+// version goes through the subnormals to 0 (clamp at −104), the others saturate at −87.3 so that
+// 2^n stays a normal float. Either way the sigmoid turns those ends into exactly 0/1 weights.
 INLINE vf vexp(vf x) {
 #if VW == 16 && defined(__AVX512F__)
   // The same reduction and polynomial, with n rounded by vrndscaleps and 2^n applied by vscalefps,
