@@ -1,4 +1,4 @@
-// `npm run bench -- layers [--depth 64] [--rows 256] [--width 256] [--precision fp32|bf16] [--reps 15]
+// `npm run bench -- layers [--depth 64] [--rows 256] [--width 256] [--precision fp32|bf16] [--act fp32|bf16] [--reps 15]
 //                         [--trace 20]`
 // What a deep network's fused Dense→LayerNorm→Swish layers lose to operands that are not in cache
 // (issue 12): µs per layer of
@@ -33,6 +33,12 @@ export async function run(args: string[]): Promise<void> {
   const W = Number(option(args, "width", "256"));
   const reps = Number(option(args, "reps", "15"));
   const { precision, note } = resolvePrecision(be, option(args, "precision", "fp32") as Precision);
+  // --act bf16: each layer's output y as bf16 rows, as a bf16 ResNet keeps them inside its blocks
+  // (Backend.bf16Activations); the chains then pass them from layer to layer.
+  const act = option(args, "act", "fp32");
+  if (act !== "fp32" && act !== "bf16") throw new Error(`--act ${act} is not allowed: use fp32 or bf16`);
+  const act16 = act === "bf16" && precision === "bf16" && be.bf16Activations === true;
+  if (act === "bf16" && !act16) console.error("layers bench: --act bf16 needs precision bf16 on a backend with bf16 activations; float32 activations");
   if (note) console.error(`layers bench: ${note}`);
   const rng = new Rng(keyFromSeed(0));
   const f = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.uniformIn(-0.5, 0.5));
@@ -44,7 +50,7 @@ export async function run(args: string[]): Promise<void> {
     z: new Float32Array(R * W),
     mean: new Float32Array(R),
     rstd: new Float32Array(R),
-    y: new Float32Array(R * W),
+    y: act16 ? new Uint16Array(R * (W + (W & 1))) : new Float32Array(R * W),
     dw: new Float32Array(W * W),
     db: new Float32Array(W),
     dg: new Float32Array(W),
@@ -55,12 +61,12 @@ export async function run(args: string[]): Promise<void> {
   const layers = Array.from({ length: L }, layer);
   const x0 = f(R * W);
   const dTop = f(R * W);
-  const fwd = (l: ReturnType<typeof layer>, x: Float32Array) =>
+  const fwd = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array) =>
     be.denseLnSwishForward(x, l.w, l.b, l.g, l.bb, l.z, l.mean, l.rstd, l.y, R, W, W, 1e-5, precision);
-  const bwd = (l: ReturnType<typeof layer>, x: Float32Array) =>
+  const bwd = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array) =>
     be.denseLnSwishBackward(l.dy, x, l.w, l.g, l.bb, l.z, l.mean, l.rstd, l.dx, l.dw, l.db, l.dg, l.dbb, R, W, W, precision);
   const chainForward = () => {
-    let x = x0;
+    let x: Float32Array | Uint16Array = x0;
     for (const l of layers) {
       fwd(l, x);
       x = l.y;
@@ -107,7 +113,7 @@ export async function run(args: string[]): Promise<void> {
     }
     return (median(t) / L) * 1000;
   };
-  const base = { backend: be.describe(), precision, depth: L, rows: R, width: W, reps };
+  const base = { backend: be.describe(), precision, act: act16 ? "bf16" : "fp32", depth: L, rows: R, width: W, reps };
 
   const trace = args.indexOf("--trace");
   if (trace >= 0) {

@@ -114,6 +114,37 @@ static int get_typed(napi_env env, napi_value v, const char* fn, const char* nam
   *out = data;
   return 0;
 }
+// An activation [rows, cols]: a Float32Array (*f set, *h NULL), or, when `bf16` (the call's
+// precision is bf16), also a Uint16Array of bf16 rows [rows, cols rounded up to even] (*h set,
+// *f NULL; the backend's bf16Activations).
+static int get_activation(napi_env env, napi_value v, const char* fn, const char* name, int rows, int cols, int bf16,
+                          float** f, uint16_t** h) {
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  char msg[400];
+  *f = NULL;
+  *h = NULL;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok ||
+      (type != napi_float32_array && type != napi_uint16_array)) {
+    snprintf(msg, sizeof msg, "%s: %s must be a Float32Array (or, with precision bf16, a Uint16Array of bf16 rows)", fn, name);
+    return throw_type(env, msg);
+  }
+  if (type == napi_float32_array) return get_f32(env, v, fn, name, (size_t)rows * cols, "[rows, cols]", f);
+  if (!bf16) {
+    snprintf(msg, sizeof msg, "%s: %s is a Uint16Array (bf16 rows), which needs precision bf16; use a Float32Array", fn, name);
+    return throw_type(env, msg);
+  }
+  const size_t need = (size_t)rows * (size_t)(cols + (cols & 1));
+  if (len < need) {
+    snprintf(msg, sizeof msg, "%s: %s has %zu bf16 values but needs %zu ([rows, cols rounded up to even]); pass a larger array or smaller sizes",
+             fn, name, len, need);
+    return throw_range(env, msg);
+  }
+  *h = (uint16_t*)data;
+  return 0;
+}
+
 static int get_f64(napi_env env, napi_value v, const char* fn, const char* name, size_t need, const char* shape,
                    double** out) {
   return get_typed(env, v, fn, name, napi_float64_array, "Float64Array", need, shape, (void**)out);
@@ -409,7 +440,10 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const size_t ro = (size_t)rows * out;
-  CHECK(get_f32(env, argv[0], FN, "x", (size_t)rows * in, "[rows, inDim]", &x));
+  const fathom_kernels* T = gemm_kernels(env, argc > 13 ? argv[13] : NULL, FN);
+  if (!T) return NULL;
+  uint16_t *x16, *y16;
+  CHECK(get_activation(env, argv[0], FN, "x", rows, in, T == KB, &x, &x16));
   CHECK(get_f32(env, argv[1], FN, "w", (size_t)in * out, "[inDim, outDim]", &w));
   CHECK(get_f32(env, argv[2], FN, "b", (size_t)out, "[outDim]", &b));
   CHECK(get_f32(env, argv[3], FN, "gamma", (size_t)out, "[outDim]", &gamma));
@@ -417,15 +451,15 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[5], FN, "z", ro, "[rows, outDim]", &z));
   CHECK(get_f32(env, argv[6], FN, "mean", (size_t)rows, "[rows]", &mean));
   CHECK(get_f32(env, argv[7], FN, "rstd", (size_t)rows, "[rows]", &rstd));
-  CHECK(get_f32(env, argv[8], FN, "y", ro, "[rows, outDim]", &y));
-  const fathom_kernels* T = gemm_kernels(env, argc > 13 ? argv[13] : NULL, FN);
-  if (!T) return NULL;
+  CHECK(get_activation(env, argv[8], FN, "y", rows, out, T == KB, &y, &y16));
   g.m = rows;
   g.n = out;
   g.k = in;
   g.alpha = 1.f;
   g.beta = 0.f;
   g.a = x;
+  g.a16 = x16;
+  g.lda16 = in + (in & 1);
   g.b = w;
   g.c = z;
   g.bias = b;
@@ -434,6 +468,8 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.mean = mean;
   g.rstd = rstd;
   g.y = y;
+  g.y16 = y16;
+  g.ldy16 = out + (out & 1);
   g.eps = (float)eps;
   CHECK(ensure_gemm_scratch(env, T, out));
   CHECK(run(env, T->gemm, &g, FATHOM_GEMM_SLOTS(in), (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
@@ -447,12 +483,15 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   fathom_fused_bwd_args f;
   memset(&f, 0, sizeof f);
   float *dy, *x, *w, *gamma, *beta, *z, *mean, *rstd, *dx, *dw, *db, *dgamma, *dbeta;
+  uint16_t* x16;
   CHECK(get_dim(env, argv[13], FN, "rows", &f.rows));
   CHECK(get_dim(env, argv[14], FN, "inDim", &f.in));
   CHECK(get_dim(env, argv[15], FN, "outDim", &f.out));
   const size_t ro = (size_t)f.rows * f.out, ri = (size_t)f.rows * f.in;
+  const fathom_kernels* T = gemm_kernels(env, argc > 16 ? argv[16] : NULL, FN);
+  if (!T) return NULL;
   CHECK(get_f32(env, argv[0], FN, "dy", ro, "[rows, outDim]", &dy));
-  CHECK(get_f32(env, argv[1], FN, "x", ri, "[rows, inDim]", &x));
+  CHECK(get_activation(env, argv[1], FN, "x", f.rows, f.in, T == KB, &x, &x16));
   CHECK(get_f32(env, argv[2], FN, "w", (size_t)f.in * f.out, "[inDim, outDim]", &w));
   CHECK(get_f32(env, argv[3], FN, "gamma", (size_t)f.out, "[outDim]", &gamma));
   CHECK(get_f32(env, argv[4], FN, "beta", (size_t)f.out, "[outDim]", &beta));
@@ -464,8 +503,6 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   CHECK(get_f32(env, argv[10], FN, "db", (size_t)f.out, "[outDim]", &db));
   CHECK(get_f32(env, argv[11], FN, "dgamma", (size_t)f.out, "[outDim]", &dgamma));
   CHECK(get_f32(env, argv[12], FN, "dbeta", (size_t)f.out, "[outDim]", &dbeta));
-  const fathom_kernels* T = gemm_kernels(env, argc > 16 ? argv[16] : NULL, FN);
-  if (!T) return NULL;
   // overwrite (optional, default false): dw, db, dgamma, dbeta are written, not accumulated
   if (argc > 17) CHECK(get_bool(env, argv[17], FN, "overwrite", &f.overwrite));
   if (f.rows == 0) {
@@ -485,6 +522,8 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   }
   f.dy = dy;
   f.x = x;
+  f.x16 = x16;
+  f.ldx16 = f.in + (f.in & 1);
   f.w = w;
   f.gamma = gamma;
   f.lnb = beta;
@@ -496,7 +535,12 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.db = db;
   f.dgamma = dgamma;
   f.dbeta = dbeta;
-  f.dxAliasesX = dx && dx < x + ri && x < dx + ri;
+  if (x16) { // the bytes x occupies, as bf16 rows or float32
+    const char *xb = (const char*)x16, *xe = xb + (size_t)f.rows * f.ldx16 * sizeof(uint16_t);
+    f.dxAliasesX = dx && (const char*)dx < xe && xb < (const char*)(dx + ri);
+  } else {
+    f.dxAliasesX = dx && dx < x + ri && x < dx + ri;
+  }
   // dW += xᵀ·dz: n = out; dx = dz·Wᵀ: n = in, its Wᵀ packed beside (packB2).
   CHECK(ensure_gemm_scratch(env, T, f.out > f.in ? f.out : f.in));
   if (grow((void**)&fathom_scr.packB2, &fathom_scr.packB2Cap, (size_t)FATHOM_KC * (((size_t)f.in + T->nr - 1) / T->nr) * T->nr,
@@ -788,11 +832,12 @@ static napi_value TanhGaussianBackward(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Configuration.
 
-// {simd, threads, bf16, gradOverwrite}: bf16 is null when the bf16 GEMMs can run, else why not;
+// {simd, threads, bf16, gradOverwrite, bf16Activations}: bf16 is null when the bf16 GEMMs can run,
+// else why not; bf16Activations: the fused layers take x and y as bf16 rows (Uint16Array) with bf16;
 // gradOverwrite: denseLnSwishBackward takes `overwrite` (an addon built before it ignores the flag
 // and accumulates, so the TypeScript side zeroes the buffers itself when this is missing).
 static napi_value info_object(napi_env env) {
-  napi_value o, s, t, b, ow;
+  napi_value o, s, t, b, ow, act;
   napi_create_object(env, &o);
   napi_create_string_utf8(env, level, NAPI_AUTO_LENGTH, &s);
   napi_create_int32(env, pool_threads(), &t);
@@ -803,6 +848,8 @@ static napi_value info_object(napi_env env) {
   napi_set_named_property(env, o, "bf16", b);
   napi_get_boolean(env, true, &ow);
   napi_set_named_property(env, o, "gradOverwrite", ow);
+  napi_get_boolean(env, KB != NULL, &act);
+  napi_set_named_property(env, o, "bf16Activations", act);
   return o;
 }
 

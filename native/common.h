@@ -52,11 +52,12 @@ typedef struct {
   // op(B) already packed (one k block: k ≤ the build's KC), as gemm_run would pack it, by every
   // thread of the job before its first barrier; NULL = gemm_run packs it
   const void* bpacked;
-  // bf16 builds only (gemm_bf16.h): A [m, k] or B [k, n] given already rounded to bf16, row-major,
-  // rows lda16 / ldb16 halves apart (even; a row's halves past k are zero), in place of a / b.
-  // A row's consecutive halves are its pairs along k, so A is read in place instead of packed.
+  // bf16 builds only (gemm_bf16.h): A or B given already rounded to bf16, row-major, rows lda16 /
+  // ldb16 halves apart (even; a row's halves past its length are zero), in place of a / b: A [m, k]
+  // (a row's consecutive halves are its pairs along k, so A is read in place instead of packed)
+  // or, with transA, [k, m]; B [k, n] (transB = 0 only).
   const uint16_t* a16; // or NULL (use a)
-  const uint16_t* b16; // or NULL (use b); only with transB = 0
+  const uint16_t* b16; // or NULL (use b)
   long lda16, ldb16;
   // epilogue (NULL bias = none)
   const float* bias;  // [n]
@@ -64,14 +65,18 @@ typedef struct {
   const float* lnb;   // [n]
   float* mean;        // [m]
   float* rstd;        // [m]
-  float* y;           // [m, n]
+  float* y;           // [m, n], or NULL when y16 is set
+  uint16_t* y16;      // bf16 builds: y rounded to bf16 instead, [m, ldy16] (pad half 0), or NULL
+  long ldy16;
   float eps;
 } fathom_gemm_args;
 
 // Fused Dense→LayerNorm→Swish backward (see Backend.denseLnSwishBackward).
 typedef struct {
   float* dy;          // [rows, out] in: ∂L/∂y; out: ∂L/∂z
-  const float* x;     // [rows, in]
+  const float* x;     // [rows, in], or NULL when x16 is set
+  const uint16_t* x16; // bf16 builds: x as bf16 rows [rows, ldx16] instead, or NULL
+  int ldx16;
   const float* w;     // [in, out]
   const float* gamma; // [out]
   const float* lnb;   // [out]

@@ -30,8 +30,6 @@
 
 #define KC2 (FATHOM_KC_BF16 / 2) // pairs per k block
 
-// Mask of the first `count` of 16 lanes (count may be ≤ 0 or ≥ 16).
-INLINE __mmask16 lanes(int count) { return count <= 0 ? 0 : count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
 
 // 16 words: word j = pair(even[j], odd[j]). cvtne2ps puts bf16(even) in halves 0–15 and
 // bf16(odd) in halves 16–31; the permute interleaves them.
@@ -172,7 +170,20 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   const int i0 = ip0 * MR, rows = min_i((ip1 - ip0) * MR, m - i0); // 1 … 16
   uint32_t* d1 = dst + (long)kc2 * MR;                               // the second panel, if any
   const int two = ip1 - ip0 == 2;
-  if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]: a pair spans two rows of A, m apart
+  if (g->transA && g->a16) { // A: [k, m] in bf16, rows lda16 halves apart: one interleave per pair
+    for (int t = 0; t < kc2; t++) {
+      const uint16_t* r0 = g->a16 + (long)(pc + 2 * t) * g->lda16 + i0;
+      const uint16_t* r1 = 2 * t + 1 < kc ? r0 + g->lda16 : NULL;
+      if (i0 + 32 < m) { // the next groups' line (one 64-byte line holds two groups of 16 halves)
+        __builtin_prefetch(r0 + 32, 0, 2);
+        if (r1) __builtin_prefetch(r1 + 32, 0, 2);
+      }
+      __m512i w, unused;
+      pairs_from_rows16(r0, r1, rows, &w, &unused);
+      _mm256_store_si256((__m256i*)(dst + (long)t * MR), _mm512_castsi512_si256(w));
+      if (two) _mm256_store_si256((__m256i*)(d1 + (long)t * MR), _mm512_extracti64x4_epi64(w, 1));
+    }
+  } else if (g->transA) { // A: [k, m]; op(A)[i, p] = A[p, i]: a pair spans two rows of A, m apart
     for (int t = 0; t < kc2; t++) {
       const float* r0 = g->a + (long)(pc + 2 * t) * m + i0;
       // One cache line per row of A, rows m floats apart: fetch the next two groups' lines (see
@@ -322,7 +333,7 @@ static void gemm_run(const fathom_gemm_args* g, int tid, int slot0) {
             kernel_bf16_rows(kc2, ar, ldaw, packB + (long)jp * kc2 * NR, crow + jp * NR, n, min_i(NR, n - jp * NR), g->alpha, beta);
         } else {
           const uint32_t* ap;
-          if (g->a16) {
+          if (!g->transA && g->a16) { // the partial last panel
             pack_a16_edge(g, pc, kc, i0, packA);
             ap = packA;
           } else if (!g->transA) { // the partial last panel

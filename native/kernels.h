@@ -46,6 +46,10 @@ INLINE float hsum(vf v) {
   return t[0];
 #endif
 }
+#if VW == 16 && defined(__AVX512F__)
+// Mask of the first `count` of 16 lanes (count may be ≤ 0 or ≥ 16).
+INLINE __mmask16 lanes(int count) { return count <= 0 ? 0 : count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
+#endif
 INLINE vf vselect(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
 // Clamp to [lo, hi] in one min and one max where the ISA has them (cmp + blend otherwise).
 // The operand order returns x when x is NaN, so NaN propagates as in the ref.
@@ -295,9 +299,15 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
   const float inv_n = 1.0f / (float)n;
   for (int r = r0; r < r1; r++) {
     float* z = g->c + (long)r * n; // [n]
-    float* y = g->y + (long)r * n; // [n]
+    float* y = g->y ? g->y + (long)r * n : NULL; // [n]
     // y is cold (a new layer's output): fetch its lines for writing while z is reduced.
-    for (int j = 0; j < n; j += 64 / (int)sizeof(float)) __builtin_prefetch(y + j, 1, 3);
+    if (y)
+      for (int j = 0; j < n; j += 64 / (int)sizeof(float)) __builtin_prefetch(y + j, 1, 3);
+#ifdef FATHOM_GEMM_BF16
+    uint16_t* y16 = g->y16 ? g->y16 + r * g->ldy16 : NULL; // [ldy16]
+    if (y16)
+      for (int j = 0; j < n; j += 64 / (int)sizeof(uint16_t)) __builtin_prefetch(y16 + j, 1, 3);
+#endif
     // Four partial sums each: one would make every row wait on a chain of n / VW dependent adds.
     vf vs[4] = {{0}, {0}, {0}, {0}};
     float s = 0.f;
@@ -330,6 +340,18 @@ static void dense_epilogue_rows(const fathom_gemm_args* g, int r0, int r1) {
     const float rs = 1.0f / sqrtf((hsum((vq[0] + vq[1]) + (vq[2] + vq[3])) + q) * inv_n + g->eps);
     g->mean[r] = mu;
     g->rstd[r] = rs;
+#ifdef FATHOM_GEMM_BF16
+    if (y16) { // y rounded to bf16 (to nearest even, as a GEMM's pack would round it); masked
+      for (j = 0; j < n; j += 16) {
+        const __mmask16 m = lanes(n - j);
+        const vf u = ((vf)_mm512_maskz_loadu_ps(m, z + j) - mu) * rs * (vf)_mm512_maskz_loadu_ps(m, g->gamma + j) +
+                     (vf)_mm512_maskz_loadu_ps(m, g->lnb + j);
+        _mm256_mask_storeu_epi16(y16 + j, m, (__m256i)_mm512_cvtneps_pbh((__m512)(u * vsigmoid(u))));
+      }
+      if (n & 1) y16[n] = 0; // the pad half of the last pair
+      continue;
+    }
+#endif
     for (j = 0; j + VW <= n; j += VW) {
       vf u = (vload(z + j) - mu) * rs * vload(g->gamma + j) + vload(g->lnb + j);
       vstore(y + j, u * vsigmoid(u));
@@ -561,7 +583,7 @@ static void fused_bwd_job(void* args, int tid) {
   if (f->dw) {
     // dW += xᵀ·dz   (x: [rows, in], dz: [rows, out]); overwrite: dW = xᵀ·dz, dW not read
     fathom_gemm_args gw = {.transA = 1, .transB = 0, .m = f->in, .n = f->out, .k = f->rows, .alpha = 1.f, .beta = f->overwrite ? 0.f : 1.f,
-                           .a = f->x, .b = f->dy, .c = f->dw, .b16 = f->dz16, .ldb16 = f->ldz16};
+                           .a = f->x, .b = f->dy, .c = f->dw, .a16 = f->x16, .lda16 = f->ldx16, .b16 = f->dz16, .ldb16 = f->ldz16};
     gemm_run(&gw, tid, 1);
     if (!f->dx) return;
     // the packed-B scratch is reused, or dx overwrites the x the dW GEMM reads

@@ -16,6 +16,18 @@
 
 import type { ContrastiveLoss, CriticLossStats, EnergyFn, EnergyScratch, LossScratch, TanhLogDet } from "./composite.js";
 
+/**
+ * Activations of a bf16 network kept in bf16 (bf16Activations): a Uint16Array of bf16 bit
+ * patterns, row-major [rows, bf16RowLength(cols)] (a row padded to an even length with a zero
+ * half, so that it is whole pairs; bf16RowLength(cols) = cols + (cols & 1)).
+ */
+export type Bf16Rows = Uint16Array;
+
+/** Halves per row of a Bf16Rows with `cols` values: cols rounded up to even (the pad half is 0). */
+export function bf16RowLength(cols: number): number {
+  return cols + (cols & 1);
+}
+
 /** Operand precision of the GEMMs: float32, or bf16 operands with float32 accumulation. */
 export const PRECISIONS = ["fp32", "bf16"] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -39,6 +51,15 @@ export interface Backend {
    * where it cannot throws.
    */
   bf16Unavailable(): string | null;
+
+  /**
+   * Optional: true when denseLnSwishForward/Backward with precision "bf16" take the layer input x
+   * and the forward output y as Bf16Rows (Uint16Array) instead of Float32Arrays. A bf16 network
+   * then keeps the activations between its layers in bf16: the GEMM that reads them rounds them
+   * to bf16 anyway, so every value stays the same, with half the memory and traffic. Absent or
+   * false: Float32Arrays only.
+   */
+  readonly bf16Activations?: boolean;
 
   /**
    * Optional: n zeros in a Float32Array laid out as this backend's kernels read fastest (the
@@ -121,10 +142,12 @@ export interface Backend {
    *   z = x·W + b            z: [rows, out]   (cached: pre-LayerNorm activations)
    *   u = LN(z; γ, β)        mean, rstd: [rows] (cached)
    *   y = swish(u)           y: [rows, out]
-   * x: [rows, in], w: [in, out], b, gamma, beta: [out]. precision: of the GEMM x·W.
+   * x: [rows, in], w: [in, out], b, gamma, beta: [out]. precision: of the GEMM x·W. With
+   * precision "bf16" on a backend with bf16Activations, x and y may be Bf16Rows (y is then
+   * swish(u) rounded to bf16, to nearest even).
    */
   denseLnSwishForward(
-    x: Float32Array,
+    x: Float32Array | Bf16Rows,
     w: Float32Array,
     b: Float32Array,
     gamma: Float32Array,
@@ -132,7 +155,7 @@ export interface Backend {
     z: Float32Array,
     mean: Float32Array,
     rstd: Float32Array,
-    y: Float32Array,
+    y: Float32Array | Bf16Rows,
     rows: number,
     inDim: number,
     outDim: number,
@@ -149,11 +172,12 @@ export interface Backend {
    * x, z, mean, rstd: what the forward read and cached. precision: of the GEMMs xᵀ·dz and dz·Wᵀ
    * (the LayerNorm and Swish backward stay float32). overwrite (default false): dw (when not
    * null), db, dgamma, dbeta are written instead of accumulated — the values a zeroed buffer would
-   * hold after accumulating, without a pass to zero it first (dw is then never read).
+   * hold after accumulating, without a pass to zero it first (dw is then never read). x may be
+   * Bf16Rows as in the forward.
    */
   denseLnSwishBackward(
     dy: Float32Array,
-    x: Float32Array,
+    x: Float32Array | Bf16Rows,
     w: Float32Array,
     gamma: Float32Array,
     beta: Float32Array,

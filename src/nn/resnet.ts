@@ -13,9 +13,13 @@
 // run their GEMMs on bf16 operands with float32 accumulation; parameters, gradients, LayerNorm,
 // Swish and the skip additions stay float32. The input layer and the heads stay float32: they
 // cost ~(inDim + Σ head dims)/(depth·W) of a pass, and the input layer reads raw observations,
-// whose positions bf16 would round to 2^-8 of their size.
+// whose positions bf16 would round to 2^-8 of their size. On a backend with bf16Activations the
+// activations between the units of a block (the outputs of units 0–2, read only by the next
+// unit's GEMM and by its weight-gradient GEMM, which round them to bf16 anyway) are kept as bf16
+// rows: the same values, half the memory and memory traffic. The block outputs (the residual
+// stream) stay float32.
 import { allocFloat32 } from "../engine/alloc.js";
-import type { Backend, Precision } from "../engine/backend.js";
+import { type Backend, type Bf16Rows, bf16RowLength, type Precision } from "../engine/backend.js";
 import type { Rng } from "../random.js";
 import { ParamStore, type TensorInfo } from "./params.js";
 
@@ -111,6 +115,9 @@ interface BatchViews {
 /** Batch sizes whose views are kept (training uses one or two: the update's and the acting chunk's). */
 const BATCH_VIEW_CACHE = 8;
 
+/** A layer's input or output: float32 rows, or (inside blocks, with bf16 activations) bf16 rows. */
+type Activation = Float32Array | Bf16Rows;
+
 /** Per-unit forward cache. */
 interface UnitCache {
   z: Float32Array; // [maxBatch, W] pre-LayerNorm
@@ -137,12 +144,12 @@ export class ResNet {
   private readonly inputCache: UnitCache;
   /** blockIn[b]: input of block b; blockIn[numBlocks] = trunk output. Each [maxBatch, W]. */
   private readonly blockIn: Float32Array[];
-  /** Without recompute: caches[b][l] for every unit; y[b][l] for l = 0..2 (inputs of units 1..3). */
+  /** Without recompute: caches[b][l] for every unit; y[b][l] for l = 0..2 (inputs of units 1..3: bf16 rows with bf16 activations). */
   private readonly caches: UnitCache[][];
-  private readonly ys: Float32Array[][];
+  private readonly ys: Activation[][];
   /** With recompute: one block's worth of caches, reused. */
   private readonly scratchCaches: UnitCache[] | null;
-  private readonly scratchYs: Float32Array[] | null;
+  private readonly scratchYs: Activation[] | null;
   readonly outputs: Float32Array[]; // [maxBatch, dim_k] per head
   /** With headNorm: the normalised stream the heads read [maxBatch, W], and its LayerNorm cache. */
   private readonly headIn: Float32Array | null;
@@ -204,6 +211,14 @@ export class ResNet {
 
     const B = config.maxBatch;
     const f32 = (n: number) => allocFloat32(backend, n); // 64-byte aligned where the backend can
+    // The activations between a block's units: bf16 rows where the backend takes them (see the top).
+    const act16 = precision === "bf16" && backend.bf16Activations === true;
+    const inner = (): Activation => {
+      if (!act16) return f32(B * W);
+      const halves = B * bf16RowLength(W);
+      const f = f32(Math.ceil(halves / 2));
+      return new Uint16Array(f.buffer, f.byteOffset, halves);
+    };
     const mkCache = (): UnitCache => ({
       z: f32(B * W),
       mean: f32(B),
@@ -219,13 +234,13 @@ export class ResNet {
     if (!recompute) {
       for (let b = 0; b < this.numBlocks; b++) {
         this.caches.push([mkCache(), mkCache(), mkCache(), mkCache()]);
-        this.ys.push([f32(B * W), f32(B * W), f32(B * W)]);
+        this.ys.push([inner(), inner(), inner()]);
       }
       this.scratchCaches = null;
       this.scratchYs = null;
     } else {
       this.scratchCaches = [mkCache(), mkCache(), mkCache(), mkCache()];
-      this.scratchYs = [f32(B * W), f32(B * W), f32(B * W)];
+      this.scratchYs = [inner(), inner(), inner()];
     }
     this.outputs = config.heads.map((h) => f32(B * h.dim));
     this.headIn = config.headNorm ? f32(B * W) : null;
@@ -260,12 +275,19 @@ export class ResNet {
     n += this.inputCache.z.length + 2 * this.inputCache.mean.length;
     for (const b of this.blockIn) n += b.length;
     for (const cs of this.caches) for (const c of cs) n += c.z.length + 2 * c.mean.length;
-    for (const ys of this.ys) for (const y of ys) n += y.length;
     if (this.scratchCaches) for (const c of this.scratchCaches) n += c.z.length + 2 * c.mean.length;
-    if (this.scratchYs) for (const y of this.scratchYs) n += y.length;
     for (const o of this.outputs) n += o.length;
     if (this.headIn) n += this.headIn.length + 2 * (this.headNormMean?.length ?? 0);
-    return n * 4;
+    let bytes = n * 4;
+    for (const ys of this.ys) for (const y of ys) bytes += y.byteLength;
+    if (this.scratchYs) for (const y of this.scratchYs) bytes += y.byteLength;
+    return bytes;
+  }
+
+  /** Whether the activations between a block's units are kept as bf16 rows (see the top). */
+  get bf16Activations(): boolean {
+    const y = this.ys[0]?.[0] ?? this.scratchYs?.[0];
+    return y !== undefined && !(y instanceof Float32Array);
   }
 
   private resetLayerNorm(): void {
@@ -308,7 +330,7 @@ export class ResNet {
     }
   }
 
-  private unitForward(u: DlsParams, x: Float32Array, c: UnitCache, y: Float32Array, batch: number): void {
+  private unitForward(u: DlsParams, x: Activation, c: UnitCache, y: Activation, batch: number): void {
     const p = u.views!;
     this.be.denseLnSwishForward(
       x,
@@ -331,7 +353,7 @@ export class ResNet {
   private unitBackward(
     u: DlsParams,
     dy: Float32Array,
-    x: Float32Array,
+    x: Activation,
     c: UnitCache,
     dx: Float32Array | null,
     batch: number,
@@ -362,7 +384,7 @@ export class ResNet {
   }
 
   /** Runs block b's four units from blockIn[b] into blockIn[b+1], caching into (cs, ys). */
-  private blockForward(b: number, cs: UnitCache[], ys: Float32Array[], batch: number): void {
+  private blockForward(b: number, cs: UnitCache[], ys: Activation[], batch: number): void {
     const units = this.blockUnits[b];
     const xb = this.blockIn[b];
     const out = this.blockIn[b + 1];
@@ -481,7 +503,7 @@ export class ResNet {
 
     for (let b = this.numBlocks - 1; b >= 0; b--) {
       let cs: UnitCache[];
-      let ys: Float32Array[];
+      let ys: Activation[];
       if (this.scratchCaches && this.scratchYs) {
         // Recompute this block's activations from its saved input. blockForward rewrites
         // blockIn[b+1] with the same values it held, so later blocks' inputs are unchanged.

@@ -24,7 +24,7 @@ import { after, describe, test } from "node:test";
 import type { Backend } from "../../src/engine/backend.js";
 import { resolvePrecision } from "../../src/engine/index.js";
 import { loadNativeBackend, peakGflops } from "../../src/engine/native/native.js";
-import { RefBackend, roundToBf16 } from "../../src/engine/ref/ref.js";
+import { bf16Bits, RefBackend, roundToBf16 } from "../../src/engine/ref/ref.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import { firstBitDifference, guardsIntact, view } from "./twin.js";
 
@@ -296,6 +296,65 @@ describe("bf16 GEMM vs float64 (bf16 operands, fp32 accumulation)", { skip }, ()
       }
       for (let i = 0; i < outsBy[0].length; i++) assert.ok(bitwiseEqual(outsBy[0][i], outsBy[1][i]), `${s}: output #${i} differs between 1 and 2 threads`);
     }
+  });
+});
+
+describe("fused layers with bf16 rows (Uint16Array) for x and y", { skip }, () => {
+  test("y as bf16 rows is swish(LN(z)) rounded to nearest even, bit for bit; x as bf16 rows gives the float32 x's results; wrong use is refused", () => {
+    for (const [rows, inD, outD] of [
+      [1, 3, 5],
+      [17, 33, 7],
+      [37, 256, 256],
+    ]) {
+      const rng = new Rng(keyFromSeed(rows + inD));
+      const x = Float32Array.from({ length: rows * inD }, () => rng.normal());
+      const w = Float32Array.from({ length: inD * outD }, () => rng.normal() / Math.sqrt(inD));
+      const bias = Float32Array.from({ length: outD }, () => 0.1 * rng.normal());
+      const gamma = Float32Array.from({ length: outD }, () => 1 + 0.2 * rng.normal());
+      const beta = Float32Array.from({ length: outD }, () => 0.2 * rng.normal());
+      for (const threads of [1, 2]) {
+        const nb = native(threads);
+        assert.equal(nb.bf16Activations, true);
+        const fwd = (xa: Float32Array | Uint16Array, ya: Float32Array | Uint16Array) => {
+          const [z, mean, rstd] = [new Float32Array(rows * outD), new Float32Array(rows), new Float32Array(rows)];
+          nb.denseLnSwishForward(xa, w, bias, gamma, beta, z, mean, rstd, ya, rows, inD, outD, 1e-6, "bf16");
+          return { z, mean, rstd };
+        };
+        const y = new Float32Array(rows * outD);
+        const a = fwd(x, y);
+        const ld = outD + (outD & 1);
+        const y16 = new Uint16Array(rows * ld).fill(0xffff); // the pad halves must be written 0
+        const b = fwd(x, y16);
+        assert.equal(firstBitDifference(a.z, b.z), -1);
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < outD; j++) assert.equal(y16[r * ld + j], bf16Bits(y[r * outD + j]), `${rows}x${inD}->${outD} y[${r}, ${j}]`);
+          if (ld > outD) assert.equal(y16[r * ld + outD], 0, "pad half");
+        }
+        // x as bf16 rows: the same z as the float32 x (the GEMM rounds x to bf16 either way)
+        const ldx = inD + (inD & 1);
+        const x16 = new Uint16Array(rows * ldx);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < inD; j++) x16[r * ldx + j] = bf16Bits(x[r * inD + j]);
+        const c = fwd(x16, new Float32Array(rows * outD));
+        assert.equal(firstBitDifference(a.z, c.z), -1, "forward with x as bf16 rows");
+        // backward: dW from x as bf16 rows equals dW from the float32 x
+        const bwd = (xa: Float32Array | Uint16Array) => {
+          const dy = Float32Array.from(y, (v, i) => v * 0.5 + (i % 7) * 0.01);
+          const [dx, dw, db, dg, dbb] = [new Float32Array(rows * inD), new Float32Array(inD * outD), new Float32Array(outD), new Float32Array(outD), new Float32Array(outD)];
+          nb.denseLnSwishBackward(dy, xa, w, gamma, beta, a.z, a.mean, a.rstd, dx, dw, db, dg, dbb, rows, inD, outD, "bf16", true);
+          return [dx, dw, db, dg, dbb];
+        };
+        const g32 = bwd(x);
+        const g16 = bwd(x16);
+        for (let i = 0; i < g32.length; i++) assert.equal(firstBitDifference(g32[i], g16[i]), -1, `backward output #${i} with x as bf16 rows`);
+      }
+    }
+    const nb = native(1);
+    const f = (n: number) => new Float32Array(n);
+    assert.throws(() => nb.denseLnSwishForward(new Uint16Array(8), f(8), f(2), f(2), f(2), f(4), f(2), f(2), f(4), 2, 4, 2, 1e-6, "fp32"), /x is a Uint16Array \(bf16 rows\), which needs precision bf16/);
+    assert.throws(() => nb.denseLnSwishForward(f(6), f(9), f(3), f(3), f(3), f(6), f(2), f(2), new Uint16Array(7), 2, 3, 3, 1e-6, "bf16"), /y has 7 bf16 values but needs 8 \(\[rows, cols rounded up to even\]\)/);
+    assert.throws(() => nb.denseLnSwishForward(new Int16Array(8) as unknown as Float32Array, f(8), f(2), f(2), f(2), f(4), f(2), f(2), f(4), 2, 4, 2, 1e-6, "bf16"), /x must be a Float32Array \(or, with precision bf16, a Uint16Array of bf16 rows\)/);
+    const ref = new RefBackend();
+    assert.throws(() => ref.denseLnSwishForward(f(6), f(9), f(3), f(3), f(3), f(6), f(2), f(2), new Uint16Array(8), 2, 3, 3, 1e-6, "fp32"), /needs precision "bf16"/);
   });
 });
 

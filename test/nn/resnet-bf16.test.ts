@@ -13,7 +13,9 @@
 // stays ~1e-6 from the same oracle (resnet.test.ts), so the test also checks that bf16 was used.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import type { Backend } from "../../src/engine/backend.js";
 import { loadNativeBackend } from "../../src/engine/native/native.js";
+import { RefBackend } from "../../src/engine/ref/ref.js";
 import { ResNet } from "../../src/nn/resnet.js";
 import { keyFromSeed, Rng } from "../../src/random.js";
 import { gradientsWithOracle } from "./f64ref.js";
@@ -82,6 +84,48 @@ describe("ResNet gradient with bf16 GEMMs vs float64 central differences", { ski
       // bf16 operands were used (float32 ones give ~1e-6 here)
       assert.ok(blockMin > U / 16, `block gradients within ${blockMin.toExponential(2)} of float64: looks like float32`);
       t.diagnostic(`ResNet bf16 gradient, width ${width} depth ${depth}: worst tensor ${worst.toExponential(2)}, input ${ex.toExponential(2)} (bound ${bound.toExponential(2)})`);
+    });
+  }
+});
+
+describe("bf16 activations between a block's units (bf16Activations)", { skip }, () => {
+  // The GEMMs that read a unit's output round it to bf16 anyway, so keeping it as bf16 rows
+  // changes no value: outputs, every gradient and the input gradient are bitwise those of the same
+  // network with float32 activations, for odd widths (rows padded to pairs), batches that leave a
+  // partial row panel, recomputation, and on the ref twin as on native.
+  const hide = (be: Backend): Backend => new Proxy(be, { get: (t, k) => (k === "bf16Activations" ? false : Reflect.get(t, k, t)) });
+  const run = (be: Backend, cfg: { width: number; depth: number; rows: number; recompute: boolean }) => {
+    const heads = [{ name: "out", dim: 3 }];
+    const net = new ResNet(be, { inDim: 5, width: cfg.width, depth: cfg.depth, heads, maxBatch: cfg.rows + 3, recompute: cfg.recompute, precision: "bf16" });
+    const rng = new Rng(keyFromSeed(7 + cfg.width));
+    net.init(rng);
+    const d = net.params.data;
+    for (let i = 0; i < d.length; i++) d[i] += 0.1 * rng.normal();
+    const x = Float32Array.from({ length: cfg.rows * 5 }, () => rng.normal());
+    const R = Float32Array.from({ length: cfg.rows * 3 }, () => rng.normal());
+    const out = Float32Array.from(net.forward(x, cfg.rows)[0]);
+    const dx = Float32Array.from(net.backward([R], true, true, true)!);
+    return { net, out, dx, grad: Float32Array.from(net.params.grad) };
+  };
+  const same = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  for (const cfg of [
+    { width: 33, depth: 8, rows: 13, recompute: false },
+    { width: 64, depth: 4, rows: 40, recompute: true },
+    { width: 256, depth: 4, rows: 37, recompute: false },
+  ]) {
+    test(`width ${cfg.width}, depth ${cfg.depth}, batch ${cfg.rows}${cfg.recompute ? ", recomputation" : ""}: bitwise the float32-activation network, native and ref`, () => {
+      const r = loadNativeBackend({ simd: "auto", threads: 2 });
+      assert.ok("backend" in r);
+      for (const be of [r.backend, new RefBackend()]) {
+        const a = run(be, cfg);
+        const b = run(hide(be), cfg);
+        assert.equal(a.net.bf16Activations, true, `${be.describe()}: the activations are not bf16 rows`);
+        assert.equal(b.net.bf16Activations, false);
+        assert.ok(a.net.activationBytes < b.net.activationBytes, "bf16 rows take less memory");
+        assert.ok(same(a.out, b.out), `${be.describe()}: outputs differ`);
+        assert.ok(same(a.grad, b.grad), `${be.describe()}: parameter gradients differ`);
+        assert.ok(same(a.dx, b.dx), `${be.describe()}: input gradients differ`);
+      }
     });
   }
 });

@@ -30,6 +30,8 @@ interface AddonInfo {
   bf16: string | null | undefined;
   /** denseLnSwishBackward takes `overwrite` (absent from an addon built before it, which would ignore the flag). */
   gradOverwrite?: boolean;
+  /** The fused layers take x and y as bf16 rows (Uint16Array) with bf16 (absent before they could; false without bf16 GEMMs). */
+  bf16Activations?: boolean;
 }
 
 type Bf16Flag = [bf16: boolean];
@@ -192,6 +194,10 @@ class NativeBackend implements Backend {
   readonly tanhGaussianBackward?: Backend["tanhGaussianBackward"];
   /** The addon writes gradients with `overwrite` (else the wrapper zeroes them first; see AddonInfo). */
   private readonly gradOverwrite: boolean;
+  /** Whether the fused layers take bf16 rows (re-read from the addon: a reconfigured level may lack bf16). */
+  get bf16Activations(): boolean {
+    return this.addon.info().bf16Activations === true;
+  }
   /** 64-byte-aligned zeros (absent with an addon built before alignOffset: then plain arrays). */
   readonly allocFloat32?: Backend["allocFloat32"];
   constructor(private readonly addon: Addon) {

@@ -2,7 +2,7 @@
 // every native kernel is tested against. Accumulations use float64 locals. Precision "bf16" is
 // emulated exactly: operands rounded to bf16, then multiplied and summed in float64. Its
 // composite kernels are the shared TypeScript ones (engine/composite.ts) over this backend's GEMM.
-import type { Backend, Kernel } from "../backend.js";
+import { type Backend, bf16RowLength, type Kernel } from "../backend.js";
 import {
   contrastiveLossTs,
   pairwiseEnergyBackwardTs,
@@ -39,6 +39,43 @@ export function roundToBf16(x: number): number {
 }
 
 const exact = (x: number) => x;
+
+/** The bf16 bits (round to nearest even, as vcvtneps2bf16) of a float32 value. */
+export function bf16Bits(x: number): number {
+  f32[0] = roundToBf16(x);
+  const hi = u32[0] >>> 16;
+  return Number.isNaN(x) ? hi | 0x40 : hi; // a NaN stays a (quiet) NaN, whatever its payload
+}
+
+/** Throws unless `a` is usable as Bf16Rows [rows, bf16RowLength(cols)] with precision bf16. */
+function checkBf16Rows(fn: string, name: string, a: Uint16Array, rows: number, cols: number, precision: string): void {
+  if (precision !== "bf16") throw new TypeError(`${fn}: ${name} as bf16 rows (a Uint16Array) needs precision "bf16", got "${precision}"`);
+  const need = rows * bf16RowLength(cols);
+  if (a.length < need) throw new RangeError(`${fn}: ${name} has ${a.length} bf16 values but needs ${need} ([rows, cols rounded up to even])`);
+}
+
+/** x as float32 rows [rows, cols]: itself, or the values of Bf16Rows (exact: bf16 ⊂ float32). */
+function floatRows(x: Float32Array | Uint16Array, rows: number, cols: number, precision: string, fn: string, name: string): Float32Array {
+  if (x instanceof Float32Array) return x;
+  checkBf16Rows(fn, name, x, rows, cols, precision);
+  const ld = bf16RowLength(cols);
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let j = 0; j < cols; j++) {
+      u32[0] = x[r * ld + j] << 16;
+      out[r * cols + j] = f32[0];
+    }
+  return out;
+}
+
+/** Writes float32 rows [rows, cols] into Bf16Rows (rounded to nearest even; pad halves 0). */
+function toBf16Rows(y: Float32Array, out: Uint16Array, rows: number, cols: number): void {
+  const ld = bf16RowLength(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) out[r * ld + j] = bf16Bits(y[r * cols + j]);
+    if (ld !== cols) out[r * ld + cols] = 0;
+  }
+}
 
 export class RefBackend implements Backend {
   readonly name = "ref";
@@ -132,11 +169,17 @@ export class RefBackend implements Backend {
     }
   };
 
+  readonly bf16Activations = true;
+
   denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") => {
-    this.gemm(false, false, rows, outDim, inDim, 1, x, w, 0, z, precision);
+    const xf = floatRows(x, rows, inDim, precision, "denseLnSwishForward", "x");
+    this.gemm(false, false, rows, outDim, inDim, 1, xf, w, 0, z, precision);
     this.biasAdd(z, b, rows, outDim);
-    this.layerNormForward(z, gamma, beta, y, mean, rstd, rows, outDim, eps);
-    this.swishForward(y, y, rows * outDim);
+    const yf = y instanceof Float32Array ? y : new Float32Array(rows * outDim);
+    if (!(y instanceof Float32Array)) checkBf16Rows("denseLnSwishForward", "y", y, rows, outDim, precision);
+    this.layerNormForward(z, gamma, beta, yf, mean, rstd, rows, outDim, eps);
+    this.swishForward(yf, yf, rows * outDim);
+    if (!(y instanceof Float32Array)) toBf16Rows(yf, y, rows, outDim);
   };
 
   denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
@@ -152,7 +195,7 @@ export class RefBackend implements Backend {
     }
     this.layerNormBackward(dy, z, mean, rstd, gamma, dy, dgamma, dbeta, rows, outDim); // dy ← dz
     this.biasBackward(dy, db, rows, outDim);
-    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, x, dy, overwrite ? 0 : 1, dw, precision); // dW (+)= xᵀ·dz
+    if (dw) this.gemm(true, false, inDim, outDim, rows, 1, floatRows(x, rows, inDim, precision, "denseLnSwishBackward", "x"), dy, overwrite ? 0 : 1, dw, precision); // dW (+)= xᵀ·dz
     if (dx) this.gemm(false, true, rows, inDim, outDim, 1, dy, w, 0, dx, precision); // dx = dz·Wᵀ
   };
 

@@ -261,8 +261,9 @@ export abstract class PackedKernels {
     this.call("swishBackward", { dy: dy.subarray(0, n), x: x.subarray(0, n), dx: dx.subarray(0, n) }, ["dx"], { n });
   };
 
-  denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x, w, b, gamma, beta, z, mean, rstd, y, rows, inDim, outDim, eps, precision = "fp32") => {
+  denseLnSwishForward: Kernel<"denseLnSwishForward"> = (x16, w, b, gamma, beta, z, mean, rstd, y16, rows, inDim, outDim, eps, precision = "fp32") => {
     checkPrecision(precision);
+    const [x, y] = [float32Only("denseLnSwishForward", "x", x16), float32Only("denseLnSwishForward", "y", y16)];
     const n = rows * outDim;
     for (const [nm, a, l] of [
       ["x", x, rows * inDim],
@@ -296,8 +297,9 @@ export abstract class PackedKernels {
     );
   };
 
-  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
+  denseLnSwishBackward: Kernel<"denseLnSwishBackward"> = (dy, x16, w, gamma, beta, z, mean, rstd, dx, dw, db, dgamma, dbeta, rows, inDim, outDim, precision = "fp32", overwrite = false) => {
     checkPrecision(precision);
+    const x = float32Only("denseLnSwishBackward", "x", x16);
     const n = rows * outDim;
     for (const [nm, a, l] of [
       ["dy", dy, n],
@@ -361,6 +363,12 @@ export abstract class PackedKernels {
     if (n === 0) return;
     this.call("add", { a: a.subarray(0, n), b: b.subarray(0, n), out: out.subarray(0, n) }, ["out"], { n });
   };
+}
+
+/** The WebGPU kernels are float32 only: bf16 rows (Uint16Array) are refused with the reason. */
+function float32Only(fn: string, name: string, a: Float32Array | Uint16Array): Float32Array {
+  if (!(a instanceof Float32Array)) throw new TypeError(`${fn}: ${name} must be a Float32Array: the WebGPU backend keeps no bf16 activations (bf16Activations is not set)`);
+  return a;
 }
 
 function checkPrecision(p: Precision): void {
