@@ -213,9 +213,11 @@ static void pack_a_panels(const fathom_gemm_args* g, int pc, int kc, int ip0, in
   }
 }
 
-// acc[MR][NV] = Σ_t pair(A row i, t) · pair(B, t, :), then C = alpha·acc + beta·C.
-static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restrict ap, const uint32_t* restrict bp,
-                                                  float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+// acc[MR][NV] = Σ_t pair(A row i, t) · pair(B, t, :), A's word (i, t) at ap[i·rsA + t·csA], then
+// C = alpha·acc + beta·C. Two instantiations below, so the inner loop has constant strides where
+// it can.
+INLINE void micro_bf16(int kc2, const uint32_t* restrict ap, long rsA, long csA, const uint32_t* restrict bp,
+                       float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
   prefetch_tile(c, ldc, mr);
   __m512 acc[MR][NV];
   for (int i = 0; i < MR; i++)
@@ -224,7 +226,7 @@ static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restr
     __m512bh bv[NV];
     for (int v = 0; v < NV; v++) bv[v] = (__m512bh)_mm512_load_si512(bp + (long)t * NR + v * 16);
     for (int i = 0; i < MR; i++) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[(long)t * MR + i]);
+      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[i * rsA + t * csA]);
       for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], av, bv[v]);
     }
   }
@@ -232,6 +234,12 @@ static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restr
   for (int i = 0; i < MR; i++)
     for (int v = 0; v < NV; v++) out[i][v] = (vf)acc[i][v];
   store_tile(out, c, ldc, mr, nr, alpha, beta);
+}
+
+// A packed as a [kc2, MR] panel (mr ≤ MR rows).
+static __attribute__((noinline)) void kernel_bf16(int kc2, const uint32_t* restrict ap, const uint32_t* restrict bp,
+                                                  float* restrict c, long ldc, int mr, int nr, float alpha, float beta) {
+  micro_bf16(kc2, ap, 1, MR, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 // Packs the rows i0 … m − 1 (fewer than MR) of an A given in bf16 (a16) into one [kc2, MR] panel,
@@ -254,27 +262,12 @@ static void pack_a_rows(const fathom_gemm_args* g, int pc, int kc, int i0, uint3
   }
 }
 
-// kernel_bf16 with A read in place from MR full rows of a bf16 A, rows ldaw words apart: a row's
-// words are its pairs along k (the pad half of an odd k is zero), so each A word is one
-// broadcast from memory, as the float32 kernel_rowsA reads a float32 A.
+// A read in place from MR full rows, ldaw words apart: a row's words are its pairs along k (the
+// pad half of an odd k is zero), so each A word is one broadcast from memory, as the float32
+// kernel_rowsA reads a float32 A.
 static __attribute__((noinline)) void kernel_bf16_rows(int kc2, const uint32_t* restrict ap, long ldaw, const uint32_t* restrict bp,
                                                        float* restrict c, long ldc, int nr, float alpha, float beta) {
-  prefetch_tile(c, ldc, MR);
-  __m512 acc[MR][NV];
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-  for (int t = 0; t < kc2; t++) {
-    __m512bh bv[NV];
-    for (int v = 0; v < NV; v++) bv[v] = (__m512bh)_mm512_load_si512(bp + (long)t * NR + v * 16);
-    for (int i = 0; i < MR; i++) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[i * ldaw + t]);
-      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], av, bv[v]);
-    }
-  }
-  vf out[MR][NV];
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) out[i][v] = (vf)acc[i][v];
-  store_tile(out, c, ldc, MR, nr, alpha, beta);
+  micro_bf16(kc2, ap, ldaw, 1, bp, c, ldc, MR, nr, alpha, beta);
 }
 
 // C = alpha·op(A)·op(B) + beta·C with bf16 operands, then the optional epilogue, by every thread

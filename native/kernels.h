@@ -70,14 +70,9 @@ INLINE vf vclamp(vf x, float lo, float hi) {
 // Clamped above at 88.3 (exp stays finite, which the sigmoid below needs); below, the AVX-512
 // version goes through the subnormals to 0 (clamp at −104), the others saturate at −87.3 so that
 // 2^n stays a normal float. Either way the sigmoid turns those ends into exactly 0/1 weights.
-INLINE vf vexp(vf x) {
-#if VW == 16 && defined(__AVX512F__)
-  // The same reduction and polynomial, with n rounded by vrndscaleps and 2^n applied by vscalefps,
-  // which takes n as a float and goes through the subnormals to 0 by itself: no exponent
-  // arithmetic. Clamped so that exp never reaches +Inf (1/(1 + Inf) would become 0·Inf in the
-  // reciprocal's Newton step) and −Inf gives 0 (e^−104 rounds to 0), not −Inf − (−Inf).
-  x = vclamp(x, -104.0f, 88.3f);
-  const vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+// e^(x − n·ln 2) for the integer-valued n nearest x·log2 e: Cody–Waite reduction, then Cephes'
+// degree-6 polynomial.
+INLINE vf vexp_reduced(vf x, vf n) {
   vf r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   vf p = vbcast(1.9875691500e-4f);
@@ -86,23 +81,23 @@ INLINE vf vexp(vf x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const vf e = p * (r * r) + r + 1.0f;
-  return (vf)_mm512_scalef_ps((__m512)e, (__m512)n);
+  return p * (r * r) + r + 1.0f;
+}
+INLINE vf vexp(vf x) {
+#if VW == 16 && defined(__AVX512F__)
+  // n rounded by vrndscaleps and 2^n applied by vscalefps, which takes n as a float and goes
+  // through the subnormals to 0 by itself: no exponent arithmetic. Clamped so that exp never
+  // reaches +Inf (1/(1 + Inf) would become 0·Inf in the reciprocal's Newton step) and −Inf gives 0
+  // (e^−104 rounds to 0), not −Inf − (−Inf).
+  x = vclamp(x, -104.0f, 88.3f);
+  const vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return (vf)_mm512_scalef_ps((__m512)vexp_reduced(x, n), (__m512)n);
 #else
   x = vclamp(x, -87.3f, 88.3f);
   const vf magic = vbcast(12582912.0f); // 1.5·2^23: adding it rounds to the nearest integer
-  vf n = (x * 1.44269504088896341f + magic) - magic;
-  vf r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  vf p = vbcast(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  vf e = p * (r * r) + r + 1.0f;
-  vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
-  return e * (vf)bits;
+  const vf n = (x * 1.44269504088896341f + magic) - magic;
+  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  return vexp_reduced(x, n) * (vf)bits;
 #endif
 }
 // 1/d for d ≥ 1 (finite or NaN): a hardware reciprocal estimate refined by one Newton step
