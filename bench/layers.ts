@@ -63,8 +63,6 @@ export async function run(args: string[]): Promise<void> {
   const dTop = f(R * W);
   const fwd = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array) =>
     be.denseLnSwishForward(x, l.w, l.b, l.g, l.bb, l.z, l.mean, l.rstd, l.y, R, W, W, 1e-5, precision);
-  const bwd = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array) =>
-    be.denseLnSwishBackward(l.dy, x, l.w, l.g, l.bb, l.z, l.mean, l.rstd, l.dx, l.dw, l.db, l.dg, l.dbb, R, W, W, precision);
   const chainForward = () => {
     let x: Float32Array | Uint16Array = x0;
     for (const l of layers) {
@@ -77,11 +75,11 @@ export async function run(args: string[]): Promise<void> {
   // copied in, once per chain. (Until 2026-12-06 every layer copied its dy from the layer above
   // with a JS set, which the ResNet does not do: chain_backward figures before then include a
   // 1-MB copy per layer at 1024 rows.)
-  const bwdInto = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array, dx: Float32Array) =>
+  const bwd = (l: ReturnType<typeof layer>, x: Float32Array | Uint16Array, dx = l.dx) =>
     be.denseLnSwishBackward(l.dy, x, l.w, l.g, l.bb, l.z, l.mean, l.rstd, dx, l.dw, l.db, l.dg, l.dbb, R, W, W, precision);
   const chainBackward = () => {
     layers[L - 1].dy.set(dTop);
-    for (let i = L - 1; i >= 0; i--) bwdInto(layers[i], i > 0 ? layers[i - 1].y : x0, i > 0 ? layers[i - 1].dy : layers[0].dx);
+    for (let i = L - 1; i >= 0; i--) bwd(layers[i], i > 0 ? layers[i - 1].y : x0, i > 0 ? layers[i - 1].dy : layers[0].dx);
   };
   const h = layers[0];
   const hotForward = () => {

@@ -135,7 +135,7 @@ static int get_activation(napi_env env, napi_value v, const char* fn, const char
     snprintf(msg, sizeof msg, "%s: %s is a Uint16Array (bf16 rows), which needs precision bf16; use a Float32Array", fn, name);
     return throw_type(env, msg);
   }
-  const size_t need = (size_t)rows * (size_t)(cols + (cols & 1));
+  const size_t need = (size_t)rows * (size_t)FATHOM_BF16_ROW(cols);
   if (len < need) {
     snprintf(msg, sizeof msg, "%s: %s has %zu bf16 values but needs %zu ([rows, cols rounded up to even]); pass a larger array or smaller sizes",
              fn, name, len, need);
@@ -459,7 +459,7 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.beta = 0.f;
   g.a = x;
   g.a16 = x16;
-  g.lda16 = in + (in & 1);
+  g.lda16 = FATHOM_BF16_ROW(in);
   g.b = w;
   g.c = z;
   g.bias = b;
@@ -469,7 +469,7 @@ static napi_value DenseLnSwishForward(napi_env env, napi_callback_info info) {
   g.rstd = rstd;
   g.y = y;
   g.y16 = y16;
-  g.ldy16 = out + (out & 1);
+  g.ldy16 = FATHOM_BF16_ROW(out);
   g.eps = (float)eps;
   CHECK(ensure_gemm_scratch(env, T, out));
   CHECK(run(env, T->gemm, &g, FATHOM_GEMM_SLOTS(in), (double)rows * in * out >= PAR_MIN_MACS || ro >= PAR_MIN_ELEMS));
@@ -523,7 +523,7 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   f.dy = dy;
   f.x = x;
   f.x16 = x16;
-  f.ldx16 = f.in + (f.in & 1);
+  f.ldx16 = FATHOM_BF16_ROW(f.in);
   f.w = w;
   f.gamma = gamma;
   f.lnb = beta;
@@ -550,7 +550,7 @@ static napi_value DenseLnSwishBackward(napi_env env, napi_callback_info info) {
   }
   CHECK(ensure_colsum_scratch(env, f.rows, f.out));
   if (T == KB) { // bf16 operands: dz is rounded once, into its own rows, for both GEMMs (common.h)
-    f.ldz16 = f.out + (f.out & 1);
+    f.ldz16 = FATHOM_BF16_ROW(f.out);
     if (grow((void**)&fathom_scr.dz16, &fathom_scr.dz16Cap, (size_t)f.rows * f.ldz16, sizeof(uint16_t))) {
       throw_range(env, "native backend: out of memory for the bf16 gradient scratch");
       return NULL;

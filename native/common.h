@@ -20,6 +20,9 @@
 // Rows per chunk of float32 column sums, reduced in float64 (keeps long sums accurate).
 #define FATHOM_SUM_BLOCK 32
 
+// Halves per row of bf16 rows with `cols` values: whole pairs (an odd row ends with a zero half).
+#define FATHOM_BF16_ROW(cols) ((cols) + ((cols) & 1))
+
 // Scratch memory owned by the addon, grown on demand on the calling thread before a job is
 // dispatched, never inside a job (no allocation in hot loops).
 typedef struct {

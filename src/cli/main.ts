@@ -24,6 +24,7 @@ import {
   acquireRunLock,
   createRunDir,
   findRunDir,
+  RUN_FILES,
   type RunDir,
   type RunLock,
   sweepRunDirName,
@@ -32,7 +33,7 @@ import {
   writeJsonUnique,
 } from "../train/rundir.js";
 import { finalPerformance, type RunSummary, readRunSummary, writeRunSummary } from "../train/summary.js";
-import { depthLabel, EXIT_RUN_TAKEN, LENGTH_KEYS, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision, TRAIN_LOG } from "../train/sweep.js";
+import { depthLabel, EXIT_RUN_TAKEN, LENGTH_KEYS, lockSweepResume, moveAside, openSweepRunDir, planSweepPoint, RunTakenError, type SweepDecision } from "../train/sweep.js";
 import type { EvalRecord } from "../train/trainer.js";
 import { checkpointPosition, latestCheckpoint, loadAgentCheckpoint, makeAgent, train } from "../train/trainer.js";
 import { FlagError, formatHelp, parseFlags } from "./flags.js";
@@ -562,8 +563,20 @@ async function cmdSweep(argv: string[]): Promise<number> {
   );
   // A point another process trains (locked when planned, or taken between plan and start).
   const TAKEN = "locked (in use by another process; left to it)";
-  // Moving a directory aside holds its run lock meanwhile (never a directory another process holds).
-  const lockAside = (path: string) => acquireRunLock(path, { log: (l) => console.error(`warning: ${l}`) });
+  // Moves a point's directory aside, holding its run lock meanwhile; false (reported, the point
+  // marked as another's) when another process holds or has trained it since the plan.
+  const moveAsideOrTaken = (p: SweepPoint, d: Extract<SweepDecision, { action: "move-aside" }>): boolean => {
+    try {
+      moveAside(d, (path) => acquireRunLock(path, { log: (l) => console.error(`warning: ${l}`) }));
+    } catch (e) {
+      if (!(e instanceof RunTakenError)) throw e;
+      p.outcome = TAKEN;
+      console.log(`  skip ${p.label}: ${e.message}`);
+      return false;
+    }
+    console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
+    return true;
+  };
   for (const p of points) {
     const d = p.decision;
     if (d.action === "skip") {
@@ -577,17 +590,8 @@ async function cmdSweep(argv: string[]): Promise<number> {
     } else if (d.action === "locked") {
       p.outcome = TAKEN;
       console.log(`  skip ${p.label}: ${d.reason}`);
-    } else if (d.action === "move-aside") {
-      try {
-        moveAside(d, lockAside);
-      } catch (e) {
-        if (!(e instanceof RunTakenError)) throw e;
-        p.outcome = TAKEN;
-        p.decision = { action: "locked", dir: d.dir, reason: e.message };
-        console.log(`  skip ${p.label}: ${e.message}`);
-        continue;
-      }
-      console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
+    } else if (d.action === "move-aside" && !moveAsideOrTaken(p, d)) {
+      p.decision = { action: "locked", dir: d.dir, reason: "taken by another process" }; // not in the to-do list
     }
   }
   const todo = points.filter((p) => p.decision.action === "fresh" || p.decision.action === "move-aside" || p.decision.action === "resume");
@@ -603,15 +607,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
       return true;
     }
     if (d.action === "move-aside") {
-      try {
-        moveAside(d, lockAside);
-      } catch (e) {
-        if (!(e instanceof RunTakenError)) throw e;
-        p.outcome = TAKEN;
-        console.log(`  skip ${p.label}: ${e.message}`);
-        return false;
-      }
-      console.log(`  ${p.label}: moved ${d.dir} aside to ${basename(d.to)} (${d.reason}); starting it afresh`);
+      if (!moveAsideOrTaken(p, d)) return false;
       p.decision = { action: "fresh", dir: d.dir, reason: "new run" };
       return true;
     }
@@ -714,7 +710,7 @@ async function cmdSweep(argv: string[]): Promise<number> {
             ? ["train", "--resume", dir, "--sweep-resume", ...(resumeThreads === undefined ? [] : ["--threads", String(resumeThreads)])]
             : ["train", ...p.trainArgs, "--sweep-run-dir", dir];
           mkdirSync(dir, { recursive: true });
-          const log = join(dir, TRAIN_LOG);
+          const log = join(dir, RUN_FILES.sweepLog);
           const fd = openSync(log, "a");
           writeSync(fd, `\n# ${new Date().toISOString()} fathom sweep: ${resume ? "resume" : "start"}: fathom ${childArgs.join(" ")}\n`);
           let child: ChildProcess;

@@ -29,6 +29,8 @@ export const RUN_FILES = {
   eval: "eval",
   /** Present while a process trains the run (see acquireRunLock). */
   lock: "train.lock",
+  /** The output of a run a sweep started as a child process (appended to, never truncated). */
+  sweepLog: "train.log",
 } as const;
 
 export interface RunNameParts {

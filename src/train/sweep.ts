@@ -24,9 +24,6 @@ import { INCOMPLETE_DIR, readRunConfigFile } from "./run.js";
 import { describeLock, formatRunTimestamp, RUN_FILES, type RunDir, type RunLock, runDirAt, runLockState } from "./rundir.js";
 import { type RunSummary, readRunSummary } from "./summary.js";
 
-/** The log a sweep's child run writes in its run directory (appended to). */
-export const TRAIN_LOG = "train.log";
-
 /** A directory a sweep moved aside: `<name>.incomplete-<YYYYMMDD-HHMMSS>[-k]`. */
 export { INCOMPLETE_DIR };
 
@@ -108,7 +105,7 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
   }
   const configPath = join(dir, RUN_FILES.config);
   const latest = join(dir, RUN_FILES.checkpoints, "latest.json");
-  if (readdirSync(dir).every((f) => f === TRAIN_LOG || f.startsWith(`${RUN_FILES.lock}.tmp-`))) {
+  if (readdirSync(dir).every((f) => f === RUN_FILES.sweepLog || f.startsWith(`${RUN_FILES.lock}.tmp-`))) {
     // Nothing in it but a sweep's train.log (appended to, never truncated) and at most the
     // temporary file of a lock being taken: another sweep may have just made it for the same
     // point (its mkdir and log come before its lock), and nothing in it can be lost by adopting
@@ -187,12 +184,16 @@ export function planSweepPoint(dir: string, expected: TrainConfig, options: Plan
 /**
  * Renames the directory of a "move-aside" decision; never deletes anything. With `lock`, it takes
  * the directory's run lock first, so that it never moves a directory another process holds (that
- * is a RunTakenError), and removes the lock from the moved directory afterwards.
+ * is a RunTakenError), nor one that got a checkpoint since the decision (another process trained
+ * it meanwhile: RunTakenError too), and removes the lock from the moved directory afterwards.
  */
 export function moveAside(decision: { dir: string; to: string }, lock?: (path: string) => RunLock): void {
   if (existsSync(decision.to)) throw new Error(`cannot move ${decision.dir} aside: ${decision.to} exists`);
   const held = lock ? takePoint(decision.dir, lock, (holder) => `was taken by another fathom process before this sweep could move it aside (${holder})`) : null;
   try {
+    if (held && existsSync(join(decision.dir, RUN_FILES.checkpoints, "latest.json"))) {
+      throw new RunTakenError(`${decision.dir} got a checkpoint from another fathom process after this sweep decided to move it aside; left to it`);
+    }
     renameSync(decision.dir, decision.to);
   } catch (e) {
     held?.release();

@@ -151,8 +151,13 @@ test("moveAside with a lock never moves a directory another live process holds, 
   writeFileSync(join(dir, "train.lock"), JSON.stringify(other));
   assert.throws(() => moveAside(d, lock), (e: unknown) => e instanceof RunTakenError && /taken by another fathom process before this sweep could move it aside/.test((e as Error).message));
   assert.ok(existsSync(join(dir, "config.json")) && !existsSync(d.to), "left where it was");
-  // once that lock is gone, it is moved, and the lock this process took is not left in it
+  // it got a checkpoint after the decision (another process trained it in between): left too
   rmSync(join(dir, "train.lock"));
+  writeFileSync(join(dir, "checkpoints", "latest.json"), "{}");
+  assert.throws(() => moveAside(d, lock), (e: unknown) => e instanceof RunTakenError && /got a checkpoint from another fathom process/.test((e as Error).message));
+  assert.ok(existsSync(join(dir, "checkpoints", "latest.json")) && !existsSync(join(dir, "train.lock")), "left where it was, unlocked");
+  // as planned (no checkpoint, no other lock): moved, and the lock this process took is not left in it
+  rmSync(join(dir, "checkpoints", "latest.json"));
   moveAside(d, lock);
   assert.ok(!existsSync(dir));
   assert.deepEqual(readdirSync(d.to).sort(), ["checkpoints", "config.json"]);
